@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "roadtest",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "roadtest", targets: ["roadtest"])
+    ],
+    dependencies: [
+        // CLI
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // Suite files
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        // HTTP client (providers)
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // Storage
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // Logging
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // Simulator server
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // Latency histograms
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "roadtest",
+            dependencies: [
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
+                "RoadtestReport", "RoadtestServer", "RoadtestLoad",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "RoadtestCore", swiftSettings: swiftSettings),
+        .target(
+            name: "RoadtestSuite",
+            dependencies: ["RoadtestCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestProviders",
+            dependencies: [
+                "RoadtestCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestStore",
+            dependencies: ["RoadtestCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestRunner",
+            dependencies: [
+                "RoadtestCore", "RoadtestProviders", "RoadtestStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestLoad",
+            dependencies: [
+                "RoadtestCore", "RoadtestProviders",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "RoadtestReport", dependencies: ["RoadtestCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RoadtestServer",
+            dependencies: [
+                "RoadtestCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestTestSupport",
+            dependencies: ["RoadtestCore", "RoadtestServer", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/RoadtestTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestTests",
+            dependencies: [
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
+                "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

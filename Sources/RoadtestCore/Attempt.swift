@@ -1,0 +1,169 @@
+import Foundation
+/// How one attempt ended.
+public enum AttemptClass: String, Sendable, Hashable, Codable, CaseIterable {
+    case ok
+    case timeout
+    case connection
+    case http429 = "http_429"
+    case http4xx = "http_4xx"
+    case http5xx = "http_5xx"
+    /// Unparseable body, or `event: error` in a stream.
+    case malformed
+    /// The stream ended before its end marker.
+    case streamCut = "stream_cut"
+    /// A `command` provider's program exited non-zero or could not start.
+    case commandFailed = "command_failed"
+
+    /// Failures worth another attempt: throttling, server errors, timeouts and connection errors.
+    public var isRetryable: Bool {
+        switch self {
+        case .http429, .http5xx, .timeout, .connection: return true
+        default: return false
+        }
+    }
+
+    /// Error classes in report order (every class except `ok`).
+    public static let errorClasses: [AttemptClass] = allCases.filter { $0 != .ok }
+}
+
+/// What a provider returned for one attempt, with timing stamped at byte arrival.
+public struct ProviderResponse: Sendable, Hashable {
+    public var attemptClass: AttemptClass
+    public var httpStatus: Int?
+    public var output: String
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var cachedInputTokens: Int
+    /// True when output tokens were counted by Roadtest because the response carried no usage.
+    public var isTokenCountEstimated: Bool
+    /// Seconds from send to the first event carrying content.
+    public var timeToFirstToken: Double?
+    /// Seconds from send to the last content event.
+    public var endToEnd: Double?
+    /// Seconds the server asked us to wait (`Retry-After`).
+    public var retryAfter: Double?
+    public var message: String?
+    /// Number of content events received (stream chunks with content).
+    public var contentEvents: Int
+
+    public init(
+        attemptClass: AttemptClass, httpStatus: Int? = nil, output: String = "", inputTokens: Int = 0,
+        outputTokens: Int = 0, cachedInputTokens: Int = 0, isTokenCountEstimated: Bool = false,
+        timeToFirstToken: Double? = nil, endToEnd: Double? = nil, retryAfter: Double? = nil, message: String? = nil,
+        contentEvents: Int = 0
+    ) {
+        self.attemptClass = attemptClass
+        self.httpStatus = httpStatus
+        self.output = output
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.cachedInputTokens = cachedInputTokens
+        self.isTokenCountEstimated = isTokenCountEstimated
+        self.timeToFirstToken = timeToFirstToken
+        self.endToEnd = endToEnd
+        self.retryAfter = retryAfter
+        self.message = message
+        self.contentEvents = contentEvents
+    }
+
+    /// Roadtest's own token estimate for text when a response carries no usage: whitespace-separated words
+    /// and punctuation runs, never a foreign tokenizer. Always marked as an estimate.
+    public static func estimateTokens(_ text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                inWord = false
+            } else if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                if !inWord { count += 1 }
+                inWord = true
+            } else {
+                count += 1
+                inWord = false
+            }
+        }
+        return count
+    }
+}
+
+/// One recorded attempt at a trial (the task itself or a judge call grading it).
+public struct Attempt: Sendable, Hashable, Codable {
+    public enum Role: String, Sendable, Hashable, Codable {
+        case task
+        case judge
+    }
+
+    public var role: Role
+    public var number: Int
+    public var attemptClass: AttemptClass
+    public var httpStatus: Int?
+    public var timeToFirstToken: Double?
+    public var endToEnd: Double?
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var isTokenCountEstimated: Bool
+    public var retryAfter: Double?
+    public var message: String?
+    public var costUSD: Double
+
+    public init(
+        role: Role, number: Int, response: ProviderResponse, costUSD: Double
+    ) {
+        self.role = role
+        self.number = number
+        self.attemptClass = response.attemptClass
+        self.httpStatus = response.httpStatus
+        self.timeToFirstToken = response.timeToFirstToken
+        self.endToEnd = response.endToEnd
+        self.inputTokens = response.inputTokens
+        self.outputTokens = response.outputTokens
+        self.isTokenCountEstimated = response.isTokenCountEstimated
+        self.retryAfter = response.retryAfter
+        self.message = response.message
+        self.costUSD = costUSD
+    }
+}
+
+/// Identifies one trial: a case run on a candidate, one sample of it.
+public struct TrialKey: Sendable, Hashable, Codable {
+    public var candidate: String
+    public var caseID: String
+    public var sample: Int
+    /// A robustness variant or prompt alternative; empty for the case as written.
+    public var variant: String
+
+    public init(candidate: String, caseID: String, sample: Int, variant: String = "") {
+        self.candidate = candidate
+        self.caseID = caseID
+        self.sample = sample
+        self.variant = variant
+    }
+}
+
+/// The graded result of one trial.
+public struct Outcome: Sendable, Hashable, Codable {
+    public var key: TrialKey
+    public var passed: Bool
+    public var score: Double
+    public var output: String
+    public var checks: [CheckResult]
+    public var attempts: [Attempt]
+    /// Cost of every attempt and judge call of this trial.
+    public var costUSD: Double
+    /// Class of the last task attempt.
+    public var finalClass: AttemptClass
+
+    public init(
+        key: TrialKey, passed: Bool, score: Double, output: String, checks: [CheckResult], attempts: [Attempt],
+        costUSD: Double, finalClass: AttemptClass
+    ) {
+        self.key = key
+        self.passed = passed
+        self.score = score
+        self.output = output
+        self.checks = checks
+        self.attempts = attempts
+        self.costUSD = costUSD
+        self.finalClass = finalClass
+    }
+}

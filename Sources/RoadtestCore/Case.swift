@@ -1,0 +1,67 @@
+import Foundation
+/// Where something was written: a file and a 1-based line.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+
+    public init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String { "\(file):\(line)" }
+}
+
+/// One chat message.
+public struct Message: Sendable, Hashable, Codable {
+    public var role: String
+    public var content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// What a case expects of the model.
+public enum CaseKind: String, Sendable, Hashable, Codable {
+    /// An ordinary task with a right answer.
+    case normal
+    /// The right response is to ask a clarifying question or to abstain.
+    case ambiguous
+}
+
+/// One test case: an input (a prompt or a conversation) and the checks its output must pass.
+public struct Case: Sendable, Hashable, Codable {
+    public var id: String
+    public var tags: [String]
+    public var kind: CaseKind
+    /// The conversation after template substitution; the system prompt lives in `settings.system`.
+    public var messages: [Message]
+    public var checks: [Check]
+    /// When set, the case passes if the weighted check score reaches it; otherwise every check must pass.
+    public var threshold: Double?
+    public var samples: Int?
+    public var settings: Settings
+    public var location: SourceLocation?
+
+    public init(
+        id: String, tags: [String] = [], kind: CaseKind = .normal, messages: [Message], checks: [Check] = [],
+        threshold: Double? = nil, samples: Int? = nil, settings: Settings = Settings(), location: SourceLocation? = nil
+    ) {
+        self.id = id
+        self.tags = tags
+        self.kind = kind
+        self.messages = messages
+        self.checks = checks
+        self.threshold = threshold
+        self.samples = samples
+        self.settings = settings
+        self.location = location
+    }
+
+    /// The last user message, the case's input as a reader sees it.
+    public var input: String {
+        messages.last(where: { $0.role == "user" })?.content ?? messages.last?.content ?? ""
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+/// What a check tests. Argument shapes follow the suite contract in DESIGN.md.
+public enum CheckKind: Sendable, Hashable, Codable {
+    case equals(String)
+    case contains(String)
+    case icontains(String)
+    case containsAny([String], caseInsensitive: Bool)
+    case containsAll([String], caseInsensitive: Bool)
+    case startsWith(String)
+    case regex(String)
+    case isJSON(schema: JSONValue?)
+    case jsonPath(path: String, expected: JSONValue?)
+    case number(value: Double, tolerance: Double)
+    case maxLength(Int)
+    case wordCount(min: Int?, max: Int?)
+    /// End-to-end latency of the successful attempt at most this many seconds.
+    case latency(maxSeconds: Double)
+    /// Cost of the whole task (every attempt and judge call) at most this many USD.
+    case cost(maxUSD: Double)
+    /// A rubric graded by a judge candidate.
+    case judge(rubric: String, judge: String?)
+    /// An external program grades: output on stdin, exit 0 passes, optional JSON `{"score": x}` on stdout.
+    case command([String])
+
+    /// The check's name as written in a suite, without `not-`.
+    public var name: String {
+        switch self {
+        case .equals: return "equals"
+        case .contains: return "contains"
+        case .icontains: return "icontains"
+        case .containsAny(_, let ci): return ci ? "icontains-any" : "contains-any"
+        case .containsAll(_, let ci): return ci ? "icontains-all" : "contains-all"
+        case .startsWith: return "starts-with"
+        case .regex: return "regex"
+        case .isJSON: return "is-json"
+        case .jsonPath: return "json-path"
+        case .number: return "number"
+        case .maxLength: return "max-length"
+        case .wordCount: return "word-count"
+        case .latency: return "latency"
+        case .cost: return "cost"
+        case .judge: return "judge"
+        case .command: return "command"
+        }
+    }
+
+    /// Every check name a suite may use (each also with a `not-` prefix).
+    public static let names = [
+        "equals", "contains", "icontains", "contains-any", "icontains-any", "contains-all", "icontains-all",
+        "starts-with", "regex", "is-json", "json-path", "number", "max-length", "word-count", "latency", "cost",
+        "judge", "command",
+    ]
+}
+
+/// A check with its modifiers.
+public struct Check: Sendable, Hashable, Codable {
+    public var kind: CheckKind
+    /// `not-` prefix: passes when the underlying check fails.
+    public var isNegated: Bool
+    public var weight: Double
+    /// A hard constraint (format, length, forbidden content) reported separately.
+    public var isConstraint: Bool
+
+    public init(kind: CheckKind, isNegated: Bool = false, weight: Double = 1, isConstraint: Bool = false) {
+        self.kind = kind
+        self.isNegated = isNegated
+        self.weight = weight
+        self.isConstraint = isConstraint
+    }
+
+    /// The name as written, with `not-` when negated.
+    public var name: String { (isNegated ? "not-" : "") + kind.name }
+}
+
+/// The verdict of one check on one output.
+public struct CheckResult: Sendable, Hashable, Codable {
+    public var check: String
+    public var passed: Bool
+    public var score: Double
+    public var weight: Double
+    public var reason: String
+    public var isConstraint: Bool
+
+    public init(check: String, passed: Bool, score: Double, weight: Double, reason: String, isConstraint: Bool = false) {
+        self.check = check
+        self.passed = passed
+        self.score = score
+        self.weight = weight
+        self.reason = reason
+        self.isConstraint = isConstraint
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+/// Request settings that layer: suite `defaults`, then the candidate, then the case (the later wins).
+public struct Settings: Sendable, Hashable, Codable {
+    public var system: String?
+    public var temperature: Double?
+    public var maxTokens: Int?
+    /// Per-attempt timeout in seconds.
+    public var timeout: Double?
+    public var retries: Int?
+    public var concurrency: Int?
+    /// Stream the response (default true for HTTP providers).
+    public var stream: Bool?
+    /// Base delay of exponential backoff between retries, in seconds.
+    public var retryBackoff: Double?
+    /// Any other request parameters, passed through to the provider unchanged.
+    public var extra: [String: JSONValue]
+
+    public init(
+        system: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, timeout: Double? = nil,
+        retries: Int? = nil, concurrency: Int? = nil, stream: Bool? = nil, retryBackoff: Double? = nil,
+        extra: [String: JSONValue] = [:]
+    ) {
+        self.system = system
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.timeout = timeout
+        self.retries = retries
+        self.concurrency = concurrency
+        self.stream = stream
+        self.retryBackoff = retryBackoff
+        self.extra = extra
+    }
+
+    /// These settings with every value set in `other` taking precedence.
+    public func overlaid(with other: Settings) -> Settings {
+        var result = self
+        result.system = other.system ?? system
+        result.temperature = other.temperature ?? temperature
+        result.maxTokens = other.maxTokens ?? maxTokens
+        result.timeout = other.timeout ?? timeout
+        result.retries = other.retries ?? retries
+        result.concurrency = other.concurrency ?? concurrency
+        result.stream = other.stream ?? stream
+        result.retryBackoff = other.retryBackoff ?? retryBackoff
+        result.extra.merge(other.extra) { _, new in new }
+        return result
+    }
+
+    public static let builtInTimeout: Double = 60
+    public static let builtInRetries = 2
+    public static let builtInConcurrency = 4
+    public static let builtInRetryBackoff: Double = 0.5
+}
+
+/// Prices in USD per million tokens.
+public struct Price: Sendable, Hashable, Codable {
+    public var input: Double
+    public var output: Double
+    public var cachedInput: Double?
+
+    public init(input: Double = 0, output: Double = 0, cachedInput: Double? = nil) {
+        self.input = input
+        self.output = output
+        self.cachedInput = cachedInput
+    }
+
+    /// Cost in USD of the given token counts.
+    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0) -> Double {
+        let cached = min(cachedInputTokens, inputTokens)
+        let uncached = inputTokens - cached
+        return (Double(uncached) * input + Double(cached) * (cachedInput ?? input) + Double(outputTokens) * output)
+            / 1_000_000
+    }
+
+    public static let free = Price()
+}

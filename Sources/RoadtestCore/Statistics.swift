@@ -1,0 +1,47 @@
+import Foundation
+
+/// The statistics every report uses; each function names its definition.
+public enum Statistics {
+    /// Wilson score interval for `successes` out of `trials` (95% by default). Returns (0, 1) for no trials.
+    public static func wilsonInterval(successes: Double, trials: Double, z: Double = 1.959964) -> (lower: Double, upper: Double) {
+        guard trials > 0 else { return (0, 1) }
+        let p = successes / trials
+        let z2 = z * z
+        let denominator = 1 + z2 / trials
+        let centre = (p + z2 / (2 * trials)) / denominator
+        let half = z * ((p * (1 - p) / trials + z2 / (4 * trials * trials)).squareRoot()) / denominator
+        return (max(0, centre - half), min(1, centre + half))
+    }
+
+    /// Nearest-rank percentile of sorted values: the smallest value with at least `p` of the data at or below it.
+    public static func percentile(sorted values: [Double], _ p: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        return values[rank(count: values.count, p) - 1]
+    }
+
+    /// 1-based nearest rank for `p` in a set of `count` values.
+    public static func rank(count: Int, _ p: Double) -> Int {
+        min(count, max(1, Int((p * Double(count)).rounded(.up))))
+    }
+
+    /// Unbiased pass@k estimator (Chen et al. 2021): 1 - C(n-c, k) / C(n, k).
+    public static func passAtK(n: Int, c: Int, k: Int) -> Double {
+        guard n > 0, k > 0, k <= n else { return c > 0 ? 1 : 0 }
+        if n - c < k { return 1 }
+        var product = 1.0
+        for i in (n - c + 1)...n {
+            product *= 1 - Double(k) / Double(i)
+        }
+        return 1 - product
+    }
+
+    /// Unbiased pass^k estimator (tau-bench): C(c, k) / C(n, k), the chance that k samples all pass.
+    public static func passHatK(n: Int, c: Int, k: Int) -> Double {
+        guard n > 0, k > 0, k <= n, c >= k else { return 0 }
+        var result = 1.0
+        for i in 0..<k {
+            result *= Double(c - i) / Double(n - i)
+        }
+        return result
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+/// A metric a suite sets a bar on; `isMinimum` bars are met at or above the target, others at or below.
+public enum BarMetric: String, Sendable, Hashable, Codable, CaseIterable {
+    case passRate = "pass_rate"
+    case p50Latency = "p50_latency"
+    case p90Latency = "p90_latency"
+    case p95Latency = "p95_latency"
+    case p99Latency = "p99_latency"
+    case p50TTFT = "p50_ttft"
+    case p95TTFT = "p95_ttft"
+    case p99TTFT = "p99_ttft"
+    case costPerSuccess = "cost_per_success"
+    case totalCost = "total_cost"
+    case errorRate = "error_rate"
+
+    public var isMinimum: Bool { self == .passRate }
+    /// Latency bars are written as durations and compared in seconds.
+    public var isDuration: Bool {
+        switch self {
+        case .p50Latency, .p90Latency, .p95Latency, .p99Latency, .p50TTFT, .p95TTFT, .p99TTFT: return true
+        default: return false
+        }
+    }
+}
+
+/// One bar: a metric and its target.
+public struct Bar: Sendable, Hashable, Codable {
+    public var metric: BarMetric
+    public var target: Double
+
+    public init(metric: BarMetric, target: Double) {
+        self.metric = metric
+        self.target = target
+    }
+}
+
+/// A parsed suite: candidates, default settings, cases and bars.
+public struct Suite: Sendable, Hashable, Codable {
+    public var name: String
+    public var description: String?
+    /// Path of the suite file as given.
+    public var path: String
+    public var candidates: [Candidate]
+    public var defaults: Settings
+    public var cases: [Case]
+    public var bars: [Bar]
+    public var samples: Int
+
+    public init(
+        name: String, description: String? = nil, path: String, candidates: [Candidate], defaults: Settings = Settings(),
+        cases: [Case], bars: [Bar] = [], samples: Int = 1
+    ) {
+        self.name = name
+        self.description = description
+        self.path = path
+        self.candidates = candidates
+        self.defaults = defaults
+        self.cases = cases
+        self.bars = bars
+        self.samples = samples
+    }
+
+    /// Candidates that are scored (every one not marked as a judge).
+    public var scoredCandidates: [Candidate] { candidates.filter { !$0.isJudge } }
+
+    /// The judge candidates.
+    public var judges: [Candidate] { candidates.filter(\.isJudge) }
+
+    /// Effective settings for a case on a candidate: defaults, then candidate, then case.
+    public func settings(for candidate: Candidate, case testCase: Case) -> Settings {
+        defaults.overlaid(with: candidate.settings).overlaid(with: testCase.settings)
+    }
+
+    /// Number of samples for a case.
+    public func samples(for testCase: Case) -> Int { max(1, testCase.samples ?? samples) }
+}

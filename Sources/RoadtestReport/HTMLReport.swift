@@ -1,0 +1,158 @@
+import Foundation
+import RoadtestCore
+
+/// One self-contained HTML file: no external scripts, styles or fonts; charts as inline SVG; every piece of
+/// text from a suite or a model escaped.
+public enum HTMLReport {
+    public static func render(_ report: RunReport, trials: [TrialRow]) -> String {
+        let cards = report.candidates
+        var html = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Roadtest · \(Escape.html(report.suite))</title>
+            <style>\(style)</style></head><body>
+            <header><h1>Roadtest · \(Escape.html(report.suite))</h1>
+            <p>Run <code>\(Escape.html(report.runID))</code> · \(Escape.html(report.status)) · started \(Escape.html(report.startedAt))
+            · <strong class="\(report.barsMet ? "ok" : "bad")">\(report.barsMet ? "every candidate meets its bars" : "a bar is not met")</strong></p></header>
+            <main>
+            """
+        html += "<section><h2>Scorecard</h2>" + table(cards) + "</section>"
+        html += "<section class=\"charts\">"
+        html += chart(title: "Pass rate with 95% Wilson interval", cards.map { ($0.id, $0.passRate, $0.passRateCI95.first, $0.passRateCI95.last) }, maximum: 1, format: { Format.percent($0) })
+        let latencyMax = cards.compactMap { $0.latencyMilliseconds.e2e.p99 }.max() ?? 1
+        html += chart(title: "E2E latency p95 (ms), whisker to p99", cards.map { ($0.id, $0.latencyMilliseconds.e2e.p95 ?? 0, $0.latencyMilliseconds.e2e.p50, $0.latencyMilliseconds.e2e.p99) }, maximum: max(latencyMax, 1), format: { Format.milliseconds($0) })
+        let ttftMax = cards.compactMap { $0.latencyMilliseconds.ttft.p99 }.max() ?? 1
+        html += chart(title: "TTFT p95 (ms), whisker p50 to p99", cards.map { ($0.id, $0.latencyMilliseconds.ttft.p95 ?? 0, $0.latencyMilliseconds.ttft.p50, $0.latencyMilliseconds.ttft.p99) }, maximum: max(ttftMax, 1), format: { Format.milliseconds($0) })
+        let costMax = cards.compactMap { $0.costUSD.perSuccess }.max() ?? 0
+        if costMax > 0 {
+            html += chart(title: "Cost per successful task (USD)", cards.map { ($0.id, $0.costUSD.perSuccess ?? 0, nil, nil) }, maximum: costMax, format: { Format.usd($0) })
+        }
+        html += "</section>"
+        html += "<section><h2>Trials</h2><p class=\"note\">Failing trials open first; click a row to see the input, the output and every check.</p>"
+        for card in cards {
+            let own = trials.filter { $0.key.candidate == card.id }
+            let failing = own.filter { !$0.passed }
+            html += "<h3>\(Escape.html(card.id)) <span class=\"note\">\(failing.count) failing of \(own.count)</span></h3>"
+            for trial in failing + own.filter(\.passed) {
+                html += details(trial)
+            }
+        }
+        html += "</section></main><footer>Metric definitions: TTFT = first content event − send; E2E = last content event − send; percentiles are nearest-rank over successful attempts; pass rate carries a 95% Wilson interval; cost per success = total cost (every attempt, sample and judge call) / tasks passed.</footer></body></html>\n"
+        return html
+    }
+
+    static func table(_ cards: [Scorecard]) -> String {
+        var rows: [(String, [String], [String?])] = []
+        func row(_ label: String, _ value: (Scorecard) -> String, _ css: (Scorecard) -> String? = { _ in nil }) {
+            rows.append((label, cards.map(value), cards.map(css)))
+        }
+        row("Cases") { "\($0.cases)" + ($0.trials != $0.cases ? " (\($0.trials) trials)" : "") }
+        row("Passed") { Format.number($0.passed) }
+        row("Pass rate [95% CI]") { "\(Format.percent($0.passRate)) [\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last))]" }
+        if cards.contains(where: { $0.sampling != nil }) {
+            row("pass@k / pass^k / flip rate") { card in
+                guard let s = card.sampling else { return "–" }
+                let k = String(s.samples)
+                return "\(Format.percent(s.passAtK[k])) / \(Format.percent(s.passHatK[k])) / \(Format.percent(s.flipRate)) (k=\(k))"
+            }
+        }
+        for tag in Set(cards.flatMap { $0.byTag.keys }).sorted() {
+            row("Tag " + tag) { $0.byTag[tag].map { "\(Format.percent($0.passRate)) (\(Format.number($0.passed))/\($0.cases))" } ?? "–" }
+        }
+        row("Failed checks") { $0.failuresByCheck.isEmpty ? "none" : $0.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") }
+        row("TTFT p50 / p90 / p95 / p99 / max (ms)") { five($0.latencyMilliseconds.ttft) }
+        row("E2E p50 / p90 / p95 / p99 / max (ms)") { five($0.latencyMilliseconds.e2e) }
+        row("Output tokens/s") { $0.outputTokensPerSecond.map { String(format: "%.1f", $0) } ?? "–" }
+        row("Attempts (retries)") { "\($0.attempts) (\($0.retries))" }
+        row("Errors") { card in
+            let nonZero = card.errors.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            return nonZero.isEmpty ? "none" : nonZero.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+        }
+        row("Tokens in / out") { "\($0.tokens.input) / \($0.tokens.output)" + ($0.tokens.outputEstimated > 0 ? " (estimated)" : "") }
+        row("Cost total") { Format.usd($0.costUSD.total) }
+        row("Cost per success") { Format.usd($0.costUSD.perSuccess) }
+        for bar in Set(cards.flatMap { $0.bars.results.map(\.bar) }).sorted() {
+            let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target
+            row("Bar \(bar) \(Format.barOperator(bar)) \(Format.barValue(bar, target))", { card in
+                guard let result = card.bars.results.first(where: { $0.bar == bar }) else { return "–" }
+                return (result.met ? "✓ " : "✗ ") + Format.barValue(bar, result.value)
+            }, { card in card.bars.results.first(where: { $0.bar == bar }).map { $0.met ? "ok" : "bad" } })
+        }
+        var html = "<table class=\"scorecard\"><thead><tr><th></th>" + cards.map { "<th>\(Escape.html($0.id))<div class=\"note\">\(Escape.html($0.model ?? $0.provider))</div></th>" }.joined() + "</tr></thead><tbody>"
+        for (label, values, classes) in rows {
+            html += "<tr><th>\(Escape.html(label))</th>"
+            for (value, css) in zip(values, classes) {
+                html += "<td" + (css.map { " class=\"\($0)\"" } ?? "") + ">\(Escape.html(value))</td>"
+            }
+            html += "</tr>"
+        }
+        return html + "</tbody></table>"
+    }
+
+    static func five(_ p: Percentiles) -> String {
+        [p.p50, p.p90, p.p95, p.p99, p.max].map { Format.milliseconds($0) }.joined(separator: " / ")
+    }
+
+    /// A horizontal bar chart: one bar per candidate, with an optional whisker from `low` to `high`.
+    static func chart(title: String, _ items: [(String, Double, Double?, Double?)], maximum: Double, format: (Double) -> String) -> String {
+        let rowHeight = 28.0
+        let labelWidth = 150.0
+        let plotWidth = 360.0
+        let height = Double(items.count) * rowHeight + 30
+        var svg = "<figure><figcaption>\(Escape.html(title))</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 90))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">"
+        for (index, item) in items.enumerated() {
+            let y = Double(index) * rowHeight + 8
+            let width = maximum > 0 ? max(0, min(1, item.1 / maximum)) * plotWidth : 0
+            svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 15)\" text-anchor=\"end\" class=\"label\">\(Escape.html(Escape.truncate(item.0, 22)))</text>"
+            svg += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(String(format: "%.1f", width))\" height=\"\(rowHeight - 10)\" class=\"bar bar\(index % 6)\"/>"
+            if let low = item.2, let high = item.3, maximum > 0 {
+                let x1 = labelWidth + max(0, min(1, low / maximum)) * plotWidth
+                let x2 = labelWidth + max(0, min(1, high / maximum)) * plotWidth
+                let mid = y + (rowHeight - 10) / 2
+                svg += "<line x1=\"\(String(format: "%.1f", x1))\" x2=\"\(String(format: "%.1f", x2))\" y1=\"\(mid)\" y2=\"\(mid)\" class=\"whisker\"/>"
+                svg += "<line x1=\"\(String(format: "%.1f", x1))\" x2=\"\(String(format: "%.1f", x1))\" y1=\"\(mid - 5)\" y2=\"\(mid + 5)\" class=\"whisker\"/>"
+                svg += "<line x1=\"\(String(format: "%.1f", x2))\" x2=\"\(String(format: "%.1f", x2))\" y1=\"\(mid - 5)\" y2=\"\(mid + 5)\" class=\"whisker\"/>"
+            }
+            svg += "<text x=\"\(labelWidth + plotWidth + 6)\" y=\"\(y + 15)\" class=\"value\">\(Escape.html(format(item.1)))</text>"
+        }
+        svg += "<line x1=\"\(labelWidth)\" x2=\"\(labelWidth)\" y1=\"0\" y2=\"\(height - 20)\" class=\"axis\"/>"
+        return svg + "</svg></figure>"
+    }
+
+    static func details(_ trial: TrialRow) -> String {
+        let status = trial.passed ? "pass" : "fail"
+        var title = "\(trial.key.caseID)"
+        if trial.key.sample > 0 { title += " #\(trial.key.sample)" }
+        if !trial.key.variant.isEmpty { title += " [\(trial.key.variant)]" }
+        var html = "<details class=\"trial \(status)\"\(trial.passed ? "" : " open")><summary><span class=\"badge \(status)\">\(status)</span> \(Escape.html(title))"
+        if !trial.tags.isEmpty { html += " <span class=\"note\">\(Escape.html(trial.tags.joined(separator: ", ")))</span>" }
+        html += " <span class=\"note\">\(Escape.html(trial.finalClass.rawValue)) · \(trial.attempts) attempt\(trial.attempts == 1 ? "" : "s") · \(Format.milliseconds(trial.endToEnd.map { $0 * 1000 })) ms · \(Format.usd(trial.costUSD))</span></summary>"
+        html += "<div class=\"io\"><div><h4>Input</h4><pre>\(Escape.html(trial.input))</pre></div><div><h4>Output</h4><pre>\(Escape.html(trial.output))</pre></div></div>"
+        html += "<ul class=\"checks\">"
+        for check in trial.checks {
+            html += "<li class=\"\(check.passed ? "ok" : "bad")\">\(check.passed ? "✓" : "✗") <code>\(Escape.html(check.check))</code> \(Escape.html(check.reason))\(check.weight != 1 ? " (weight \(Format.number(check.weight)))" : "")</li>"
+        }
+        return html + "</ul></details>"
+    }
+
+    static let style = """
+        body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+        header,main,footer{max-width:1100px;margin:0 auto;padding:12px 20px}
+        h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin-top:28px}h3{font-size:15px;margin:18px 0 6px}h4{margin:4px 0;font-size:12px;color:#5b6475}
+        table.scorecard{border-collapse:collapse;background:#fff;width:100%}
+        .scorecard th,.scorecard td{border:1px solid #e1e4ea;padding:6px 10px;text-align:left;vertical-align:top}
+        .scorecard thead th{background:#eef1f6}.scorecard td{font-variant-numeric:tabular-nums}
+        .ok{color:#11743b}.bad{color:#b42318}td.ok{background:#ecfdf3}td.bad{background:#fef3f2}
+        .note{color:#6b7385;font-size:12px;font-weight:normal}
+        .charts{display:flex;flex-wrap:wrap;gap:16px}figure{background:#fff;border:1px solid #e1e4ea;margin:0;padding:10px}
+        figcaption{font-weight:600;margin-bottom:6px}svg .label,svg .value{font-size:12px;fill:#1d2330}
+        svg .bar{opacity:.85}.bar0{fill:#3b6fd8}.bar1{fill:#e07b39}.bar2{fill:#3a9d5d}.bar3{fill:#9b59b6}.bar4{fill:#c0392b}.bar5{fill:#16a085}
+        svg .whisker{stroke:#1d2330;stroke-width:1.5}svg .axis{stroke:#9aa3b2}
+        details.trial{background:#fff;border:1px solid #e1e4ea;margin:4px 0;padding:4px 10px}
+        details.trial summary{cursor:pointer}.badge{display:inline-block;border-radius:3px;padding:0 6px;font-size:11px;color:#fff}
+        .badge.pass{background:#11743b}.badge.fail{background:#b42318}
+        .io{display:grid;grid-template-columns:1fr 1fr;gap:10px}pre{white-space:pre-wrap;word-break:break-word;background:#f3f4f7;padding:8px;margin:0;max-height:320px;overflow:auto}
+        ul.checks{margin:6px 0;padding-left:18px}footer{color:#6b7385;font-size:12px}
+        """
+}

@@ -1,0 +1,107 @@
+import Foundation
+import RoadtestCore
+
+/// The side-by-side scorecard for a terminal: one column per candidate, colour only when asked.
+public struct TerminalReport: Sendable {
+    public var useColor: Bool
+    /// Failing trials listed under the table (0 for none).
+    public var failureLimit: Int
+
+    public init(useColor: Bool, failureLimit: Int = 10) {
+        self.useColor = useColor
+        self.failureLimit = failureLimit
+    }
+
+    func paint(_ text: String, _ code: String) -> String {
+        useColor ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    public func render(_ report: RunReport, failures: [TrialRow] = []) -> String {
+        let cards = report.candidates
+        var rows: [(String, [String])] = []
+        func row(_ label: String, _ values: (Scorecard) -> String) { rows.append((label, cards.map(values))) }
+        row("cases") { "\($0.cases)" + ($0.trials != $0.cases ? " (\($0.trials) trials)" : "") }
+        row("passed") { Format.number($0.passed) }
+        row("pass rate [95% CI]") { "\(Format.percent($0.passRate)) [\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last))]" }
+        if cards.contains(where: { $0.sampling != nil }) {
+            row("pass@k / pass^k") { card in
+                guard let sampling = card.sampling else { return "–" }
+                let k = String(sampling.samples)
+                return "\(Format.percent(sampling.passAtK[k])) / \(Format.percent(sampling.passHatK[k])) (k=\(k))"
+            }
+            row("flip rate") { Format.percent($0.sampling?.flipRate) }
+        }
+        let tags = Set(cards.flatMap { $0.byTag.keys }).sorted()
+        for tag in tags {
+            row("  tag \(Escape.terminal(tag))") { card in
+                guard let score = card.byTag[tag] else { return "–" }
+                return "\(Format.percent(score.passRate)) (\(Format.number(score.passed))/\(score.cases))"
+            }
+        }
+        row("failed checks") { card in
+            card.failuresByCheck.isEmpty ? "none" : card.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+        }
+        row("TTFT p50/p95/p99 ms") { self.triple($0.latencyMilliseconds.ttft) }
+        row("E2E p50/p95/p99 ms") { self.triple($0.latencyMilliseconds.e2e) }
+        row("E2E p90 / max ms") { "\(Format.milliseconds($0.latencyMilliseconds.e2e.p90)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.max))" }
+        row("output tokens/s") { $0.outputTokensPerSecond.map { String(format: "%.1f", $0) } ?? "–" }
+        row("attempts (retries)") { "\($0.attempts) (\($0.retries))" }
+        row("errors") { card in
+            let nonZero = card.errors.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            return nonZero.isEmpty ? "none" : nonZero.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+        }
+        row("tokens in / out") { "\($0.tokens.input) / \($0.tokens.output)" + ($0.tokens.outputEstimated > 0 ? " (est.)" : "") }
+        row("cost total") { Format.usd($0.costUSD.total) }
+        row("cost / success") { Format.usd($0.costUSD.perSuccess) }
+        let bars = Array(Set(cards.flatMap { $0.bars.results.map(\.bar) })).sorted()
+        for bar in bars {
+            let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target
+            rows.append(("bar \(bar) \(Format.barOperator(bar)) \(Format.barValue(bar, target))", cards.map { card in
+                guard let result = card.bars.results.first(where: { $0.bar == bar }) else { return "–" }
+                return (result.met ? "✓ " : "✗ ") + Format.barValue(bar, result.value)
+            }))
+        }
+
+        let labelWidth = max(20, rows.map { $0.0.count }.max() ?? 0)
+        let columnWidth = max(16, cards.map { $0.id.count }.max() ?? 0, rows.flatMap { $0.1.map(\.count) }.max() ?? 0)
+        var lines: [String] = []
+        lines.append(paint("Roadtest · \(Escape.terminal(report.suite)) · run \(report.runID)", "1"))
+        let header = "".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + "  "
+            + cards.map { Escape.terminal($0.id).padding(toLength: columnWidth, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        lines.append(paint(header, "1"))
+        for (label, values) in rows {
+            let cells = values.map { value -> String in
+                let padded = value.padding(toLength: columnWidth, withPad: " ", startingAt: 0)
+                if value.hasPrefix("✓") { return paint(padded, "32") }
+                if value.hasPrefix("✗") { return paint(padded, "31") }
+                return padded
+            }
+            lines.append(label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + "  " + cells.joined(separator: "  "))
+        }
+        if !bars.isEmpty || true {
+            let verdicts = cards.map { card -> String in
+                let status = card.bars.results.isEmpty ? "no bars" : (card.bars.met ? "meets every bar" : "misses a bar")
+                return "\(Escape.terminal(card.id)): " + (card.bars.met ? paint(status, "32") : paint(status, "31"))
+            }
+            lines.append("")
+            lines.append(verdicts.joined(separator: " · "))
+        }
+        let shown = failures.prefix(failureLimit)
+        if !shown.isEmpty {
+            lines.append("")
+            lines.append(paint("Failures (first \(shown.count) of \(failures.count) listed)", "1"))
+            for trial in shown {
+                let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(separator: "; ")
+                lines.append(
+                    "  \(Escape.terminal(trial.key.candidate)) · \(Escape.terminal(trial.key.caseID))"
+                        + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "") + " — " + Escape.terminal(Escape.truncate(reasons, 160)))
+                lines.append("    output: " + Escape.terminal(Escape.truncate(trial.output, 160)))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func triple(_ p: Percentiles) -> String {
+        "\(Format.milliseconds(p.p50)) / \(Format.milliseconds(p.p95)) / \(Format.milliseconds(p.p99))"
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Synchronization
+
+/// Live counters of a run, shared between the runner and whoever displays progress.
+public final class RunProgress: Sendable {
+    public struct Snapshot: Sendable {
+        public var total: Int
+        public var done: Int
+        public var passed: Int
+        public var failedAttempts: Int
+        public var inFlight: Int
+    }
+
+    private let state: Mutex<Snapshot>
+
+    public init(total: Int, alreadyDone: Int = 0) {
+        state = Mutex(Snapshot(total: total, done: alreadyDone, passed: 0, failedAttempts: 0, inFlight: 0))
+    }
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func started() { state.withLock { $0.inFlight += 1 } }
+
+    func finished(passed: Bool, failedAttempts: Int) {
+        state.withLock {
+            $0.inFlight -= 1
+            $0.done += 1
+            if passed { $0.passed += 1 }
+            $0.failedAttempts += failedAttempts
+        }
+    }
+
+    func abandoned() { state.withLock { $0.inFlight -= 1 } }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import RoadtestCore
+import RoadtestProviders
+import RoadtestStore
+
+/// Executes a suite's trials (case x candidate x sample) against their providers, grades each, and streams
+/// every outcome into the store as it finishes. Cancelling the task stops promptly; finished outcomes stay stored.
+///
+/// ```swift
+/// let runner = Runner(suite: suite, store: store, runID: id, providers: providers)
+/// try await runner.run(skipping: try store.completedTrials(runID: id))
+/// ```
+public struct Runner: Sendable {
+    public let suite: Suite
+    public let store: Store
+    public let runID: String
+    /// Providers by candidate id (judges included).
+    public let providers: [String: any ModelProvider]
+    public let progress: RunProgress?
+    /// Judge used for `judge` checks that name none (`--judge`, else the suite's first judge).
+    public let defaultJudge: String?
+    public let logger: Logger
+
+    public init(
+        suite: Suite, store: Store, runID: String, providers: [String: any ModelProvider], progress: RunProgress? = nil,
+        defaultJudge: String? = nil, logger: Logger = Logger(label: "roadtest.runner")
+    ) {
+        self.suite = suite
+        self.store = store
+        self.runID = runID
+        self.providers = providers
+        self.progress = progress
+        self.defaultJudge = defaultJudge ?? suite.judges.first?.id
+        self.logger = logger
+    }
+
+    /// Every trial of the suite, in plan order.
+    public static func plan(for suite: Suite) -> [TrialKey] {
+        suite.scoredCandidates.flatMap { candidate in
+            suite.cases.flatMap { testCase in
+                (0..<suite.samples(for: testCase)).map { TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0) }
+            }
+        }
+    }
+
+    /// Runs every trial not in `completed`. Throws `CancellationError` when cancelled (finished work is kept).
+    public func run(skipping completed: Set<TrialKey> = []) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for candidate in suite.scoredCandidates {
+                group.addTask { try await run(candidate: candidate, skipping: completed) }
+            }
+            try await group.waitForAll()
+        }
+        try Task.checkCancellation()
+    }
+
+    func run(candidate: Candidate, skipping completed: Set<TrialKey>) async throws {
+        guard let provider = providers[candidate.id] else { return }
+        let concurrency = max(1, candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency)
+        // Trials are produced lazily so memory does not grow with the number of cases.
+        var pending = suite.cases.lazy.flatMap { testCase in
+            (0..<suite.samples(for: testCase)).lazy.map { (testCase, TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0)) }
+        }.filter { !completed.contains($0.1) }.makeIterator()
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            while running < concurrency, let (testCase, key) = pending.next() {
+                group.addTask { try await runTrial(key: key, testCase: testCase, candidate: candidate, provider: provider) }
+                running += 1
+            }
+            while try await group.next() != nil {
+                if Task.isCancelled { break }
+                if let (testCase, key) = pending.next() {
+                    group.addTask { try await runTrial(key: key, testCase: testCase, candidate: candidate, provider: provider) }
+                }
+            }
+        }
+    }
+
+    func runTrial(key: TrialKey, testCase: Case, candidate: Candidate, provider: any ModelProvider) async throws {
+        try Task.checkCancellation()
+        progress?.started()
+        do {
+            let settings = suite.settings(for: candidate, case: testCase)
+            let request = ChatRequest(
+                model: candidate.model, system: settings.system, messages: testCase.messages, temperature: settings.temperature,
+                maxTokens: settings.maxTokens, stream: settings.stream ?? true, extra: settings.extra,
+                timeout: settings.timeout ?? Settings.builtInTimeout)
+            let (response, attempts) = try await Self.send(
+                request, to: provider, role: .task, price: candidate.effectivePrice, settings: settings)
+            let outcome = try await grade(key: key, testCase: testCase, response: response, attempts: attempts)
+            try Task.checkCancellation()
+            try await store.record(outcome, runID: runID)
+            progress?.finished(passed: outcome.passed, failedAttempts: outcome.attempts.filter { $0.attemptClass != .ok }.count)
+        } catch {
+            progress?.abandoned()
+            throw error
+        }
+    }
+
+    /// Sends with retries; returns the last response and every attempt.
+    static func send(
+        _ request: ChatRequest, to provider: any ModelProvider, role: Attempt.Role, price: Price, settings: Settings
+    ) async throws -> (ProviderResponse, [Attempt]) {
+        let policy = RetryPolicy(
+            maxRetries: settings.retries ?? Settings.builtInRetries, baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff)
+        var attempts: [Attempt] = []
+        var number = 1
+        while true {
+            try Task.checkCancellation()
+            let response = await provider.send(request)
+            try Task.checkCancellation()
+            let cost = price.cost(
+                inputTokens: response.inputTokens, outputTokens: response.outputTokens, cachedInputTokens: response.cachedInputTokens)
+            attempts.append(Attempt(role: role, number: number, response: response, costUSD: cost))
+            guard let delay = policy.delay(afterAttempt: number, attemptClass: response.attemptClass, retryAfter: response.retryAfter, jitter: Double.random(in: 0..<1)) else {
+                return (response, attempts)
+            }
+            try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            number += 1
+        }
+    }
+}

@@ -1,0 +1,315 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import RoadtestCore
+import Synchronization
+
+/// The provider simulator: a real HTTP server speaking the OpenAI and Anthropic wire formats with scripted
+/// answers, latency, capacity and faults. It is where measurement ground truth is known.
+///
+/// ```swift
+/// let app = Simulator(profile: profile).makeApplication(host: "127.0.0.1", port: 0)
+/// try await app.runService()
+/// ```
+public final class Simulator: Sendable {
+    public let profile: SimulatorProfile
+    let state: Mutex<State>
+    let startedAt = Monotonic.now()
+
+    struct State {
+        var requestCounts: [String: Int] = [:]
+        var slots: [String: SlotPool] = [:]
+        var log: [ServedRequest] = []
+    }
+
+    /// What the simulator did for one request, on its own monotonic clock (nanoseconds).
+    public struct ServedRequest: Sendable, Codable {
+        public var model: String
+        public var fault: String
+        public var receivedAt: UInt64
+        public var firstContentAt: UInt64?
+        public var lastContentAt: UInt64?
+        public var chunks: Int
+    }
+
+    public init(profile: SimulatorProfile = SimulatorProfile()) {
+        self.profile = profile
+        self.state = Mutex(State())
+    }
+
+    /// Requests served so far (most recent 100,000).
+    public var servedRequests: [ServedRequest] { state.withLock { $0.log } }
+
+    /// Builds the router: `/v1/chat/completions`, `/v1/messages`, `/v1/models`, `/health`, `/_sim/requests`.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ in "{\"status\":\"ok\"}" }
+        router.get("/v1/models") { [profile] _, _ -> Response in
+            let names = profile.models.keys.sorted().map { JSONValue.object(["id": .string($0), "object": .string("model")]) }
+            return Self.json(.object(["object": .string("list"), "data": .array(names)]))
+        }
+        router.post("/v1/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
+        router.post("/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
+        router.post("/v1/messages") { request, _ in try await self.handle(request, format: .anthropic) }
+        router.get("/_sim/requests") { _, _ -> Response in
+            let data = (try? JSONEncoder().encode(self.servedRequests)) ?? Data("[]".utf8)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.delete("/_sim/requests") { _, _ -> HTTPResponse.Status in
+            self.state.withLock { $0.log.removeAll() }
+            return .noContent
+        }
+        return router
+    }
+
+    /// An application serving the simulator on `host:port` (port 0 picks a free port; `onRunning` gets it).
+    public func makeApplication(host: String = "127.0.0.1", port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        var logger = Logger(label: "roadtest.simulate")
+        logger.logLevel = .warning
+        return Application(
+            router: makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-simulator"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    enum WireFormat {
+        case openAI
+        case anthropic
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.jsonText)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        let body = JSONValue.object(["error": .object(["message": .string(message), "type": .string("simulated")])])
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+    }
+
+    // MARK: - Handling
+
+    func handle(_ request: Request, format: WireFormat) async throws -> Response {
+        let receivedAt = Monotonic.now()
+        let body = try await request.body.collect(upTo: 16 << 20)
+        guard let json = JSONValue.parse(Data(body.readableBytesView)), case .object(let object) = json else {
+            return Self.error(.badRequest, "request body is not a JSON object")
+        }
+        let model = object["model"]?.stringValue ?? "default"
+        let behavior: ModelBehavior
+        do {
+            behavior = try profile.behavior(for: model)
+        } catch {
+            return Self.error(.badRequest, "\(error)")
+        }
+        let messages = object["messages"]?.arrayValue ?? []
+        let lastUser = messages.last(where: { $0["role"]?.stringValue == "user" }).flatMap { Self.text(of: $0["content"]) } ?? ""
+        let system = object["system"].flatMap { Self.text(of: $0) }
+            ?? messages.first(where: { $0["role"]?.stringValue == "system" }).flatMap { Self.text(of: $0["content"]) }
+        let promptTokens = messages.map { ProviderResponse.estimateTokens(Self.text(of: $0["content"]) ?? "") }.reduce(0, +)
+            + ProviderResponse.estimateTokens(system ?? "")
+        let stream = object["stream"] == .bool(true)
+        let includeUsage = format == .anthropic || (object["stream_options"]?["include_usage"] == .bool(true))
+        let maxTokens = object["max_tokens"]?.doubleValue.map { Int($0) }
+
+        let fault = nextFault(model: model, behavior: behavior)
+        let slot = slotPool(model: model, capacity: behavior.capacity)
+        await slot?.acquire()
+        var released = false
+        let release: @Sendable () -> Void = { slot?.release() }
+        defer { if !released { release() } }
+
+        // Faults answered before any content.
+        switch fault {
+        case .http429:
+            return Self.error(.tooManyRequests, "simulated rate limit", headers: [.retryAfter: Self.format(behavior.retryAfter)])
+        case .http500: return Self.error(.internalServerError, "simulated server error")
+        case .http503: return Self.error(.serviceUnavailable, "simulated overload")
+        case .http400: return Self.error(.badRequest, "simulated bad request")
+        case .timeout:
+            try? await Task.sleep(nanoseconds: UInt64(behavior.hold * 1e9))
+            return Self.error(.gatewayTimeout, "simulated timeout elapsed")
+        case .malformed where !stream:
+            await waitOutFreezes(behavior)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"choices\": [ {not json")))
+        default: break
+        }
+
+        let answer = behavior.answer(system: system, lastUser: lastUser)
+        var chunks = Self.chunks(of: answer)
+        if let maxTokens, maxTokens >= 0, chunks.count > maxTokens { chunks = Array(chunks.prefix(maxTokens)) }
+        let plan = Plan(
+            model: model, behavior: behavior, fault: fault, chunks: chunks, promptTokens: promptTokens, includeUsage: includeUsage,
+            receivedAt: receivedAt, format: format)
+
+        if !stream {
+            await waitOutFreezes(behavior)
+            let first = receivedAt + UInt64(behavior.timeToFirstToken * 1e9)
+            let last = first + UInt64(Double(max(0, chunks.count - 1)) * behavior.interTokenLatency * 1e9)
+            await Self.sleep(until: last)
+            log(plan, first: chunks.isEmpty ? nil : Monotonic.now(), last: chunks.isEmpty ? nil : Monotonic.now(), sent: chunks.count)
+            return Self.json(plan.completeBody())
+        }
+
+        released = true
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                defer { release() }
+                try await self.stream(plan, to: &writer)
+            })
+    }
+
+    func stream(_ plan: Plan, to writer: inout any ResponseBodyWriter) async throws {
+        let behavior = plan.behavior
+        try await writer.write(ByteBuffer(string: plan.openingEvents()))
+        await waitOutFreezes(behavior)
+        var first: UInt64?
+        var last: UInt64?
+        var sent = 0
+        for (index, chunk) in plan.chunks.enumerated() {
+            if (plan.fault == .cut || plan.fault == .cutAbrupt) && index >= behavior.chunksBeforeCut { break }
+            if plan.fault == .malformed && index >= 1 {
+                try await writer.write(ByteBuffer(string: "data: {\"choices\": [ {broken\n\n"))
+                break
+            }
+            if plan.fault == .errorEvent && index >= 1 { break }
+            let due = plan.receivedAt + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
+            await Self.sleep(until: due)
+            await waitOutFreezes(behavior)
+            try await writer.write(ByteBuffer(string: plan.contentEvent(chunk)))
+            let now = Monotonic.now()
+            if first == nil { first = now }
+            last = now
+            sent += 1
+        }
+        log(plan, first: first, last: last, sent: sent)
+        switch plan.fault {
+        case .cut:
+            try await writer.finish(nil)
+        case .cutAbrupt:
+            throw CutStream()
+        case .malformed:
+            try await writer.finish(nil)
+        case .errorEvent:
+            try await writer.write(ByteBuffer(string: "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"))
+            try await writer.finish(nil)
+        default:
+            try await writer.write(ByteBuffer(string: plan.closingEvents(sent: sent)))
+            try await writer.finish(nil)
+        }
+    }
+
+    struct CutStream: Error {}
+
+    // MARK: - State
+
+    func nextFault(model: String, behavior: ModelBehavior) -> SimulatedFault {
+        let index = state.withLock { state -> Int in
+            let count = state.requestCounts[model, default: 0]
+            state.requestCounts[model] = count + 1
+            return count
+        }
+        guard !behavior.faults.isEmpty else { return .ok }
+        if behavior.cyclesFaults { return behavior.faults[index % behavior.faults.count] }
+        return index < behavior.faults.count ? behavior.faults[index] : .ok
+    }
+
+    func slotPool(model: String, capacity: Int?) -> SlotPool? {
+        guard let capacity else { return nil }
+        return state.withLock { state in
+            if let pool = state.slots[model] { return pool }
+            let pool = SlotPool(capacity: capacity)
+            state.slots[model] = pool
+            return pool
+        }
+    }
+
+    func log(_ plan: Plan, first: UInt64?, last: UInt64?, sent: Int) {
+        let entry = ServedRequest(model: plan.model, fault: plan.fault.rawValue, receivedAt: plan.receivedAt, firstContentAt: first, lastContentAt: last, chunks: sent)
+        state.withLock { state in
+            if state.log.count >= 100_000 { state.log.removeFirst(10_000) }
+            state.log.append(entry)
+        }
+    }
+
+    func waitOutFreezes(_ behavior: ModelBehavior) async {
+        for freeze in behavior.freezes {
+            let start = startedAt + UInt64(freeze.at * 1e9)
+            let end = start + UInt64(freeze.duration * 1e9)
+            let now = Monotonic.now()
+            if now >= start && now < end { await Self.sleep(until: end) }
+        }
+    }
+
+    static func sleep(until deadline: UInt64) async {
+        let now = Monotonic.now()
+        guard deadline > now else { return }
+        try? await Task.sleep(nanoseconds: deadline - now)
+    }
+
+    static func format(_ seconds: Double) -> String {
+        seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds)
+    }
+
+    static func text(of content: JSONValue?) -> String? {
+        switch content {
+        case .string(let text): return text
+        case .array(let parts): return parts.compactMap { $0["text"]?.stringValue }.joined()
+        default: return nil
+        }
+    }
+
+    /// Splits an answer into stream chunks: one per word, keeping the space after it.
+    static func chunks(of answer: String) -> [String] {
+        var chunks: [String] = []
+        var current = ""
+        for character in answer {
+            current.append(character)
+            if character == " " || character == "\n" {
+                chunks.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
+    }
+}
+
+/// Concurrent slots with a FIFO queue.
+final class SlotPool: Sendable {
+    private let state: Mutex<(free: Int, waiters: [CheckedContinuation<Void, Never>])>
+
+    init(capacity: Int) {
+        state = Mutex((capacity, []))
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let acquired = state.withLock { state -> Bool in
+                if state.free > 0 {
+                    state.free -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if acquired { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.free += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+
+/// `roadtest`: road-tests AI models on a team's own workload.
+@main
+struct Roadtest: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "roadtest",
+        abstract: "Road-test AI models on your own workload: quality, latency, cost and failures, side by side.",
+        discussion: """
+            Exit codes: 0 every candidate meets the suite's bars (or it has none); 100 the run finished but a bar \
+            is not met; 1 it could not run (bad suite, bad arguments); 130 interrupted (resume with --resume).
+            """,
+        version: version,
+        subcommands: [RunCommand.self, ReportCommand.self, RunsCommand.self, ValidateCommand.self, SimulateCommand.self]
+    )
+}
+
+/// Exit codes shared by every command.
+enum ExitStatus {
+    static let barsMet: Int32 = 0
+    static let couldNotRun: Int32 = 1
+    static let barsNotMet: Int32 = 100
+    static let interrupted: Int32 = 130
+}
+
+/// A runtime failure with a message for the user; exits 1.
+struct UserFacingError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// True when output should be decorated: a terminal, and NO_COLOR not set.
+func isInteractive(_ fileDescriptor: Int32) -> Bool {
+    isatty(fileDescriptor) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+}
