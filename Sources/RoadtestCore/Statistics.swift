@@ -10,7 +10,9 @@ public enum Statistics {
         let denominator = 1 + z2 / trials
         let centre = (p + z2 / (2 * trials)) / denominator
         let half = z * ((p * (1 - p) / trials + z2 / (4 * trials * trials)).squareRoot()) / denominator
-        return (max(0, centre - half), min(1, centre + half))
+        let lower = successes <= 0 ? 0 : max(0, centre - half)
+        let upper = successes >= trials ? 1 : min(1, centre + half)
+        return (lower, upper)
     }
 
     /// Nearest-rank percentile of sorted values: the smallest value with at least `p` of the data at or below it.
@@ -27,6 +29,7 @@ public enum Statistics {
     /// Unbiased pass@k estimator (Chen et al. 2021): 1 - C(n-c, k) / C(n, k).
     public static func passAtK(n: Int, c: Int, k: Int) -> Double {
         guard n > 0, k > 0, k <= n else { return c > 0 ? 1 : 0 }
+        if c <= 0 { return 0 }
         if n - c < k { return 1 }
         var product = 1.0
         for i in (n - c + 1)...n {

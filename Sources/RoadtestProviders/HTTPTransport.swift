@@ -11,6 +11,8 @@ public final class HTTPTransport: Sendable {
     public init(maximumConnectionsPerHost: Int = 1024) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maximumConnectionsPerHost)
+        // A refused connection is an attempt's `connection` error; Roadtest's own retry policy decides what next.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(10), read: nil)
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only

@@ -123,6 +123,9 @@ public final class Simulator: Sendable {
         defer { if !released { release() } }
 
         // Faults answered before any content.
+        if [.http429, .http500, .http503, .http400, .timeout].contains(fault) || (fault == .malformed && !stream) {
+            log(Plan(model: model, behavior: behavior, fault: fault, chunks: [], promptTokens: promptTokens, includeUsage: false, receivedAt: receivedAt, format: format), first: nil, last: nil, sent: 0)
+        }
         switch fault {
         case .http429:
             return Self.error(.tooManyRequests, "simulated rate limit", headers: [.retryAfter: Self.format(behavior.retryAfter)])

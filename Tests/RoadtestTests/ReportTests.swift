@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import RoadtestCore
+import RoadtestReport
+import Testing
+
+@Suite struct ReportTests {
+    static let hostile = "<script>alert('x')</script> & \"quotes\" \u{1B}[31mred | `code` ]]>"
+
+    func sample() -> (RunReport, [TrialRow]) {
+        let card = Scorecard(
+            id: "cand<b>", provider: "openai", model: "m", cases: 2, trials: 2, passed: 1, passRate: 0.5,
+            passRateCI95: [0.09, 0.91], byTag: ["t": TagScore(cases: 1, passed: 1, passRate: 1)], failuresByCheck: ["contains": 1],
+            latencyMilliseconds: LatencySummary(ttft: Percentiles(milliseconds: [10, 20]), e2e: Percentiles(milliseconds: [30, 40])),
+            outputTokensPerSecond: 12, tokens: TokenSummary(input: 10, output: 20, outputEstimated: 0, judgeInput: 0, judgeOutput: 0),
+            attempts: 3, retries: 1, errors: ["http_429": 1], costUSD: CostSummary(total: 0.002, perSuccess: 0.002, judge: 0), sampling: nil,
+            bars: BarsSummary(met: false, results: [BarResult(bar: "pass_rate", target: 0.9, value: 0.5, met: false, margin: -0.4)]))
+        let report = RunReport(runID: "r1", suite: "suite <x>", suitePath: "/s.yaml", status: "finished", startedAt: "now", finishedAt: "later", candidates: [card])
+        let trial = TrialRow(
+            key: TrialKey(candidate: "cand<b>", caseID: "case&1", sample: 0), tags: ["t"], input: Self.hostile, passed: false, score: 0,
+            output: Self.hostile, checks: [CheckResult(check: "contains", passed: false, score: 0, weight: 1, reason: Self.hostile)],
+            finalClass: .ok, attempts: 1, endToEnd: 0.04, costUSD: 0.001)
+        return (report, [trial])
+    }
+
+    @Test func htmlIsSelfContainedAndEscapesEverything() {
+        let (report, trials) = sample()
+        let html = HTMLReport.render(report, trials: trials)
+        #expect(!html.contains("<script"))
+        #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+        #expect(!html.contains("cand<b>"))
+        #expect(!html.contains("\u{1B}"))
+        #expect(!html.contains("src=\"http"))
+        #expect(!html.contains("href=\"http"))
+        #expect(!html.contains("@import"))
+        #expect(html.contains("<svg"))
+    }
+
+    @Test func junitIsWellFormedXML() throws {
+        let (report, trials) = sample()
+        let xml = JUnitReport.render(report, trials: trials)
+        let document = try XMLDocument(data: Data(xml.utf8))
+        let failures = try document.nodes(forXPath: "//failure")
+        #expect(failures.count == 2)  // the failing trial and the missed bar
+        #expect(!xml.contains("\u{1B}"))
+    }
+
+    @Test func markdownNeutralisesTablesAndHTML() {
+        let (report, trials) = sample()
+        let markdown = MarkdownReport.render(report, failures: trials)
+        #expect(!markdown.contains("<script"))
+        #expect(!markdown.contains("| `code`"))
+        let tableLines = markdown.split(separator: "\n").filter { $0.hasPrefix("| cand") }
+        for line in tableLines { #expect(line.filter { $0 == "|" }.count == 5) }
+    }
+
+    @Test func terminalStripsControlCharacters() {
+        let (report, trials) = sample()
+        let text = TerminalReport(useColor: false).render(report, failures: trials)
+        #expect(!text.contains("\u{1B}"))
+        #expect(text.contains("✗ 50.0%"))
+    }
+
+    @Test func jsonFollowsTheContract() throws {
+        let (report, _) = sample()
+        let json = try #require(JSONValue.parse(try JSONReport.render(report)))
+        #expect(json["schema_version"] == .number(1))
+        #expect(json["run_id"] == .string("r1"))
+        let card = try #require(json["candidates"]?.arrayValue?.first)
+        for key in ["id", "cases", "passed", "pass_rate", "pass_rate_ci95", "by_tag", "latency_ms", "tokens", "attempts", "retries", "errors", "cost_usd", "bars"] {
+            #expect(card[key] != nil, "missing \(key)")
+        }
+        #expect(card["latency_ms"]?["ttft"]?["p95"] == .number(20))
+        #expect(card["latency_ms"]?["e2e"]?["p50"] == .number(30))
+        #expect(card["cost_usd"]?["per_success"] == .number(0.002))
+        #expect(card["bars"]?["results"]?.arrayValue?.first?["bar"] == .string("pass_rate"))
+        #expect(card["by_tag"]?["t"]?["pass_rate"] == .number(1))
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import RoadtestCore
+import RoadtestProviders
+import RoadtestRunner
+import RoadtestServer
+import RoadtestStore
+import RoadtestSuite
+import RoadtestTestSupport
+import Testing
+
+/// The runner end to end: real simulator on loopback, real SQLite store.
+@Suite(.serialized) struct RunnerTests {
+    func suite(_ yaml: String, baseURL: String, in directory: URL) throws -> Suite {
+        let path = directory.appendingPathComponent("suite.yaml")
+        try yaml.replacingOccurrences(of: "BASE_URL", with: baseURL).write(to: path, atomically: true, encoding: .utf8)
+        return try SuiteLoader().load(path: path.path)
+    }
+
+    func execute(_ suite: Suite, store: Store, runID: String = "run-1", skipping: Set<TrialKey> = []) async throws {
+        if try store.run(id: runID) == nil {
+            try store.createRun(
+                Store.RunRecord(id: runID, suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: "running", startedAt: Store.timestamp(), version: "test"),
+                suite: suite)
+        }
+        let transport = HTTPTransport()
+        let factory = ProviderFactory(transport: transport)
+        var providers: [String: any ModelProvider] = [:]
+        for candidate in suite.candidates { providers[candidate.id] = try factory.makeProvider(for: candidate) }
+        let runner = Runner(suite: suite, store: store, runID: runID, providers: providers)
+        do {
+            try await runner.run(skipping: skipping)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+        await transport.shutdown()
+    }
+
+    @Test func retriesHonourRetryAfterAndEveryAttemptIsRecorded() async throws {
+        try await withSimulator { baseURL, simulator in
+            try await withTemporaryDirectory { directory in
+                let suite = try suite(
+                    """
+                    candidates:
+                      - id: throttled
+                        base_url: BASE_URL
+                        model: "t;faults=429,500;retry_after=0.3"
+                        retry_backoff: 10ms
+                        price: {input: 1000, output: 1000}
+                    defaults: {retries: 3}
+                    cases:
+                      - {id: c1, prompt: hello world, checks: [{contains: hello}]}
+                    """, baseURL: baseURL, in: directory)
+                let store = try Store()
+                try await execute(suite, store: store)
+                let attempts = try store.attempts(runID: "run-1", key: TrialKey(candidate: "throttled", caseID: "c1", sample: 0))
+                #expect(attempts.map(\.attemptClass) == [.http429, .http5xx, .ok])
+                #expect(attempts.map(\.httpStatus) == [429, 500, 200])
+                #expect(attempts[0].retryAfter == 0.3)
+                let served = simulator.servedRequests
+                #expect(served.count == 3)
+                // The second request waited out Retry-After.
+                let gap = Double(served[1].receivedAt - served[0].receivedAt) / 1e9
+                #expect(gap >= 0.3, "gap \(gap)")
+                let report = try #require(try store.report(runID: "run-1"))
+                let card = report.candidates[0]
+                #expect(card.attempts == 3)
+                #expect(card.retries == 2)
+                #expect(card.errors["http_429"] == 1)
+                #expect(card.errors["http_5xx"] == 1)
+                #expect(card.passRate == 1)
+                // Cost: only the ok attempt carried tokens here (errors have no usage): 2 in + 2 out at $1000/M.
+                #expect(abs(card.costUSD.total - 4 * 1000 / 1e6) < 1e-12)
+                #expect(card.costUSD.perSuccess == card.costUSD.total)
+            }
+        }
+    }
+
+    @Test func nonRetryableErrorsAreNotRetriedAndRetriesStopAtTheLimit() async throws {
+        try await withSimulator { baseURL, simulator in
+            try await withTemporaryDirectory { directory in
+                let suite = try suite(
+                    """
+                    candidates:
+                      - {id: bad, base_url: BASE_URL, model: "b;faults=400"}
+                      - {id: down, base_url: BASE_URL, model: "d;faults=503;cycle=true", retries: 2, retry_backoff: 5ms}
+                    cases:
+                      - {id: c1, prompt: hi}
+                    """, baseURL: baseURL, in: directory)
+                let store = try Store()
+                try await execute(suite, store: store)
+                let report = try #require(try store.report(runID: "run-1"))
+                let bad = try #require(report.candidates.first { $0.id == "bad" })
+                let down = try #require(report.candidates.first { $0.id == "down" })
+                #expect(bad.attempts == 1)
+                #expect(bad.errors["http_4xx"] == 1)
+                #expect(down.attempts == 3)
+                #expect(down.errors["http_5xx"] == 3)
+                #expect(down.passRate == 0)
+                #expect(down.costUSD.perSuccess == nil)
+                #expect(simulator.servedRequests.count == 4)
+            }
+        }
+    }
+
+    @Test func scorecardAggregatesTagsChecksSamplesAndBars() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let suite = try suite(
+                    """
+                    candidates:
+                      - id: echo
+                        base_url: BASE_URL
+                        model: "echo"
+                        price: {input: 2, output: 4}
+                    samples: 3
+                    cases:
+                      - {id: yes1, tags: [a], prompt: alpha, checks: [{contains: alpha}]}
+                      - {id: yes2, tags: [a, b], prompt: beta, checks: [{contains: beta}]}
+                      - {id: no1, tags: [b], prompt: gamma, checks: [{contains: delta}, {max-length: 2}]}
+                      - {id: no2, prompt: gamma, checks: [{regex: '^\\d+$'}]}
+                    bars:
+                      pass_rate: 0.5
+                      p95_latency: 10s
+                      cost_per_success: 0.0000001
+                    """, baseURL: baseURL, in: directory)
+                let store = try Store()
+                try await execute(suite, store: store)
+                let report = try #require(try store.report(runID: "run-1"))
+                let card = report.candidates[0]
+                #expect(card.cases == 4)
+                #expect(card.trials == 12)
+                #expect(card.passed == 2)
+                #expect(card.passRate == 0.5)
+                #expect(card.byTag["a"] == TagScore(cases: 2, passed: 2, passRate: 1))
+                #expect(card.byTag["b"] == TagScore(cases: 2, passed: 1, passRate: 0.5))
+                #expect(card.failuresByCheck == ["contains": 3, "max-length": 3, "regex": 3])
+                #expect(card.sampling?.samples == 3)
+                #expect(card.sampling?.passAtK["3"] == 0.5)
+                #expect(card.sampling?.flipRate == 0)
+                #expect(card.latencyMilliseconds.e2e.count == 12)
+                // Each trial: 1 prompt token in, 1 token out at $2/$4 per million.
+                #expect(abs(card.costUSD.total - 12 * 6 / 1e6) < 1e-12)
+                #expect(abs((card.costUSD.perSuccess ?? 0) - card.costUSD.total / 6) < 1e-15)
+                let bars = Dictionary(uniqueKeysWithValues: card.bars.results.map { ($0.bar, $0) })
+                #expect(bars["pass_rate"]?.met == true)
+                #expect(bars["p95_latency"]?.met == true)
+                #expect(bars["cost_per_success"]?.met == false)
+                #expect(report.barsMet == false)
+            }
+        }
+    }
+
+    @Test func judgeGradesAndItsCostIsChargedToTheTask() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let suite = try suite(
+                    """
+                    candidates:
+                      - {id: model, base_url: BASE_URL, model: "echo", price: {input: 0, output: 0}}
+                      - id: grader
+                        judge: true
+                        base_url: BASE_URL
+                        model: 'grader;reply={"pass": true, "score": 0.8, "reason": "polite"}'
+                        price: {input: 1000000, output: 1000000}
+                    cases:
+                      - {id: c1, prompt: thank you, checks: [{judge: is polite}]}
+                    """, baseURL: baseURL, in: directory)
+                let store = try Store()
+                try await execute(suite, store: store)
+                let report = try #require(try store.report(runID: "run-1"))
+                #expect(report.candidates.map(\.id) == ["model"])
+                let card = report.candidates[0]
+                #expect(card.passRate == 1)
+                #expect(card.tokens.judgeOutput == 6)  // the simulator streams one chunk per word
+                let judgeTokens = Double(card.tokens.judgeInput + card.tokens.judgeOutput)
+                #expect(card.costUSD.judge == judgeTokens)
+                #expect(card.costUSD.total == judgeTokens)
+                let rows = try store.trialRows(runID: "run-1")
+                #expect(rows[0].checks[0].score == 0.8)
+                #expect(rows[0].checks[0].reason.contains("polite"))
+            }
+        }
+    }
+
+    @Test func commandCheckGradesWithAnExternalProgram() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(["grade.sh": "#!/bin/sh\ngrep -q yes && echo '{\"score\": 1, \"reason\": \"found yes\"}' || exit 1\n"], in: directory)
+                let suite = try suite(
+                    """
+                    candidates:
+                      - {id: m, base_url: BASE_URL, model: echo}
+                    cases:
+                      - {id: pass, prompt: yes please, checks: [{command: [sh, grade.sh]}]}
+                      - {id: fail, prompt: no thanks, checks: [{command: "sh grade.sh"}]}
+                    """, baseURL: baseURL, in: directory)
+                FileManager.default.changeCurrentDirectoryPath(directory.path)
+                let store = try Store()
+                try await execute(suite, store: store)
+                let rows = try store.trialRows(runID: "run-1")
+                #expect(rows.first { $0.key.caseID == "pass" }?.passed == true)
+                #expect(rows.first { $0.key.caseID == "pass" }?.checks.first?.reason.contains("found yes") == true)
+                #expect(rows.first { $0.key.caseID == "fail" }?.passed == false)
+            }
+        }
+    }
+
+    @Test func interruptedRunResumesWithoutRedoingFinishedWork() async throws {
+        try await withSimulator { baseURL, simulator in
+            try await withTemporaryDirectory { directory in
+                let cases = (1...12).map { "  - {id: c\($0), prompt: case \($0), checks: [{contains: case}]}" }.joined(separator: "\n")
+                let suite = try suite(
+                    """
+                    candidates:
+                      - {id: slow, base_url: BASE_URL, model: "slow;ttft=100ms", concurrency: 2}
+                    cases:
+                    \(cases)
+                    """, baseURL: baseURL, in: directory)
+                let store = try Store(path: directory.appendingPathComponent("store.db").path)
+                let task = Task { try await execute(suite, store: store) }
+                try await Task.sleep(nanoseconds: 380_000_000)
+                task.cancel()
+                _ = await task.result
+                let finished = try store.completedTrials(runID: "run-1")
+                #expect(finished.count >= 2 && finished.count < 12, "finished \(finished.count)")
+                let firstRows = try store.trialRows(runID: "run-1")
+                let resumedAt = Monotonic.now()
+
+                // Resume: only the unfinished trials are sent.
+                try await execute(suite, store: store, skipping: finished)
+                let all = try store.completedTrials(runID: "run-1")
+                #expect(all.count == 12)
+                let sentOnResume = simulator.servedRequests.filter { $0.receivedAt > resumedAt }.count
+                #expect(sentOnResume == 12 - finished.count)
+                let rows = try store.trialRows(runID: "run-1")
+                for row in firstRows {
+                    #expect(rows.contains(row), "finished work was kept unchanged")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import RoadtestCore
+import Testing
+
+@Suite struct StatisticsTests {
+    @Test func wilsonIntervalMatchesPublishedValues() {
+        // 8 of 16: Wilson 95% interval is [0.2800, 0.7200].
+        let half = Statistics.wilsonInterval(successes: 8, trials: 16)
+        #expect(abs(half.lower - 0.2800) < 0.0005)
+        #expect(abs(half.upper - 0.7200) < 0.0005)
+        // 0 of 10: [0, 0.2775]; 10 of 10: [0.7225, 1].
+        let none = Statistics.wilsonInterval(successes: 0, trials: 10)
+        #expect(none.lower == 0)
+        #expect(abs(none.upper - 0.2775) < 0.0005)
+        let all = Statistics.wilsonInterval(successes: 10, trials: 10)
+        #expect(abs(all.lower - 0.7225) < 0.0005)
+        #expect(all.upper == 1)
+        #expect(Statistics.wilsonInterval(successes: 0, trials: 0) == (0, 1))
+    }
+
+    @Test func nearestRankPercentiles() {
+        let values = (1...100).map(Double.init)
+        #expect(Statistics.percentile(sorted: values, 0.5) == 50)
+        #expect(Statistics.percentile(sorted: values, 0.95) == 95)
+        #expect(Statistics.percentile(sorted: values, 0.99) == 99)
+        #expect(Statistics.percentile(sorted: values, 1) == 100)
+        #expect(Statistics.percentile(sorted: [7], 0.99) == 7)
+        #expect(Statistics.percentile(sorted: [], 0.5) == nil)
+        #expect(Statistics.percentile(sorted: [1, 2, 3, 4], 0.5) == 2)
+    }
+
+    @Test func passAtKAndPassHatK() {
+        // n=5, c=2, k=1 -> 0.4; k=2 -> 1 - C(3,2)/C(5,2) = 1 - 3/10 = 0.7.
+        #expect(abs(Statistics.passAtK(n: 5, c: 2, k: 1) - 0.4) < 1e-12)
+        #expect(abs(Statistics.passAtK(n: 5, c: 2, k: 2) - 0.7) < 1e-12)
+        #expect(Statistics.passAtK(n: 5, c: 4, k: 2) == 1)
+        #expect(Statistics.passAtK(n: 5, c: 0, k: 3) == 0)
+        // pass^2 with n=5, c=2: C(2,2)/C(5,2) = 0.1.
+        #expect(abs(Statistics.passHatK(n: 5, c: 2, k: 2) - 0.1) < 1e-12)
+        #expect(Statistics.passHatK(n: 3, c: 3, k: 3) == 1)
+        #expect(Statistics.passHatK(n: 3, c: 2, k: 3) == 0)
+    }
+
+    @Test func costArithmetic() {
+        let price = Price(input: 0.15, output: 0.60, cachedInput: 0.075)
+        // 1000 input (200 cached) and 500 output tokens.
+        let cost = price.cost(inputTokens: 1000, outputTokens: 500, cachedInputTokens: 200)
+        #expect(abs(cost - (800 * 0.15 + 200 * 0.075 + 500 * 0.60) / 1_000_000) < 1e-15)
+        #expect(Price.free.cost(inputTokens: 10, outputTokens: 10) == 0)
+    }
+
+    @Test func durations() {
+        #expect(DurationText.seconds("500ms") == 0.5)
+        #expect(DurationText.seconds("30s") == 30)
+        #expect(DurationText.seconds("2m") == 120)
+        #expect(DurationText.seconds("1.5") == 1.5)
+        #expect(DurationText.seconds("fast") == nil)
+        #expect(DurationText.seconds("-1s") == nil)
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import RoadtestCore
+import RoadtestSuite
+import RoadtestTestSupport
+import Testing
+
+@Suite struct SuiteLoaderTests {
+    func load(_ files: [String: String], main: String = "suite.yaml") async throws -> Suite {
+        try await withTemporaryDirectory { directory in
+            try writeFiles(files, in: directory)
+            return try SuiteLoader().load(path: directory.appendingPathComponent(main).path)
+        }
+    }
+
+    func diagnostics(_ files: [String: String]) async -> [String] {
+        do {
+            _ = try await load(files)
+            return []
+        } catch let error as SuiteError {
+            return error.diagnostics.map { diagnostic in
+                // Strip the temporary directory so assertions read file:line.
+                var text = diagnostic.description
+                if let range = text.range(of: "suite.yaml:") { text = "suite.yaml:" + text[range.upperBound...] }
+                return text
+            }
+        } catch {
+            return ["unexpected: \(error)"]
+        }
+    }
+
+    static let candidates = """
+        candidates:
+          - id: a
+            base_url: http://127.0.0.1:1/v1
+            model: m
+
+        """
+
+    @Test func parsesInlineCasesWithDefaultsVarsAndChecks() async throws {
+        let suite = try await load([
+            "suite.yaml": Self.candidates + """
+                defaults:
+                  system: Be brief.
+                  temperature: 0
+                  max_tokens: 64
+                  timeout: 500ms
+                  retries: 3
+                  top_p: 0.9
+                samples: 2
+                cases:
+                  - id: greet
+                    tags: [smalltalk]
+                    prompt: Say hello to {{name}}
+                    vars: {name: Ada}
+                    max_tokens: 16
+                    checks:
+                      - icontains: "{{name}}"
+                      - not-contains: sorry
+                        weight: 2
+                      - is-json
+                    threshold: 0.5
+                bars:
+                  pass_rate: 0.9
+                  p95_latency: 2s
+                """
+        ])
+        #expect(suite.cases.count == 1)
+        let testCase = suite.cases[0]
+        #expect(testCase.messages == [Message(role: "user", content: "Say hello to Ada")])
+        #expect(testCase.checks.map(\.name) == ["icontains", "not-contains", "is-json"])
+        #expect(testCase.checks[0].kind == .icontains("Ada"))
+        #expect(testCase.checks[1].weight == 2)
+        #expect(testCase.threshold == 0.5)
+        let settings = suite.settings(for: suite.candidates[0], case: testCase)
+        #expect(settings.maxTokens == 16)
+        #expect(settings.timeout == 0.5)
+        #expect(settings.retries == 3)
+        #expect(settings.system == "Be brief.")
+        #expect(settings.extra["top_p"] == .number(0.9))
+        #expect(suite.samples(for: testCase) == 2)
+        #expect(suite.bars == [Bar(metric: .passRate, target: 0.9), Bar(metric: .p95Latency, target: 2)])
+    }
+
+    @Test func loadsJSONLAndCSVCaseFilesRelativeToTheSuite() async throws {
+        let suite = try await load([
+            "suite.yaml": Self.candidates + """
+                cases:
+                  - file: data/cases.jsonl
+                  - file: data/tickets.csv
+                    prompt: "Classify: {{ticket}}"
+                    tags: [triage]
+                """,
+            "data/cases.jsonl": """
+                {"id": "j1", "prompt": "2+2?", "checks": [{"number": 4}]}
+
+                {"id": "j2", "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]}
+                """,
+            "data/tickets.csv": """
+                id,ticket,contains-any,tags
+                t1,"I was charged twice, please help",billing|refund,urgent
+                t2,App crashes,bug,
+                """,
+        ])
+        #expect(suite.cases.map(\.id) == ["j1", "j2", "t1", "t2"])
+        #expect(suite.cases[0].checks[0].kind == .number(value: 4, tolerance: 0))
+        #expect(suite.cases[1].settings.system == "sys")
+        #expect(suite.cases[2].input == "Classify: I was charged twice, please help")
+        #expect(suite.cases[2].checks[0].kind == .containsAny(["billing", "refund"], caseInsensitive: false))
+        #expect(suite.cases[2].tags == ["triage", "urgent"])
+        #expect(suite.cases[2].location?.line == 2)
+        #expect(suite.cases[3].location?.line == 3)
+    }
+
+    @Test func unknownKeyNamesFileLineAndSuggestsTheClosest() async {
+        let problems = await diagnostics([
+            "suite.yaml": Self.candidates + """
+                cases:
+                  - id: a
+                    promt: hello
+                """
+        ])
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:7:") && $0.contains("unknown key 'promt'") && $0.contains("did you mean 'prompt'?") })
+    }
+
+    @Test func unknownCheckSuggestsTheClosest() async {
+        let problems = await diagnostics([
+            "suite.yaml": Self.candidates + """
+                cases:
+                  - id: a
+                    prompt: hi
+                    checks:
+                      - contians: x
+                """
+        ])
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:9:") && $0.contains("unknown check 'contians'") && $0.contains("'contains'") })
+    }
+
+    @Test func badValuesNameTheirLine() async {
+        let problems = await diagnostics([
+            "suite.yaml": Self.candidates + """
+                defaults:
+                  timeout: soon
+                cases:
+                  - id: a
+                    prompt: hi {{who}}
+                bars:
+                  pass_rate: 90
+                """
+        ])
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:6:") && $0.contains("'timeout' must be a duration") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:8:") && $0.contains("{{who}}") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:11:") && $0.contains("between 0 and 1") })
+    }
+
+    @Test func invalidYAMLNamesItsLine() async {
+        let problems = await diagnostics(["suite.yaml": "name: x\ncases:\n  - id: a\n   prompt: [unclosed\n"])
+        #expect(problems.count == 1)
+        #expect(problems.first?.contains("invalid YAML") == true)
+        #expect(problems.first?.hasPrefix("suite.yaml:") == true)
+    }
+
+    @Test func badJSONLAndCSVLinesNameTheirFileAndLine() async {
+        let problems = await diagnostics([
+            "suite.yaml": Self.candidates + """
+                cases:
+                  - file: cases.jsonl
+                  - file: cases.csv
+                """,
+            "cases.jsonl": "{\"id\": \"ok\", \"prompt\": \"hi\"}\n{\"id\": \"bad\", prompt: }\n{\"id\": \"x\", \"promptt\": \"hi\"}\n",
+            "cases.csv": "id,prompt\nc1,hello\nc2,\"never closed\n",
+        ])
+        #expect(problems.contains { $0.hasPrefix("cases.jsonl:2:") && $0.contains("not valid JSON") })
+        #expect(problems.contains { $0.hasPrefix("cases.jsonl:3:") && $0.contains("'promptt'") && $0.contains("did you mean 'prompt'?") })
+        #expect(problems.contains { $0.hasPrefix("cases.csv:3:") && $0.contains("never closed") })
+    }
+
+    @Test func duplicateIDsAndMissingCandidatesAreReported() async {
+        let problems = await diagnostics([
+            "suite.yaml": """
+                cases:
+                  - {id: a, prompt: x}
+                  - {id: a, prompt: y}
+                """
+        ])
+        #expect(problems.contains { $0.contains("no 'candidates'") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:3:") && $0.contains("used twice") })
+    }
+
+    @Test func apiKeysAreOnlyNamedNeverWritten() async {
+        let problems = await diagnostics([
+            "suite.yaml": """
+                candidates:
+                  - id: a
+                    base_url: http://x/v1
+                    api_key_env: sk-live-123
+                cases:
+                  - {id: a, prompt: x}
+                """
+        ])
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:4:") && $0.contains("must name an environment variable") })
+    }
+}
