@@ -131,6 +131,9 @@ public enum CheckEvaluator {
         switch (actual, expected) {
         case (.number(let a), .number(let b)): return abs(a - b) < 1e-9
         case (.string(let a), .string(let b)): return a == b
+        // A templated expectation arrives as text: "1250" matches the number 1250.
+        case (.number(let a), .string(let b)): return Double(b.trimmingCharacters(in: .whitespaces)).map { abs($0 - a) < 1e-9 } ?? false
+        case (.bool(let a), .string(let b)): return b.lowercased() == (a ? "true" : "false")
         default: return false
         }
     }

@@ -1,4 +1,9 @@
 import Foundation
+import RoadtestCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a program with bytes on stdin and collects stdout and stderr, with a timeout.
 public enum ProcessRunner {
@@ -7,99 +12,103 @@ public enum ProcessRunner {
         public var standardOutput: Data
         public var standardError: Data
         public var timedOut: Bool
-        /// Nanosecond timestamp when the first stdout byte arrived, if any.
+        /// Nanosecond timestamp (monotonic) when the first stdout byte arrived, if any.
         public var firstOutputAt: UInt64?
     }
 
-    public struct LaunchError: Error, CustomStringConvertible {
-        public var description: String
-    }
-
     /// Runs `arguments` (the first is the program, looked up on PATH) with `input` on stdin.
-    public static func run(_ arguments: [String], input: Data, timeout: Double, environment: [String: String]? = nil) async throws -> Result {
-        let process = Process()
-        let program = arguments[0]
-        if program.contains("/") {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = Array(arguments.dropFirst())
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-        }
-        if let environment { process.environment = environment }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let collector = OutputCollector()
-        let finished = DispatchGroup()
-        finished.enter()
-        finished.enter()
-        finished.enter()
-        process.terminationHandler = { _ in finished.leave() }
-        DispatchQueue.global().async {
-            var data = Data()
-            while true {
-                let chunk = stdout.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                collector.markFirstOutput()
-                data.append(chunk)
-            }
-            collector.setOutput(data)
-            finished.leave()
-        }
-        DispatchQueue.global().async {
-            collector.setError(stderr.fileHandleForReading.readDataToEndOfFile())
-            finished.leave()
-        }
+    /// `onOutput` sees stdout and stderr bytes as they arrive.
+    public static func run(
+        _ arguments: [String], input: Data = Data(), timeout: Double, environment: [String: String]? = nil,
+        onOutput: (@Sendable (Data) -> Void)? = nil
+    ) async throws -> Result {
+        let output = try makePipe()
+        let errors = try makePipe()
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess(
+                arguments, environment: environment, pipeStandardInput: true, standardOutput: .fileDescriptor(output.write),
+                standardError: .fileDescriptor(errors.write))
         } catch {
-            throw LaunchError(description: "cannot start \(program): \(error.localizedDescription)")
+            for fd in [output.read, output.write, errors.read, errors.write] { close(fd) }
+            throw error
         }
-        DispatchQueue.global().async {
-            try? stdin.fileHandleForWriting.write(contentsOf: input)
-            try? stdin.fileHandleForWriting.close()
+        close(output.write)
+        close(errors.write)
+        let collector = Collector()
+        let readers = DispatchGroup()
+        for (fd, isError) in [(output.read, false), (errors.read, true)] {
+            readers.enter()
+            DispatchQueue.global().async {
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let count = read(fd, &buffer, buffer.count)
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
+                    let data = Data(buffer[0..<count])
+                    collector.append(data, isError: isError)
+                    onOutput?(data)
+                }
+                close(fd)
+                readers.leave()
+            }
+        }
+        if let stdin = child.standardInput {
+            DispatchQueue.global().async {
+                signal(SIGPIPE, SIG_IGN)
+                try? stdin.write(contentsOf: input)
+                try? stdin.close()
+            }
         }
         let timer = DispatchWorkItem {
             collector.markTimedOut()
-            process.terminate()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            }
+            child.send(SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if child.isRunning { child.send(SIGKILL) } }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                finished.notify(queue: .global()) { continuation.resume() }
-            }
+        let status = await withTaskCancellationHandler {
+            await child.waitForExit()
         } onCancel: {
-            if process.isRunning { process.terminate() }
+            child.send(SIGTERM)
         }
         timer.cancel()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            readers.notify(queue: .global()) { continuation.resume() }
+        }
         let snapshot = collector.snapshot()
-        return Result(
-            status: process.terminationStatus, standardOutput: snapshot.output, standardError: snapshot.error,
-            timedOut: snapshot.timedOut, firstOutputAt: snapshot.first)
+        return Result(status: status, standardOutput: snapshot.output, standardError: snapshot.error, timedOut: snapshot.timedOut, firstOutputAt: snapshot.first)
+    }
+
+    /// A pipe whose ends are not inherited by other children.
+    static func makePipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw ChildProcess.SpawnError(description: "cannot create a pipe") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
     }
 }
 
-private final class OutputCollector: @unchecked Sendable {
+private final class Collector: @unchecked Sendable {
     private let lock = NSLock()
     private var output = Data()
     private var error = Data()
     private var timedOut = false
     private var first: UInt64?
 
-    func setOutput(_ data: Data) { lock.withLock { output = data } }
-    func setError(_ data: Data) { lock.withLock { error = data } }
-    func markTimedOut() { lock.withLock { timedOut = true } }
-    func markFirstOutput() {
-        let now = DispatchTime.now().uptimeNanoseconds
-        lock.withLock { if first == nil { first = now } }
+    func append(_ data: Data, isError: Bool) {
+        let now = Monotonic.now()
+        lock.withLock {
+            if isError {
+                if error.count < 1 << 20 { error.append(data) }
+            } else {
+                if first == nil { first = now }
+                output.append(data)
+            }
+        }
     }
+
+    func markTimedOut() { lock.withLock { timedOut = true } }
+
     func snapshot() -> (output: Data, error: Data, timedOut: Bool, first: UInt64?) {
         lock.withLock { (output, error, timedOut, first) }
     }

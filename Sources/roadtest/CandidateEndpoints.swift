@@ -2,16 +2,36 @@ import Foundation
 import RoadtestCore
 import RoadtestProviders
 
-/// Makes every candidate's provider, starting managed local servers first and stopping them afterwards.
+/// Makes every candidate's provider, starting managed local servers first and stopping them afterwards,
+/// whatever way `body` ends.
 enum CandidateEndpoints {
-    static func with<T>(suite: Suite, transport: HTTPTransport, _ body: ([String: any ModelProvider]) async throws -> T) async throws -> T {
+    static func with<T>(
+        suite: Suite, transport: HTTPTransport, home: RoadtestHome = RoadtestHome(),
+        _ body: ([String: any ModelProvider]) async throws -> T
+    ) async throws -> T {
         let factory = ProviderFactory(transport: transport)
         var providers: [String: any ModelProvider] = [:]
         for candidate in suite.candidates where candidate.provider != .local {
             providers[candidate.id] = try factory.makeProvider(for: candidate)
         }
-        let locals = suite.candidates.filter { $0.provider == .local }
-        if locals.isEmpty { return try await body(providers) }
-        throw UserFacingError("local candidates (\(locals.map(\.id).joined(separator: ", "))) are not supported yet")
+        var servers: [LlamaServer] = []
+        defer { for server in servers { server.stop() } }
+        for candidate in suite.candidates where candidate.provider == .local {
+            let slots = candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
+            do {
+                let options = try LlamaServer.Options.resolve(
+                    model: candidate.local, gguf: candidate.gguf, llamaServer: candidate.llamaServer, home: home, slots: slots,
+                    extraArguments: candidate.serverArguments)
+                printError("roadtest: starting llama-server for '\(candidate.id)' (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))")
+                let server = try await LlamaServer.start(options)
+                servers.append(server)
+                var served = candidate
+                served.model = candidate.model ?? options.name
+                providers[candidate.id] = try factory.makeProvider(for: served, baseURL: server.baseURL)
+            } catch let error as LlamaServer.LaunchError {
+                throw UserFacingError("candidate '\(candidate.id)': \(error.description)")
+            }
+        }
+        return try await body(providers)
     }
 }

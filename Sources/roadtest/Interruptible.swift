@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestProviders
 import RoadtestRunner
 
 /// Runs work that Ctrl-C (SIGINT) or SIGTERM cancels promptly, drawing progress on the terminal meanwhile.
@@ -14,6 +15,7 @@ enum Interruptible {
                 if task.isCancelled {
                     // A second Ctrl-C: stop now.
                     printError("\nroadtest: stopped")
+                    LlamaServer.terminateAll()
                     exit(ExitStatus.interrupted)
                 }
                 task.cancel()

