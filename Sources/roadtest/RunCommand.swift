@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as ProviderSetupError {
             printError("roadtest: " + error.description)
             throw ExitCode(ExitStatus.couldNotRun)
+        } catch let error as CandidateEndpoints.SetupError {
+            printError("roadtest: " + error.description)
+            throw ExitCode(ExitStatus.couldNotRun)
         }
     }
 
@@ -89,7 +92,7 @@ struct RunCommand: AsyncParsableCommand {
         let transport = HTTPTransport()
         let interrupted: Bool
         do {
-            interrupted = try await CandidateEndpoints.with(suite: suite, transport: transport) { providers in
+            interrupted = try await CandidateEndpoints.with(suite: suite, transport: transport, announce: { printError("roadtest: " + $0) }) { providers in
                 let runner = Runner(suite: suite, store: store, runID: runID, providers: providers, progress: progress, defaultJudge: judge)
                 let showProgress = !noProgress && isInteractive(STDERR_FILENO)
                 return await Interruptible.run(progress: showProgress ? progress : nil) {

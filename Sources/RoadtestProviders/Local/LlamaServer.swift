@@ -206,7 +206,7 @@ public final class LlamaServer: Sendable {
     }
 
     /// The HTTP status of `GET /health`, or nil when nothing answers.
-    static func healthStatus(port: Int) -> Int? {
+    public static func healthStatus(port: Int) -> Int? {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { return nil }
         defer { close(socket) }

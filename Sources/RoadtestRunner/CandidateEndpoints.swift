@@ -4,9 +4,17 @@ import RoadtestProviders
 
 /// Makes every candidate's provider, starting managed local servers first and stopping them afterwards,
 /// whatever way `body` ends.
-enum CandidateEndpoints {
-    static func with<T>(
+public enum CandidateEndpoints {
+    /// Why a candidate could not be reached.
+    public struct SetupError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Calls `body` with a provider for every candidate (judges included). Local candidates get a `llama-server`
+    /// started for them, stopped when `body` returns or throws.
+    public static func with<T>(
         suite: Suite, transport: HTTPTransport, home: RoadtestHome = RoadtestHome(),
+        announce: (String) -> Void = { _ in },
         _ body: ([String: any ModelProvider]) async throws -> T
     ) async throws -> T {
         let factory = ProviderFactory(transport: transport)
@@ -22,14 +30,14 @@ enum CandidateEndpoints {
                 let options = try LlamaServer.Options.resolve(
                     model: candidate.local, gguf: candidate.gguf, llamaServer: candidate.llamaServer, home: home, slots: slots,
                     extraArguments: candidate.serverArguments)
-                printError("roadtest: starting llama-server for '\(candidate.id)' (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))")
+                announce("starting llama-server for '\(candidate.id)' (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))")
                 let server = try await LlamaServer.start(options)
                 servers.append(server)
                 var served = candidate
                 served.model = candidate.model ?? options.name
                 providers[candidate.id] = try factory.makeProvider(for: served, baseURL: server.baseURL)
             } catch let error as LlamaServer.LaunchError {
-                throw UserFacingError("candidate '\(candidate.id)': \(error.description)")
+                throw SetupError(description: "candidate '\(candidate.id)': \(error.description)")
             }
         }
         return try await body(providers)

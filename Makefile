@@ -1,0 +1,27 @@
+# Roadtest: the two commands a newcomer needs.
+#   make demo   builds Roadtest, installs the real local models, runs the quickstart, writes report.html
+#   make test   builds Roadtest, installs the local models (reused when present), runs every test
+# Assumed on the machine: the Swift 6 toolchain and python3 (with venv and pip). Everything else
+# (cmake, ninja, llama.cpp's llama-server, the GGUF models) is installed by `roadtest models install`
+# into ROADTEST_HOME (default ~/.roadtest).
+
+SWIFT ?= swift
+
+.PHONY: demo test build models clean-home
+
+build:
+	$(SWIFT) build -c release
+
+models: build
+	.build/release/roadtest models install
+
+demo: models
+	@status=0; .build/release/roadtest run examples/quickstart.yaml --html report.html --json report.json || status=$$?; \
+	if [ $$status -eq 0 ] || [ $$status -eq 100 ]; then \
+		echo "Wrote report.html and report.json (exit $$status: 0 = every bar met, 100 = a bar is not met)."; \
+	else exit $$status; fi
+
+test:
+	$(SWIFT) build
+	.build/debug/roadtest models install
+	$(SWIFT) test --no-parallel

@@ -1,0 +1,43 @@
+import Foundation
+import RoadtestProviders
+
+/// Facts about this machine that decide which integration tests can run.
+public enum TestEnvironment {
+    /// The package root (two folders above this file's folder).
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built `roadtest` executable (`swift build` puts it here; `make test` builds it first).
+    public static var binary: URL? {
+        for configuration in ["debug", "release"] {
+            let url = packageRoot.appendingPathComponent(".build/\(configuration)/roadtest")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    /// True when llama-server and both known models are installed in the Roadtest home.
+    public static var localModelsInstalled: Bool {
+        let home = RoadtestHome()
+        return FileManager.default.isExecutableFile(atPath: home.llamaServer.path)
+            && LocalModel.all.allSatisfy { FileManager.default.fileExists(atPath: home.modelFile($0).path) }
+    }
+
+    /// In CI the real-model tests must run: missing models are a failure there, not a skip.
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
+
+    /// Process ids of running (not zombie) processes whose command line contains `needle`.
+    public static func runningProcesses(matching needle: String) -> [Int32] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var result: [Int32] = []
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid() else { continue }
+            guard let command = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let text = String(decoding: command.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            guard text.contains(needle) else { continue }
+            let status = (try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8)) ?? ""
+            if status.contains("State:\tZ") { continue }
+            result.append(pid)
+        }
+        return result
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import RoadtestCore
+import RoadtestProviders
+import RoadtestTestSupport
+import Testing
+
+/// The `roadtest` executable as a user runs it: exit codes, report files, interrupts and resumes, and no
+/// orphaned llama-server on any exit path.
+@Suite(.serialized, .enabled(if: TestEnvironment.binary != nil, "build the roadtest executable first (swift build)"))
+struct CLITests {
+    struct Outcome {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    func roadtest(_ arguments: [String], in directory: URL, timeout: Double = 300) async throws -> Outcome {
+        let binary = try #require(TestEnvironment.binary)
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        let result = try await ProcessRunner.run(
+            ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path] + arguments, timeout: timeout, environment: environment)
+        return Outcome(
+            status: result.status, output: String(decoding: result.standardOutput, as: UTF8.self),
+            errors: String(decoding: result.standardError, as: UTF8.self))
+    }
+
+    @Test func exitCodesReportsAndStoredRuns() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(
+                    [
+                        "good.yaml": """
+                        name: good
+                        candidates: [{id: echo, base_url: \(baseURL), model: echo}]
+                        cases: [{id: a, prompt: hello <b>, checks: [{contains: hello}]}]
+                        bars: {pass_rate: 1.0}
+                        """,
+                        "bad-bar.yaml": """
+                        name: bad-bar
+                        candidates: [{id: echo, base_url: \(baseURL), model: echo}]
+                        cases: [{id: a, prompt: hello, checks: [{contains: bye}]}]
+                        bars: {pass_rate: 0.5}
+                        """,
+                        "broken.yaml": """
+                        name: broken
+                        candidates: [{id: echo, base_url: \(baseURL), model: echo}]
+                        cases:
+                          - id: a
+                            prompt: hi
+                            chekcs: []
+                        """,
+                    ], in: directory)
+                let good = try await roadtest(["run", "good.yaml", "--json", "out/good.json", "--junit", "out/good.xml", "--markdown", "out/good.md", "--html", "out/good.html"], in: directory)
+                #expect(good.status == 0, "\(good.errors)")
+                #expect(good.output.contains("pass rate"))
+                for file in ["good.json", "good.xml", "good.md", "good.html"] {
+                    #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out/\(file)").path), "\(file)")
+                }
+                let json = try #require(JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("out/good.json"))))
+                #expect(json["schema_version"] == .number(1))
+                #expect(json["candidates"]?.arrayValue?.first?["pass_rate"] == .number(1))
+                let html = try String(contentsOf: directory.appendingPathComponent("out/good.html"), encoding: .utf8)
+                #expect(html.contains("hello &lt;b&gt;"))
+
+                let missed = try await roadtest(["run", "bad-bar.yaml"], in: directory)
+                #expect(missed.status == 100)
+                let broken = try await roadtest(["run", "broken.yaml"], in: directory)
+                #expect(broken.status == 1)
+                #expect(broken.errors.contains("broken.yaml:5:"))
+                #expect(broken.errors.contains("did you mean 'checks'?"))
+                let unknownFile = try await roadtest(["run", "missing.yaml"], in: directory)
+                #expect(unknownFile.status == 1)
+
+                let runs = try await roadtest(["runs"], in: directory)
+                #expect(runs.status == 0)
+                #expect(runs.output.contains("good") && runs.output.contains("bad-bar"))
+                let runID = try #require(json["run_id"]?.stringValue)
+                let again = try await roadtest(["report", runID, "--json", "again.json", "--quiet"], in: directory)
+                #expect(again.status == 0)
+                #expect(again.output.isEmpty)
+                let rendered = try #require(JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("again.json"))))
+                #expect(rendered["candidates"] == json["candidates"])
+                let secretless = try String(contentsOf: directory.appendingPathComponent(".roadtest/roadtest.db"), encoding: .isoLatin1)
+                #expect(!secretless.contains("sk-test-secret"))
+            }
+        }
+    }
+
+    @Test func apiKeysComeFromTheEnvironmentAndAreNeverStored() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(
+                    [
+                        "keyed.yaml": """
+                        name: keyed
+                        candidates: [{id: echo, base_url: \(baseURL), model: echo, api_key_env: ROADTEST_TEST_KEY}]
+                        cases: [{id: a, prompt: hello}]
+                        """
+                    ], in: directory)
+                let missing = try await roadtest(["run", "keyed.yaml"], in: directory)
+                #expect(missing.status == 1)
+                #expect(missing.errors.contains("ROADTEST_TEST_KEY"))
+                setenv("ROADTEST_TEST_KEY", "sk-test-secret-123", 1)
+                defer { unsetenv("ROADTEST_TEST_KEY") }
+                let ok = try await roadtest(["run", "keyed.yaml", "--json", "k.json", "--html", "k.html"], in: directory)
+                #expect(ok.status == 0)
+                for file in [".roadtest/roadtest.db", ".roadtest/roadtest.db-wal", "k.json", "k.html"] {
+                    let path = directory.appendingPathComponent(file).path
+                    guard let data = FileManager.default.contents(atPath: path) else { continue }
+                    #expect(!String(decoding: data, as: UTF8.self).contains("sk-test-secret-123"), "\(file) holds the key")
+                }
+                #expect(!ok.output.contains("sk-test-secret-123") && !ok.errors.contains("sk-test-secret-123"))
+            }
+        }
+    }
+
+    @Test func ctrlCKeepsFinishedWorkAndResumeFinishesTheRun() async throws {
+        try await withSimulator { baseURL, simulator in
+            try await withTemporaryDirectory { directory in
+                let cases = (1...20).map { "  - {id: c\($0), prompt: case \($0), checks: [{contains: case}]}" }.joined(separator: "\n")
+                try writeFiles(
+                    ["slow.yaml": "name: slow\ncandidates: [{id: s, base_url: \(baseURL), model: \"s;ttft=150ms\", concurrency: 2}]\ncases:\n\(cases)\n"],
+                    in: directory)
+                let binary = try #require(TestEnvironment.binary)
+                let child = try ChildProcess(["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "slow.yaml", "--quiet"])
+                try await Task.sleep(nanoseconds: 900_000_000)
+                child.send(SIGINT)
+                let status = await child.waitForExit()
+                #expect(status == 130)
+                let servedBefore = simulator.servedRequests.count
+                #expect(servedBefore > 0 && servedBefore < 20)
+                let resumedAt = Monotonic.now()
+                let resumed = try await roadtest(["run", "slow.yaml", "--resume", "--json", "r.json"], in: directory)
+                #expect(resumed.status == 0, "\(resumed.errors)")
+                #expect(resumed.errors.contains("resuming run"))
+                let json = try #require(JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("r.json"))))
+                #expect(json["candidates"]?.arrayValue?.first?["cases"] == .number(20))
+                #expect(json["candidates"]?.arrayValue?.first?["passed"] == .number(20))
+                // Only unfinished trials were sent again (those in flight at Ctrl-C at most).
+                let sentOnResume = simulator.servedRequests.filter { $0.receivedAt > resumedAt }.count
+                #expect(sentOnResume <= 20 - servedBefore + 2, "sent \(sentOnResume) on resume after \(servedBefore) before")
+            }
+        }
+    }
+
+    @Test(.enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI))
+    func noLlamaServerSurvivesCtrlCOrKill9() async throws {
+        #expect(TestEnvironment.localModelsInstalled)
+        try await withTemporaryDirectory { directory in
+            let cases = (1...40).map { "  - {id: c\($0), prompt: Write a long story about the number \($0).}" }.joined(separator: "\n")
+            try writeFiles(
+                ["local.yaml": "name: local\ncandidates: [{id: smol, local: smollm2-135m-instruct, concurrency: 1}]\ndefaults: {max_tokens: 64}\ncases:\n\(cases)\n"],
+                in: directory)
+            let binary = try #require(TestEnvironment.binary)
+            let marker = "--model \(RoadtestHome().modelFile(.smolLM2).path)"
+            for signal in [SIGINT, SIGKILL, SIGTERM] {
+                let child = try ChildProcess(["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "local.yaml", "--quiet"])
+                // Wait for the server to be up and serving.
+                var started = false
+                for _ in 0..<200 {
+                    if !TestEnvironment.runningProcesses(matching: marker).isEmpty {
+                        started = true
+                        break
+                    }
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                }
+                #expect(started, "llama-server never started")
+                try await Task.sleep(nanoseconds: 1_500_000_000)
+                child.send(signal)
+                _ = await child.waitForExit()
+                var survivors = TestEnvironment.runningProcesses(matching: marker)
+                for _ in 0..<100 where !survivors.isEmpty {
+                    try await Task.sleep(nanoseconds: 100_000_000)
+                    survivors = TestEnvironment.runningProcesses(matching: marker)
+                }
+                #expect(survivors.isEmpty, "llama-server survived signal \(signal): \(survivors)")
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import RoadtestCore
+import RoadtestProviders
+import RoadtestRunner
+import RoadtestStore
+import RoadtestSuite
+import RoadtestTestSupport
+import Testing
+
+/// Integration tests against the real local models (llama-server with SmolLM2-135M-Instruct and Gemma 3 270M).
+/// They assert what is stable at temperature 0, not what the models answer.
+@Suite(.serialized, .enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI, "run `roadtest models install` first"))
+struct RealModelTests {
+    @Test func bothModelsRunSideBySideAndTheirServersStop() async throws {
+        #expect(TestEnvironment.localModelsInstalled, "CI must install the local models (make test does)")
+        try await withTemporaryDirectory { directory in
+            try writeFiles(
+                [
+                    "suite.yaml": """
+                    name: real-models
+                    candidates:
+                      - {id: smollm2, local: smollm2-135m-instruct, concurrency: 2}
+                      - {id: gemma3, local: gemma3-270m, concurrency: 1}
+                    defaults: {temperature: 0, max_tokens: 16, timeout: 120s}
+                    cases:
+                      - {id: capital, prompt: What is the capital of France?, checks: [{icontains: Paris}]}
+                      - {id: add, prompt: What is 2 plus 2?, checks: [{number: 4}]}
+                      - {id: hello, prompt: Say hello., checks: [{max-length: 2000}]}
+                    """
+                ], in: directory)
+            let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
+            let store = try Store()
+            try store.createRun(
+                Store.RunRecord(id: "real", suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: "running", startedAt: Store.timestamp(), version: "test"),
+                suite: suite)
+            let transport = HTTPTransport()
+            var ports: [Int] = []
+            try await CandidateEndpoints.with(suite: suite, transport: transport) { providers in
+                ports = providers.values.compactMap { ($0 as? OpenAIProvider).flatMap { URL(string: $0.url)?.port } }
+                try await Runner(suite: suite, store: store, runID: "real", providers: providers).run()
+            }
+            await transport.shutdown()
+
+            #expect(ports.count == 2)
+            for port in ports {
+                // The servers are gone: nothing answers on their ports.
+                #expect(LlamaServer.healthStatus(port: port) == nil, "llama-server on port \(port) still answers")
+            }
+            let report = try #require(try store.report(runID: "real"))
+            #expect(report.candidates.map(\.id).sorted() == ["gemma3", "smollm2"])
+            for card in report.candidates {
+                #expect(card.cases == 3)
+                #expect(card.attempts == 3)
+                #expect(card.errors.values.reduce(0, +) == 0, "\(card.id) errors \(card.errors)")
+                // llama-server's usage is parsed, not estimated.
+                #expect(card.tokens.output > 0)
+                #expect(card.tokens.outputEstimated == 0)
+                #expect(card.tokens.input > 0)
+                #expect(card.latencyMilliseconds.ttft.count == 3)
+            }
+            let rows = try store.trialRows(runID: "real")
+            #expect(rows.count == 6)
+            for row in rows where row.key.candidate == "smollm2" {
+                #expect(!row.output.isEmpty, "smollm2 answered \(row.key.caseID) with nothing")
+            }
+            for candidate in ["smollm2", "gemma3"] {
+                for caseID in ["capital", "add", "hello"] {
+                    let attempt = try #require(try store.attempts(runID: "real", key: TrialKey(candidate: candidate, caseID: caseID, sample: 0)).first)
+                    #expect(attempt.attemptClass == .ok)
+                    let ttft = try #require(attempt.timeToFirstToken)
+                    let e2e = try #require(attempt.endToEnd)
+                    #expect(ttft > 0)
+                    #expect(ttft <= e2e)
+                    #expect(!attempt.isTokenCountEstimated)
+                }
+            }
+        }
+        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+    }
+
+    @Test func aServerThatCannotStartIsAClearError() async throws {
+        let home = RoadtestHome()
+        await #expect(throws: LlamaServer.LaunchError.self) {
+            let options = try LlamaServer.Options.resolve(model: "smollm2", gguf: nil, llamaServer: nil, home: home, slots: 1, extraArguments: ["--no-such-flag"])
+            _ = try await LlamaServer.start(options, timeout: 30)
+        }
+        #expect(throws: LlamaServer.LaunchError.self) {
+            _ = try LlamaServer.Options.resolve(model: "no-such-model", gguf: nil, llamaServer: nil, home: home, slots: 1, extraArguments: [])
+        }
+    }
+}
