@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "RoadtestTestSupport",
-            dependencies: ["RoadtestCore", "RoadtestServer", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["RoadtestCore", "RoadtestProviders", "RoadtestServer", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Tests/RoadtestTestSupport",
             swiftSettings: swiftSettings
         ),

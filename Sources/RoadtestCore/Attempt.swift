@@ -152,10 +152,18 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var costUSD: Double
     /// Class of the last task attempt.
     public var finalClass: AttemptClass
+    /// The user input actually sent (perturbed for robustness variants).
+    public var input: String?
+    /// The system prompt actually sent.
+    public var system: String?
+    /// The output asked a clarifying question (deterministic detector).
+    public var clarified: Bool
+    /// The output declined or admitted it does not know (deterministic detector).
+    public var abstained: Bool
 
     public init(
         key: TrialKey, passed: Bool, score: Double, output: String, checks: [CheckResult], attempts: [Attempt],
-        costUSD: Double, finalClass: AttemptClass
+        costUSD: Double, finalClass: AttemptClass, input: String? = nil, system: String? = nil
     ) {
         self.key = key
         self.passed = passed
@@ -165,5 +173,9 @@ public struct Outcome: Sendable, Hashable, Codable {
         self.attempts = attempts
         self.costUSD = costUSD
         self.finalClass = finalClass
+        self.input = input
+        self.system = system
+        self.clarified = finalClass == .ok && RecoveryDetector.clarifies(output)
+        self.abstained = finalClass == .ok && RecoveryDetector.abstains(output)
     }
 }

@@ -21,6 +21,11 @@ public enum CheckKind: Sendable, Hashable, Codable {
     case judge(rubric: String, judge: String?)
     /// An external program grades: output on stdin, exit 0 passes, optional JSON `{"score": x}` on stdout.
     case command([String])
+    /// The output asks a clarifying question (deterministic detector; `confirm` names a judge to confirm it).
+    case clarifies(confirm: String?)
+    /// The output declines or admits it does not know (`refuses`); `abstains` is the same detector.
+    case refuses(confirm: String?)
+    case abstains(confirm: String?)
 
     /// The check's name as written in a suite, without `not-`.
     public var name: String {
@@ -41,6 +46,9 @@ public enum CheckKind: Sendable, Hashable, Codable {
         case .cost: return "cost"
         case .judge: return "judge"
         case .command: return "command"
+        case .clarifies: return "clarifies"
+        case .refuses: return "refuses"
+        case .abstains: return "abstains"
         }
     }
 
@@ -48,7 +56,7 @@ public enum CheckKind: Sendable, Hashable, Codable {
     public static let names = [
         "equals", "contains", "icontains", "contains-any", "icontains-any", "contains-all", "icontains-all",
         "starts-with", "regex", "is-json", "json-path", "number", "max-length", "word-count", "latency", "cost",
-        "judge", "command",
+        "judge", "command", "clarifies", "refuses", "abstains",
     ]
 }
 

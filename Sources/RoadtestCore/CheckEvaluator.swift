@@ -78,6 +78,12 @@ public enum CheckEvaluator {
             return verdict(e2e <= maxSeconds, "E2E \(DurationText.format(seconds: e2e)) (limit \(DurationText.format(seconds: maxSeconds)))")
         case .cost(let maxUSD):
             return verdict(context.costUSD <= maxUSD + 1e-15, String(format: "cost $%.6f (limit $%.6f)", context.costUSD, maxUSD))
+        case .clarifies:
+            let asked = RecoveryDetector.clarifies(output)
+            return verdict(asked, asked ? "asks a clarifying question" : "does not ask a clarifying question")
+        case .refuses, .abstains:
+            let declined = RecoveryDetector.abstains(output)
+            return verdict(declined, declined ? "declines or admits it does not know" : "answers without declining or admitting uncertainty")
         case .judge, .command:
             return nil
         }

@@ -169,6 +169,125 @@ public struct SamplingSummary: Sendable, Hashable, Codable {
     }
 }
 
+/// How a model behaves when it should ask or abstain, and how often it fails without doing either.
+public struct RecoverySummary: Sendable, Hashable, Codable {
+    /// Ambiguous trials (cases of `kind: ambiguous`, as written).
+    public var ambiguous: Int
+    /// Ambiguous trials the model handled by asking a clarifying question or abstaining.
+    public var handled: Int
+    public var rate: Double?
+    /// Ordinary trials the model failed without asking or abstaining: the dangerous failure.
+    public var confidentWrong: Int
+    /// confident_wrong / ordinary trials.
+    public var confidentWrongRate: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case ambiguous, handled, rate
+        case confidentWrong = "confident_wrong"
+        case confidentWrongRate = "confident_wrong_rate"
+    }
+
+    public init(ambiguous: Int, handled: Int, rate: Double?, confidentWrong: Int, confidentWrongRate: Double?) {
+        self.ambiguous = ambiguous
+        self.handled = handled
+        self.rate = rate
+        self.confidentWrong = confidentWrong
+        self.confidentWrongRate = confidentWrongRate
+    }
+}
+
+/// Hard-constraint checks (`constraint: true`): how often they were violated.
+public struct ConstraintSummary: Sendable, Hashable, Codable {
+    public struct PerCheck: Sendable, Hashable, Codable {
+        public var checked: Int
+        public var violated: Int
+        public var violationRate: Double
+
+        enum CodingKeys: String, CodingKey {
+            case checked, violated
+            case violationRate = "violation_rate"
+        }
+
+        public init(checked: Int, violated: Int, violationRate: Double) {
+            self.checked = checked
+            self.violated = violated
+            self.violationRate = violationRate
+        }
+    }
+
+    public var checked: Int
+    public var violated: Int
+    public var violationRate: Double
+    public var byCheck: [String: PerCheck]
+
+    enum CodingKeys: String, CodingKey {
+        case checked, violated
+        case violationRate = "violation_rate"
+        case byCheck = "by_check"
+    }
+
+    public init(checked: Int, violated: Int, violationRate: Double, byCheck: [String: PerCheck]) {
+        self.checked = checked
+        self.violated = violated
+        self.violationRate = violationRate
+        self.byCheck = byCheck
+    }
+}
+
+/// Pass rates on perturbed input.
+public struct RobustnessSummary: Sendable, Hashable, Codable {
+    public var cleanPassRate: Double
+    public var perturbedPassRate: Double
+    /// A case counts only if it and all its variants pass.
+    public var worstCasePassRate: Double
+    public var byPerturbation: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+        case cleanPassRate = "clean_pass_rate"
+        case perturbedPassRate = "perturbed_pass_rate"
+        case worstCasePassRate = "worst_case_pass_rate"
+        case byPerturbation = "by_perturbation"
+    }
+
+    public init(cleanPassRate: Double, perturbedPassRate: Double, worstCasePassRate: Double, byPerturbation: [String: Double]) {
+        self.cleanPassRate = cleanPassRate
+        self.perturbedPassRate = perturbedPassRate
+        self.worstCasePassRate = worstCasePassRate
+        self.byPerturbation = byPerturbation
+    }
+}
+
+/// Pass rate under each system prompt, and the spread between the best and the worst.
+public struct PromptSensitivity: Sendable, Hashable, Codable {
+    public struct Entry: Sendable, Hashable, Codable {
+        public var prompt: String
+        public var passRate: Double
+
+        enum CodingKeys: String, CodingKey {
+            case prompt
+            case passRate = "pass_rate"
+        }
+
+        public init(prompt: String, passRate: Double) {
+            self.prompt = prompt
+            self.passRate = passRate
+        }
+    }
+
+    public var byPrompt: [Entry]
+    public var spread: Double
+
+    enum CodingKeys: String, CodingKey {
+        case byPrompt = "by_prompt"
+        case spread
+    }
+
+    public init(byPrompt: [Entry], spread: Double) {
+        self.byPrompt = byPrompt
+        self.spread = spread
+    }
+}
+
 /// Everything measured about one candidate in one run. Field names are the JSON contract (schema_version 1).
 public struct Scorecard: Sendable, Hashable, Codable {
     public var id: String
@@ -194,6 +313,12 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var costUSD: CostSummary
     public var sampling: SamplingSummary?
     public var bars: BarsSummary
+    public var recovery: RecoverySummary
+    public var constraints: ConstraintSummary
+    /// Present when the suite sets `robustness`.
+    public var robustness: RobustnessSummary?
+    /// Present when the suite sets `prompts`.
+    public var promptSensitivity: PromptSensitivity?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, model, cases, trials, passed
@@ -205,14 +330,18 @@ public struct Scorecard: Sendable, Hashable, Codable {
         case outputTokensPerSecond = "output_tokens_per_s"
         case tokens, attempts, retries, errors
         case costUSD = "cost_usd"
-        case sampling, bars
+        case sampling, bars, recovery, constraints, robustness
+        case promptSensitivity = "prompt_sensitivity"
     }
 
     public init(
         id: String, provider: String, model: String?, cases: Int, trials: Int, passed: Double, passRate: Double,
         passRateCI95: [Double], byTag: [String: TagScore], failuresByCheck: [String: Int],
         latencyMilliseconds: LatencySummary, outputTokensPerSecond: Double?, tokens: TokenSummary, attempts: Int,
-        retries: Int, errors: [String: Int], costUSD: CostSummary, sampling: SamplingSummary?, bars: BarsSummary
+        retries: Int, errors: [String: Int], costUSD: CostSummary, sampling: SamplingSummary?, bars: BarsSummary,
+        recovery: RecoverySummary = RecoverySummary(ambiguous: 0, handled: 0, rate: nil, confidentWrong: 0, confidentWrongRate: nil),
+        constraints: ConstraintSummary = ConstraintSummary(checked: 0, violated: 0, violationRate: 0, byCheck: [:]),
+        robustness: RobustnessSummary? = nil, promptSensitivity: PromptSensitivity? = nil
     ) {
         self.id = id
         self.provider = provider
@@ -233,6 +362,10 @@ public struct Scorecard: Sendable, Hashable, Codable {
         self.costUSD = costUSD
         self.sampling = sampling
         self.bars = bars
+        self.recovery = recovery
+        self.constraints = constraints
+        self.robustness = robustness
+        self.promptSensitivity = promptSensitivity
     }
 
     /// Total error attempts / attempts.
@@ -331,10 +464,12 @@ public struct TrialRow: Sendable, Hashable, Codable {
     public var attempts: Int
     public var endToEnd: Double?
     public var costUSD: Double
+    /// The system prompt sent, when it differs from the case's (prompt alternatives).
+    public var system: String?
 
     public init(
         key: TrialKey, tags: [String], input: String, passed: Bool, score: Double, output: String,
-        checks: [CheckResult], finalClass: AttemptClass, attempts: Int, endToEnd: Double?, costUSD: Double
+        checks: [CheckResult], finalClass: AttemptClass, attempts: Int, endToEnd: Double?, costUSD: Double, system: String? = nil
     ) {
         self.key = key
         self.tags = tags
@@ -347,5 +482,6 @@ public struct TrialRow: Sendable, Hashable, Codable {
         self.attempts = attempts
         self.endToEnd = endToEnd
         self.costUSD = costUSD
+        self.system = system
     }
 }

@@ -45,10 +45,14 @@ public struct Suite: Sendable, Hashable, Codable {
     public var cases: [Case]
     public var bars: [Bar]
     public var samples: Int
+    /// Perturbed variants of every case's user input.
+    public var robustness: RobustnessConfig?
+    /// Alternative system prompts; every case also runs under each.
+    public var prompts: [String]
 
     public init(
         name: String, description: String? = nil, path: String, candidates: [Candidate], defaults: Settings = Settings(),
-        cases: [Case], bars: [Bar] = [], samples: Int = 1
+        cases: [Case], bars: [Bar] = [], samples: Int = 1, robustness: RobustnessConfig? = nil, prompts: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -58,6 +62,8 @@ public struct Suite: Sendable, Hashable, Codable {
         self.cases = cases
         self.bars = bars
         self.samples = samples
+        self.robustness = robustness
+        self.prompts = prompts
     }
 
     /// Candidates that are scored (every one not marked as a judge).

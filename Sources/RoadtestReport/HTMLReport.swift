@@ -61,6 +61,7 @@ public enum HTMLReport {
             row("Tag " + tag) { $0.byTag[tag].map { "\(Format.percent($0.passRate)) (\(Format.number($0.passed))/\($0.cases))" } ?? "–" }
         }
         row("Failed checks") { $0.failuresByCheck.isEmpty ? "none" : $0.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") }
+        for (label, values) in ScorecardExtras.rows(cards) { rows.append((label, values, cards.map { _ in nil })) }
         row("TTFT p50 / p90 / p95 / p99 / max (ms)") { five($0.latencyMilliseconds.ttft) }
         row("E2E p50 / p90 / p95 / p99 / max (ms)") { five($0.latencyMilliseconds.e2e) }
         row("Output tokens/s") { $0.outputTokensPerSecond.map { String(format: "%.1f", $0) } ?? "–" }
@@ -128,7 +129,11 @@ public enum HTMLReport {
         var html = "<details class=\"trial \(status)\"\(trial.passed ? "" : " open")><summary><span class=\"badge \(status)\">\(status)</span> \(Escape.html(title))"
         if !trial.tags.isEmpty { html += " <span class=\"note\">\(Escape.html(trial.tags.joined(separator: ", ")))</span>" }
         html += " <span class=\"note\">\(Escape.html(trial.finalClass.rawValue)) · \(trial.attempts) attempt\(trial.attempts == 1 ? "" : "s") · \(Format.milliseconds(trial.endToEnd.map { $0 * 1000 })) ms · \(Format.usd(trial.costUSD))</span></summary>"
-        html += "<div class=\"io\"><div><h4>Input</h4><pre>\(Escape.html(trial.input))</pre></div><div><h4>Output</h4><pre>\(Escape.html(trial.output))</pre></div></div>"
+        if !trial.key.variant.isEmpty, let system = trial.system, trial.key.variant.hasPrefix("prompt#") {
+            html += "<h4>System prompt (\(Escape.html(trial.key.variant)))</h4><pre>\(Escape.html(system))</pre>"
+        }
+        let inputLabel = trial.key.variant.isEmpty || trial.key.variant.hasPrefix("prompt#") ? "Input" : "Input (perturbed: \(Escape.html(trial.key.variant)))"
+        html += "<div class=\"io\"><div><h4>\(inputLabel)</h4><pre>\(Escape.html(trial.input))</pre></div><div><h4>Output</h4><pre>\(Escape.html(trial.output))</pre></div></div>"
         html += "<ul class=\"checks\">"
         for check in trial.checks {
             html += "<li class=\"\(check.passed ? "ok" : "bad")\">\(check.passed ? "✓" : "✗") <code>\(Escape.html(check.check))</code> \(Escape.html(check.reason))\(check.weight != 1 ? " (weight \(Format.number(check.weight)))" : "")</li>"

@@ -18,6 +18,9 @@ public enum MarkdownReport {
         for tag in Set(cards.flatMap { $0.byTag.keys }).sorted() {
             row("tag " + tag) { $0.byTag[tag].map { Format.percent($0.passRate) } ?? "–" }
         }
+        for (label, values) in ScorecardExtras.rows(cards) {
+            md += "| \(Escape.markdownCell(label)) | " + values.map(Escape.markdownCell).joined(separator: " | ") + " |\n"
+        }
         row("TTFT p50 / p95 ms") { "\(Format.milliseconds($0.latencyMilliseconds.ttft.p50)) / \(Format.milliseconds($0.latencyMilliseconds.ttft.p95))" }
         row("E2E p50 / p95 / p99 ms") {
             "\(Format.milliseconds($0.latencyMilliseconds.e2e.p50)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.p95)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.p99))"
@@ -42,7 +45,7 @@ public enum MarkdownReport {
             md += "| candidate | case | failed checks | output |\n|---|---|---|---|\n"
             for trial in shown {
                 let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(separator: "; ")
-                md += "| \(Escape.markdownCell(trial.key.candidate)) | \(Escape.markdownCell(trial.key.caseID)) | \(Escape.markdownCell(Escape.truncate(reasons, 200))) | \(Escape.markdownCell(Escape.truncate(trial.output, 200))) |\n"
+                md += "| \(Escape.markdownCell(trial.key.candidate)) | \(Escape.markdownCell(trial.key.caseID + (trial.key.variant.isEmpty ? "" : " [\(trial.key.variant)]"))) | \(Escape.markdownCell(Escape.truncate(reasons, 200))) | \(Escape.markdownCell(Escape.truncate(trial.output, 200))) |\n"
             }
             md += "\n</details>\n"
         }

@@ -41,6 +41,7 @@ public struct TerminalReport: Sendable {
         row("failed checks") { card in
             card.failuresByCheck.isEmpty ? "none" : card.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
         }
+        for (label, value) in ScorecardExtras.rows(cards) { rows.append((label, value)) }
         row("TTFT p50/p95/p99 ms") { self.triple($0.latencyMilliseconds.ttft) }
         row("E2E p50/p95/p99 ms") { self.triple($0.latencyMilliseconds.e2e) }
         row("E2E p90 / max ms") { "\(Format.milliseconds($0.latencyMilliseconds.e2e.p90)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.max))" }
@@ -94,7 +95,12 @@ public struct TerminalReport: Sendable {
                 let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(separator: "; ")
                 lines.append(
                     "  \(Escape.terminal(trial.key.candidate)) · \(Escape.terminal(trial.key.caseID))"
-                        + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "") + " — " + Escape.terminal(Escape.truncate(reasons, 160)))
+                        + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "")
+                        + (trial.key.variant.isEmpty ? "" : " [\(Escape.terminal(trial.key.variant))]")
+                        + " — " + Escape.terminal(Escape.truncate(reasons, 160)))
+                if !trial.key.variant.isEmpty {
+                    lines.append("    input: " + Escape.terminal(Escape.truncate(trial.input, 160)))
+                }
                 lines.append("    output: " + Escape.terminal(Escape.truncate(trial.output, 160)))
             }
         }

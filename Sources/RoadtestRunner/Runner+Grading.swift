@@ -4,7 +4,7 @@ import RoadtestProviders
 
 extension Runner {
     /// Grades a trial's final response with every check of its case.
-    func grade(key: TrialKey, testCase: Case, response: ProviderResponse, attempts: [Attempt]) async throws -> Outcome {
+    func grade(key: TrialKey, testCase: Case, input: String, response: ProviderResponse, attempts: [Attempt]) async throws -> Outcome {
         var attempts = attempts
         guard response.attemptClass == .ok else {
             let failure = CheckResult(
@@ -21,7 +21,18 @@ extension Runner {
             case .cost:
                 deferred.append(check)
             case .judge(let rubric, let named):
-                let (result, judgeAttempts) = try await judge(check: check, rubric: rubric, judgeID: named, testCase: testCase, output: response.output)
+                let (result, judgeAttempts) = try await judge(check: check, rubric: rubric, judgeID: named, input: input, output: response.output)
+                results.append(result)
+                attempts += judgeAttempts
+            case .clarifies(let confirm?), .refuses(let confirm?), .abstains(let confirm?):
+                // The detector decides first; a judge confirms only what it found.
+                let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0)
+                guard let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context), raw.passed else {
+                    results.append(CheckEvaluator.result(for: check, passed: false, score: 0, reason: CheckEvaluator.evaluate(check.kind, output: response.output, context: context)?.reason ?? ""))
+                    continue
+                }
+                let rubric = Self.recoveryRubrics[check.kind.name] ?? ""
+                let (result, judgeAttempts) = try await judge(check: check, rubric: rubric, judgeID: confirm.isEmpty ? nil : confirm, input: input, output: response.output)
                 results.append(result)
                 attempts += judgeAttempts
             case .command(let arguments):
@@ -47,6 +58,12 @@ extension Runner {
     }
 
     // MARK: - Judge
+
+    static let recoveryRubrics = [
+        "clarifies": "The output asks the user a clarifying question about what they want, instead of answering or guessing.",
+        "refuses": "The output declines the request or clearly says it does not know, instead of answering.",
+        "abstains": "The output declines the request or clearly says it does not know, instead of answering.",
+    ]
 
     static let judgeSystemPrompt = """
         You are a strict, fair grader. You decide whether a model's output satisfies a rubric.
@@ -114,7 +131,7 @@ extension Runner {
         return nil
     }
 
-    func judge(check: Check, rubric: String, judgeID: String?, testCase: Case, output: String) async throws -> (CheckResult, [Attempt]) {
+    func judge(check: Check, rubric: String, judgeID: String?, input: String, output: String) async throws -> (CheckResult, [Attempt]) {
         guard let id = judgeID ?? defaultJudge, let judge = suite.candidates.first(where: { $0.id == id }), let provider = providers[id] else {
             return (CheckEvaluator.result(for: check, passed: false, score: 0, reason: "no judge available"), [])
         }
@@ -122,7 +139,7 @@ extension Runner {
         settings.system = judge.settings.system ?? Self.judgeSystemPrompt
         let request = ChatRequest(
             model: judge.model, system: settings.system,
-            messages: [Message(role: "user", content: Self.judgePrompt(rubric: rubric, input: testCase.input, output: output))],
+            messages: [Message(role: "user", content: Self.judgePrompt(rubric: rubric, input: input, output: output))],
             temperature: judge.settings.temperature ?? 0, maxTokens: judge.settings.maxTokens ?? 256, stream: settings.stream ?? true,
             extra: settings.extra, timeout: settings.timeout ?? Settings.builtInTimeout)
         let (response, attempts) = try await Self.send(request, to: provider, role: .judge, price: judge.effectivePrice, settings: settings)

@@ -37,9 +37,14 @@ public struct Runner: Sendable {
 
     /// Every trial of the suite, in plan order.
     public static func plan(for suite: Suite) -> [TrialKey] {
-        suite.scoredCandidates.flatMap { candidate in
+        let variants = suite.variants
+        return suite.scoredCandidates.flatMap { candidate in
             suite.cases.flatMap { testCase in
-                (0..<suite.samples(for: testCase)).map { TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0) }
+                variants.flatMap { variant in
+                    (0..<suite.samples(for: testCase)).map {
+                        TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0, variant: variant.name)
+                    }
+                }
             }
         }
     }
@@ -59,37 +64,45 @@ public struct Runner: Sendable {
         guard let provider = providers[candidate.id] else { return }
         let concurrency = max(1, candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency)
         // Trials are produced lazily so memory does not grow with the number of cases.
+        let variants = suite.variants
         var pending = suite.cases.lazy.flatMap { testCase in
-            (0..<suite.samples(for: testCase)).lazy.map { (testCase, TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0)) }
-        }.filter { !completed.contains($0.1) }.makeIterator()
+            variants.lazy.flatMap { variant in
+                (0..<suite.samples(for: testCase)).lazy.map {
+                    (testCase, variant, TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0, variant: variant.name))
+                }
+            }
+        }.filter { !completed.contains($0.2) }.makeIterator()
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
-            while running < concurrency, let (testCase, key) = pending.next() {
-                group.addTask { try await runTrial(key: key, testCase: testCase, candidate: candidate, provider: provider) }
+            while running < concurrency, let (testCase, variant, key) = pending.next() {
+                group.addTask { try await runTrial(key: key, testCase: testCase, variant: variant, candidate: candidate, provider: provider) }
                 running += 1
             }
             while try await group.next() != nil {
                 if Task.isCancelled { break }
-                if let (testCase, key) = pending.next() {
-                    group.addTask { try await runTrial(key: key, testCase: testCase, candidate: candidate, provider: provider) }
+                if let (testCase, variant, key) = pending.next() {
+                    group.addTask { try await runTrial(key: key, testCase: testCase, variant: variant, candidate: candidate, provider: provider) }
                 }
             }
         }
     }
 
-    func runTrial(key: TrialKey, testCase: Case, candidate: Candidate, provider: any ModelProvider) async throws {
+    func runTrial(key: TrialKey, testCase: Case, variant: Variant, candidate: Candidate, provider: any ModelProvider) async throws {
         try Task.checkCancellation()
         progress?.started()
         do {
             let settings = suite.settings(for: candidate, case: testCase)
+            let (messages, system) = suite.apply(variant, to: testCase, system: settings.system)
             let request = ChatRequest(
-                model: candidate.model, system: settings.system, messages: testCase.messages, temperature: settings.temperature,
+                model: candidate.model, system: system, messages: messages, temperature: settings.temperature,
                 maxTokens: settings.maxTokens, stream: settings.stream ?? true, extra: settings.extra,
                 timeout: settings.timeout ?? Settings.builtInTimeout)
             let (response, attempts) = try await Self.send(
                 request, to: provider, role: .task, price: candidate.effectivePrice, settings: settings)
-            let outcome = try await grade(key: key, testCase: testCase, response: response, attempts: attempts)
+            var outcome = try await grade(key: key, testCase: testCase, input: request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input, response: response, attempts: attempts)
+            outcome.input = request.messages.last(where: { $0.role == "user" })?.content
+            outcome.system = system
             try Task.checkCancellation()
             try await store.record(outcome, runID: runID)
             progress?.finished(passed: outcome.passed, failedAttempts: outcome.attempts.filter { $0.attemptClass != .ok }.count)

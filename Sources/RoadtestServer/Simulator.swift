@@ -68,7 +68,7 @@ public final class Simulator: Sendable {
         -> some ApplicationProtocol
     {
         var logger = Logger(label: "roadtest.simulate")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         return Application(
             router: makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-simulator"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)

@@ -30,7 +30,8 @@ public struct ModelBehavior: Sendable, Hashable {
     public var interTokenLatency: Double = 0
     /// A fixed answer; when nil and no rule matches, the model echoes the last user message.
     public var reply: String?
-    /// Answers chosen by a substring of the last user message (first match wins).
+    /// Answers chosen by a case-sensitive substring of the last user message (first match wins): a prompt
+    /// changed in any way (case, typos) no longer matches, which scripts a model that breaks on perturbed input.
     public var rules: [(match: String, reply: String)] = []
     /// Answers chosen by a substring of the system prompt (first match wins), checked before `rules`.
     public var systemRules: [(match: String, reply: String)] = []
@@ -70,8 +71,8 @@ public struct ModelBehavior: Sendable, Hashable {
 
     /// The answer to a conversation.
     public func answer(system: String?, lastUser: String) -> String {
-        if let system, let rule = systemRules.first(where: { system.localizedCaseInsensitiveContains($0.match) }) { return rule.reply }
-        if let rule = rules.first(where: { lastUser.localizedCaseInsensitiveContains($0.match) }) { return rule.reply }
+        if let system, let rule = systemRules.first(where: { system.contains($0.match) }) { return rule.reply }
+        if let rule = rules.first(where: { lastUser.contains($0.match) }) { return rule.reply }
         return reply ?? lastUser
     }
 

@@ -108,6 +108,8 @@ extension Store {
             errors[row["class"], default: 0] += row["n"]
         }
         let totalCost = try Double.fetchOne(db, sql: "SELECT SUM(cost_usd) FROM outcome WHERE run_id = ? AND candidate_id = ?", arguments: [runID, id]) ?? 0
+        // Every passed trial is a successful task, variants included (their cost is in the total too).
+        let allPassed = try Int.fetchOne(db, sql: "SELECT SUM(passed) FROM outcome WHERE run_id = ? AND candidate_id = ?", arguments: [runID, id]) ?? 0
         let okOutput: Int = totals?["ok_output"] ?? 0
         let okSeconds: Double = totals?["ok_e2e"] ?? 0
 
@@ -126,10 +128,111 @@ extension Store {
                 input: totals?["input"] ?? 0, output: totals?["output"] ?? 0, outputEstimated: totals?["estimated"] ?? 0,
                 judgeInput: totals?["judge_input"] ?? 0, judgeOutput: totals?["judge_output"] ?? 0),
             attempts: attempts, retries: max(0, attempts - trials), errors: errors,
-            costUSD: CostSummary(total: totalCost, perSuccess: trialsPassed > 0 ? totalCost / Double(trialsPassed) : nil, judge: totals?["judge_cost"] ?? 0),
-            sampling: sampling, bars: BarsSummary(met: true, results: []))
+            costUSD: CostSummary(total: totalCost, perSuccess: allPassed > 0 ? totalCost / Double(allPassed) : nil, judge: totals?["judge_cost"] ?? 0),
+            sampling: sampling, bars: BarsSummary(met: true, results: []),
+            recovery: try recovery(db: db, runID: runID, candidate: id),
+            constraints: try constraints(db: db, runID: runID, candidate: id),
+            robustness: suite.robustness == nil ? nil : try robustness(db: db, runID: runID, candidate: id),
+            promptSensitivity: suite.prompts.isEmpty ? nil : try promptSensitivity(db: db, runID: runID, candidate: id, suite: suite))
         card.bars = BarEvaluator.evaluate(suite.bars, on: card)
         return card
+    }
+
+    // MARK: - Recovery, constraints, robustness, prompts
+
+    static func recovery(db: Database, runID: String, candidate: String) throws -> RecoverySummary {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT
+                    SUM(CASE WHEN t.kind = 'ambiguous' THEN 1 ELSE 0 END) AS ambiguous,
+                    SUM(CASE WHEN t.kind = 'ambiguous' AND (o.clarified OR o.abstained) THEN 1 ELSE 0 END) AS handled,
+                    SUM(CASE WHEN t.kind != 'ambiguous' THEN 1 ELSE 0 END) AS ordinary,
+                    SUM(CASE WHEN t.kind != 'ambiguous' AND o.passed = 0 AND o.final_class = 'ok'
+                        AND NOT o.clarified AND NOT o.abstained THEN 1 ELSE 0 END) AS confident_wrong
+                FROM outcome o JOIN test_case t ON t.run_id = o.run_id AND t.case_id = o.case_id
+                WHERE o.run_id = ? AND o.candidate_id = ? AND o.variant = ''
+                """,
+            arguments: [runID, candidate])
+        let ambiguous: Int = row?["ambiguous"] ?? 0
+        let handled: Int = row?["handled"] ?? 0
+        let ordinary: Int = row?["ordinary"] ?? 0
+        let wrong: Int = row?["confident_wrong"] ?? 0
+        return RecoverySummary(
+            ambiguous: ambiguous, handled: handled, rate: ambiguous > 0 ? Double(handled) / Double(ambiguous) : nil,
+            confidentWrong: wrong, confidentWrongRate: ordinary > 0 ? Double(wrong) / Double(ordinary) : nil)
+    }
+
+    static func constraints(db: Database, runID: String, candidate: String) throws -> ConstraintSummary {
+        var byCheck: [String: (checked: Int, violated: Int)] = [:]
+        let rows = try String.fetchCursor(
+            db, sql: "SELECT checks FROM outcome WHERE run_id = ? AND candidate_id = ? AND checks LIKE '%\"isConstraint\":true%'",
+            arguments: [runID, candidate])
+        let decoder = JSONDecoder()
+        while let json = try rows.next() {
+            for result in (try? decoder.decode([CheckResult].self, from: Data(json.utf8))) ?? [] where result.isConstraint {
+                byCheck[result.check, default: (0, 0)].checked += 1
+                if !result.passed { byCheck[result.check, default: (0, 0)].violated += 1 }
+            }
+        }
+        let checked = byCheck.values.reduce(0) { $0 + $1.checked }
+        let violated = byCheck.values.reduce(0) { $0 + $1.violated }
+        return ConstraintSummary(
+            checked: checked, violated: violated, violationRate: checked > 0 ? Double(violated) / Double(checked) : 0,
+            byCheck: byCheck.mapValues { .init(checked: $0.checked, violated: $0.violated, violationRate: $0.checked > 0 ? Double($0.violated) / Double($0.checked) : 0) })
+    }
+
+    static func robustness(db: Database, runID: String, candidate: String) throws -> RobustnessSummary {
+        var clean = (n: 0, passed: 0)
+        var perturbed = (n: 0, passed: 0)
+        var byPerturbation: [String: (n: Int, passed: Int)] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT variant, COUNT(*) AS n, SUM(passed) AS c FROM outcome WHERE run_id = ? AND candidate_id = ? AND variant NOT LIKE 'prompt#%' GROUP BY variant",
+            arguments: [runID, candidate])
+        while let row = try rows.next() {
+            let variant: String = row["variant"]
+            let n: Int = row["n"]
+            let c: Int = row["c"]
+            if variant.isEmpty {
+                clean = (n, c)
+            } else {
+                perturbed.n += n
+                perturbed.passed += c
+                let name = String(variant.split(separator: "#").first ?? "")
+                byPerturbation[name, default: (0, 0)].n += n
+                byPerturbation[name, default: (0, 0)].passed += c
+            }
+        }
+        let worst = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) AS cases, SUM(all_passed) AS passed FROM (
+                    SELECT case_id, MIN(passed) AS all_passed FROM outcome
+                    WHERE run_id = ? AND candidate_id = ? AND variant NOT LIKE 'prompt#%' GROUP BY case_id)
+                """,
+            arguments: [runID, candidate])
+        let cases: Int = worst?["cases"] ?? 0
+        let allPassed: Int = worst?["passed"] ?? 0
+        func rate(_ value: (n: Int, passed: Int)) -> Double { value.n > 0 ? Double(value.passed) / Double(value.n) : 0 }
+        return RobustnessSummary(
+            cleanPassRate: rate(clean), perturbedPassRate: rate(perturbed),
+            worstCasePassRate: cases > 0 ? Double(allPassed) / Double(cases) : 0, byPerturbation: byPerturbation.mapValues(rate))
+    }
+
+    static func promptSensitivity(db: Database, runID: String, candidate: String, suite: Suite) throws -> PromptSensitivity {
+        var rates: [String: Double] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: "SELECT variant, AVG(passed) AS rate FROM outcome WHERE run_id = ? AND candidate_id = ? AND (variant = '' OR variant LIKE 'prompt#%') GROUP BY variant",
+            arguments: [runID, candidate])
+        while let row = try rows.next() { rates[row["variant"]] = row["rate"] }
+        var entries = [PromptSensitivity.Entry(prompt: suite.defaults.system ?? "(no system prompt)", passRate: rates[""] ?? 0)]
+        for (index, prompt) in suite.prompts.enumerated() {
+            entries.append(.init(prompt: prompt, passRate: rates["prompt#\(index + 1)"] ?? 0))
+        }
+        let values = entries.map(\.passRate)
+        return PromptSensitivity(byPrompt: entries, spread: (values.max() ?? 0) - (values.min() ?? 0))
     }
 
     /// Nearest-rank percentiles over ok task attempts, in milliseconds, read with ORDER BY/OFFSET (no arrays in memory).

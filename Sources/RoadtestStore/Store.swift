@@ -101,6 +101,15 @@ public final class Store: Sendable {
                     CREATE INDEX attempt_e2e ON attempt(run_id, candidate_id, role, class, e2e);
                     """)
         }
+        migrator.registerMigration("v2-variants-and-recovery") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outcome ADD COLUMN input TEXT;
+                    ALTER TABLE outcome ADD COLUMN system TEXT;
+                    ALTER TABLE outcome ADD COLUMN clarified INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outcome ADD COLUMN abstained INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 
@@ -234,12 +243,13 @@ public final class Store: Sendable {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO outcome (run_id, candidate_id, case_id, sample, variant, passed, score, output, checks,
-                        cost_usd, final_class, attempts, e2e, completed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        cost_usd, final_class, attempts, e2e, completed_at, input, system, clarified, abstained)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     runID, key.candidate, key.caseID, key.sample, key.variant, outcome.passed, outcome.score, outcome.output,
-                    checks, outcome.costUSD, outcome.finalClass.rawValue, taskAttempts, e2e, Self.timestamp(),
+                    checks, outcome.costUSD, outcome.finalClass.rawValue, taskAttempts, e2e, Self.timestamp(), outcome.input,
+                    outcome.system, outcome.clarified, outcome.abstained,
                 ])
             for attempt in outcome.attempts {
                 try db.execute(
@@ -309,7 +319,7 @@ public final class Store: Sendable {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT o.*, c.tags AS tags, c.input AS input FROM outcome o
+                    SELECT o.*, c.tags AS tags, COALESCE(o.input, c.input) AS effective_input FROM outcome o
                     LEFT JOIN test_case c ON c.run_id = o.run_id AND c.case_id = o.case_id
                     WHERE o.run_id = ? \(filter)
                     ORDER BY o.candidate_id, o.case_id, o.variant, o.sample LIMIT ?
@@ -320,9 +330,9 @@ public final class Store: Sendable {
                 let checks = (try? JSONDecoder().decode([CheckResult].self, from: Data(checksJSON.utf8))) ?? []
                 return TrialRow(
                     key: TrialKey(candidate: row["candidate_id"], caseID: row["case_id"], sample: row["sample"], variant: row["variant"]),
-                    tags: Self.decodeTags(row["tags"] ?? "[]"), input: row["input"] ?? "", passed: row["passed"], score: row["score"],
+                    tags: Self.decodeTags(row["tags"] ?? "[]"), input: row["effective_input"] ?? "", passed: row["passed"], score: row["score"],
                     output: row["output"], checks: checks, finalClass: AttemptClass(rawValue: row["final_class"]) ?? .malformed,
-                    attempts: row["attempts"], endToEnd: row["e2e"], costUSD: row["cost_usd"])
+                    attempts: row["attempts"], endToEnd: row["e2e"], costUSD: row["cost_usd"], system: row["system"])
             }
         }
     }

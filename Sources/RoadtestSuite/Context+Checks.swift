@@ -25,7 +25,7 @@ extension Context {
                 error(node, "one check per list item, found \(typed.map { "'\($0.key)'" }.joined(separator: " and "))", hint: "start a new '- ' item for each check")
             } else {
                 let key = pairs.first?.key ?? ""
-                let reserved = ["similar", "clarifies", "refuses", "abstains"]
+                let reserved = ["similar"]
                 if reserved.contains(key) {
                     error(node, "check '\(key)' is not available yet in this version of Roadtest", hint: "available checks: " + checkNames.joined(separator: ", "))
                 } else {
@@ -58,6 +58,7 @@ extension Context {
         case "is-json": return ["schema"]
         case "judge": return ["judge", "rubric"]
         case "word-count": return ["min", "max"]
+        case "clarifies", "refuses", "abstains": return ["confirm"]
         default: return []
         }
     }
@@ -157,6 +158,29 @@ extension Context {
             return .judge(rubric: rubric, judge: options["judge"].flatMap { text($0, "judge") })
         case "command":
             return commandLine(argument).map(CheckKind.command)
+        case "clarifies", "refuses", "abstains":
+            // `true`, or {confirm: JUDGE} / {confirm: true} to have a judge confirm what the detector found.
+            var confirm: String?
+            var settingNode: Node? = options["confirm"]
+            if case .mapping(let pairs, _) = argument {
+                checkKeys(pairs, valid: ["confirm"], in: name)
+                settingNode = pairs.first { $0.key == "confirm" }?.value
+            } else if argument.bool != true, case .scalar = argument {
+                error(argument, "'\(name)' takes true, or {confirm: JUDGE}")
+                return nil
+            }
+            if let settingNode {
+                if let flag = settingNode.bool {
+                    confirm = flag ? "" : nil
+                } else {
+                    confirm = text(settingNode, "confirm")
+                }
+            }
+            switch name {
+            case "clarifies": return .clarifies(confirm: confirm)
+            case "refuses": return .refuses(confirm: confirm)
+            default: return .abstains(confirm: confirm)
+            }
         default:
             return nil
         }

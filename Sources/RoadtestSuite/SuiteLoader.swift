@@ -61,7 +61,7 @@ public struct SuiteLoader: Sendable {
 // MARK: - Keys
 
 enum Keys {
-    static let suite = ["name", "description", "candidates", "defaults", "cases", "bars", "samples"]
+    static let suite = ["name", "description", "candidates", "defaults", "cases", "bars", "samples", "robustness", "prompts"]
     static let settings = ["system", "temperature", "max_tokens", "timeout", "retries", "concurrency", "stream", "retry_backoff", "params"]
     /// Common request parameters accepted directly and passed through unchanged.
     static let passThrough = [
@@ -162,6 +162,12 @@ struct Context {
         }
 
         let bars = fields["bars"].map { self.bars(from: $0) } ?? []
+        let robustness = fields["robustness"].flatMap { self.robustness(from: $0) }
+        var prompts: [String] = []
+        if let node = fields["prompts"] {
+            prompts = stringList(node, "prompts") ?? []
+            if prompts.isEmpty { error(node, "'prompts' is empty", hint: "list alternative system prompts, or remove the key") }
+        }
 
         // Judge checks need a judge.
         let judgeIDs = Set(candidates.filter(\.isJudge).map(\.id))
@@ -176,7 +182,24 @@ struct Context {
             }
         }
 
-        return Suite(name: name, description: description, path: file, candidates: candidates, defaults: defaults, cases: cases, bars: bars, samples: samples)
+        // Recovery checks confirmed by a judge need one.
+        for testCase in cases {
+            for check in testCase.checks {
+                switch check.kind {
+                case .clarifies(let confirm?), .refuses(let confirm?), .abstains(let confirm?):
+                    if confirm != "", !candidates.contains(where: { $0.id == confirm }) {
+                        diagnostics.append(SuiteDiagnostic(testCase.location, "judge '\(confirm)' is not a candidate", hint: "add a candidate with 'judge: true' and id '\(confirm)'"))
+                    } else if confirm == "", judgeIDs.isEmpty {
+                        diagnostics.append(SuiteDiagnostic(testCase.location, "case '\(testCase.id)' asks a judge to confirm but the suite has no judge", hint: "mark a candidate 'judge: true'"))
+                    }
+                default: break
+                }
+            }
+        }
+
+        return Suite(
+            name: name, description: description, path: file, candidates: candidates, defaults: defaults, cases: cases, bars: bars,
+            samples: samples, robustness: robustness, prompts: prompts)
     }
 
     // MARK: Scalars
@@ -382,6 +405,33 @@ struct Context {
             }
         }
         return price
+    }
+
+    // MARK: Robustness
+
+    mutating func robustness(from node: Node) -> RobustnessConfig? {
+        guard case .mapping(let pairs, _) = node else {
+            error(node, "'robustness' must be a mapping", hint: "for example robustness: {perturbations: [typos, case], variants: 2, seed: 1}")
+            return nil
+        }
+        checkKeys(pairs, valid: ["perturbations", "variants", "seed"], in: "robustness")
+        let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let names = Perturbation.allCases.map(\.rawValue)
+        var perturbations: [Perturbation] = []
+        if let list = fields["perturbations"] {
+            for name in stringList(list, "perturbations") ?? [] {
+                if let perturbation = Perturbation(rawValue: name) {
+                    perturbations.append(perturbation)
+                } else {
+                    error(list, "unknown perturbation '\(name)'", hint: Suggest.hint(for: name, in: names).replacingOccurrences(of: "valid keys", with: "perturbations"))
+                }
+            }
+        } else {
+            perturbations = Perturbation.allCases
+        }
+        let variants = fields["variants"].flatMap { positiveInt($0, "variants") } ?? 1
+        let seed = fields["seed"].flatMap { positiveInt($0, "seed", allowZero: true) } ?? 0
+        return RobustnessConfig(perturbations: perturbations, variants: variants, seed: UInt64(seed))
     }
 
     // MARK: Bars

@@ -1,6 +1,7 @@
 import Foundation
 import RoadtestCore
 import RoadtestProviders
+import RoadtestServer
 import RoadtestTestSupport
 import Testing
 
@@ -67,7 +68,7 @@ struct CLITests {
                 #expect(missed.status == 100)
                 let broken = try await roadtest(["run", "broken.yaml"], in: directory)
                 #expect(broken.status == 1)
-                #expect(broken.errors.contains("broken.yaml:5:"))
+                #expect(broken.errors.contains("broken.yaml:6:"))
                 #expect(broken.errors.contains("did you mean 'checks'?"))
                 let unknownFile = try await roadtest(["run", "missing.yaml"], in: directory)
                 #expect(unknownFile.status == 1)

