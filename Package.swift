@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "RoadtestLoad",
             dependencies: [
-                "RoadtestCore", "RoadtestProviders",
+                "RoadtestCore", "RoadtestProviders", "RoadtestReport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings

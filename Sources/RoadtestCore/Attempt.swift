@@ -45,6 +45,10 @@ public struct ProviderResponse: Sendable, Hashable {
     public var message: String?
     /// Number of content events received (stream chunks with content).
     public var contentEvents: Int
+    /// Monotonic nanoseconds when the request was sent.
+    public var sentAt: UInt64?
+    /// Seconds between consecutive content events (streams only).
+    public var interChunkGaps: [Double]
 
     public init(
         attemptClass: AttemptClass, httpStatus: Int? = nil, output: String = "", inputTokens: Int = 0,
@@ -64,6 +68,8 @@ public struct ProviderResponse: Sendable, Hashable {
         self.retryAfter = retryAfter
         self.message = message
         self.contentEvents = contentEvents
+        self.sentAt = nil
+        self.interChunkGaps = []
     }
 
     /// Roadtest's own token estimate for text when a response carries no usage: whitespace-separated words

@@ -66,6 +66,9 @@ public struct Suite: Sendable, Hashable, Codable {
         self.prompts = prompts
     }
 
+    /// The folder of the suite file: `command` candidates and checks run there.
+    public var directory: String { URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path }
+
     /// Candidates that are scored (every one not marked as a judge).
     public var scoredCandidates: [Candidate] { candidates.filter { !$0.isJudge } }
 

@@ -28,9 +28,11 @@ public final class ChildProcess: @unchecked Sendable {
     /// Spawns `arguments` (the first is looked up on PATH when it has no `/`).
     public init(
         _ arguments: [String], environment: [String: String]? = nil, pipeStandardInput: Bool = false, standardOutput: Output = .null,
-        standardError: Output = .null, newSession: Bool = false
+        standardError: Output = .null, newSession: Bool = false, workingDirectory: String? = nil
     ) throws {
         precondition(!arguments.isEmpty)
+        // posix_spawn has no portable chdir; a shell changes directory and execs the program.
+        let arguments = workingDirectory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + arguments } ?? arguments
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }

@@ -7,9 +7,12 @@ import RoadtestCore
 /// `choices[0].message.content`, is accepted for `output`; `prompt_tokens`/`completion_tokens` for usage).
 public struct CommandProvider: ModelProvider {
     public let arguments: [String]
+    /// Where the program runs (the suite file's folder, so relative paths work).
+    public let workingDirectory: String?
 
-    public init(arguments: [String]) {
+    public init(arguments: [String], workingDirectory: String? = nil) {
         self.arguments = arguments
+        self.workingDirectory = workingDirectory
     }
 
     public static func input(for request: ChatRequest) -> Data {
@@ -27,7 +30,7 @@ public struct CommandProvider: ModelProvider {
         let start = Monotonic.now()
         let result: ProcessRunner.Result
         do {
-            result = try await ProcessRunner.run(arguments, input: Self.input(for: request), timeout: request.timeout)
+            result = try await ProcessRunner.run(arguments, input: Self.input(for: request), timeout: request.timeout, workingDirectory: workingDirectory)
         } catch {
             return ProviderResponse(attemptClass: .commandFailed, message: String(describing: error))
         }

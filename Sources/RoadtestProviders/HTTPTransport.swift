@@ -10,7 +10,9 @@ public final class HTTPTransport: Sendable {
 
     public init(maximumConnectionsPerHost: Int = 1024) {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maximumConnectionsPerHost)
+        // Idle connections are dropped before common servers' keep-alive timeouts (llama-server's is 5 s), so a
+        // request is not sent on a connection the server is closing.
+        configuration.connectionPool = .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: maximumConnectionsPerHost)
         // A refused connection is an attempt's `connection` error; Roadtest's own retry policy decides what next.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(10), read: nil)
@@ -96,11 +98,13 @@ public final class HTTPTransport: Sendable {
                     message: "unparseable response body: " + String(decoding: collected.prefix(200), as: UTF8.self))
             }
             let elapsed = Monotonic.seconds(from: sent, to: last)
-            return ProviderResponse(
+            var result = ProviderResponse(
                 attemptClass: .ok, httpStatus: status, output: parsed.content, inputTokens: parsed.input ?? 0,
                 outputTokens: parsed.output ?? ProviderResponse.estimateTokens(parsed.content), cachedInputTokens: parsed.cached ?? 0,
                 isTokenCountEstimated: parsed.output == nil, timeToFirstToken: elapsed, endToEnd: elapsed,
                 contentEvents: parsed.content.isEmpty ? 0 : 1)
+            result.sentAt = sent
+            return result
         }
 
         var parser = ServerSentEventParser()
@@ -109,6 +113,7 @@ public final class HTTPTransport: Sendable {
         var first: UInt64?
         var last: UInt64?
         var events = 0
+        var gaps: [Double] = []
         var ended = false
         var failure: (AttemptClass, String)?
         do {
@@ -122,6 +127,7 @@ public final class HTTPTransport: Sendable {
                     }
                     if let content = step.content {
                         if first == nil { first = arrival }
+                        if let previous = last { gaps.append(Monotonic.seconds(from: previous, to: arrival)) }
                         last = arrival
                         output += content
                         events += 1
@@ -145,6 +151,8 @@ public final class HTTPTransport: Sendable {
             outputTokens: usage.output ?? ProviderResponse.estimateTokens(output), cachedInputTokens: usage.cached ?? 0,
             isTokenCountEstimated: usage.output == nil, timeToFirstToken: first.map { Monotonic.seconds(from: sent, to: $0) },
             endToEnd: last.map { Monotonic.seconds(from: sent, to: $0) }, message: failure?.1, contentEvents: events)
+        result.sentAt = sent
+        result.interChunkGaps = gaps
         if result.attemptClass == .ok && first == nil {
             // A stream with no content at all: the model answered with nothing.
             result.endToEnd = Monotonic.seconds(from: sent, to: Monotonic.now())

@@ -20,7 +20,7 @@ public enum ProcessRunner {
     /// `onOutput` sees stdout and stderr bytes as they arrive.
     public static func run(
         _ arguments: [String], input: Data = Data(), timeout: Double, environment: [String: String]? = nil,
-        onOutput: (@Sendable (Data) -> Void)? = nil
+        workingDirectory: String? = nil, onOutput: (@Sendable (Data) -> Void)? = nil
     ) async throws -> Result {
         let output = try makePipe()
         let errors = try makePipe()
@@ -28,7 +28,7 @@ public enum ProcessRunner {
         do {
             child = try ChildProcess(
                 arguments, environment: environment, pipeStandardInput: true, standardOutput: .fileDescriptor(output.write),
-                standardError: .fileDescriptor(errors.write))
+                standardError: .fileDescriptor(errors.write), workingDirectory: workingDirectory)
         } catch {
             for fd in [output.read, output.write, errors.read, errors.write] { close(fd) }
             throw error

@@ -5,10 +5,13 @@ import RoadtestCore
 public struct ProviderFactory: Sendable {
     public let transport: HTTPTransport
     public let environment: [String: String]
+    /// Where `command` candidates run: the suite file's folder.
+    public let workingDirectory: String?
 
-    public init(transport: HTTPTransport, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(transport: HTTPTransport, environment: [String: String] = ProcessInfo.processInfo.environment, workingDirectory: String? = nil) {
         self.transport = transport
         self.environment = environment
+        self.workingDirectory = workingDirectory
     }
 
     /// The provider for `candidate`; `baseURL` overrides the candidate's (a managed local server's address).
@@ -32,7 +35,7 @@ public struct ProviderFactory: Sendable {
             guard let command = candidate.command, !command.isEmpty else {
                 throw ProviderSetupError("candidate '\(candidate.id)' has no command")
             }
-            return CommandProvider(arguments: command)
+            return CommandProvider(arguments: command, workingDirectory: workingDirectory)
         }
     }
 }

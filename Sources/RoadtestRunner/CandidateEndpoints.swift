@@ -17,7 +17,7 @@ public enum CandidateEndpoints {
         announce: (String) -> Void = { _ in },
         _ body: ([String: any ModelProvider]) async throws -> T
     ) async throws -> T {
-        let factory = ProviderFactory(transport: transport)
+        let factory = ProviderFactory(transport: transport, workingDirectory: suite.directory)
         var providers: [String: any ModelProvider] = [:]
         for candidate in suite.candidates where candidate.provider != .local {
             providers[candidate.id] = try factory.makeProvider(for: candidate)

@@ -160,7 +160,7 @@ extension Runner {
         environment["ROADTEST_CANDIDATE"] = key.candidate
         environment["ROADTEST_INPUT"] = testCase.input
         do {
-            let result = try await ProcessRunner.run(arguments, input: Data(output.utf8), timeout: 60, environment: environment)
+            let result = try await ProcessRunner.run(arguments, input: Data(output.utf8), timeout: 60, environment: environment, workingDirectory: suite.directory)
             if result.timedOut { return CheckEvaluator.result(for: check, passed: false, score: 0, reason: "grader timed out") }
             let passed = result.status == 0
             let stdout = String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -11,6 +11,7 @@ extension Simulator {
         var promptTokens: Int
         var includeUsage: Bool
         var receivedAt: UInt64
+        var serviceStart: UInt64
         var format: WireFormat
 
         var id: String { "sim-\(receivedAt)" }

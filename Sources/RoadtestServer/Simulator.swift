@@ -118,13 +118,15 @@ public final class Simulator: Sendable {
         let fault = nextFault(model: model, behavior: behavior)
         let slot = slotPool(model: model, capacity: behavior.capacity)
         await slot?.acquire()
+        // Latency is scripted from when a slot serves the request: time spent queued adds to it.
+        let serviceStart = Monotonic.now()
         var released = false
         let release: @Sendable () -> Void = { slot?.release() }
         defer { if !released { release() } }
 
         // Faults answered before any content.
         if [.http429, .http500, .http503, .http400, .timeout].contains(fault) || (fault == .malformed && !stream) {
-            log(Plan(model: model, behavior: behavior, fault: fault, chunks: [], promptTokens: promptTokens, includeUsage: false, receivedAt: receivedAt, format: format), first: nil, last: nil, sent: 0)
+            log(Plan(model: model, behavior: behavior, fault: fault, chunks: [], promptTokens: promptTokens, includeUsage: false, receivedAt: receivedAt, serviceStart: serviceStart, format: format), first: nil, last: nil, sent: 0)
         }
         switch fault {
         case .http429:
@@ -146,11 +148,11 @@ public final class Simulator: Sendable {
         if let maxTokens, maxTokens >= 0, chunks.count > maxTokens { chunks = Array(chunks.prefix(maxTokens)) }
         let plan = Plan(
             model: model, behavior: behavior, fault: fault, chunks: chunks, promptTokens: promptTokens, includeUsage: includeUsage,
-            receivedAt: receivedAt, format: format)
+            receivedAt: receivedAt, serviceStart: serviceStart, format: format)
 
         if !stream {
             await waitOutFreezes(behavior)
-            let first = receivedAt + UInt64(behavior.timeToFirstToken * 1e9)
+            let first = serviceStart + UInt64(behavior.timeToFirstToken * 1e9)
             let last = first + UInt64(Double(max(0, chunks.count - 1)) * behavior.interTokenLatency * 1e9)
             await Self.sleep(until: last)
             log(plan, first: chunks.isEmpty ? nil : Monotonic.now(), last: chunks.isEmpty ? nil : Monotonic.now(), sent: chunks.count)
@@ -181,7 +183,7 @@ public final class Simulator: Sendable {
                 break
             }
             if plan.fault == .errorEvent && index >= 1 { break }
-            let due = plan.receivedAt + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
+            let due = plan.serviceStart + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
             await Self.sleep(until: due)
             await waitOutFreezes(behavior)
             try await writer.write(ByteBuffer(string: plan.contentEvent(chunk)))

@@ -104,6 +104,7 @@ public struct ModelBehavior: Sendable, Hashable {
             guard let chunks = Int(value), chunks >= 0 else { throw SimulatorProfileError("'cut_after' needs a whole number") }
             chunksBeforeCut = chunks
         case "hold": hold = try duration()
+        case "tag": break  // free text to tell requests apart in /_sim/requests
         default:
             throw SimulatorProfileError("unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, cut_after, hold")
         }

@@ -110,7 +110,36 @@ public final class Store: Sendable {
                     ALTER TABLE outcome ADD COLUMN abstained INTEGER NOT NULL DEFAULT 0;
                     """)
         }
+        migrator.registerMigration("v3-load-runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE load_run (
+                        id TEXT PRIMARY KEY,
+                        suite_name TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        report_json TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
+    }
+
+    // MARK: - Load runs
+
+    /// Stores a `roadtest load` report (its JSON document).
+    public func saveLoadRun(id: String, suiteName: String, startedAt: String, json: Data) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO load_run (id, suite_name, started_at, report_json) VALUES (?, ?, ?, ?)",
+                arguments: [id, suiteName, startedAt, String(decoding: json, as: UTF8.self)])
+        }
+    }
+
+    /// A stored load report's JSON.
+    public func loadRunJSON(id: String) throws -> Data? {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT report_json FROM load_run WHERE id = ?", arguments: [id]).map { Data($0.utf8) }
+        }
     }
 
     // MARK: - Runs

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoadtestCore
+import RoadtestRunner
 import RoadtestStore
 import RoadtestSuite
 
@@ -72,7 +73,7 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let loaded = try SuiteLoader().load(path: suite)
-            let trials = loaded.cases.map { loaded.samples(for: $0) }.reduce(0, +) * loaded.scoredCandidates.count
+            let trials = Runner.plan(for: loaded).count
             print("\(suite): ok — \(loaded.scoredCandidates.count) candidate(s), \(loaded.cases.count) case(s), \(trials) trial(s), \(loaded.bars.count) bar(s)")
         } catch let error as SuiteError {
             printError("roadtest: the suite has \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"):")

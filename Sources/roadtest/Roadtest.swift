@@ -14,7 +14,7 @@ struct Roadtest: AsyncParsableCommand {
             is not met; 1 it could not run (bad suite, bad arguments); 130 interrupted (resume with --resume).
             """,
         version: version,
-        subcommands: [RunCommand.self, ReportCommand.self, RunsCommand.self, ValidateCommand.self, ModelsCommand.self, SimulateCommand.self]
+        subcommands: [RunCommand.self, LoadCommand.self, ReportCommand.self, RunsCommand.self, ValidateCommand.self, ModelsCommand.self, SimulateCommand.self]
     )
 }
 

@@ -23,7 +23,7 @@ import Testing
                 suite: suite)
         }
         let transport = HTTPTransport()
-        let factory = ProviderFactory(transport: transport)
+        let factory = ProviderFactory(transport: transport, workingDirectory: suite.directory)
         var providers: [String: any ModelProvider] = [:]
         for candidate in suite.candidates { providers[candidate.id] = try factory.makeProvider(for: candidate) }
         let runner = Runner(suite: suite, store: store, runID: runID, providers: providers)
@@ -195,7 +195,6 @@ import Testing
                       - {id: pass, prompt: yes please, checks: [{command: [sh, grade.sh]}]}
                       - {id: fail, prompt: no thanks, checks: [{command: "sh grade.sh"}]}
                     """, baseURL: baseURL, in: directory)
-                FileManager.default.changeCurrentDirectoryPath(directory.path)
                 let store = try Store()
                 try await execute(suite, store: store)
                 let rows = try store.trialRows(runID: "run-1")

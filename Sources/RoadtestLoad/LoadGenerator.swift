@@ -1,0 +1,204 @@
+import Foundation
+import RoadtestCore
+import RoadtestProviders
+import Synchronization
+
+/// How requests arrive in an open-loop level.
+public enum Arrival: String, Sendable, Hashable, Codable {
+    case constant
+    case poisson
+}
+
+/// One load level: closed loop (N concurrent streams) or open loop (requests per second).
+public struct LoadLevel: Sendable, Hashable {
+    public enum Mode: Sendable, Hashable {
+        case concurrency(Int)
+        case rate(Double, Arrival)
+    }
+
+    public var mode: Mode
+    /// Seconds measured after warm-up (ends the level), or nil when `requests` ends it.
+    public var duration: Double?
+    /// Measured requests (ends the level), or nil when `duration` ends it.
+    public var requests: Int?
+    /// Seconds at the start excluded from every statistic.
+    public var warmup: Double
+
+    public init(mode: Mode, duration: Double? = nil, requests: Int? = nil, warmup: Double = 0) {
+        self.mode = mode
+        self.duration = duration
+        self.requests = requests
+        self.warmup = warmup
+    }
+
+    var modeName: String {
+        if case .concurrency = mode { return "concurrency" }
+        return "rate"
+    }
+
+    public var target: Double {
+        switch mode {
+        case .concurrency(let streams): return Double(streams)
+        case .rate(let rate, _): return rate
+        }
+    }
+}
+
+/// The requests a load level sends, cycled (each is one of the suite's cases as a candidate would send it).
+public final class RequestSource: Sendable {
+    let requests: [ChatRequest]
+    private let counter = Atomic<Int>(0)
+
+    public init(requests: [ChatRequest]) {
+        precondition(!requests.isEmpty, "a load needs at least one request")
+        self.requests = requests
+    }
+
+    func next() -> ChatRequest {
+        let index = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return requests[index % requests.count]
+    }
+}
+
+/// Sends load at a provider and measures it. One process, single attempts (no retries: the provider's raw
+/// behaviour is what is measured), timestamps taken at byte arrival by the provider before any parsing.
+public struct LoadGenerator: Sendable {
+    public let provider: any ModelProvider
+    public let source: RequestSource
+    public let slo: SLO?
+    public let seed: UInt64
+    /// Sweep levels stop early when more than half the requests fail, or when the corrected (or plain) p95 E2E
+    /// passes this many seconds. Levels the user asked for always run to the end.
+    public var blowUpLatency: Double?
+
+    public init(provider: any ModelProvider, source: RequestSource, slo: SLO? = nil, seed: UInt64 = 0, blowUpLatency: Double? = nil) {
+        self.provider = provider
+        self.source = source
+        self.slo = slo
+        self.seed = seed
+        self.blowUpLatency = blowUpLatency
+    }
+
+    /// Shared end-of-level state.
+    final class LevelControl: Sendable {
+        let end: Mutex<UInt64?>
+        let stopped = Atomic<Bool>(false)
+        let claimed = Atomic<Int>(0)
+
+        init(end: UInt64?) {
+            self.end = Mutex(end)
+        }
+
+        func stop(at time: UInt64) {
+            end.withLock { current in current = min(current ?? time, time) }
+            stopped.store(true, ordering: .relaxed)
+        }
+
+        var isStopped: Bool { stopped.load(ordering: .relaxed) }
+        var endTime: UInt64? { end.withLock { $0 } }
+    }
+
+    /// Runs one level.
+    public func run(_ level: LoadLevel) async -> LevelResult {
+        let start = Monotonic.now()
+        let windowStart = start + UInt64(level.warmup * 1e9)
+        let isOpenLoop = level.modeName == "rate"
+        let recorder = LevelRecorder(windowStart: windowStart, slo: slo, isOpenLoop: isOpenLoop)
+        let fixedEnd = level.duration.map { windowStart + UInt64($0 * 1e9) }
+        let control = LevelControl(end: fixedEnd)
+
+        switch level.mode {
+        case .concurrency(let streams):
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, streams) {
+                    group.addTask { await closedLoopWorker(level: level, recorder: recorder, control: control) }
+                }
+            }
+        case .rate(let rate, let arrival):
+            await openLoop(rate: rate, arrival: arrival, level: level, recorder: recorder, control: control, start: start)
+        }
+        let end = control.endTime ?? Monotonic.now()
+        var arrival: String?
+        if case .rate(_, let kind) = level.mode { arrival = kind.rawValue }
+        return recorder.result(mode: level.modeName, target: level.target, arrival: arrival, windowEnd: end)
+    }
+
+    func closedLoopWorker(level: LoadLevel, recorder: LevelRecorder, control: LevelControl) async {
+        while !control.isStopped && !Task.isCancelled {
+            let now = Monotonic.now()
+            if let end = control.endTime, now >= end { break }
+            if let limit = level.requests, recorder.isMeasured(now) {
+                if control.claimed.wrappingAdd(1, ordering: .relaxed).oldValue >= limit { break }
+            }
+            recorder.dispatched(intended: now, actual: now)
+            let response = await send(source.next(), control: control)
+            finish(intended: now, response: response, recorder: recorder, control: control, level: level)
+        }
+    }
+
+    func openLoop(rate: Double, arrival: Arrival, level: LoadLevel, recorder: LevelRecorder, control: LevelControl, start: UInt64) async {
+        var random = SplitMix64(seed: seed ^ 0x5EED)
+        var offset = 0.0
+        var measured = 0
+        await withTaskGroup(of: Void.self) { group in
+            while !control.isStopped && !Task.isCancelled {
+                let intended = start + UInt64(offset * 1e9)
+                if let end = control.endTime, intended >= end { break }
+                if let limit = level.requests, recorder.isMeasured(intended) {
+                    if measured >= limit { break }
+                    measured += 1
+                }
+                let now = Monotonic.now()
+                if intended > now { try? await Task.sleep(nanoseconds: intended - now) }
+                let actual = Monotonic.now()
+                recorder.dispatched(intended: intended, actual: actual)
+                let request = source.next()
+                group.addTask {
+                    let response = await send(request, control: control)
+                    finish(intended: intended, response: response, recorder: recorder, control: control, level: level)
+                }
+                switch arrival {
+                case .constant: offset += 1 / rate
+                case .poisson:
+                    let uniform = Double(random.next() >> 11) / Double(1 << 53)
+                    offset += -log(1 - uniform) / rate
+                }
+            }
+            if level.requests != nil && level.duration == nil {
+                await group.waitForAll()
+                control.stop(at: Monotonic.now())
+            }
+        }
+    }
+
+    /// Sends one request; nil when the level ended before it finished.
+    func send(_ request: ChatRequest, control: LevelControl) async -> ProviderResponse? {
+        guard let end = control.endTime else { return await provider.send(request) }
+        let remaining = Monotonic.seconds(from: Monotonic.now(), to: end)
+        guard remaining > 0 else { return nil }
+        let provider = self.provider
+        return await withDeadline(seconds: remaining) { () -> ProviderResponse? in
+            await provider.send(request)
+        } onTimeout: {
+            nil
+        }
+    }
+
+    func finish(intended: UInt64, response: ProviderResponse?, recorder: LevelRecorder, control: LevelControl, level: LoadLevel) {
+        let now = Monotonic.now()
+        if let end = control.endTime, now > end {
+            recorder.finished(intended: intended, response: nil)
+            return
+        }
+        recorder.finished(intended: intended, response: response)
+        guard let limit = blowUpLatency else { return }
+        let progress = recorder.progress()
+        if progress.finished >= 20, Double(progress.errored) / Double(progress.finished) > 0.5 {
+            recorder.stopEarly("more than half the requests failed")
+            control.stop(at: now)
+        } else if progress.finished >= 20, let p95 = progress.p95, p95 > limit {
+            recorder.stopEarly(String(format: "p95 latency passed %.1fs", limit))
+            control.stop(at: now)
+        }
+    }
+}

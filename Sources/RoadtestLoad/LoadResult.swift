@@ -1,0 +1,196 @@
+import Foundation
+import RoadtestCore
+
+/// Percentiles of a latency in milliseconds (from an HdrHistogram, 3 significant digits), with the count.
+public struct LatencyPercentiles: Sendable, Hashable, Codable {
+    public var count: Int
+    public var p50: Double?
+    public var p90: Double?
+    public var p95: Double?
+    public var p99: Double?
+    public var max: Double?
+
+    public init(count: Int = 0, p50: Double? = nil, p90: Double? = nil, p95: Double? = nil, p99: Double? = nil, max: Double? = nil) {
+        self.count = count
+        self.p50 = p50
+        self.p90 = p90
+        self.p95 = p95
+        self.p99 = p99
+        self.max = max
+    }
+}
+
+/// One load level's measurements. Field names are the JSON contract (schema_version 1).
+public struct LevelResult: Sendable, Hashable, Codable {
+    /// `concurrency` (closed loop) or `rate` (open loop).
+    public var mode: String
+    /// Concurrent streams, or requests per second.
+    public var target: Double
+    /// `constant` or `poisson` for open-loop levels.
+    public var arrival: String?
+    /// Measured requests sent (warm-up excluded).
+    public var requests: Int
+    /// Measured requests that finished successfully within the level.
+    public var completed: Int
+    /// Measured requests that finished with an error within the level.
+    public var errored: Int
+    /// Measured requests still in flight when the level ended (not counted as completed or errored).
+    public var inFlightAtEnd: Int
+    /// Requests sent during warm-up, excluded from every statistic.
+    public var warmupExcluded: Int
+    /// Length of the measured window in seconds.
+    public var durationSeconds: Double
+    /// completed / duration_s.
+    public var achievedRPS: Double
+    /// Output tokens of completed requests / duration_s.
+    public var outputTokensPerSecond: Double
+    public var ttft: LatencyPercentiles
+    public var tpot: LatencyPercentiles
+    /// Inter-chunk latency: gaps between consecutive content events, over all chunks.
+    public var interChunk: LatencyPercentiles
+    public var e2e: LatencyPercentiles
+    /// Open loop: TTFT measured from the intended send time.
+    public var correctedTTFT: LatencyPercentiles?
+    /// Open loop: E2E measured from the intended send time.
+    public var correctedE2E: LatencyPercentiles?
+    /// Open loop: actual send − intended send.
+    public var scheduleLag: LatencyPercentiles?
+    public var errors: [String: Int]
+    /// HTTP 429 responses.
+    public var throttled: Int
+    /// 429s per second of the level (index 0 = first second of the measured window).
+    public var throttledPerSecond: [Int]
+    /// Largest Retry-After seen, in seconds.
+    public var maxRetryAfter: Double?
+    /// Requests meeting every SLO per second.
+    public var goodputRPS: Double
+    /// good / (completed + errored).
+    public var attainment: Double?
+    /// Why the level stopped before its duration, if it did.
+    public var stoppedEarly: String?
+
+    enum CodingKeys: String, CodingKey {
+        case mode, target, arrival, requests, completed, errored
+        case inFlightAtEnd = "in_flight_at_end"
+        case warmupExcluded = "warmup_excluded"
+        case durationSeconds = "duration_s"
+        case achievedRPS = "achieved_rps"
+        case outputTokensPerSecond = "output_tokens_per_s"
+        case ttft = "ttft_ms"
+        case tpot = "tpot_ms"
+        case interChunk = "itl_ms"
+        case e2e = "e2e_ms"
+        case correctedTTFT = "corrected_ttft_ms"
+        case correctedE2E = "corrected_e2e_ms"
+        case scheduleLag = "schedule_lag_ms"
+        case errors, throttled
+        case throttledPerSecond = "throttled_per_s"
+        case maxRetryAfter = "max_retry_after_s"
+        case goodputRPS = "goodput_rps"
+        case attainment
+        case stoppedEarly = "stopped_early"
+    }
+}
+
+/// Where a candidate saturates.
+public struct Saturation: Sendable, Hashable, Codable {
+    /// Highest offered rate that was served: achieved ≥ 95% of offered, corrected p95 E2E within 3× the
+    /// one-at-a-time p95 (or within the E2E SLO), and errors under 5%.
+    public var rateRPS: Double?
+    /// Closed-loop throughput at the highest concurrency tried.
+    public var maxThroughputRPS: Double?
+    /// One-at-a-time E2E p50 / p95 (ms), the baseline.
+    public var baselineE2EP50: Double?
+    public var baselineE2EP95: Double?
+    /// The first offered rate that was not served, and why.
+    public var firstUnservedRPS: Double?
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case rateRPS = "rate_rps"
+        case maxThroughputRPS = "max_throughput_rps"
+        case baselineE2EP50 = "baseline_e2e_p50_ms"
+        case baselineE2EP95 = "baseline_e2e_p95_ms"
+        case firstUnservedRPS = "first_unserved_rps"
+        case reason
+    }
+
+    public init() {}
+}
+
+public struct CandidateLoad: Sendable, Hashable, Codable {
+    public var id: String
+    public var levels: [LevelResult]
+    public var saturation: Saturation?
+
+    public init(id: String, levels: [LevelResult], saturation: Saturation?) {
+        self.id = id
+        self.levels = levels
+        self.saturation = saturation
+    }
+}
+
+/// A whole `roadtest load` run.
+public struct LoadReport: Sendable, Hashable, Codable {
+    public var schemaVersion = 1
+    public var id: String
+    public var suite: String
+    public var startedAt: String
+    public var slo: SLO?
+    public var candidates: [CandidateLoad]
+    /// Warnings about the measurement itself (generator falling behind its schedule).
+    public var warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version"
+        case id = "load_id"
+        case suite
+        case startedAt = "started_at"
+        case slo, candidates, warnings
+    }
+
+    public init(id: String, suite: String, startedAt: String, slo: SLO?, candidates: [CandidateLoad], warnings: [String]) {
+        self.id = id
+        self.suite = suite
+        self.startedAt = startedAt
+        self.slo = slo
+        self.candidates = candidates
+        self.warnings = warnings
+    }
+}
+
+/// Service-level objectives for goodput (seconds).
+public struct SLO: Sendable, Hashable, Codable {
+    public var ttft: Double?
+    public var e2e: Double?
+    public var tpot: Double?
+
+    public init(ttft: Double? = nil, e2e: Double? = nil, tpot: Double? = nil) {
+        self.ttft = ttft
+        self.e2e = e2e
+        self.tpot = tpot
+    }
+
+    /// Parses `ttft=500ms,e2e=2s,tpot=50ms`.
+    public static func parse(_ text: String) -> SLO? {
+        var slo = SLO()
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, let seconds = DurationText.seconds(pair[1]) else { return nil }
+            switch pair[0] {
+            case "ttft": slo.ttft = seconds
+            case "e2e": slo.e2e = seconds
+            case "tpot": slo.tpot = seconds
+            default: return nil
+            }
+        }
+        return slo
+    }
+
+    public func isMet(ttft: Double?, e2e: Double?, tpot: Double?) -> Bool {
+        if let limit = self.ttft, (ttft ?? .infinity) > limit { return false }
+        if let limit = self.e2e, (e2e ?? .infinity) > limit { return false }
+        if let limit = self.tpot, let tpot, tpot > limit { return false }
+        return true
+    }
+}

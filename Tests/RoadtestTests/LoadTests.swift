@@ -1,0 +1,114 @@
+import Foundation
+import RoadtestCore
+import RoadtestLoad
+import RoadtestProviders
+import RoadtestServer
+import RoadtestTestSupport
+import Testing
+
+/// The load generator against the simulator, where the truth is scripted.
+@Suite(.serialized) struct LoadTests {
+    func generator(_ baseURL: String, model: String, transport: HTTPTransport, slo: SLO? = nil) -> LoadGenerator {
+        let provider = OpenAIProvider(baseURL: baseURL, apiKey: nil, transport: transport)
+        let requests = (1...4).map { ChatRequest(model: model, messages: [Message(role: "user", content: "prompt \($0)")], timeout: 30) }
+        return LoadGenerator(provider: provider, source: RequestSource(requests: requests), slo: slo)
+    }
+
+    @Test func closedLoopAt32StreamsMatchesTheScriptedTiming() async throws {
+        try await withSimulator { baseURL, _ in
+            let transport = HTTPTransport()
+            let model = "timed;ttft=100ms;itl=20ms;reply=one two three four five"
+            let load = generator(baseURL, model: model, transport: transport, slo: SLO(ttft: 0.2, e2e: 0.5))
+            let level = await load.run(LoadLevel(mode: .concurrency(32), requests: 128, warmup: 0.5))
+            await transport.shutdown()
+            #expect(level.mode == "concurrency")
+            #expect(level.target == 32)
+            #expect(level.requests == 128)
+            #expect(level.completed == 128)
+            #expect(level.errored == 0)
+            #expect(level.warmupExcluded > 0)
+            let ttft = try #require(level.ttft.p50)
+            let e2e = try #require(level.e2e.p50)
+            #expect(abs(ttft - 100) < 2, "TTFT p50 \(ttft) ms")
+            #expect(abs(e2e - 180) < 2, "E2E p50 \(e2e) ms")
+            let tpot = try #require(level.tpot.p50)
+            #expect(abs(tpot - 20) < 1, "TPOT p50 \(tpot) ms")
+            #expect(level.interChunk.count == 128 * 4)
+            // 32 streams, one request each 180 ms: about 178 requests/s.
+            #expect(level.achievedRPS > 32 / 0.2 && level.achievedRPS < 32 / 0.18 + 1, "\(level.achievedRPS) req/s")
+            #expect(level.attainment == 1)
+            #expect(level.correctedE2E == nil && level.scheduleLag == nil)
+        }
+    }
+
+    @Test func aServerFreezeShowsInTheCorrectedP99() async throws {
+        var frozen = ModelBehavior()
+        frozen.timeToFirstToken = 0.01
+        frozen.reply = "ok"
+        frozen.freezes = [(at: 1.0, duration: 1.0)]
+        try await withSimulator(profile: SimulatorProfile(models: ["frozen": frozen])) { baseURL, _ in
+            let transport = HTTPTransport()
+            let load = generator(baseURL, model: "frozen", transport: transport, slo: SLO(e2e: 0.1))
+            let level = await load.run(LoadLevel(mode: .rate(40, .constant), duration: 3, warmup: 0))
+            await transport.shutdown()
+            #expect(level.mode == "rate")
+            #expect(level.arrival == "constant")
+            #expect(level.requests >= 118 && level.requests <= 121, "\(level.requests) sent")
+            #expect(level.completed + level.errored + level.inFlightAtEnd == level.requests)
+            let corrected = try #require(level.correctedE2E)
+            #expect((corrected.p99 ?? 0) > 850, "corrected p99 \(corrected.p99 ?? 0) ms")
+            #expect((corrected.p50 ?? 1000) < 100, "most requests were unaffected")
+            let lag = try #require(level.scheduleLag)
+            #expect((lag.p99 ?? 1000) < 20, "the generator kept its schedule (lag p99 \(lag.p99 ?? 0) ms)")
+            // Requests caught in the freeze miss the 100 ms SLO: about a third of them.
+            let attainment = try #require(level.attainment)
+            #expect(attainment > 0.5 && attainment < 0.8, "attainment \(attainment)")
+        }
+    }
+
+    @Test func throttlingIsItsOwnSeriesAndInFlightRequestsAreCounted() async throws {
+        try await withSimulator { baseURL, _ in
+            let transport = HTTPTransport()
+            let throttled = generator(baseURL, model: "t;faults=429,ok;cycle=true;retry_after=2", transport: transport)
+            let level = await throttled.run(LoadLevel(mode: .concurrency(2), requests: 40))
+            #expect(level.throttled == 20)
+            #expect(level.errors["http_429"] == 20)
+            #expect(level.completed == 20)
+            #expect(level.maxRetryAfter == 2)
+            #expect(level.throttledPerSecond.reduce(0, +) == 20)
+            let slow = generator(baseURL, model: "slow;ttft=5s", transport: transport)
+            let cut = await slow.run(LoadLevel(mode: .concurrency(3), duration: 0.5))
+            #expect(cut.requests == 3)
+            #expect(cut.completed == 0)
+            #expect(cut.inFlightAtEnd == 3)
+            #expect(abs(cut.durationSeconds - 0.5) < 0.05)
+            await transport.shutdown()
+        }
+    }
+
+    @Test func poissonArrivalsAreSeededAndSweepFindsSaturation() async throws {
+        try await withSimulator { baseURL, _ in
+            let transport = HTTPTransport()
+            // Capacity 2, 100 ms per request: the endpoint serves at most 20 requests/s.
+            let load = generator(baseURL, model: "cap;ttft=100ms;reply=x;capacity=2", transport: transport)
+            let poisson = await load.run(LoadLevel(mode: .rate(10, .poisson), duration: 1.5))
+            #expect(poisson.arrival == "poisson")
+            #expect(poisson.requests > 5 && poisson.requests < 30)
+            let swept = await load.sweep(duration: 1.5, warmup: 0.3, maxConcurrency: 8)
+            await transport.shutdown()
+            let saturation = swept.saturation
+            let maxThroughput = try #require(saturation.maxThroughputRPS)
+            #expect(maxThroughput > 17 && maxThroughput < 23, "max throughput \(maxThroughput)")
+            #expect(swept.levels.first?.target == 1)
+            #expect(saturation.firstUnservedRPS != nil || saturation.rateRPS != nil)
+            if let served = saturation.rateRPS { #expect(served <= 23) }
+        }
+    }
+
+    @Test func sloParsing() {
+        #expect(SLO.parse("ttft=500ms,e2e=2s,tpot=50ms") == SLO(ttft: 0.5, e2e: 2, tpot: 0.05))
+        #expect(SLO.parse("latency=1s") == nil)
+        #expect(SLO(ttft: 0.5).isMet(ttft: 0.4, e2e: 9, tpot: nil))
+        #expect(!SLO(ttft: 0.5).isMet(ttft: 0.6, e2e: 1, tpot: nil))
+    }
+}
