@@ -1,6 +1,7 @@
 # Roadtest: the two commands a newcomer needs.
 #   make demo   builds Roadtest, installs the real local models, runs the quickstart, writes report.html
-#   make test   builds Roadtest, installs the local models (reused when present), runs every test
+#   make test   builds Roadtest (release: timing tests measure optimised code), installs the local models
+#               (reused when present), runs every test
 # Assumed on the machine: the Swift 6 toolchain and python3 (with venv and pip). Everything else
 # (cmake, ninja, llama.cpp's llama-server, the GGUF models) is installed by `roadtest models install`
 # into ROADTEST_HOME (default ~/.roadtest).
@@ -22,6 +23,6 @@ demo: models
 	else exit $$status; fi
 
 test:
-	$(SWIFT) build
-	.build/debug/roadtest models install
-	$(SWIFT) test --no-parallel
+	$(SWIFT) build -c release
+	.build/release/roadtest models install
+	$(SWIFT) test -c release --no-parallel

@@ -18,8 +18,13 @@ final class LevelRecorder: Sendable {
         var completed = 0
         var errored = 0
         var inFlightAtEnd = 0
-        var outputTokens = 0
+        /// Successful completions inside the measured window, whenever they were sent (throughput).
+        var windowCompletions = 0
+        var windowOutputTokens = 0
+        var measuredOutputTokens = 0
         var good = 0
+        var firstMeasuredDispatch: UInt64?
+        var lastMeasuredCompletion: UInt64?
         var errors: [String: Int] = [:]
         var throttledPerSecond: [Int] = []
         var maxRetryAfter: Double?
@@ -42,11 +47,12 @@ final class LevelRecorder: Sendable {
     /// True when a request sent (or intended) at `time` is measured, not warm-up.
     func isMeasured(_ time: UInt64) -> Bool { time >= windowStart }
 
-    func dispatched(intended: UInt64, actual: UInt64) {
-        let measured = isMeasured(intended)
+    func dispatched(intended: UInt64, actual: UInt64, cooldown: Bool = false) {
+        let measured = isMeasured(intended) && !cooldown
         state.withLock { state in
             if measured {
                 state.requests += 1
+                state.firstMeasuredDispatch = min(state.firstMeasuredDispatch ?? actual, actual)
                 if isOpenLoop { state.lag.record(Self.micros(Monotonic.seconds(from: intended, to: actual))) }
             } else {
                 state.warmup += 1
@@ -55,8 +61,14 @@ final class LevelRecorder: Sendable {
     }
 
     /// Records a finished request; `intended` is the open-loop schedule time, `response` nil when it was still in flight at the end.
-    func finished(intended: UInt64, response: ProviderResponse?) {
-        guard isMeasured(intended) else { return }
+    func finished(intended: UInt64, response: ProviderResponse?, cooldown: Bool = false) {
+        if let response, response.attemptClass == .ok, isMeasured(Monotonic.now()) {
+            state.withLock { state in
+                state.windowCompletions += 1
+                state.windowOutputTokens += response.outputTokens
+            }
+        }
+        guard isMeasured(intended) && !cooldown else { return }
         state.withLock { state in
             guard let response else {
                 state.inFlightAtEnd += 1
@@ -74,7 +86,8 @@ final class LevelRecorder: Sendable {
                 return
             }
             state.completed += 1
-            state.outputTokens += response.outputTokens
+            state.lastMeasuredCompletion = Monotonic.now()
+            state.measuredOutputTokens += response.outputTokens
             let ttft = response.timeToFirstToken
             let e2e = response.endToEnd
             var tpot: Double?
@@ -109,30 +122,42 @@ final class LevelRecorder: Sendable {
         }
     }
 
-    static func percentiles(_ histogram: Histogram<UInt64>) -> LatencyPercentiles {
-        guard histogram.totalCount > 0 else { return LatencyPercentiles() }
+    static func percentiles(_ histogram: Histogram<UInt64>) -> Percentiles {
+        guard histogram.totalCount > 0 else { return Percentiles() }
         func ms(_ value: UInt64) -> Double { Double(value) / 1000 }
-        return LatencyPercentiles(
+        return Percentiles(
             count: Int(histogram.totalCount), p50: ms(histogram.valueAtPercentile(50)), p90: ms(histogram.valueAtPercentile(90)),
             p95: ms(histogram.valueAtPercentile(95)), p99: ms(histogram.valueAtPercentile(99)), max: ms(histogram.max))
     }
 
-    func result(mode: String, target: Double, arrival: String?, windowEnd: UInt64) -> LevelResult {
+    /// `countBased`: the level ended after a number of requests; its throughput is measured completions over the
+    /// span from the first measured send to the last measured completion (a short count-based window would
+    /// otherwise count the warm-up's in-flight requests).
+    func result(mode: String, target: Double, arrival: String?, windowEnd: UInt64, countBased: Bool = false) -> LevelResult {
         state.withLock { state in
             let duration = Monotonic.seconds(from: windowStart, to: windowEnd)
+            var throughputCount = state.windowCompletions
+            var throughputSpan = duration
+            var throughputTokens = state.windowOutputTokens
+            if countBased, let first = state.firstMeasuredDispatch, let last = state.lastMeasuredCompletion, last > first {
+                throughputCount = state.completed
+                throughputSpan = Monotonic.seconds(from: first, to: last)
+                throughputTokens = state.measuredOutputTokens
+            }
             var errors: [String: Int] = [:]
             for errorClass in AttemptClass.errorClasses where errorClass != .commandFailed { errors[errorClass.rawValue] = 0 }
             errors.merge(state.errors) { _, new in new }
             return LevelResult(
                 mode: mode, target: target, arrival: arrival, requests: state.requests, completed: state.completed, errored: state.errored,
                 inFlightAtEnd: state.inFlightAtEnd, warmupExcluded: state.warmup, durationSeconds: duration,
-                achievedRPS: duration > 0 ? Double(state.completed) / duration : 0,
-                outputTokensPerSecond: duration > 0 ? Double(state.outputTokens) / duration : 0,
+                achievedRPS: throughputSpan > 0 ? Double(throughputCount) / throughputSpan : 0,
+                outputTokensPerSecond: throughputSpan > 0 ? Double(throughputTokens) / throughputSpan : 0,
                 ttft: Self.percentiles(state.ttft), tpot: Self.percentiles(state.tpot), interChunk: Self.percentiles(state.interChunk),
                 e2e: Self.percentiles(state.e2e), correctedTTFT: isOpenLoop ? Self.percentiles(state.correctedTTFT) : nil,
                 correctedE2E: isOpenLoop ? Self.percentiles(state.correctedE2E) : nil, scheduleLag: isOpenLoop ? Self.percentiles(state.lag) : nil,
                 errors: errors, throttled: state.errors[AttemptClass.http429.rawValue] ?? 0, throttledPerSecond: state.throttledPerSecond,
-                maxRetryAfter: state.maxRetryAfter, goodputRPS: duration > 0 ? Double(state.good) / duration : 0,
+                maxRetryAfter: state.maxRetryAfter,
+                goodputRPS: throughputSpan > 0 && state.completed > 0 ? Double(throughputCount) / throughputSpan * Double(state.good) / Double(state.completed) : 0,
                 attainment: state.completed + state.errored > 0 ? Double(state.good) / Double(state.completed + state.errored) : nil,
                 stoppedEarly: state.stoppedEarly)
         }

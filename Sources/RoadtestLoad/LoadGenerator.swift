@@ -84,6 +84,7 @@ public struct LoadGenerator: Sendable {
         let end: Mutex<UInt64?>
         let stopped = Atomic<Bool>(false)
         let claimed = Atomic<Int>(0)
+        let measuredFinished = Atomic<Int>(0)
 
         init(end: UInt64?) {
             self.end = Mutex(end)
@@ -120,19 +121,31 @@ public struct LoadGenerator: Sendable {
         let end = control.endTime ?? Monotonic.now()
         var arrival: String?
         if case .rate(_, let kind) = level.mode { arrival = kind.rawValue }
-        return recorder.result(mode: level.modeName, target: level.target, arrival: arrival, windowEnd: end)
+        return recorder.result(mode: level.modeName, target: level.target, arrival: arrival, windowEnd: end, countBased: level.duration == nil)
     }
 
+    /// A closed-loop stream. With a request count, streams keep the load on (unmeasured cool-down requests)
+    /// until the last measured request finishes, so the end of the window sees the same concurrency as the rest.
     func closedLoopWorker(level: LoadLevel, recorder: LevelRecorder, control: LevelControl) async {
         while !control.isStopped && !Task.isCancelled {
             let now = Monotonic.now()
             if let end = control.endTime, now >= end { break }
+            var cooldown = false
             if let limit = level.requests, recorder.isMeasured(now) {
-                if control.claimed.wrappingAdd(1, ordering: .relaxed).oldValue >= limit { break }
+                cooldown = control.claimed.wrappingAdd(1, ordering: .relaxed).oldValue >= limit
             }
-            recorder.dispatched(intended: now, actual: now)
+            recorder.dispatched(intended: now, actual: now, cooldown: cooldown)
             let response = await send(source.next(), control: control)
+            if cooldown {
+                recorder.finished(intended: now, response: control.endTime.map { Monotonic.now() > $0 } == true ? nil : response, cooldown: true)
+                continue
+            }
             finish(intended: now, response: response, recorder: recorder, control: control, level: level)
+            if let limit = level.requests, recorder.isMeasured(now),
+                control.measuredFinished.wrappingAdd(1, ordering: .relaxed).newValue >= limit
+            {
+                control.stop(at: Monotonic.now())
+            }
         }
     }
 

@@ -1,25 +1,6 @@
 import Foundation
 import RoadtestCore
 
-/// Percentiles of a latency in milliseconds (from an HdrHistogram, 3 significant digits), with the count.
-public struct LatencyPercentiles: Sendable, Hashable, Codable {
-    public var count: Int
-    public var p50: Double?
-    public var p90: Double?
-    public var p95: Double?
-    public var p99: Double?
-    public var max: Double?
-
-    public init(count: Int = 0, p50: Double? = nil, p90: Double? = nil, p95: Double? = nil, p99: Double? = nil, max: Double? = nil) {
-        self.count = count
-        self.p50 = p50
-        self.p90 = p90
-        self.p95 = p95
-        self.p99 = p99
-        self.max = max
-    }
-}
-
 /// One load level's measurements. Field names are the JSON contract (schema_version 1).
 public struct LevelResult: Sendable, Hashable, Codable {
     /// `concurrency` (closed loop) or `rate` (open loop).
@@ -40,21 +21,21 @@ public struct LevelResult: Sendable, Hashable, Codable {
     public var warmupExcluded: Int
     /// Length of the measured window in seconds.
     public var durationSeconds: Double
-    /// completed / duration_s.
+    /// Successful completions inside the measured window (whenever sent) / duration_s.
     public var achievedRPS: Double
-    /// Output tokens of completed requests / duration_s.
+    /// Output tokens of those completions / duration_s.
     public var outputTokensPerSecond: Double
-    public var ttft: LatencyPercentiles
-    public var tpot: LatencyPercentiles
+    public var ttft: Percentiles
+    public var tpot: Percentiles
     /// Inter-chunk latency: gaps between consecutive content events, over all chunks.
-    public var interChunk: LatencyPercentiles
-    public var e2e: LatencyPercentiles
+    public var interChunk: Percentiles
+    public var e2e: Percentiles
     /// Open loop: TTFT measured from the intended send time.
-    public var correctedTTFT: LatencyPercentiles?
+    public var correctedTTFT: Percentiles?
     /// Open loop: E2E measured from the intended send time.
-    public var correctedE2E: LatencyPercentiles?
+    public var correctedE2E: Percentiles?
     /// Open loop: actual send − intended send.
-    public var scheduleLag: LatencyPercentiles?
+    public var scheduleLag: Percentiles?
     public var errors: [String: Int]
     /// HTTP 429 responses.
     public var throttled: Int
@@ -62,7 +43,7 @@ public struct LevelResult: Sendable, Hashable, Codable {
     public var throttledPerSecond: [Int]
     /// Largest Retry-After seen, in seconds.
     public var maxRetryAfter: Double?
-    /// Requests meeting every SLO per second.
+    /// Requests meeting every SLO per second: achieved_rps × the share of measured completions meeting every SLO.
     public var goodputRPS: Double
     /// good / (completed + errored).
     public var attainment: Double?

@@ -120,9 +120,8 @@ public final class Simulator: Sendable {
         await slot?.acquire()
         // Latency is scripted from when a slot serves the request: time spent queued adds to it.
         let serviceStart = Monotonic.now()
-        var released = false
-        let release: @Sendable () -> Void = { slot?.release() }
-        defer { if !released { release() } }
+        // The lease frees the slot exactly once: when the response is done, or when it is dropped unsent.
+        let lease = slot.map(SlotLease.init(pool:))
 
         // Faults answered before any content.
         if [.http429, .http500, .http503, .http400, .timeout].contains(fault) || (fault == .malformed && !stream) {
@@ -159,12 +158,11 @@ public final class Simulator: Sendable {
             return Self.json(plan.completeBody())
         }
 
-        released = true
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                defer { release() }
+                defer { lease?.release() }
                 try await self.stream(plan, to: &writer)
             })
     }
@@ -283,6 +281,22 @@ public final class Simulator: Sendable {
         if !current.isEmpty { chunks.append(current) }
         return chunks
     }
+}
+
+/// One held slot, released once: explicitly, or when the response holding it is dropped.
+final class SlotLease: Sendable {
+    let pool: SlotPool
+    let isReleased = Atomic<Bool>(false)
+
+    init(pool: SlotPool) {
+        self.pool = pool
+    }
+
+    func release() {
+        if !isReleased.exchange(true, ordering: .acquiringAndReleasing) { pool.release() }
+    }
+
+    deinit { release() }
 }
 
 /// Concurrent slots with a FIFO queue.

@@ -64,22 +64,7 @@ struct LoadCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        do {
-            try await execute()
-        } catch let error as SuiteError {
-            printError("roadtest: the suite has \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"):")
-            for diagnostic in error.diagnostics { printError("  " + diagnostic.description) }
-            throw ExitCode(ExitStatus.couldNotRun)
-        } catch let error as UserFacingError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
-        } catch let error as CandidateEndpoints.SetupError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
-        } catch let error as ProviderSetupError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
-        }
+        try await withUserFacingErrors { try await execute() }
     }
 
     func parseList(_ text: String, name: String) throws -> [Double] {

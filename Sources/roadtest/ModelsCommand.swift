@@ -17,11 +17,13 @@ struct ModelsCommand: AsyncParsableCommand {
         var names: [String] = []
 
         func run() async throws {
-            let models = try names.isEmpty ? LocalModel.all : names.map { name in
-                guard let model = LocalModel.named(name) else {
-                    throw UserFacingError("unknown model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", "))")
+            let models = try await withUserFacingErrors {
+                try names.isEmpty ? LocalModel.all : names.map { name in
+                    guard let model = LocalModel.named(name) else {
+                        throw UserFacingError("unknown model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", "))")
+                    }
+                    return model
                 }
-                return model
             }
             let home = RoadtestHome()
             let start = Date()
@@ -33,15 +35,7 @@ struct ModelsCommand: AsyncParsableCommand {
                     guard interactive else { return }
                     FileHandle.standardError.write(Data("\r\u{1B}[2Kbuilding llama-server [\(done)/\(total)]".utf8))
                 })
-            do {
-                try await installer.install(models: models)
-            } catch let error as LocalModelInstaller.InstallError {
-                printError("\nroadtest: " + error.description)
-                throw ExitCode(ExitStatus.couldNotRun)
-            } catch let error as UserFacingError {
-                printError("roadtest: " + error.description)
-                throw ExitCode(ExitStatus.couldNotRun)
-            }
+            try await withUserFacingErrors { try await installer.install(models: models) }
             printError(String(format: "roadtest: local models ready in %@ (%.1fs)", home.root.path, Date().timeIntervalSince(start)))
         }
     }

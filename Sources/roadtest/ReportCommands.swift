@@ -16,18 +16,16 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        do {
+        let met = try await withUserFacingErrors { () -> Bool in
             let store = try storeOptions.open()
             let id = runID == "latest" ? try store.runs(limit: 1).first?.id : runID
             guard let id, let report = try store.report(runID: id) else {
                 throw UserFacingError("no run '\(runID)' in \(storeOptions.store); list runs with `roadtest runs`")
             }
             try output.emit(report, store: store)
-            throw ExitCode(report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet)
-        } catch let error as UserFacingError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
+            return report.barsMet
         }
+        throw ExitCode(met ? ExitStatus.barsMet : ExitStatus.barsNotMet)
     }
 }
 
@@ -40,7 +38,7 @@ struct RunsCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        do {
+        try await withUserFacingErrors {
             let store = try storeOptions.open()
             let runs = try store.runs(limit: limit)
             if runs.isEmpty {
@@ -56,9 +54,6 @@ struct RunsCommand: AsyncParsableCommand {
             for row in rows {
                 print(zip(row, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
             }
-        } catch let error as UserFacingError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
         }
     }
 }
@@ -71,14 +66,10 @@ struct ValidateCommand: AsyncParsableCommand {
     var suite: String
 
     func run() async throws {
-        do {
+        try await withUserFacingErrors {
             let loaded = try SuiteLoader().load(path: suite)
             let trials = Runner.plan(for: loaded).count
             print("\(suite): ok — \(loaded.scoredCandidates.count) candidate(s), \(loaded.cases.count) case(s), \(trials) trial(s), \(loaded.bars.count) bar(s)")
-        } catch let error as SuiteError {
-            printError("roadtest: the suite has \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"):")
-            for diagnostic in error.diagnostics { printError("  " + diagnostic.description) }
-            throw ExitCode(ExitStatus.couldNotRun)
         }
     }
 }

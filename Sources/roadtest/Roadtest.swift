@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import RoadtestProviders
+import RoadtestRunner
+import RoadtestSuite
 
 /// `roadtest`: road-tests AI models on a team's own workload.
 @main
@@ -32,6 +35,29 @@ struct UserFacingError: Error, CustomStringConvertible {
 
     init(_ description: String) {
         self.description = description
+    }
+}
+
+/// Runs a command body, turning every expected failure into a clear message and exit status 1.
+func withUserFacingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    func fail(_ message: String) -> ExitCode {
+        printError("roadtest: " + message)
+        return ExitCode(ExitStatus.couldNotRun)
+    }
+    do {
+        return try await body()
+    } catch let error as SuiteError {
+        printError("roadtest: the suite has \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"):")
+        for diagnostic in error.diagnostics { printError("  " + diagnostic.description) }
+        throw ExitCode(ExitStatus.couldNotRun)
+    } catch let error as UserFacingError {
+        throw fail(error.description)
+    } catch let error as CandidateEndpoints.SetupError {
+        throw fail(error.description)
+    } catch let error as ProviderSetupError {
+        throw fail(error.description)
+    } catch let error as LocalModelInstaller.InstallError {
+        throw fail(error.description)
     }
 }
 

@@ -38,23 +38,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        do {
-            let code = try await execute()
-            throw ExitCode(code)
-        } catch let error as SuiteError {
-            printError("roadtest: the suite has \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"):")
-            for diagnostic in error.diagnostics { printError("  " + diagnostic.description) }
-            throw ExitCode(ExitStatus.couldNotRun)
-        } catch let error as UserFacingError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
-        } catch let error as ProviderSetupError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
-        } catch let error as CandidateEndpoints.SetupError {
-            printError("roadtest: " + error.description)
-            throw ExitCode(ExitStatus.couldNotRun)
-        }
+        let code = try await withUserFacingErrors { try await execute() }
+        throw ExitCode(code)
     }
 
     func execute() async throws -> Int32 {

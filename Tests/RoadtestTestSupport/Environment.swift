@@ -7,12 +7,15 @@ public enum TestEnvironment {
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The built `roadtest` executable (`swift build` puts it here; `make test` builds it first).
+    /// When both a debug and a release build exist, the newer one.
     public static var binary: URL? {
-        for configuration in ["debug", "release"] {
-            let url = packageRoot.appendingPathComponent(".build/\(configuration)/roadtest")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
+        ["debug", "release"].map { packageRoot.appendingPathComponent(".build/\($0)/roadtest") }
+            .filter { FileManager.default.isExecutableFile(atPath: $0.path) }
+            .max { modified($0) < modified($1) }
+    }
+
+    static func modified(_ url: URL) -> Date {
+        ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date) ?? .distantPast
     }
 
     /// True when llama-server and both known models are installed in the Roadtest home.

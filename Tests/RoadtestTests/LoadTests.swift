@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func closedLoopAt32StreamsMatchesTheScriptedTiming() async throws {
-        try await withSimulator { baseURL, _ in
+        try await withSimulator { baseURL, simulator in
             let transport = HTTPTransport()
             let model = "timed;ttft=100ms;itl=20ms;reply=one two three four five"
             let load = generator(baseURL, model: model, transport: transport, slo: SLO(ttft: 0.2, e2e: 0.5))
@@ -29,13 +29,21 @@ import Testing
             #expect(level.warmupExcluded > 0)
             let ttft = try #require(level.ttft.p50)
             let e2e = try #require(level.e2e.p50)
-            #expect(abs(ttft - 100) < 2, "TTFT p50 \(ttft) ms")
-            #expect(abs(e2e - 180) < 2, "E2E p50 \(e2e) ms")
+            // Against the script, and against what the simulator itself recorded sending (the harness's own bias).
+            let served = simulator.servedRequests
+            let serverTTFT = served.compactMap { request in request.firstContentAt.map { Double($0 - request.receivedAt) / 1e6 } }.sorted()
+            let serverE2E = served.compactMap { request in request.lastContentAt.map { Double($0 - request.receivedAt) / 1e6 } }.sorted()
+            let serverTTFTMedian = serverTTFT[serverTTFT.count / 2]
+            let serverE2EMedian = serverE2E[serverE2E.count / 2]
+            #expect(abs(ttft - 100) < 2, "TTFT p50 \(ttft) ms; the simulator sent its first chunk at p50 \(serverTTFTMedian) ms")
+            #expect(abs(e2e - 180) < 2, "E2E p50 \(e2e) ms; the simulator sent its last chunk at p50 \(serverE2EMedian) ms")
+            #expect(abs(ttft - serverTTFTMedian) < 2, "TTFT bias \(ttft - serverTTFTMedian) ms")
+            #expect(abs(e2e - serverE2EMedian) < 2, "E2E bias \(e2e - serverE2EMedian) ms")
             let tpot = try #require(level.tpot.p50)
             #expect(abs(tpot - 20) < 1, "TPOT p50 \(tpot) ms")
             #expect(level.interChunk.count == 128 * 4)
-            // 32 streams, one request each 180 ms: about 178 requests/s.
-            #expect(level.achievedRPS > 32 / 0.2 && level.achievedRPS < 32 / 0.18 + 1, "\(level.achievedRPS) req/s")
+            // 32 streams, one request each ~180 ms: at most about 178 requests/s.
+            #expect(level.achievedRPS > 32 / 0.25 && level.achievedRPS < 32 / 0.18 * 1.05, "\(level.achievedRPS) req/s")
             #expect(level.attainment == 1)
             #expect(level.correctedE2E == nil && level.scheduleLag == nil)
         }
