@@ -104,7 +104,7 @@ enum Format {
     static func barValue(_ bar: String, _ value: Double?) -> String {
         guard let value else { return "–" }
         guard let metric = BarMetric(rawValue: bar) else { return number(value) }
-        if metric.isDuration { return milliseconds(value * 1000) + " ms" }
+        if metric.isDuration { return value >= 10 ? String(format: "%.1f s", value) : milliseconds(value * 1000) + " ms" }
         switch metric {
         case .costPerSuccess, .totalCost: return usd(value)
         case .passRate, .errorRate: return percent(value)

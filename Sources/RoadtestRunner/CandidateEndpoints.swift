@@ -24,17 +24,26 @@ public enum CandidateEndpoints {
         }
         var servers: [LlamaServer] = []
         defer { for server in servers { server.stop() } }
-        for candidate in suite.candidates where candidate.provider == .local {
+        let locals = suite.candidates.filter { $0.provider == .local }
+        // Local servers run side by side: they share the cores instead of each spinning a thread per core
+        // (oversubscribed llama.cpp threads slow generation down many times over).
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, locals.count))
+        for candidate in locals {
             let slots = candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
             do {
-                let options = try LlamaServer.Options.resolve(
+                var options = try LlamaServer.Options.resolve(
                     model: candidate.local, gguf: candidate.gguf, llamaServer: candidate.llamaServer, home: home, slots: slots,
                     extraArguments: candidate.serverArguments)
+                options.threads = threads
                 announce("starting llama-server for '\(candidate.id)' (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))")
                 let server = try await LlamaServer.start(options)
                 servers.append(server)
                 var served = candidate
                 served.model = candidate.model ?? options.name
+                // llama-server closes kept-alive connections on its own schedule; a request sent on one then fails
+                // as a connection error that is the harness's, not the model's. A new loopback connection per
+                // request costs well under a millisecond.
+                served.headers["Connection"] = served.headers["Connection"] ?? "close"
                 providers[candidate.id] = try factory.makeProvider(for: served, baseURL: server.baseURL)
             } catch let error as LlamaServer.LaunchError {
                 throw SetupError(description: "candidate '\(candidate.id)': \(error.description)")
