@@ -110,9 +110,15 @@ public struct LoadGenerator: Sendable {
 
         switch level.mode {
         case .concurrency(let streams):
+            // Streams start spread over the warm-up (at most 1 s), so identical requests do not stay in lockstep
+            // and arrive as one burst; the warm-up is excluded from the statistics.
+            let spacing = min(level.warmup, 1) / Double(max(1, streams))
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<max(1, streams) {
-                    group.addTask { await closedLoopWorker(level: level, recorder: recorder, control: control) }
+                for index in 0..<max(1, streams) {
+                    group.addTask {
+                        if spacing > 0 { try? await Task.sleep(nanoseconds: UInt64(Double(index) * spacing * 1e9)) }
+                        await closedLoopWorker(level: level, recorder: recorder, control: control)
+                    }
                 }
             }
         case .rate(let rate, let arrival):
