@@ -6,10 +6,13 @@ public enum CheckEvaluator {
     public struct Context: Sendable {
         public var endToEnd: Double?
         public var costUSD: Double
+        /// The user input sent, so the recovery detectors ignore an output that merely repeats it.
+        public var input: String?
 
-        public init(endToEnd: Double?, costUSD: Double) {
+        public init(endToEnd: Double?, costUSD: Double, input: String? = nil) {
             self.endToEnd = endToEnd
             self.costUSD = costUSD
+            self.input = input
         }
     }
 
@@ -79,10 +82,10 @@ public enum CheckEvaluator {
         case .cost(let maxUSD):
             return verdict(context.costUSD <= maxUSD + 1e-15, String(format: "cost $%.6f (limit $%.6f)", context.costUSD, maxUSD))
         case .clarifies:
-            let asked = RecoveryDetector.clarifies(output)
+            let asked = RecoveryDetector.clarifies(output, input: context.input)
             return verdict(asked, asked ? "asks a clarifying question" : "does not ask a clarifying question")
         case .refuses, .abstains:
-            let declined = RecoveryDetector.abstains(output)
+            let declined = RecoveryDetector.abstains(output, input: context.input)
             return verdict(declined, declined ? "declines or admits it does not know" : "answers without declining or admitting uncertainty")
         case .judge, .command:
             return nil

@@ -23,9 +23,10 @@ public enum RecoveryDetector {
         "i'm sorry, but", "i am sorry, but", "sorry, but i", "i apologize, but", "as an ai", "i lack",
     ]
 
-    /// True when the output asks the user something to resolve what they meant.
-    public static func clarifies(_ output: String) -> Bool {
-        let text = normalise(output)
+    /// True when the output asks the user something to resolve what they meant. Text that repeats the input
+    /// (a base model echoing the user's own question) does not count.
+    public static func clarifies(_ output: String, input: String? = nil) -> Bool {
+        let text = withoutEcho(normalise(output), of: input)
         guard !text.isEmpty else { return false }
         let hasPhrase = clarifyingPhrases.contains { text.contains($0) }
         let questions = text.split(separator: "?", omittingEmptySubsequences: false).dropLast()
@@ -39,10 +40,18 @@ public enum RecoveryDetector {
     }
 
     /// True when the output declines, or admits it does not know.
-    public static func abstains(_ output: String) -> Bool {
-        let text = normalise(output)
+    public static func abstains(_ output: String, input: String? = nil) -> Bool {
+        let text = withoutEcho(normalise(output), of: input)
         guard !text.isEmpty else { return false }
         return abstainingPhrases.contains { text.contains($0) }
+    }
+
+    /// The output with every copy of the (normalised) input removed.
+    static func withoutEcho(_ text: String, of input: String?) -> String {
+        guard let input else { return text }
+        let echo = normalise(input).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard echo.count >= 8 else { return text }
+        return text.replacingOccurrences(of: echo, with: " ")
     }
 
     static func normalise(_ text: String) -> String {

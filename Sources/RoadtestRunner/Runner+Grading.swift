@@ -26,7 +26,7 @@ extension Runner {
                 attempts += judgeAttempts
             case .clarifies(let confirm?), .refuses(let confirm?), .abstains(let confirm?):
                 // The detector decides first; a judge confirms only what it found.
-                let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0)
+                let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0, input: input)
                 guard let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context), raw.passed else {
                     results.append(CheckEvaluator.result(for: check, passed: false, score: 0, reason: CheckEvaluator.evaluate(check.kind, output: response.output, context: context)?.reason ?? ""))
                     continue
@@ -38,7 +38,7 @@ extension Runner {
             case .command(let arguments):
                 results.append(await command(check: check, arguments: arguments, key: key, testCase: testCase, output: response.output))
             default:
-                let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0)
+                let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0, input: input)
                 if let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context) {
                     results.append(CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason))
                 }
@@ -46,7 +46,7 @@ extension Runner {
         }
         let cost = attempts.reduce(0) { $0 + $1.costUSD }
         for check in deferred {
-            let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: cost)
+            let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: cost, input: input)
             if let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context) {
                 results.append(CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason))
             }

@@ -127,6 +127,11 @@ import Testing
         #expect(RecoveryDetector.abstains("I’m not sure there is enough information."))
         #expect(RecoveryDetector.abstains("I'm sorry, but I can't help with that."))
         #expect(!RecoveryDetector.abstains("Paris is the capital of France."))
+        // A base model repeating the user's question is not asking one.
+        let question = "Which team will win the 2031 football world cup?"
+        #expect(RecoveryDetector.clarifies(question))
+        #expect(!RecoveryDetector.clarifies(question + "<|im_end|> " + question, input: question))
+        #expect(RecoveryDetector.clarifies(question + " Which country do you mean?", input: question))
     }
 
     @Test func perturbationsAreDeterministicAndAlwaysDiffer() {
