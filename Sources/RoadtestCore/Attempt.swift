@@ -181,7 +181,7 @@ public struct Outcome: Sendable, Hashable, Codable {
         self.finalClass = finalClass
         self.input = input
         self.system = system
-        self.clarified = finalClass == .ok && RecoveryDetector.clarifies(output)
-        self.abstained = finalClass == .ok && RecoveryDetector.abstains(output)
+        self.clarified = finalClass == .ok && RecoveryDetector.clarifies(output, input: input)
+        self.abstained = finalClass == .ok && RecoveryDetector.abstains(output, input: input)
     }
 }

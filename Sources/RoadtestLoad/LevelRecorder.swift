@@ -62,14 +62,15 @@ final class LevelRecorder: Sendable {
 
     /// Records a finished request; `intended` is the open-loop schedule time, `response` nil when it was still in flight at the end.
     func finished(intended: UInt64, response: ProviderResponse?, cooldown: Bool = false) {
-        if let response, response.attemptClass == .ok, isMeasured(Monotonic.now()) {
-            state.withLock { state in
+        let inWindow = isMeasured(Monotonic.now())
+        let measured = isMeasured(intended) && !cooldown
+        // One lock per request on this hot path.
+        state.withLock { state in
+            if let response, response.attemptClass == .ok, inWindow {
                 state.windowCompletions += 1
                 state.windowOutputTokens += response.outputTokens
             }
-        }
-        guard isMeasured(intended) && !cooldown else { return }
-        state.withLock { state in
+            guard measured else { return }
             guard let response else {
                 state.inFlightAtEnd += 1
                 return

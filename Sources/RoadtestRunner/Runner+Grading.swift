@@ -12,7 +12,7 @@ extension Runner {
                 reason: "no response: \(response.attemptClass.rawValue)" + (response.message.map { " (\($0.prefix(200)))" } ?? ""))
             return Outcome(
                 key: key, passed: false, score: 0, output: response.output, checks: [failure], attempts: attempts,
-                costUSD: attempts.reduce(0) { $0 + $1.costUSD }, finalClass: response.attemptClass)
+                costUSD: attempts.reduce(0) { $0 + $1.costUSD }, finalClass: response.attemptClass, input: input)
         }
         var results: [CheckResult] = []
         var deferred: [Check] = []
@@ -54,7 +54,7 @@ extension Runner {
         let verdict = CheckEvaluator.verdict(of: results, threshold: testCase.threshold)
         return Outcome(
             key: key, passed: verdict.passed, score: verdict.score, output: response.output, checks: results, attempts: attempts,
-            costUSD: cost, finalClass: .ok)
+            costUSD: cost, finalClass: .ok, input: input)
     }
 
     // MARK: - Judge

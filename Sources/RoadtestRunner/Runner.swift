@@ -100,13 +100,9 @@ public struct Runner: Sendable {
                 timeout: settings.timeout ?? Settings.builtInTimeout)
             let (response, attempts) = try await Self.send(
                 request, to: provider, role: .task, price: candidate.effectivePrice, settings: settings)
-            var outcome = try await grade(key: key, testCase: testCase, input: request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input, response: response, attempts: attempts)
-            outcome.input = request.messages.last(where: { $0.role == "user" })?.content
+            let input = request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input
+            var outcome = try await grade(key: key, testCase: testCase, input: input, response: response, attempts: attempts)
             outcome.system = system
-            if outcome.finalClass == .ok {
-                outcome.clarified = RecoveryDetector.clarifies(outcome.output, input: outcome.input)
-                outcome.abstained = RecoveryDetector.abstains(outcome.output, input: outcome.input)
-            }
             try Task.checkCancellation()
             try await store.record(outcome, runID: runID)
             progress?.finished(passed: outcome.passed, failedAttempts: outcome.attempts.filter { $0.attemptClass != .ok }.count)
