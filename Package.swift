@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "RoadtestRunner",
             dependencies: [
-                "RoadtestCore", "RoadtestProviders", "RoadtestStore",
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "RoadtestLoad",
             dependencies: [
-                "RoadtestCore", "RoadtestProviders", "RoadtestReport",
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore", "RoadtestReport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings

@@ -135,10 +135,10 @@ public struct TrialKey: Sendable, Hashable, Codable {
     public var candidate: String
     public var caseID: String
     public var sample: Int
-    /// A robustness variant or prompt alternative; empty for the case as written.
-    public var variant: String
+    /// The case as written, a robustness variant or a prompt alternative.
+    public var variant: Variant
 
-    public init(candidate: String, caseID: String, sample: Int, variant: String = "") {
+    public init(candidate: String, caseID: String, sample: Int, variant: Variant = .original) {
         self.candidate = candidate
         self.caseID = caseID
         self.sample = sample

@@ -148,30 +148,19 @@ public enum FNV {
     }
 }
 
-/// One way a case is run: as written, perturbed, or under an alternative system prompt.
-public struct Variant: Sendable, Hashable {
-    /// Stored in the trial key: "" for the case as written, "typos#1", "prompt#2"...
-    public var name: String
-    public var perturbation: Perturbation?
-    /// Index into the suite's `prompts` (0-based) for a prompt alternative.
-    public var promptIndex: Int?
-
-    public static let clean = Variant(name: "", perturbation: nil, promptIndex: nil)
-}
-
 extension Suite {
     /// Every variant a case runs under.
     public var variants: [Variant] {
-        var result = [Variant.clean]
+        var result = [Variant.original]
         if let robustness {
             for perturbation in robustness.perturbations {
                 for index in 1...max(1, robustness.variants) {
-                    result.append(Variant(name: "\(perturbation.rawValue)#\(index)", perturbation: perturbation, promptIndex: nil))
+                    result.append(.perturbed(perturbation, index))
                 }
             }
         }
         for index in prompts.indices {
-            result.append(Variant(name: "prompt#\(index + 1)", perturbation: nil, promptIndex: index))
+            result.append(.prompt(index + 1))
         }
         return result
     }
@@ -181,8 +170,8 @@ extension Suite {
         var messages = testCase.messages
         var system = system
         if let perturbation = variant.perturbation, let robustness, let last = messages.lastIndex(where: { $0.role == "user" }) {
-            let index = Int(variant.name.split(separator: "#").last.flatMap { Int($0) } ?? 1)
-            messages[last].content = perturbation.apply(to: messages[last].content, seed: robustness.seed, key: testCase.id, index: index)
+            messages[last].content = perturbation.apply(
+                to: messages[last].content, seed: robustness.seed, key: testCase.id, index: variant.index)
         }
         if let promptIndex = variant.promptIndex, prompts.indices.contains(promptIndex) {
             system = prompts[promptIndex]

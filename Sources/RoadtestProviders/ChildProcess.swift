@@ -28,7 +28,8 @@ public final class ChildProcess: @unchecked Sendable {
     /// Spawns `arguments` (the first is looked up on PATH when it has no `/`).
     public init(
         _ arguments: [String], environment: [String: String]? = nil, pipeStandardInput: Bool = false, standardOutput: Output = .null,
-        standardError: Output = .null, newSession: Bool = false, workingDirectory: String? = nil
+        standardError: Output = .null, newSession: Bool = false, newProcessGroup: Bool = false,
+        workingDirectory: String? = nil
     ) throws {
         precondition(!arguments.isEmpty)
         // posix_spawn has no portable chdir; a shell changes directory and execs the program.
@@ -62,7 +63,13 @@ public final class ChildProcess: @unchecked Sendable {
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var flags = Int32(POSIX_SPAWN_SETSIGMASK) | Int32(POSIX_SPAWN_SETSIGDEF)
-        if newSession { flags |= 0x80 }  // POSIX_SPAWN_SETSID (glibc): its own session and process group
+        if newSession {
+            flags |= 0x80  // POSIX_SPAWN_SETSID (glibc): its own session and process group
+        } else if newProcessGroup {
+            // Its own process group (id = its pid), so a timeout can stop the program and every child it started.
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+        }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let environmentValues = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }

@@ -40,17 +40,6 @@ public protocol ModelProvider: Sendable {
     func send(_ request: ChatRequest) async -> ProviderResponse
 }
 
-/// Why a provider could not be set up (before any request is sent).
-public struct ProviderSetupError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-
-    public init(_ message: String) {
-        self.message = message
-    }
-
-    public var description: String { message }
-}
-
 /// Parses a `Retry-After` header: seconds, or an HTTP date.
 public enum RetryAfter {
     public static func seconds(_ value: String?, now: Date = Date()) -> Double? {

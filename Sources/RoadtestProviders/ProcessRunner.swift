@@ -6,6 +6,10 @@ import Glibc
 #endif
 
 /// Runs a program with bytes on stdin and collects stdout and stderr, with a timeout.
+///
+/// The program runs in its own process group. At the deadline (or when the calling task is cancelled) the whole
+/// group gets SIGTERM, then SIGKILL after a short grace period, so a hung program and every child it started
+/// (`sh -c "sleep 30"`) are stopped and the caller moves on at the deadline.
 public enum ProcessRunner {
     public struct Result: Sendable {
         public var status: Int32
@@ -28,7 +32,7 @@ public enum ProcessRunner {
         do {
             child = try ChildProcess(
                 arguments, environment: environment, pipeStandardInput: true, standardOutput: .fileDescriptor(output.write),
-                standardError: .fileDescriptor(errors.write), workingDirectory: workingDirectory)
+                standardError: .fileDescriptor(errors.write), newProcessGroup: true, workingDirectory: workingDirectory)
         } catch {
             for fd in [output.read, output.write, errors.read, errors.write] { close(fd) }
             throw error
@@ -60,24 +64,32 @@ public enum ProcessRunner {
                 try? stdin.close()
             }
         }
+        let stopGroup: @Sendable () -> Void = {
+            child.send(SIGTERM, toGroup: true)
+            // Children that ignore SIGTERM, or keep our pipes open after the leader exited, are killed.
+            DispatchQueue.global().asyncAfter(deadline: .now() + killGrace) { child.send(SIGKILL, toGroup: true) }
+        }
         let timer = DispatchWorkItem {
             collector.markTimedOut()
-            child.send(SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if child.isRunning { child.send(SIGKILL) } }
+            stopGroup()
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout), execute: timer)
         let status = await withTaskCancellationHandler {
             await child.waitForExit()
         } onCancel: {
-            child.send(SIGTERM)
+            stopGroup()
         }
-        timer.cancel()
+        // A child left behind with our pipes open keeps the readers waiting until the deadline stops the group.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             readers.notify(queue: .global()) { continuation.resume() }
         }
+        timer.cancel()
         let snapshot = collector.snapshot()
         return Result(status: status, standardOutput: snapshot.output, standardError: snapshot.error, timedOut: snapshot.timedOut, firstOutputAt: snapshot.first)
     }
+
+    /// How long a stopped program's process group has between SIGTERM and SIGKILL.
+    static let killGrace: Double = 0.5
 
     /// A pipe whose ends are not inherited by other children.
     static func makePipe() throws -> (read: Int32, write: Int32) {

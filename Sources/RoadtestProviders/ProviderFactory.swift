@@ -19,21 +19,21 @@ public struct ProviderFactory: Sendable {
         var apiKey: String?
         if let variable = candidate.apiKeyEnvironmentVariable {
             guard let value = environment[variable], !value.isEmpty else {
-                throw ProviderSetupError("candidate '\(candidate.id)' reads its API key from $\(variable), which is not set; export it and run again")
+                throw RoadtestError(.providerSetup, "candidate '\(candidate.id)' reads its API key from $\(variable), which is not set; export it and run again")
             }
             apiKey = value
         }
         switch candidate.provider {
         case .openai, .local:
             guard let url = baseURL ?? candidate.baseURL else {
-                throw ProviderSetupError("candidate '\(candidate.id)' has no base_url")
+                throw RoadtestError(.providerSetup, "candidate '\(candidate.id)' has no base_url")
             }
             return OpenAIProvider(baseURL: url, apiKey: apiKey, headers: candidate.headers, transport: transport)
         case .anthropic:
             return AnthropicProvider(baseURL: baseURL ?? candidate.baseURL ?? "https://api.anthropic.com", apiKey: apiKey, headers: candidate.headers, transport: transport)
         case .command:
             guard let command = candidate.command, !command.isEmpty else {
-                throw ProviderSetupError("candidate '\(candidate.id)' has no command")
+                throw RoadtestError(.providerSetup, "candidate '\(candidate.id)' has no command")
             }
             return CommandProvider(arguments: command, workingDirectory: workingDirectory)
         }

@@ -125,14 +125,14 @@ public enum HTMLReport {
         let status = trial.passed ? "pass" : "fail"
         var title = "\(trial.key.caseID)"
         if trial.key.sample > 0 { title += " #\(trial.key.sample)" }
-        if !trial.key.variant.isEmpty { title += " [\(trial.key.variant)]" }
+        if !trial.key.variant.isOriginal { title += " [\(trial.key.variant.name)]" }
         var html = "<details class=\"trial \(status)\"\(trial.passed ? "" : " open")><summary><span class=\"badge \(status)\">\(status)</span> \(Escape.html(title))"
         if !trial.tags.isEmpty { html += " <span class=\"note\">\(Escape.html(trial.tags.joined(separator: ", ")))</span>" }
         html += " <span class=\"note\">\(Escape.html(trial.finalClass.rawValue)) · \(trial.attempts) attempt\(trial.attempts == 1 ? "" : "s") · \(Format.milliseconds(trial.endToEnd.map { $0 * 1000 })) ms · \(Format.usd(trial.costUSD))</span></summary>"
-        if !trial.key.variant.isEmpty, let system = trial.system, trial.key.variant.hasPrefix("prompt#") {
-            html += "<h4>System prompt (\(Escape.html(trial.key.variant)))</h4><pre>\(Escape.html(system))</pre>"
+        if !trial.key.variant.isOriginal, let system = trial.system, (trial.key.variant.kind == .prompt) {
+            html += "<h4>System prompt (\(Escape.html(trial.key.variant.name)))</h4><pre>\(Escape.html(system))</pre>"
         }
-        let inputLabel = trial.key.variant.isEmpty || trial.key.variant.hasPrefix("prompt#") ? "Input" : "Input (perturbed: \(Escape.html(trial.key.variant)))"
+        let inputLabel = trial.key.variant.isOriginal || (trial.key.variant.kind == .prompt) ? "Input" : "Input (perturbed: \(Escape.html(trial.key.variant.name)))"
         html += "<div class=\"io\"><div><h4>\(inputLabel)</h4><pre>\(Escape.html(trial.input))</pre></div><div><h4>Output</h4><pre>\(Escape.html(trial.output))</pre></div></div>"
         html += "<ul class=\"checks\">"
         for check in trial.checks {

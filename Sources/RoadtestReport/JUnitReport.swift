@@ -17,7 +17,7 @@ public enum JUnitReport {
             xml += "      <property name=\"cost_usd\" value=\"\(card.costUSD.total)\"/>\n"
             xml += "    </properties>\n"
             for trial in own {
-                let name = trial.key.caseID + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "") + (trial.key.variant.isEmpty ? "" : " [\(trial.key.variant)]")
+                let name = trial.key.caseID + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "") + (trial.key.variant.isOriginal ? "" : " [\(trial.key.variant.name)]")
                 xml += "    <testcase classname=\"\(Escape.xml(card.id))\" name=\"\(Escape.xml(name))\" time=\"\(String(format: "%.3f", trial.endToEnd ?? 0))\""
                 if trial.passed {
                     xml += "/>\n"

@@ -45,7 +45,7 @@ public enum MarkdownReport {
             md += "| candidate | case | failed checks | output |\n|---|---|---|---|\n"
             for trial in shown {
                 let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(separator: "; ")
-                md += "| \(Escape.markdownCell(trial.key.candidate)) | \(Escape.markdownCell(trial.key.caseID + (trial.key.variant.isEmpty ? "" : " [\(trial.key.variant)]"))) | \(Escape.markdownCell(Escape.truncate(reasons, 200))) | \(Escape.markdownCell(Escape.truncate(trial.output, 200))) |\n"
+                md += "| \(Escape.markdownCell(trial.key.candidate)) | \(Escape.markdownCell(trial.key.caseID + (trial.key.variant.isOriginal ? "" : " [\(trial.key.variant.name)]"))) | \(Escape.markdownCell(Escape.truncate(reasons, 200))) | \(Escape.markdownCell(Escape.truncate(trial.output, 200))) |\n"
             }
             md += "\n</details>\n"
         }

@@ -96,9 +96,9 @@ public struct TerminalReport: Sendable {
                 lines.append(
                     "  \(Escape.terminal(trial.key.candidate)) · \(Escape.terminal(trial.key.caseID))"
                         + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "")
-                        + (trial.key.variant.isEmpty ? "" : " [\(Escape.terminal(trial.key.variant))]")
+                        + (trial.key.variant.isOriginal ? "" : " [\(Escape.terminal(trial.key.variant.name))]")
                         + " — " + Escape.terminal(Escape.truncate(reasons, 160)))
-                if !trial.key.variant.isEmpty {
+                if !trial.key.variant.isOriginal {
                     lines.append("    input: " + Escape.terminal(Escape.truncate(trial.input, 160)))
                 }
                 lines.append("    output: " + Escape.terminal(Escape.truncate(trial.output, 160)))

@@ -5,11 +5,6 @@ import RoadtestProviders
 /// Makes every candidate's provider, starting managed local servers first and stopping them afterwards,
 /// whatever way `body` ends.
 public enum CandidateEndpoints {
-    /// Why a candidate could not be reached.
-    public struct SetupError: Error, CustomStringConvertible, Sendable {
-        public var description: String
-    }
-
     /// Calls `body` with a provider for every candidate (judges included). Local candidates get a `llama-server`
     /// started for them, stopped when `body` returns or throws.
     public static func with<T>(
@@ -45,8 +40,9 @@ public enum CandidateEndpoints {
                 // request costs well under a millisecond.
                 served.headers["Connection"] = served.headers["Connection"] ?? "close"
                 providers[candidate.id] = try factory.makeProvider(for: served, baseURL: server.baseURL)
-            } catch let error as LlamaServer.LaunchError {
-                throw SetupError(description: "candidate '\(candidate.id)': \(error.description)")
+            } catch var error as RoadtestError {
+                error.message = "candidate '\(candidate.id)': " + error.message
+                throw error
             }
         }
         return try await body(providers)

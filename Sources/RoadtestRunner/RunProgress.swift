@@ -19,6 +19,11 @@ public final class RunProgress: Sendable {
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
+    /// Starts counting a plan of `total` trials of which `alreadyDone` are stored (a resumed run).
+    public func start(total: Int, alreadyDone: Int) {
+        state.withLock { $0 = Snapshot(total: total, done: alreadyDone, passed: 0, failedAttempts: 0, inFlight: 0) }
+    }
+
     func started() { state.withLock { $0.inFlight += 1 } }
 
     func finished(passed: Bool, failedAttempts: Int) {

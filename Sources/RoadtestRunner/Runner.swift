@@ -8,12 +8,13 @@ import RoadtestStore
 /// every outcome into the store as it finishes. Cancelling the task stops promptly; finished outcomes stay stored.
 ///
 /// ```swift
-/// let runner = Runner(suite: suite, store: store, runID: id, providers: providers)
-/// try await runner.run(skipping: try store.completedTrials(runID: id))
+/// let runner = Runner(suite: suite, sink: store, runID: id, providers: providers)
+/// try await runner.run(skipping: try await store.completedTrials(runID: id))
 /// ```
 public struct Runner: Sendable {
     public let suite: Suite
-    public let store: Store
+    /// Where each graded trial goes as it finishes (the store).
+    public let sink: any OutcomeSink
     public let runID: String
     /// Providers by candidate id (judges included).
     public let providers: [String: any ModelProvider]
@@ -23,11 +24,11 @@ public struct Runner: Sendable {
     public let logger: Logger
 
     public init(
-        suite: Suite, store: Store, runID: String, providers: [String: any ModelProvider], progress: RunProgress? = nil,
+        suite: Suite, sink: any OutcomeSink, runID: String, providers: [String: any ModelProvider], progress: RunProgress? = nil,
         defaultJudge: String? = nil, logger: Logger = Logger(label: "roadtest.runner")
     ) {
         self.suite = suite
-        self.store = store
+        self.sink = sink
         self.runID = runID
         self.providers = providers
         self.progress = progress
@@ -37,16 +38,7 @@ public struct Runner: Sendable {
 
     /// Every trial of the suite, in plan order.
     public static func plan(for suite: Suite) -> [TrialKey] {
-        let variants = suite.variants
-        return suite.scoredCandidates.flatMap { candidate in
-            suite.cases.flatMap { testCase in
-                variants.flatMap { variant in
-                    (0..<suite.samples(for: testCase)).map {
-                        TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0, variant: variant.name)
-                    }
-                }
-            }
-        }
+        RunPlan(suite: suite).trials.map(\.key)
     }
 
     /// Runs every trial not in `completed`. Throws `CancellationError` when cancelled (finished work is kept).
@@ -68,7 +60,7 @@ public struct Runner: Sendable {
         var pending = suite.cases.lazy.flatMap { testCase in
             variants.lazy.flatMap { variant in
                 (0..<suite.samples(for: testCase)).lazy.map {
-                    (testCase, variant, TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0, variant: variant.name))
+                    (testCase, variant, TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0, variant: variant))
                 }
             }
         }.filter { !completed.contains($0.2) }.makeIterator()
@@ -104,7 +96,7 @@ public struct Runner: Sendable {
             var outcome = try await grade(key: key, testCase: testCase, input: input, response: response, attempts: attempts)
             outcome.system = system
             try Task.checkCancellation()
-            try await store.record(outcome, runID: runID)
+            try await sink.record(outcome, runID: runID)
             progress?.finished(passed: outcome.passed, failedAttempts: outcome.attempts.filter { $0.attemptClass != .ok }.count)
         } catch {
             progress?.abandoned()

@@ -54,9 +54,9 @@ extension Context {
         return finalize(raw).map { [$0] } ?? []
     }
 
-    mutating func rawCase(fromPairs pairs: [(key: String, value: Node)], node: Node) -> RawCase {
+    mutating func rawCase(fromPairs pairs: [Node.Pair], node: Node) -> RawCase {
         var raw = RawCase(location: location(node))
-        for (key, value) in pairs {
+        for (key, value, _) in pairs {
             switch key {
             case "id": raw.id = value.string ?? value.json.displayText
             case "description": raw.description = string(value, key)
@@ -267,27 +267,27 @@ extension Context {
                 diagnostics.append(SuiteDiagnostic(SourceLocation(file: file, line: record.line), "row has \(record.fields.count) fields, the header has \(columns.count)", hint: "quote fields that contain commas"))
                 continue
             }
-            var pairs: [(key: String, value: Node)] = []
-            var vars: [(key: String, value: Node)] = []
+            var pairs: [Node.Pair] = []
+            var vars: [Node.Pair] = []
             var checks: [Node] = []
             for (column, cell) in zip(columns, record.fields) where !cell.isEmpty {
                 let scalar = Node.scalar(cell, isQuoted: !numericKeys.contains(column), line: record.line)
                 let split = Node.sequence(cell.split(separator: "|").map { .scalar($0.trimmingCharacters(in: .whitespaces), isQuoted: true, line: record.line) }, line: record.line)
                 if column == "tags" {
-                    pairs.append((column, split))
+                    pairs.append((column, split, record.line))
                 } else if checkNames.contains(column) {
                     let bare = column.hasPrefix("not-") ? String(column.dropFirst(4)) : column
-                    checks.append(.mapping([(column, listKeys.contains(bare) ? split : scalar)], line: record.line))
+                    checks.append(.mapping([(column, listKeys.contains(bare) ? split : scalar, record.line)], line: record.line))
                 } else if column.hasPrefix("vars.") {
-                    vars.append((String(column.dropFirst(5)), scalar))
+                    vars.append((String(column.dropFirst(5)), scalar, record.line))
                 } else if knownScalars.contains(column) {
-                    pairs.append((column, scalar))
+                    pairs.append((column, scalar, record.line))
                 } else {
-                    vars.append((column, scalar))
+                    vars.append((column, scalar, record.line))
                 }
             }
-            if !vars.isEmpty { pairs.append(("vars", .mapping(vars, line: record.line))) }
-            if !checks.isEmpty { pairs.append(("checks", .sequence(checks, line: record.line))) }
+            if !vars.isEmpty { pairs.append(("vars", .mapping(vars, line: record.line), record.line)) }
+            if !checks.isEmpty { pairs.append(("checks", .sequence(checks, line: record.line), record.line)) }
             rows.append(.mapping(pairs, line: record.line))
         }
         return rows

@@ -5,10 +5,10 @@ extension Context {
     /// Parses one check: `- contains: text` with optional `weight`, `constraint` and the check's own options,
     /// or a bare name for checks without an argument (`- is-json`).
     mutating func check(from node: Node) -> Check? {
-        var pairs: [(key: String, value: Node)]
+        var pairs: [Node.Pair]
         switch node {
         case .scalar(let name, _, let line):
-            pairs = [(name, .scalar("true", isQuoted: false, line: line))]
+            pairs = [(name, .scalar("true", isQuoted: false, line: line), line)]
         case .mapping(let written, _):
             pairs = written
         default:
@@ -20,7 +20,7 @@ extension Context {
             let bare = pair.key.hasPrefix("not-") ? String(pair.key.dropFirst(4)) : pair.key
             return checkNames.contains(bare)
         }
-        guard typed.count == 1, let (name, argument) = typed.first else {
+        guard typed.count == 1, let (name, argument, _) = typed.first else {
             if typed.count > 1 {
                 error(node, "one check per list item, found \(typed.map { "'\($0.key)'" }.joined(separator: " and "))", hint: "start a new '- ' item for each check")
             } else {
@@ -38,7 +38,7 @@ extension Context {
         let bare = isNegated ? String(name.dropFirst(4)) : name
         let options = Dictionary(pairs.filter { $0.key != name }.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         let allowedOptions = Keys.checkModifiers + Self.checkOptions(bare)
-        for (key, value) in pairs where key != name && !allowedOptions.contains(key) {
+        for (key, value, _) in pairs where key != name && !allowedOptions.contains(key) {
             error(value, "unknown option '\(key)' for check '\(name)'", hint: Suggest.hint(for: key, in: allowedOptions))
         }
         var check = Check(kind: .equals(""), isNegated: isNegated)

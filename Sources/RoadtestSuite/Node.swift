@@ -7,7 +7,10 @@ indirect enum Node: Sendable {
     case scalar(String, isQuoted: Bool, line: Int)
     case null(line: Int)
     case sequence([Node], line: Int)
-    case mapping([(key: String, value: Node)], line: Int)
+    case mapping([Pair], line: Int)
+
+    /// A mapping entry with the line its key is written on (a block value starts on a later line).
+    typealias Pair = (key: String, value: Node, keyLine: Int)
 
     var line: Int {
         switch self {
@@ -77,7 +80,7 @@ indirect enum Node: Sendable {
         case .string(let value): self = .scalar(value, isQuoted: true, line: line)
         case .array(let items): self = .sequence(items.map { Node(json: $0, line: line) }, line: line)
         case .object(let members):
-            self = .mapping(members.keys.sorted().map { (key: $0, value: Node(json: members[$0]!, line: line)) }, line: line)
+            self = .mapping(members.keys.sorted().map { (key: $0, value: Node(json: members[$0]!, line: line), keyLine: line) }, line: line)
         }
     }
 
@@ -96,7 +99,7 @@ indirect enum Node: Sendable {
         case .sequence(let sequence):
             self = .sequence(sequence.map { Node(yaml: $0) }, line: line)
         case .mapping(let mapping):
-            self = .mapping(mapping.map { (key: $0.key.string ?? "", value: Node(yaml: $0.value)) }, line: line)
+            self = .mapping(mapping.map { (key: $0.key.string ?? "", value: Node(yaml: $0.value), keyLine: $0.key.mark?.line ?? line) }, line: line)
         case .alias:
             self = .null(line: line)
         }

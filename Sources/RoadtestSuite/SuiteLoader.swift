@@ -18,7 +18,7 @@ public struct SuiteLoader: Sendable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw SuiteError([SuiteDiagnostic(nil, "cannot read suite file \(path)", hint: "check the path exists and is readable")])
+            throw RoadtestError.invalidSuite([SuiteDiagnostic(nil, "cannot read suite file \(path)", hint: "check the path exists and is readable")])
         }
         return try load(yaml: text, path: path)
     }
@@ -29,16 +29,16 @@ public struct SuiteLoader: Sendable {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                throw SuiteError([SuiteDiagnostic(SourceLocation(file: path, line: 1), "the suite file is empty", hint: "start from examples/quickstart.yaml")])
+                throw RoadtestError.invalidSuite([SuiteDiagnostic(SourceLocation(file: path, line: 1), "the suite file is empty", hint: "start from examples/quickstart.yaml")])
             }
             root = Node(yaml: node)
-        } catch let error as SuiteError {
+        } catch let error as RoadtestError {
             throw error
         } catch {
-            throw SuiteError([Self.yamlDiagnostic(error, file: path)])
+            throw RoadtestError.invalidSuite([Self.yamlDiagnostic(error, file: path)])
         }
         let suite = context.suite(from: root)
-        if !context.diagnostics.isEmpty { throw SuiteError(context.diagnostics) }
+        if !context.diagnostics.isEmpty { throw RoadtestError.invalidSuite(context.diagnostics) }
         return suite!
     }
 
@@ -98,9 +98,12 @@ struct Context {
     }
 
     /// Reports keys not in `valid`, with the closest valid key.
-    mutating func checkKeys(_ pairs: [(key: String, value: Node)], valid: [String], in what: String) {
+    mutating func checkKeys(_ pairs: [Node.Pair], valid: [String], in what: String) {
         for pair in pairs where !valid.contains(pair.key) {
-            error(pair.value, "unknown key '\(pair.key)' in \(what)", hint: Suggest.hint(for: pair.key, in: valid))
+            diagnostics.append(
+                SuiteDiagnostic(
+                    SourceLocation(file: file, line: pair.keyLine), "unknown key '\(pair.key)' in \(what)",
+                    hint: Suggest.hint(for: pair.key, in: valid)))
         }
     }
 
@@ -151,6 +154,11 @@ struct Context {
             }
         } else {
             error(root, "the suite has no 'cases'", hint: "add a 'cases:' list, inline or '- file: cases.jsonl'")
+        }
+        if let node = fields["cases"], case .sequence = node, cases.isEmpty, diagnostics.isEmpty {
+            error(
+                node, "the suite has no cases to run ('cases' is empty, or its files have no rows)",
+                hint: "add at least one case: '- id: ..., prompt: ..., checks: [...]' or '- file: cases.jsonl'")
         }
         var seenCases: [String: SourceLocation?] = [:]
         for testCase in cases {
@@ -256,9 +264,9 @@ struct Context {
     // MARK: Settings
 
     /// Reads settings keys from a mapping's pairs (ignoring other keys, which the caller checks).
-    mutating func settings(fromPairs pairs: [(key: String, value: Node)]) -> Settings {
+    mutating func settings(fromPairs pairs: [Node.Pair]) -> Settings {
         var settings = Settings()
-        for (key, value) in pairs {
+        for (key, value, _) in pairs {
             switch key {
             case "system": settings.system = string(value, key)
             case "temperature": settings.temperature = number(value, key)
@@ -394,7 +402,7 @@ struct Context {
         }
         checkKeys(pairs, valid: Keys.price, in: "price")
         var price = Price()
-        for (key, value) in pairs {
+        for (key, value, _) in pairs {
             guard let amount = number(value, "price." + key) else { continue }
             if amount < 0 { error(value, "'price.\(key)' must not be negative") }
             switch key {
@@ -444,7 +452,7 @@ struct Context {
         let valid = BarMetric.allCases.map(\.rawValue)
         checkKeys(pairs, valid: valid, in: "bars")
         var bars: [Bar] = []
-        for (key, value) in pairs {
+        for (key, value, _) in pairs {
             guard let metric = BarMetric(rawValue: key) else { continue }
             let target: Double?
             if metric.isDuration {

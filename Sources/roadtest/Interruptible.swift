@@ -2,10 +2,13 @@ import Foundation
 import RoadtestProviders
 import RoadtestRunner
 
-/// Runs work that Ctrl-C (SIGINT) or SIGTERM cancels promptly, drawing progress on the terminal meanwhile.
+/// Runs work that Ctrl-C (SIGINT) or SIGTERM cancels, drawing progress on the terminal meanwhile. What the work
+/// returns or throws is passed on: cancellation is the work's to turn into an ending (a run session returns
+/// `.interrupted`), and a failure stays a failure.
 enum Interruptible {
-    /// Returns true when the work was interrupted.
-    static func run(progress: RunProgress?, _ work: @escaping @Sendable () async throws -> Void) async -> Bool {
+    static func run<T: Sendable>(
+        progress: RunProgress?, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let task = Task { try await work() }
@@ -23,21 +26,23 @@ enum Interruptible {
             source.resume()
             return source
         }
-        let drawer = progress.map { progress in Task { await ProgressBar(progress: progress).draw(until: task) } }
+        let drawer = progress.map { progress in Task { await ProgressBar(progress: progress).draw() } }
         let result = await task.result
         drawer?.cancel()
         _ = await drawer?.result
         for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
-        switch result {
-        case .success: return task.isCancelled
-        case .failure(let error):
-            if error is CancellationError || task.isCancelled { return true }
-            printError("roadtest: run failed: \(error)")
-            return true
+        if case .failure(let error) = result, error is CancellationError {
+            throw RoadtestInterrupted()
         }
+        return try result.get()
     }
+}
+
+/// Interrupted before there was anything to keep (while starting up).
+struct RoadtestInterrupted: Error, CustomStringConvertible {
+    var description: String { "interrupted" }
 }
 
 /// A one-line progress bar on standard error.
@@ -45,10 +50,10 @@ struct ProgressBar {
     let progress: RunProgress
     let start = Date()
 
-    func draw(until task: Task<Void, any Error>) async {
+    func draw() async {
         while !Task.isCancelled {
             render()
-            try? await Task.sleep(nanoseconds: 200_000_000)
+            try? await Task.sleep(for: .milliseconds(200))
         }
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RoadtestCore
 import RoadtestProviders
 
 struct ModelsCommand: AsyncParsableCommand {
@@ -20,7 +21,7 @@ struct ModelsCommand: AsyncParsableCommand {
             let models = try await withUserFacingErrors {
                 try names.isEmpty ? LocalModel.all : names.map { name in
                     guard let model = LocalModel.named(name) else {
-                        throw UserFacingError("unknown model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", "))")
+                        throw RoadtestError(.invalidArgument, "unknown model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", "))")
                     }
                     return model
                 }
@@ -77,22 +78,14 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let home = RoadtestHome()
-            let options: LlamaServer.Options
-            do {
-                options = try LlamaServer.Options.resolve(model: name.hasSuffix(".gguf") ? nil : name, gguf: name.hasSuffix(".gguf") ? name : nil, llamaServer: nil, home: home, slots: parallel, extraArguments: [])
-            } catch let error as LlamaServer.LaunchError {
-                printError("roadtest: " + error.description)
-                throw ExitCode(ExitStatus.couldNotRun)
-            }
-            let server: LlamaServer
-            do {
-                server = try await LlamaServer.start(options, port: port)
-            } catch let error as LlamaServer.LaunchError {
-                printError("roadtest: " + error.description)
-                throw ExitCode(ExitStatus.couldNotRun)
+            let server = try await withUserFacingErrors {
+                let options = try LlamaServer.Options.resolve(
+                    model: name.hasSuffix(".gguf") ? nil : name, gguf: name.hasSuffix(".gguf") ? name : nil,
+                    llamaServer: nil, home: home, slots: parallel, extraArguments: [])
+                return try await LlamaServer.start(options, port: port)
             }
             print("serving \(name) at \(server.baseURL) (OpenAI-compatible); Ctrl-C stops it")
-            let stopped = await Interruptible.run(progress: nil) { try await server.waitUntilExit() }
+            let stopped = (try? await Interruptible.run(progress: nil) { try await server.waitUntilExit() }) == nil
             server.stop()
             if !stopped { printError("roadtest: llama-server exited; see \(server.logPath)") }
         }

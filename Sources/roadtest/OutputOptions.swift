@@ -4,9 +4,9 @@ import RoadtestCore
 import RoadtestReport
 import RoadtestStore
 
-/// Report files every command that shows a run can write.
+/// Report files every command that shows a run can write (`-` writes to standard output).
 struct OutputOptions: ParsableArguments {
-    @Option(name: .long, help: "Write the JSON report (schema_version 1) to this path.")
+    @Option(name: .long, help: "Write the JSON report (schema_version 1) to this path (- for standard output).")
     var json: String?
 
     @Option(name: .long, help: "Write a JUnit XML report to this path.")
@@ -21,42 +21,31 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print nothing on standard output (files are still written).")
     var quiet = false
 
-    /// Prints the scorecard and writes every requested file.
-    func emit(_ report: RunReport, store: Store) throws {
-        let failures = try store.trialRows(runID: report.runID, failuresOnly: true, limit: 500)
-        if !quiet {
+    /// Prints the scorecard (unless a report goes to standard output or --quiet) and writes every requested file.
+    func emit(_ report: RunReport, store: any RunStore) async throws {
+        let failures = try await store.trialRows(runID: report.runID, failuresOnly: true, limit: 500)
+        let toStandardOutput = [json, junit, markdown, html].contains("-")
+        if !quiet && !toStandardOutput {
             let text = TerminalReport(useColor: isInteractive(STDOUT_FILENO)).render(report, failures: failures)
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         let needsTrials = junit != nil || html != nil
-        let trials = needsTrials ? try store.trialRows(runID: report.runID, limit: 200_000) : []
-        if let json { try write(JSONReport.render(report), to: json) }
-        if let junit { try write(Data(JUnitReport.render(report, trials: trials).utf8), to: junit) }
-        if let markdown { try write(Data(MarkdownReport.render(report, failures: failures).utf8), to: markdown) }
-        if let html { try write(Data(HTMLReport.render(report, trials: trials).utf8), to: html) }
-    }
-
-    func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        do {
-            try data.write(to: url, options: .atomic)
-        } catch {
-            throw UserFacingError("cannot write \(path): \(error.localizedDescription)")
+        let trials = needsTrials ? try await store.trialRows(runID: report.runID, failuresOnly: false, limit: 200_000) : []
+        if let json { try ReportFile.write(JSONReport.render(report), to: json) }
+        if let junit { try ReportFile.write(Data(JUnitReport.render(report, trials: trials).utf8), to: junit) }
+        if let markdown {
+            try ReportFile.write(Data(MarkdownReport.render(report, failures: failures).utf8), to: markdown)
         }
+        if let html { try ReportFile.write(Data(HTMLReport.render(report, trials: trials).utf8), to: html) }
     }
 }
 
 /// Where runs are stored.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite store path (default: .roadtest/roadtest.db under the working directory).")
-    var store: String = Store.defaultPath
+    var store: String = StoreLocation.defaultPath
 
-    func open() throws -> Store {
-        do {
-            return try Store(path: store)
-        } catch {
-            throw UserFacingError("cannot open the store at \(store): \(error)")
-        }
+    func open() throws -> any RunStore {
+        try StoreLocation.open(store)
     }
 }

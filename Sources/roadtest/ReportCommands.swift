@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import RoadtestCore
-import RoadtestRunner
 import RoadtestStore
 import RoadtestSuite
 
@@ -9,7 +8,7 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Render a stored run again, in any output format.")
 
-    @Argument(help: "The run id (see `roadtest runs`), or `latest`.")
+    @Argument(help: "The run id (see `roadtest runs`), `latest`, or `latest~N`.")
     var runID: String
 
     @OptionGroup var storeOptions: StoreOptions
@@ -18,11 +17,11 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let met = try await withUserFacingErrors { () -> Bool in
             let store = try storeOptions.open()
-            let id = runID == "latest" ? try store.runs(limit: 1).first?.id : runID
-            guard let id, let report = try store.report(runID: id) else {
-                throw UserFacingError("no run '\(runID)' in \(storeOptions.store); list runs with `roadtest runs`")
+            guard let id = try await store.resolveRunID(runID), let report = try await store.report(runID: id) else {
+                throw RoadtestError(
+                    .notFound, "no run '\(runID)' in \(storeOptions.store)", hint: "list runs with `roadtest runs`")
             }
-            try output.emit(report, store: store)
+            try await output.emit(report, store: store)
             return report.barsMet
         }
         throw ExitCode(met ? ExitStatus.barsMet : ExitStatus.barsNotMet)
@@ -40,19 +39,19 @@ struct RunsCommand: AsyncParsableCommand {
     func run() async throws {
         try await withUserFacingErrors {
             let store = try storeOptions.open()
-            let runs = try store.runs(limit: limit)
+            let runs = try await store.runs(limit: limit)
             if runs.isEmpty {
                 print("no runs in \(storeOptions.store) yet; start one with `roadtest run SUITE`")
                 return
             }
-            let header = ["RUN", "SUITE", "STATUS", "STARTED", "TRIALS"]
-            var rows = [header]
+            var rows = [["RUN", "SUITE", "STATUS", "STARTED", "TRIALS"]]
             for run in runs {
-                rows.append([run.id, run.suiteName, run.status, run.startedAt, String(try store.outcomeCount(runID: run.id))])
+                let trials = try await store.outcomeCount(runID: run.id)
+                rows.append([run.id, run.suiteName, run.status.rawValue, run.startedAt, String(trials)])
             }
-            let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
-                print(zip(row, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
             }
         }
     }
@@ -60,7 +59,8 @@ struct RunsCommand: AsyncParsableCommand {
 
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "validate", abstract: "Check a suite file and report every problem with file:line, without running it.")
+        commandName: "validate",
+        abstract: "Check a suite file and report every problem with file:line, without running it.")
 
     @Argument(help: "The suite file (YAML).")
     var suite: String
@@ -68,8 +68,10 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         try await withUserFacingErrors {
             let loaded = try SuiteLoader().load(path: suite)
-            let trials = Runner.plan(for: loaded).count
-            print("\(suite): ok — \(loaded.scoredCandidates.count) candidate(s), \(loaded.cases.count) case(s), \(trials) trial(s), \(loaded.bars.count) bar(s)")
+            let trials = RunPlan(suite: loaded).trials.count
+            print(
+                "\(suite): ok — \(loaded.scoredCandidates.count) candidate(s), \(loaded.cases.count) case(s), "
+                    + "\(trials) trial(s), \(loaded.bars.count) bar(s)")
         }
     }
 }

@@ -1,23 +1,25 @@
 import ArgumentParser
 import Foundation
-import RoadtestProviders
-import RoadtestRunner
-import RoadtestSuite
+import RoadtestCore
 
 /// `roadtest`: road-tests AI models on a team's own workload.
 @main
 struct Roadtest: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = "0.2.0"
 
     static let configuration = CommandConfiguration(
         commandName: "roadtest",
         abstract: "Road-test AI models on your own workload: quality, latency, cost and failures, side by side.",
         discussion: """
             Exit codes: 0 every candidate meets the suite's bars (or it has none); 100 the run finished but a bar \
-            is not met; 1 it could not run (bad suite, bad arguments); 130 interrupted (resume with --resume).
+            is not met; 1 it could not run (bad suite, bad arguments, a failed store); 130 interrupted (resume with \
+            --resume).
             """,
         version: version,
-        subcommands: [RunCommand.self, LoadCommand.self, ReportCommand.self, RunsCommand.self, ValidateCommand.self, ModelsCommand.self, SimulateCommand.self]
+        subcommands: [
+            RunCommand.self, LoadCommand.self, ReportCommand.self, RunsCommand.self, ValidateCommand.self,
+            ModelsCommand.self, SimulateCommand.self,
+        ]
     )
 }
 
@@ -29,35 +31,22 @@ enum ExitStatus {
     static let interrupted: Int32 = 130
 }
 
-/// A runtime failure with a message for the user; exits 1.
-struct UserFacingError: Error, CustomStringConvertible {
-    var description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-}
-
-/// Runs a command body, turning every expected failure into a clear message and exit status 1.
+/// Runs a command body; any error becomes a clear message on standard error and exit status 1.
 func withUserFacingErrors<T>(_ body: () async throws -> T) async throws -> T {
-    func fail(_ message: String) -> ExitCode {
-        printError("roadtest: " + message)
-        return ExitCode(ExitStatus.couldNotRun)
-    }
     do {
         return try await body()
-    } catch let error as SuiteError {
-        printError("roadtest: the suite has \(error.diagnostics.count) problem\(error.diagnostics.count == 1 ? "" : "s"):")
+    } catch let exit as ExitCode {
+        throw exit
+    } catch is RoadtestInterrupted {
+        printError("roadtest: interrupted")
+        throw ExitCode(ExitStatus.interrupted)
+    } catch let error as RoadtestError where error.code == .invalidSuite {
+        printError("roadtest: " + error.message + ":")
         for diagnostic in error.diagnostics { printError("  " + diagnostic.description) }
         throw ExitCode(ExitStatus.couldNotRun)
-    } catch let error as UserFacingError {
-        throw fail(error.description)
-    } catch let error as CandidateEndpoints.SetupError {
-        throw fail(error.description)
-    } catch let error as ProviderSetupError {
-        throw fail(error.description)
-    } catch let error as LocalModelInstaller.InstallError {
-        throw fail(error.description)
+    } catch {
+        printError("roadtest: \(error)")
+        throw ExitCode(ExitStatus.couldNotRun)
     }
 }
 

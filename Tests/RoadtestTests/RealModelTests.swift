@@ -29,15 +29,15 @@ struct RealModelTests {
                     """
                 ], in: directory)
             let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
-            let store = try Store()
-            try store.createRun(
-                Store.RunRecord(id: "real", suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: "running", startedAt: Store.timestamp(), version: "test"),
+            let store = try SQLiteStore()
+            try await store.createRun(
+                RunRecord(id: "real", suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: .running, startedAt: RunRecord.timestamp(), version: "test"),
                 suite: suite)
             let transport = HTTPTransport()
             var ports: [Int] = []
             try await CandidateEndpoints.with(suite: suite, transport: transport) { providers in
                 ports = providers.values.compactMap { ($0 as? OpenAIProvider).flatMap { URL(string: $0.url)?.port } }
-                try await Runner(suite: suite, store: store, runID: "real", providers: providers).run()
+                try await Runner(suite: suite, sink: store, runID: "real", providers: providers).run()
             }
             await transport.shutdown()
 
@@ -46,7 +46,7 @@ struct RealModelTests {
                 // The servers are gone: nothing answers on their ports.
                 #expect(LlamaServer.healthStatus(port: port) == nil, "llama-server on port \(port) still answers")
             }
-            let report = try #require(try store.report(runID: "real"))
+            let report = try #require(try await store.report(runID: "real"))
             #expect(report.candidates.map(\.id).sorted() == ["gemma3", "smollm2"])
             for card in report.candidates {
                 #expect(card.cases == 3)
@@ -59,14 +59,14 @@ struct RealModelTests {
                 #expect(card.tokens.input > 0)
                 #expect(card.latencyMilliseconds.ttft.count == 3)
             }
-            let rows = try store.trialRows(runID: "real")
+            let rows = try await store.trialRows(runID: "real")
             #expect(rows.count == 6)
             for row in rows where row.key.candidate == "smollm2" {
                 #expect(!row.output.isEmpty, "smollm2 answered \(row.key.caseID) with nothing")
             }
             for candidate in ["smollm2", "gemma3"] {
                 for caseID in ["capital", "add", "hello"] {
-                    let attempt = try #require(try store.attempts(runID: "real", key: TrialKey(candidate: candidate, caseID: caseID, sample: 0)).last)
+                    let attempt = try #require(try await store.attempts(runID: "real", key: TrialKey(candidate: candidate, caseID: caseID, sample: 0)).last)
                     #expect(attempt.attemptClass == .ok)
                     let ttft = try #require(attempt.timeToFirstToken)
                     let e2e = try #require(attempt.endToEnd)
@@ -81,11 +81,11 @@ struct RealModelTests {
 
     @Test func aServerThatCannotStartIsAClearError() async throws {
         let home = RoadtestHome()
-        await #expect(throws: LlamaServer.LaunchError.self) {
+        await #expect(throws: RoadtestError.self) {
             let options = try LlamaServer.Options.resolve(model: "smollm2", gguf: nil, llamaServer: nil, home: home, slots: 1, extraArguments: ["--no-such-flag"])
             _ = try await LlamaServer.start(options, timeout: 30)
         }
-        #expect(throws: LlamaServer.LaunchError.self) {
+        #expect(throws: RoadtestError.self) {
             _ = try LlamaServer.Options.resolve(model: "no-such-model", gguf: nil, llamaServer: nil, home: home, slots: 1, extraArguments: [])
         }
     }

@@ -58,18 +58,18 @@ import Testing
                     ], in: directory)
                 let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
                 #expect(suite.variants.map(\.name) == ["", "case#1", "typos#1", "noise#1", "prompt#1"])
-                let store = try Store()
-                try store.createRun(
-                    Store.RunRecord(id: "r", suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: "running", startedAt: Store.timestamp(), version: "t"),
+                let store = try SQLiteStore()
+                try await store.createRun(
+                    RunRecord(id: "r", suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: .running, startedAt: RunRecord.timestamp(), version: "t"),
                     suite: suite)
                 let transport = HTTPTransport()
                 let factory = ProviderFactory(transport: transport)
                 var providers: [String: any ModelProvider] = [:]
                 for candidate in suite.candidates { providers[candidate.id] = try factory.makeProvider(for: candidate) }
-                try await Runner(suite: suite, store: store, runID: "r", providers: providers).run()
+                try await Runner(suite: suite, sink: store, runID: "r", providers: providers).run()
                 await transport.shutdown()
 
-                let report = try #require(try store.report(runID: "r"))
+                let report = try #require(try await store.report(runID: "r"))
                 let cards = Dictionary(uniqueKeysWithValues: report.candidates.map { ($0.id, $0) })
                 let asker = try #require(cards["asker"])
                 let inventor = try #require(cards["inventor"])
@@ -101,8 +101,8 @@ import Testing
                 #expect(prompted.recovery.confidentWrong == 1)
 
                 // Reports show the variant inputs and prompts.
-                let trials = try store.trialRows(runID: "r")
-                let typo = try #require(trials.first { $0.key.candidate == "brittle" && $0.key.caseID == "capital" && $0.key.variant == "typos#1" })
+                let trials = try await store.trialRows(runID: "r")
+                let typo = try #require(trials.first { $0.key.candidate == "brittle" && $0.key.caseID == "capital" && $0.key.variant == .perturbed(.typos, 1) })
                 #expect(typo.input != "What is the capital of France?")
                 let html = HTMLReport.render(report, trials: trials)
                 #expect(html.contains("Input (perturbed: typos#1)"))
@@ -164,7 +164,7 @@ import Testing
             do {
                 _ = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
                 Issue.record("the suite should not load")
-            } catch let error as SuiteError {
+            } catch let error as RoadtestError {
                 let text = error.description
                 #expect(text.contains("suite.yaml:2:") && text.contains("unknown perturbation 'typo'") && text.contains("'typos'"))
                 #expect(text.contains("'variants' must be a whole number above 0"))

@@ -16,17 +16,17 @@ import Testing
         return try SuiteLoader().load(path: path.path)
     }
 
-    func execute(_ suite: Suite, store: Store, runID: String = "run-1", skipping: Set<TrialKey> = []) async throws {
-        if try store.run(id: runID) == nil {
-            try store.createRun(
-                Store.RunRecord(id: runID, suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: "running", startedAt: Store.timestamp(), version: "test"),
+    func execute(_ suite: Suite, store: SQLiteStore, runID: String = "run-1", skipping: Set<TrialKey> = []) async throws {
+        if try await store.run(id: runID) == nil {
+            try await store.createRun(
+                RunRecord(id: runID, suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: .running, startedAt: RunRecord.timestamp(), version: "test"),
                 suite: suite)
         }
         let transport = HTTPTransport()
         let factory = ProviderFactory(transport: transport, workingDirectory: suite.directory)
         var providers: [String: any ModelProvider] = [:]
         for candidate in suite.candidates { providers[candidate.id] = try factory.makeProvider(for: candidate) }
-        let runner = Runner(suite: suite, store: store, runID: runID, providers: providers)
+        let runner = Runner(suite: suite, sink: store, runID: runID, providers: providers)
         do {
             try await runner.run(skipping: skipping)
         } catch {
@@ -51,9 +51,9 @@ import Testing
                     cases:
                       - {id: c1, prompt: hello world, checks: [{contains: hello}]}
                     """, baseURL: baseURL, in: directory)
-                let store = try Store()
+                let store = try SQLiteStore()
                 try await execute(suite, store: store)
-                let attempts = try store.attempts(runID: "run-1", key: TrialKey(candidate: "throttled", caseID: "c1", sample: 0))
+                let attempts = try await store.attempts(runID: "run-1", key: TrialKey(candidate: "throttled", caseID: "c1", sample: 0))
                 #expect(attempts.map(\.attemptClass) == [.http429, .http5xx, .ok])
                 #expect(attempts.map(\.httpStatus) == [429, 500, 200])
                 #expect(attempts[0].retryAfter == 0.3)
@@ -62,7 +62,7 @@ import Testing
                 // The second request waited out Retry-After.
                 let gap = Double(served[1].receivedAt - served[0].receivedAt) / 1e9
                 #expect(gap >= 0.3, "gap \(gap)")
-                let report = try #require(try store.report(runID: "run-1"))
+                let report = try #require(try await store.report(runID: "run-1"))
                 let card = report.candidates[0]
                 #expect(card.attempts == 3)
                 #expect(card.retries == 2)
@@ -87,9 +87,9 @@ import Testing
                     cases:
                       - {id: c1, prompt: hi}
                     """, baseURL: baseURL, in: directory)
-                let store = try Store()
+                let store = try SQLiteStore()
                 try await execute(suite, store: store)
-                let report = try #require(try store.report(runID: "run-1"))
+                let report = try #require(try await store.report(runID: "run-1"))
                 let bad = try #require(report.candidates.first { $0.id == "bad" })
                 let down = try #require(report.candidates.first { $0.id == "down" })
                 #expect(bad.attempts == 1)
@@ -124,9 +124,9 @@ import Testing
                       p95_latency: 10s
                       cost_per_success: 0.0000001
                     """, baseURL: baseURL, in: directory)
-                let store = try Store()
+                let store = try SQLiteStore()
                 try await execute(suite, store: store)
-                let report = try #require(try store.report(runID: "run-1"))
+                let report = try #require(try await store.report(runID: "run-1"))
                 let card = report.candidates[0]
                 #expect(card.cases == 4)
                 #expect(card.trials == 12)
@@ -166,9 +166,9 @@ import Testing
                     cases:
                       - {id: c1, prompt: thank you, checks: [{judge: is polite}]}
                     """, baseURL: baseURL, in: directory)
-                let store = try Store()
+                let store = try SQLiteStore()
                 try await execute(suite, store: store)
-                let report = try #require(try store.report(runID: "run-1"))
+                let report = try #require(try await store.report(runID: "run-1"))
                 #expect(report.candidates.map(\.id) == ["model"])
                 let card = report.candidates[0]
                 #expect(card.passRate == 1)
@@ -176,7 +176,7 @@ import Testing
                 let judgeTokens = Double(card.tokens.judgeInput + card.tokens.judgeOutput)
                 #expect(card.costUSD.judge == judgeTokens)
                 #expect(card.costUSD.total == judgeTokens)
-                let rows = try store.trialRows(runID: "run-1")
+                let rows = try await store.trialRows(runID: "run-1")
                 #expect(rows[0].checks[0].score == 0.8)
                 #expect(rows[0].checks[0].reason.contains("polite"))
             }
@@ -195,9 +195,9 @@ import Testing
                       - {id: pass, prompt: yes please, checks: [{command: [sh, grade.sh]}]}
                       - {id: fail, prompt: no thanks, checks: [{command: "sh grade.sh"}]}
                     """, baseURL: baseURL, in: directory)
-                let store = try Store()
+                let store = try SQLiteStore()
                 try await execute(suite, store: store)
-                let rows = try store.trialRows(runID: "run-1")
+                let rows = try await store.trialRows(runID: "run-1")
                 #expect(rows.first { $0.key.caseID == "pass" }?.passed == true)
                 #expect(rows.first { $0.key.caseID == "pass" }?.checks.first?.reason.contains("found yes") == true)
                 #expect(rows.first { $0.key.caseID == "fail" }?.passed == false)
@@ -216,23 +216,23 @@ import Testing
                     cases:
                     \(cases)
                     """, baseURL: baseURL, in: directory)
-                let store = try Store(path: directory.appendingPathComponent("store.db").path)
+                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
                 let task = Task { try await execute(suite, store: store) }
                 try await Task.sleep(nanoseconds: 380_000_000)
                 task.cancel()
                 _ = await task.result
-                let finished = try store.completedTrials(runID: "run-1")
+                let finished = try await store.completedTrials(runID: "run-1")
                 #expect(finished.count >= 2 && finished.count < 12, "finished \(finished.count)")
-                let firstRows = try store.trialRows(runID: "run-1")
+                let firstRows = try await store.trialRows(runID: "run-1")
                 let resumedAt = Monotonic.now()
 
                 // Resume: only the unfinished trials are sent.
                 try await execute(suite, store: store, skipping: finished)
-                let all = try store.completedTrials(runID: "run-1")
+                let all = try await store.completedTrials(runID: "run-1")
                 #expect(all.count == 12)
                 let sentOnResume = simulator.servedRequests.filter { $0.receivedAt > resumedAt }.count
                 #expect(sentOnResume == 12 - finished.count)
-                let rows = try store.trialRows(runID: "run-1")
+                let rows = try await store.trialRows(runID: "run-1")
                 for row in firstRows {
                     #expect(rows.contains(row), "finished work was kept unchanged")
                 }

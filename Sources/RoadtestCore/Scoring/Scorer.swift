@@ -1,0 +1,255 @@
+import Foundation
+
+/// Folds a run's outcome records into one scorecard per scored candidate, and evaluates the suite's bars.
+/// Pure: no I/O. Records may arrive in any order; each is seen once.
+///
+/// Memory: a few counters per candidate, per case (pass counts for pass@k, tags) and per check name, plus two
+/// 8-byte latencies per successful attempt (percentiles are exact nearest-rank, not histogram estimates).
+/// Outputs and attempts are not kept.
+///
+/// ```swift
+/// var scorer = Scorer(suite: suite)
+/// try await store.forEachOutcome(runID: id) { scorer.add($0) }
+/// let cards = scorer.scorecards()
+/// ```
+public struct Scorer: Sendable {
+    public let suite: Suite
+    private var tallies: [String: CandidateTally] = [:]
+
+    public init(suite: Suite) {
+        self.suite = suite
+    }
+
+    /// Adds one outcome record. Records of candidates the suite does not score are ignored.
+    public mutating func add(_ record: OutcomeRecord) {
+        tallies[record.outcome.key.candidate, default: CandidateTally()].add(record)
+    }
+
+    /// One scorecard per scored candidate, in the suite's order, bars evaluated.
+    public func scorecards() -> [Scorecard] {
+        suite.scoredCandidates.map { candidate in
+            var card = (tallies[candidate.id] ?? CandidateTally()).scorecard(for: candidate, suite: suite)
+            card.bars = BarEvaluator.evaluate(suite.bars, on: card)
+            return card
+        }
+    }
+}
+
+/// Everything counted for one candidate.
+struct CandidateTally: Sendable {
+    struct CaseTally: Sendable {
+        var trials = 0
+        var passed = 0
+        var tags: [String] = []
+        /// Every trial of the case as written and of its perturbed copies passed (worst case).
+        var allRobustPassed = true
+    }
+
+    struct Count: Sendable {
+        var trials = 0
+        var passed = 0
+
+        mutating func add(_ passed: Bool) {
+            trials += 1
+            if passed { self.passed += 1 }
+        }
+
+        var rate: Double { trials > 0 ? Double(passed) / Double(trials) : 0 }
+    }
+
+    /// Cases as written: pass counts per case.
+    var cases: [String: CaseTally] = [:]
+    /// Worst-case robustness: per case, did every original and perturbed trial pass.
+    var robustCases: [String: Bool] = [:]
+    var failuresByCheck: [String: Int] = [:]
+    var taskAttempts = 0
+    var inputTokens = 0
+    var outputTokens = 0
+    var estimatedOutputTokens = 0
+    var judgeInputTokens = 0
+    var judgeOutputTokens = 0
+    var judgeCost = 0.0
+    var okOutputTokens = 0
+    var okSeconds = 0.0
+    var errors: [AttemptClass: Int] = [:]
+    var totalCost = 0.0
+    var allPassed = 0
+    var timeToFirstToken: [Double] = []
+    var endToEnd: [Double] = []
+    var ambiguous = 0
+    var handled = 0
+    var ordinary = 0
+    var confidentWrong = 0
+    var constraints: [String: (checked: Int, violated: Int)] = [:]
+    var original = Count()
+    var perturbed = Count()
+    var byPerturbation: [Perturbation: Count] = [:]
+    var byPrompt: [Int: Count] = [:]
+
+    mutating func add(_ record: OutcomeRecord) {
+        let outcome = record.outcome
+        let variant = outcome.key.variant
+        totalCost += outcome.costUSD
+        if outcome.passed { allPassed += 1 }
+        if !outcome.passed {
+            for check in outcome.checks where !check.passed { failuresByCheck[check.check, default: 0] += 1 }
+        }
+        for check in outcome.checks where check.isConstraint {
+            constraints[check.check, default: (0, 0)].checked += 1
+            if !check.passed { constraints[check.check, default: (0, 0)].violated += 1 }
+        }
+        for attempt in outcome.attempts { add(attempt) }
+
+        switch variant.kind {
+        case .original:
+            var tally = cases[outcome.key.caseID] ?? CaseTally(tags: record.tags)
+            tally.trials += 1
+            if outcome.passed { tally.passed += 1 }
+            cases[outcome.key.caseID] = tally
+            original.add(outcome.passed)
+            byPrompt[0, default: Count()].add(outcome.passed)
+            if record.kind == .ambiguous {
+                ambiguous += 1
+                if outcome.clarified || outcome.abstained { handled += 1 }
+            } else {
+                ordinary += 1
+                if !outcome.passed && outcome.finalClass == .ok && !outcome.clarified && !outcome.abstained {
+                    confidentWrong += 1
+                }
+            }
+            robustCases[outcome.key.caseID] = (robustCases[outcome.key.caseID] ?? true) && outcome.passed
+        case .perturbation:
+            perturbed.add(outcome.passed)
+            if let perturbation = variant.perturbation { byPerturbation[perturbation, default: Count()].add(outcome.passed) }
+            robustCases[outcome.key.caseID] = (robustCases[outcome.key.caseID] ?? true) && outcome.passed
+        case .prompt:
+            byPrompt[variant.index, default: Count()].add(outcome.passed)
+        }
+    }
+
+    mutating func add(_ attempt: Attempt) {
+        switch attempt.role {
+        case .task:
+            taskAttempts += 1
+            inputTokens += attempt.inputTokens
+            outputTokens += attempt.outputTokens
+            if attempt.isTokenCountEstimated { estimatedOutputTokens += attempt.outputTokens }
+            if attempt.attemptClass == .ok {
+                okOutputTokens += attempt.outputTokens
+                if let seconds = attempt.endToEnd {
+                    okSeconds += seconds
+                    endToEnd.append(seconds * 1000)
+                }
+                if let seconds = attempt.timeToFirstToken { timeToFirstToken.append(seconds * 1000) }
+            } else {
+                errors[attempt.attemptClass, default: 0] += 1
+            }
+        case .judge:
+            judgeInputTokens += attempt.inputTokens
+            judgeOutputTokens += attempt.outputTokens
+            judgeCost += attempt.costUSD
+        }
+    }
+
+    func scorecard(for candidate: Candidate, suite: Suite) -> Scorecard {
+        let caseCount = cases.count
+        let trials = cases.values.reduce(0) { $0 + $1.trials }
+        let trialsPassed = cases.values.reduce(0) { $0 + $1.passed }
+        let maxSamples = cases.values.map(\.trials).max() ?? 1
+        // Pass rate: pass@1 per case (c/n), averaged over cases.
+        let expectedPassed = cases.values.reduce(0.0) { $0 + Double($1.passed) / Double($1.trials) }
+        let passRate = caseCount > 0 ? expectedPassed / Double(caseCount) : 0
+        let interval = Statistics.wilsonInterval(successes: expectedPassed, trials: Double(caseCount))
+
+        var byTag: [String: TagScore] = [:]
+        var tagTotals: [String: (cases: Int, passed: Double)] = [:]
+        for tally in cases.values {
+            for tag in tally.tags {
+                tagTotals[tag, default: (0, 0)].cases += 1
+                tagTotals[tag, default: (0, 0)].passed += Double(tally.passed) / Double(tally.trials)
+            }
+        }
+        for (tag, total) in tagTotals {
+            byTag[tag] = TagScore(cases: total.cases, passed: total.passed, passRate: total.passed / Double(total.cases))
+        }
+
+        var errorCounts: [String: Int] = [:]
+        for errorClass in AttemptClass.errorClasses where errorClass != .commandFailed || candidate.provider == .command {
+            errorCounts[errorClass.rawValue] = 0
+        }
+        for (errorClass, count) in errors { errorCounts[errorClass.rawValue, default: 0] += count }
+
+        return Scorecard(
+            id: candidate.id, provider: candidate.provider.rawValue,
+            model: candidate.model ?? candidate.local ?? candidate.gguf, cases: caseCount, trials: trials,
+            passed: maxSamples > 1 ? expectedPassed : Double(trialsPassed), passRate: passRate,
+            passRateCI95: [interval.lower, interval.upper], byTag: byTag, failuresByCheck: failuresByCheck,
+            latencyMilliseconds: LatencySummary(
+                ttft: Percentiles(milliseconds: timeToFirstToken), e2e: Percentiles(milliseconds: endToEnd)),
+            outputTokensPerSecond: okSeconds > 0 ? Double(okOutputTokens) / okSeconds : nil,
+            tokens: TokenSummary(
+                input: inputTokens, output: outputTokens, outputEstimated: estimatedOutputTokens,
+                judgeInput: judgeInputTokens, judgeOutput: judgeOutputTokens),
+            attempts: taskAttempts, retries: max(0, taskAttempts - trials), errors: errorCounts,
+            costUSD: CostSummary(
+                total: totalCost, perSuccess: allPassed > 0 ? totalCost / Double(allPassed) : nil, judge: judgeCost),
+            sampling: maxSamples > 1 ? sampling(maxSamples: maxSamples) : nil,
+            bars: BarsSummary(met: true, results: []), recovery: recovery, constraints: constraintSummary,
+            robustness: suite.robustness == nil ? nil : robustness,
+            promptSensitivity: suite.prompts.isEmpty ? nil : promptSensitivity(suite: suite))
+    }
+
+    func sampling(maxSamples: Int) -> SamplingSummary {
+        var passAtK: [String: Double] = [:]
+        var passHatK: [String: Double] = [:]
+        for k in 1...maxSamples {
+            let eligible = cases.values.filter { $0.trials >= k }
+            guard !eligible.isEmpty else { continue }
+            let count = Double(eligible.count)
+            passAtK[String(k)] = eligible.reduce(0) { $0 + Statistics.passAtK(n: $1.trials, c: $1.passed, k: k) } / count
+            passHatK[String(k)] = eligible.reduce(0) { $0 + Statistics.passHatK(n: $1.trials, c: $1.passed, k: k) } / count
+        }
+        let flips = cases.values.filter { $0.passed > 0 && $0.passed < $0.trials }.count
+        return SamplingSummary(
+            samples: maxSamples, passAtK: passAtK, passHatK: passHatK,
+            flipRate: cases.isEmpty ? 0 : Double(flips) / Double(cases.count))
+    }
+
+    var recovery: RecoverySummary {
+        RecoverySummary(
+            ambiguous: ambiguous, handled: handled, rate: ambiguous > 0 ? Double(handled) / Double(ambiguous) : nil,
+            confidentWrong: confidentWrong,
+            confidentWrongRate: ordinary > 0 ? Double(confidentWrong) / Double(ordinary) : nil)
+    }
+
+    var constraintSummary: ConstraintSummary {
+        let checked = constraints.values.reduce(0) { $0 + $1.checked }
+        let violated = constraints.values.reduce(0) { $0 + $1.violated }
+        func rate(_ violated: Int, _ checked: Int) -> Double { checked > 0 ? Double(violated) / Double(checked) : 0 }
+        return ConstraintSummary(
+            checked: checked, violated: violated, violationRate: rate(violated, checked),
+            byCheck: constraints.mapValues {
+                .init(checked: $0.checked, violated: $0.violated, violationRate: rate($0.violated, $0.checked))
+            })
+    }
+
+    var robustness: RobustnessSummary {
+        let worst = robustCases.values.filter { $0 }.count
+        return RobustnessSummary(
+            cleanPassRate: original.rate, perturbedPassRate: perturbed.rate,
+            worstCasePassRate: robustCases.isEmpty ? 0 : Double(worst) / Double(robustCases.count),
+            byPerturbation: Dictionary(uniqueKeysWithValues: byPerturbation.map { ($0.key.rawValue, $0.value.rate) }))
+    }
+
+    func promptSensitivity(suite: Suite) -> PromptSensitivity {
+        var entries = [
+            PromptSensitivity.Entry(
+                prompt: suite.defaults.system ?? "(no system prompt)", passRate: byPrompt[0]?.rate ?? 0)
+        ]
+        for (index, prompt) in suite.prompts.enumerated() {
+            entries.append(.init(prompt: prompt, passRate: byPrompt[index + 1]?.rate ?? 0))
+        }
+        let values = entries.map(\.passRate)
+        return PromptSensitivity(byPrompt: entries, spread: (values.max() ?? 0) - (values.min() ?? 0))
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import RoadtestCore
+import RoadtestProviders
+import RoadtestStore
+import RoadtestSuite
+
+/// One `roadtest run`, start to end: loads the suite, applies the command line's overrides, creates or resumes the
+/// stored run, starts the candidates' endpoints (managed local servers included), runs every trial not yet stored,
+/// and folds the stored records into the report. The CLI and the tests drive this same entry point.
+///
+/// Endings are typed: `.finished` (every trial ran), `.interrupted` (the task was cancelled: Ctrl-C or SIGTERM;
+/// stored work is kept and `--resume` continues), or a thrown error (the run could not go on, e.g. the store failed;
+/// the run is marked `failed`, stored work is kept and `--resume` continues it too).
+///
+/// ```swift
+/// let session = RunSession(store: store, options: .init(suitePath: "suite.yaml"))
+/// switch try await session.execute() {
+/// case .finished(let report): print(report.barsMet)
+/// case .interrupted(let runID, let stored, let total): print("\(runID): \(stored)/\(total)")
+/// }
+/// ```
+public struct RunSession: Sendable {
+    /// What the command line chose.
+    public struct Options: Sendable {
+        public var suitePath: String
+        /// Continue the latest unfinished run of this suite instead of starting a new one.
+        public var resume: Bool
+        /// The candidate that grades `judge` checks (it is not scored).
+        public var judge: String?
+        /// Only these candidates (judges are kept); all when empty.
+        public var candidates: [String]
+        /// Overrides every candidate's concurrency.
+        public var concurrency: Int?
+        /// Recorded with the run.
+        public var version: String
+
+        public init(
+            suitePath: String, resume: Bool = false, judge: String? = nil, candidates: [String] = [],
+            concurrency: Int? = nil, version: String = "dev"
+        ) {
+            self.suitePath = suitePath
+            self.resume = resume
+            self.judge = judge
+            self.candidates = candidates
+            self.concurrency = concurrency
+            self.version = version
+        }
+    }
+
+    /// How a session ended without an error.
+    public enum Ending: Sendable {
+        /// Every trial ran; the report folds every stored record.
+        case finished(RunReport)
+        /// Cancelled; `stored` of `total` trials are in the store under `runID`.
+        case interrupted(runID: String, stored: Int, total: Int)
+    }
+
+    public let store: any RunStore
+    public let options: Options
+    public let progress: RunProgress
+    public let home: RoadtestHome
+    /// Notes for the user (resuming, starting a local server).
+    public let announce: @Sendable (String) -> Void
+
+    public init(
+        store: any RunStore, options: Options, progress: RunProgress = RunProgress(total: 0),
+        home: RoadtestHome = RoadtestHome(), announce: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.options = options
+        self.progress = progress
+        self.home = home
+        self.announce = announce
+    }
+
+    /// Runs the session; see the type's documentation for how it ends.
+    public func execute() async throws -> Ending {
+        let suite = try Self.applyOverrides(options, to: try SuiteLoader().load(path: options.suitePath))
+        let (runID, completed) = try await startOrResume(suite)
+        let plan = RunPlan(suite: suite)
+        let remaining = plan.trials.filter { !completed.contains($0.key) }
+        progress.start(total: plan.trials.count, alreadyDone: plan.trials.count - remaining.count)
+
+        let transport = HTTPTransport()
+        do {
+            try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
+                providers in
+                let runner = Runner(
+                    suite: suite, sink: store, runID: runID, providers: providers, progress: progress,
+                    defaultJudge: options.judge)
+                try await runner.run(skipping: completed)
+            }
+        } catch {
+            await transport.shutdown()
+            if error is CancellationError || Task.isCancelled {
+                try await store.setStatus(runID: runID, status: .interrupted, finishedAt: nil)
+                let stored = try await store.outcomeCount(runID: runID)
+                return .interrupted(runID: runID, stored: stored, total: plan.trials.count)
+            }
+            try? await store.setStatus(runID: runID, status: .failed, finishedAt: nil)
+            throw error
+        }
+        await transport.shutdown()
+        try await store.setStatus(runID: runID, status: .finished, finishedAt: RunRecord.timestamp())
+        guard let report = try await store.report(runID: runID) else {
+            throw RoadtestError(.store, "run \(runID) vanished from the store")
+        }
+        return .finished(report)
+    }
+
+    /// The run to write into, and the trials it already holds.
+    func startOrResume(_ suite: Suite) async throws -> (String, Set<TrialKey>) {
+        let suitePath = URL(fileURLWithPath: options.suitePath).standardizedFileURL.path
+        let hash = suite.fingerprint
+        if options.resume, let previous = try await store.latestUnfinishedRun(suitePath: suitePath) {
+            let completed = try await store.completedTrials(runID: previous.id)
+            if previous.suiteHash != hash {
+                announce(
+                    "note: the suite changed since run \(previous.id) started; finished trials are kept, new and "
+                        + "changed cases run now")
+                try await store.updateSuite(runID: previous.id, suite: suite, hash: hash)
+            }
+            try await store.setStatus(runID: previous.id, status: .running, finishedAt: nil)
+            announce("resuming run \(previous.id): \(completed.count) trial\(completed.count == 1 ? "" : "s") already done")
+            return (previous.id, completed)
+        }
+        if options.resume { announce("no unfinished run of \(options.suitePath) to resume; starting a new run") }
+        let runID = RunRecord.makeID()
+        try await store.createRun(
+            RunRecord(
+                id: runID, suiteName: suite.name, suitePath: suitePath, suiteHash: hash, status: .running,
+                startedAt: RunRecord.timestamp(), version: options.version),
+            suite: suite)
+        return (runID, [])
+    }
+
+    /// The suite with the command line's judge, candidate filter and concurrency applied.
+    public static func applyOverrides(_ options: Options, to suite: Suite) throws -> Suite {
+        var suite = suite
+        let known = suite.candidates.map(\.id).joined(separator: ", ")
+        if let judge = options.judge {
+            guard let index = suite.candidates.firstIndex(where: { $0.id == judge }) else {
+                throw RoadtestError(.invalidArgument, "--judge \(judge): no candidate has that id (candidates: \(known))")
+            }
+            suite.candidates[index].isJudge = true
+        }
+        if !options.candidates.isEmpty {
+            for id in options.candidates where !suite.candidates.contains(where: { $0.id == id }) {
+                throw RoadtestError(.invalidArgument, "--candidate \(id): no candidate has that id (candidates: \(known))")
+            }
+            suite.candidates = suite.candidates.filter { options.candidates.contains($0.id) || $0.isJudge }
+        }
+        if let concurrency = options.concurrency {
+            guard concurrency > 0 else { throw RoadtestError(.invalidArgument, "--concurrency must be above 0") }
+            for index in suite.candidates.indices { suite.candidates[index].settings.concurrency = concurrency }
+        }
+        if suite.scoredCandidates.isEmpty { throw RoadtestError(.invalidArgument, "no candidate left to evaluate") }
+        return suite
+    }
+}

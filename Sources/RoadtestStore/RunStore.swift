@@ -1,0 +1,87 @@
+import Foundation
+import RoadtestCore
+
+/// Where the runner writes each graded trial as it finishes.
+public protocol OutcomeSink: Sendable {
+    /// Stores a graded trial and every attempt it took, atomically. Writing the same trial again replaces it
+    /// (idempotent on the trial key).
+    func record(_ outcome: Outcome, runID: String) async throws
+}
+
+/// The single source of truth for runs: persists runs, suites and outcome records, and streams them back.
+/// It does not score: `report(runID:)` folds the stored records with `Scorer`. `SQLiteStore` is the embedded
+/// implementation; a shared one (PostgreSQL) plugs in behind the same protocol.
+public protocol RunStore: OutcomeSink {
+    /// Records a new run with its suite. Secrets are never stored: the suite is stored redacted.
+    func createRun(_ run: RunRecord, suite: Suite) async throws
+    /// Replaces a run's stored suite and cases (a resumed run whose suite changed); stored redacted too.
+    func updateSuite(runID: String, suite: Suite, hash: String) async throws
+    func setStatus(runID: String, status: RunStatus, finishedAt: String?) async throws
+    func run(id: String) async throws -> RunRecord?
+    /// The stored (redacted) suite of a run.
+    func suite(runID: String) async throws -> Suite?
+    /// Runs, newest first.
+    func runs(limit: Int) async throws -> [RunRecord]
+    /// The latest run of the suite at `suitePath` that did not finish.
+    func latestUnfinishedRun(suitePath: String) async throws -> RunRecord?
+    /// Trials of a run that already have an outcome (skipped on resume).
+    func completedTrials(runID: String) async throws -> Set<TrialKey>
+    func outcomeCount(runID: String) async throws -> Int
+    /// Streams every outcome of a run with its attempts, without outputs, in (candidate, case, sample, variant)
+    /// order; memory stays constant whatever the run's size.
+    func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws
+    /// Trials for reports (with outputs), failures first when `failuresOnly`; `limit` bounds memory.
+    func trialRows(runID: String, failuresOnly: Bool, limit: Int) async throws -> [TrialRow]
+    /// Stored attempts of one trial, task attempts first, in order.
+    func attempts(runID: String, key: TrialKey) async throws -> [Attempt]
+    /// Stores a `roadtest load` report (its JSON document).
+    func saveLoadRun(id: String, suiteName: String, startedAt: String, json: Data) async throws
+    func loadRunJSON(id: String) async throws -> Data?
+}
+
+extension RunStore {
+    /// The report of a stored run: its records folded by the scorer into one scorecard per scored candidate.
+    public func report(runID: String) async throws -> RunReport? {
+        guard let run = try await run(id: runID), let suite = try await suite(runID: runID) else { return nil }
+        var scorer = Scorer(suite: suite)
+        try await forEachOutcome(runID: runID) { scorer.add($0) }
+        return RunReport(
+            runID: run.id, suite: run.suiteName, suitePath: run.suitePath, status: run.status.rawValue,
+            startedAt: run.startedAt, finishedAt: run.finishedAt, candidates: scorer.scorecards())
+    }
+
+    /// Resolves `latest`, `latest~N` (the N-th run before the latest) or a run id.
+    public func resolveRunID(_ reference: String) async throws -> String? {
+        if reference == "latest" || reference.hasPrefix("latest~") {
+            let back = reference == "latest" ? 0 : Int(reference.dropFirst("latest~".count)) ?? -1
+            guard back >= 0 else { return nil }
+            let runs = try await runs(limit: back + 1)
+            return runs.count > back ? runs[back].id : nil
+        }
+        return try await run(id: reference)?.id
+    }
+
+    public func trialRows(runID: String, failuresOnly: Bool = false) async throws -> [TrialRow] {
+        try await trialRows(runID: runID, failuresOnly: failuresOnly, limit: 100_000)
+    }
+}
+
+/// Opening a store from the `--store` argument.
+public enum StoreLocation {
+    /// The default store path under the working directory.
+    public static let defaultPath = ".roadtest/roadtest.db"
+
+    /// Opens the store named by `location`: a SQLite file path (created and migrated when needed).
+    public static func open(_ location: String) throws -> any RunStore {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            throw RoadtestError(
+                .invalidArgument, "the PostgreSQL store is not available in this version",
+                hint: "use a SQLite path with --store (default \(defaultPath))")
+        }
+        do {
+            return try SQLiteStore(path: location)
+        } catch {
+            throw RoadtestError(.store, "cannot open the store at \(location)", cause: error)
+        }
+    }
+}

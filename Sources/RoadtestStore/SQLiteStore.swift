@@ -1,0 +1,457 @@
+import Foundation
+import GRDB
+import RoadtestCore
+
+/// The embedded run store: SQLite through GRDB, migrated when opened. The only module that speaks SQL.
+///
+/// ```swift
+/// let store = try SQLiteStore(path: ".roadtest/roadtest.db")
+/// ```
+public final class SQLiteStore: RunStore {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the store at `path` and migrates it.
+    public convenience init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// A store in memory (tests).
+    public convenience init() throws {
+        try self.init(writer: DatabaseQueue())
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE run (
+                        id TEXT PRIMARY KEY,
+                        suite_name TEXT NOT NULL,
+                        suite_path TEXT NOT NULL,
+                        suite_hash TEXT NOT NULL,
+                        suite_json TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        version TEXT NOT NULL
+                    );
+                    CREATE INDEX run_by_path ON run(suite_path, started_at);
+                    CREATE TABLE test_case (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        case_id TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        tags TEXT NOT NULL,
+                        input TEXT NOT NULL,
+                        PRIMARY KEY (run_id, case_id)
+                    );
+                    CREATE TABLE outcome (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        candidate_id TEXT NOT NULL,
+                        case_id TEXT NOT NULL,
+                        sample INTEGER NOT NULL,
+                        variant TEXT NOT NULL,
+                        passed INTEGER NOT NULL,
+                        score REAL NOT NULL,
+                        output TEXT NOT NULL,
+                        checks TEXT NOT NULL,
+                        cost_usd REAL NOT NULL,
+                        final_class TEXT NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        e2e REAL,
+                        completed_at TEXT NOT NULL,
+                        PRIMARY KEY (run_id, candidate_id, case_id, sample, variant)
+                    );
+                    CREATE TABLE attempt (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        candidate_id TEXT NOT NULL,
+                        case_id TEXT NOT NULL,
+                        sample INTEGER NOT NULL,
+                        variant TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        class TEXT NOT NULL,
+                        http_status INTEGER,
+                        ttft REAL,
+                        e2e REAL,
+                        input_tokens INTEGER NOT NULL,
+                        output_tokens INTEGER NOT NULL,
+                        estimated INTEGER NOT NULL,
+                        retry_after REAL,
+                        message TEXT,
+                        cost_usd REAL NOT NULL,
+                        PRIMARY KEY (run_id, candidate_id, case_id, sample, variant, role, number)
+                    );
+                    CREATE INDEX attempt_ttft ON attempt(run_id, candidate_id, role, class, ttft);
+                    CREATE INDEX attempt_e2e ON attempt(run_id, candidate_id, role, class, e2e);
+                    """)
+        }
+        migrator.registerMigration("v2-variants-and-recovery") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outcome ADD COLUMN input TEXT;
+                    ALTER TABLE outcome ADD COLUMN system TEXT;
+                    ALTER TABLE outcome ADD COLUMN clarified INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outcome ADD COLUMN abstained INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
+        migrator.registerMigration("v3-load-runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE load_run (
+                        id TEXT PRIMARY KEY,
+                        suite_name TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        report_json TEXT NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("v4-typed-variants") { db in
+            // Variants become typed columns; rows written before are converted once, here.
+            try db.execute(
+                sql: """
+                    ALTER TABLE outcome ADD COLUMN variant_kind TEXT NOT NULL DEFAULT 'original';
+                    ALTER TABLE outcome ADD COLUMN variant_index INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outcome ADD COLUMN variant_perturbation TEXT;
+                    UPDATE outcome SET
+                        variant_kind = CASE WHEN variant = '' THEN 'original'
+                            WHEN substr(variant, 1, 7) = 'prompt#' THEN 'prompt' ELSE 'perturbation' END,
+                        variant_index = CASE WHEN variant = '' THEN 0
+                            ELSE CAST(substr(variant, instr(variant, '#') + 1) AS INTEGER) END,
+                        variant_perturbation = CASE WHEN variant = '' OR substr(variant, 1, 7) = 'prompt#' THEN NULL
+                            ELSE substr(variant, 1, instr(variant, '#') - 1) END;
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: - Load runs
+
+    public func saveLoadRun(id: String, suiteName: String, startedAt: String, json: Data) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO load_run (id, suite_name, started_at, report_json) VALUES (?, ?, ?, ?)",
+                arguments: [id, suiteName, startedAt, String(decoding: json, as: UTF8.self)])
+        }
+    }
+
+    public func loadRunJSON(id: String) async throws -> Data? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT report_json FROM load_run WHERE id = ?", arguments: [id])
+                .map { Data($0.utf8) }
+        }
+    }
+
+    // MARK: - Runs
+
+    static func runRecord(_ row: Row) -> RunRecord {
+        RunRecord(
+            id: row["id"], suiteName: row["suite_name"], suitePath: row["suite_path"], suiteHash: row["suite_hash"],
+            status: RunStatus(rawValue: row["status"]) ?? .interrupted, startedAt: row["started_at"],
+            finishedAt: row["finished_at"], version: row["version"])
+    }
+
+    static func suiteJSON(_ suite: Suite) throws -> String {
+        String(decoding: try JSONEncoder().encode(suite.redactingSecrets()), as: UTF8.self)
+    }
+
+    public func createRun(_ record: RunRecord, suite: Suite) async throws {
+        let json = try Self.suiteJSON(suite)
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO run (id, suite_name, suite_path, suite_hash, suite_json, status, started_at, finished_at,
+                        version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.id, record.suiteName, record.suitePath, record.suiteHash, json, record.status.rawValue,
+                    record.startedAt, record.finishedAt, record.version,
+                ])
+            try Self.storeCases(suite, runID: record.id, db: db)
+        }
+    }
+
+    public func updateSuite(runID: String, suite: Suite, hash: String) async throws {
+        let json = try Self.suiteJSON(suite)
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE run SET suite_json = ?, suite_hash = ? WHERE id = ?", arguments: [json, hash, runID])
+            try Self.storeCases(suite, runID: runID, db: db)
+        }
+    }
+
+    static func storeCases(_ suite: Suite, runID: String, db: Database) throws {
+        for testCase in suite.cases {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO test_case (run_id, case_id, kind, tags, input) VALUES (?, ?, ?, ?, ?)",
+                arguments: [runID, testCase.id, testCase.kind.rawValue, encodeTags(testCase.tags), testCase.input])
+        }
+    }
+
+    public func setStatus(runID: String, status: RunStatus, finishedAt: String?) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE run SET status = ?, finished_at = ? WHERE id = ?",
+                arguments: [status.rawValue, finishedAt, runID])
+        }
+    }
+
+    public func run(id: String) async throws -> RunRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [id]).map(Self.runRecord)
+        }
+    }
+
+    public func suite(runID: String) async throws -> Suite? {
+        let json = try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT suite_json FROM run WHERE id = ?", arguments: [runID])
+        }
+        guard let json else { return nil }
+        return try JSONDecoder().decode(Suite.self, from: Data(json.utf8))
+    }
+
+    public func runs(limit: Int = 50) async throws -> [RunRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM run ORDER BY started_at DESC, rowid DESC LIMIT ?", arguments: [limit]
+            ).map(Self.runRecord)
+        }
+    }
+
+    public func latestUnfinishedRun(suitePath: String) async throws -> RunRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM run WHERE suite_path = ? AND status != ? ORDER BY started_at DESC, rowid DESC LIMIT 1
+                    """,
+                arguments: [suitePath, RunStatus.finished.rawValue]
+            ).map(Self.runRecord)
+        }
+    }
+
+    // MARK: - Outcomes
+
+    public func record(_ outcome: Outcome, runID: String) async throws {
+        let checks = String(decoding: try JSONEncoder().encode(outcome.checks), as: UTF8.self)
+        let key = outcome.key
+        let e2e = outcome.attempts.last(where: { $0.role == .task })?.endToEnd
+        let taskAttempts = outcome.attempts.filter { $0.role == .task }.count
+        try await writer.write { db in
+            // Replacing a trial replaces its attempts too (idempotent on the trial key).
+            try db.execute(
+                sql: """
+                    DELETE FROM attempt WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ?
+                        AND variant = ?
+                    """,
+                arguments: [runID, key.candidate, key.caseID, key.sample, key.variant.name])
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO outcome (run_id, candidate_id, case_id, sample, variant, passed, score, output,
+                        checks, cost_usd, final_class, attempts, e2e, completed_at, input, system, clarified, abstained,
+                        variant_kind, variant_index, variant_perturbation)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    runID, key.candidate, key.caseID, key.sample, key.variant.name, outcome.passed, outcome.score,
+                    outcome.output, checks, outcome.costUSD, outcome.finalClass.rawValue, taskAttempts, e2e,
+                    RunRecord.timestamp(), outcome.input, outcome.system, outcome.clarified, outcome.abstained,
+                    key.variant.kind.rawValue, key.variant.index, key.variant.perturbation?.rawValue,
+                ])
+            for attempt in outcome.attempts {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO attempt (run_id, candidate_id, case_id, sample, variant, role, number,
+                            class, http_status, ttft, e2e, input_tokens, output_tokens, estimated, retry_after, message,
+                            cost_usd)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        runID, key.candidate, key.caseID, key.sample, key.variant.name, attempt.role.rawValue,
+                        attempt.number, attempt.attemptClass.rawValue, attempt.httpStatus, attempt.timeToFirstToken,
+                        attempt.endToEnd, attempt.inputTokens, attempt.outputTokens, attempt.isTokenCountEstimated,
+                        attempt.retryAfter, attempt.message, attempt.costUSD,
+                    ])
+            }
+        }
+    }
+
+    static func variant(_ row: Row) -> Variant {
+        Variant(
+            kind: Variant.Kind(rawValue: row["variant_kind"]) ?? .original,
+            perturbation: (row["variant_perturbation"] as String?).flatMap(Perturbation.init(rawValue:)),
+            index: row["variant_index"])
+    }
+
+    static func trialKey(_ row: Row) -> TrialKey {
+        TrialKey(candidate: row["candidate_id"], caseID: row["case_id"], sample: row["sample"], variant: variant(row))
+    }
+
+    public func completedTrials(runID: String) async throws -> Set<TrialKey> {
+        try await writer.read { db in
+            var keys = Set<TrialKey>()
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT candidate_id, case_id, sample, variant_kind, variant_index, variant_perturbation
+                    FROM outcome WHERE run_id = ?
+                    """,
+                arguments: [runID])
+            while let row = try rows.next() { keys.insert(Self.trialKey(row)) }
+            return keys
+        }
+    }
+
+    public func outcomeCount(runID: String) async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outcome WHERE run_id = ?", arguments: [runID]) ?? 0
+        }
+    }
+
+    static func attempt(_ row: Row) -> Attempt {
+        var response = ProviderResponse(attemptClass: AttemptClass(rawValue: row["class"]) ?? .malformed)
+        response.httpStatus = row["http_status"]
+        response.timeToFirstToken = row["ttft"]
+        response.endToEnd = row["e2e"]
+        response.inputTokens = row["input_tokens"]
+        response.outputTokens = row["output_tokens"]
+        response.isTokenCountEstimated = row["estimated"]
+        response.retryAfter = row["retry_after"]
+        response.message = row["message"]
+        return Attempt(
+            role: Attempt.Role(rawValue: row["role"]) ?? .task, number: row["number"], response: response,
+            costUSD: row["cost_usd"])
+    }
+
+    public func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws {
+        try streamOutcomes(runID: runID, body)
+    }
+
+    /// A synchronous read: the records stream through `body` one at a time inside one read transaction.
+    func streamOutcomes(runID: String, _ body: (OutcomeRecord) throws -> Void) throws {
+        try writer.read { db in
+            let order = "candidate_id, case_id, sample, variant"
+            let outcomes = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT o.candidate_id, o.case_id, o.sample, o.variant, o.variant_kind, o.variant_index,
+                        o.variant_perturbation, o.passed, o.score, o.checks, o.cost_usd, o.final_class, o.clarified,
+                        o.abstained, t.kind AS case_kind, t.tags AS tags
+                    FROM outcome o LEFT JOIN test_case t ON t.run_id = o.run_id AND t.case_id = o.case_id
+                    WHERE o.run_id = ? ORDER BY o.candidate_id, o.case_id, o.sample, o.variant
+                    """,
+                arguments: [runID])
+            // Attempts come in the same order, so both cursors advance together (a merge join).
+            let attempts = try Row.fetchCursor(
+                db, sql: "SELECT * FROM attempt WHERE run_id = ? ORDER BY \(order), role DESC, number",
+                arguments: [runID])
+            var pending = try attempts.next()
+            let decoder = JSONDecoder()
+            while let row = try outcomes.next() {
+                let key = Self.trialKey(row)
+                let sortKey = Self.sortKey(row)
+                var trialAttempts: [Attempt] = []
+                while let attemptRow = pending, Self.sortKey(attemptRow) <= sortKey {
+                    if Self.sortKey(attemptRow) == sortKey { trialAttempts.append(Self.attempt(attemptRow)) }
+                    pending = try attempts.next()
+                }
+                let checksJSON: String = row["checks"]
+                let checks = (try? decoder.decode([CheckResult].self, from: Data(checksJSON.utf8))) ?? []
+                var outcome = Outcome(
+                    key: key, passed: row["passed"], score: row["score"], output: "", checks: checks,
+                    attempts: trialAttempts, costUSD: row["cost_usd"],
+                    finalClass: AttemptClass(rawValue: row["final_class"]) ?? .malformed)
+                outcome.clarified = row["clarified"]
+                outcome.abstained = row["abstained"]
+                try body(
+                    OutcomeRecord(
+                        outcome: outcome, kind: CaseKind(rawValue: row["case_kind"] ?? "") ?? .normal,
+                        tags: Self.decodeTags(row["tags"] ?? "[]")))
+            }
+        }
+    }
+
+    /// The (candidate, case, sample, variant) order (the primary keys' order, so SQLite sorts nothing) both cursors of `forEachOutcome` follow, compared as SQLite
+    /// compares TEXT (bytewise) and INTEGER.
+    static func sortKey(_ row: Row) -> SortKey {
+        SortKey(
+            candidate: Array((row["candidate_id"] as String).utf8), caseID: Array((row["case_id"] as String).utf8),
+            sample: row["sample"], variant: Array((row["variant"] as String).utf8))
+    }
+
+    struct SortKey: Comparable {
+        var candidate: [UInt8]
+        var caseID: [UInt8]
+        var sample: Int
+        var variant: [UInt8]
+
+        static func < (lhs: SortKey, rhs: SortKey) -> Bool {
+            if lhs.candidate != rhs.candidate { return lhs.candidate.lexicographicallyPrecedes(rhs.candidate) }
+            if lhs.caseID != rhs.caseID { return lhs.caseID.lexicographicallyPrecedes(rhs.caseID) }
+            if lhs.sample != rhs.sample { return lhs.sample < rhs.sample }
+            return lhs.variant.lexicographicallyPrecedes(rhs.variant)
+        }
+    }
+
+    public func attempts(runID: String, key: TrialKey) async throws -> [Attempt] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM attempt WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ?
+                        AND variant = ?
+                    ORDER BY role DESC, number
+                    """,
+                arguments: [runID, key.candidate, key.caseID, key.sample, key.variant.name]
+            ).map(Self.attempt)
+        }
+    }
+
+    public func trialRows(runID: String, failuresOnly: Bool, limit: Int) async throws -> [TrialRow] {
+        try await writer.read { db in
+            let filter = failuresOnly ? "AND o.passed = 0" : ""
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.*, c.tags AS tags, COALESCE(o.input, c.input) AS effective_input FROM outcome o
+                    LEFT JOIN test_case c ON c.run_id = o.run_id AND c.case_id = o.case_id
+                    WHERE o.run_id = ? \(filter)
+                    ORDER BY o.candidate_id, o.case_id, o.variant, o.sample LIMIT ?
+                    """,
+                arguments: [runID, limit]
+            ).map { row in
+                let checksJSON: String = row["checks"]
+                let checks = (try? JSONDecoder().decode([CheckResult].self, from: Data(checksJSON.utf8))) ?? []
+                return TrialRow(
+                    key: Self.trialKey(row), tags: Self.decodeTags(row["tags"] ?? "[]"),
+                    input: row["effective_input"] ?? "", passed: row["passed"], score: row["score"],
+                    output: row["output"], checks: checks,
+                    finalClass: AttemptClass(rawValue: row["final_class"]) ?? .malformed, attempts: row["attempts"],
+                    endToEnd: row["e2e"], costUSD: row["cost_usd"], system: row["system"])
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func encodeTags(_ tags: [String]) -> String {
+        JSONValue.array(tags.map(JSONValue.string)).jsonText
+    }
+
+    static func decodeTags(_ text: String) -> [String] {
+        JSONValue.parse(text)?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+}
