@@ -92,12 +92,16 @@ public struct RunSession: Sendable {
             }
         } catch {
             await transport.shutdown()
+            // The bookkeeping runs in a task of its own: the session's task may be cancelled, the store is not.
+            let store = self.store
             if error is CancellationError || Task.isCancelled {
-                try await store.setStatus(runID: runID, status: .interrupted, finishedAt: nil)
-                let stored = try await store.outcomeCount(runID: runID)
+                let stored = try await Task {
+                    try await store.setStatus(runID: runID, status: .interrupted, finishedAt: nil)
+                    return try await store.outcomeCount(runID: runID)
+                }.value
                 return .interrupted(runID: runID, stored: stored, total: plan.trials.count)
             }
-            try? await store.setStatus(runID: runID, status: .failed, finishedAt: nil)
+            _ = await Task { try? await store.setStatus(runID: runID, status: .failed, finishedAt: nil) }.value
             throw error
         }
         await transport.shutdown()

@@ -200,3 +200,39 @@ import Testing
         #expect(problems.contains { $0.hasPrefix("suite.yaml:4:") && $0.contains("must name an environment variable") })
     }
 }
+
+/// Bugs found from outside: lines of block-valued keys, and suites with nothing to run.
+@Suite struct SuiteLoaderRegressionTests {
+    let loader = SuiteLoaderTests()
+
+    @Test func aMisspelledKeyWithABlockValueIsReportedOnItsOwnLine() async {
+        // Given `candidtes:` on line 2, its list starting on line 3
+        let problems = await loader.diagnostics([
+            "suite.yaml": """
+            name: typo
+            candidtes:
+              - id: a
+                base_url: http://127.0.0.1:1/v1
+            cases:
+              - id: c
+                prompt: hi
+                checks:
+                  - contains: x
+                    wieght: 2
+            """
+        ])
+        // Then the key's own line is named, for the suite key and for a nested option alike
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:2: unknown key 'candidtes'") }, "\(problems)")
+        #expect(!problems.contains { $0.hasPrefix("suite.yaml:3: unknown key") }, "\(problems)")
+    }
+
+    @Test func anEmptySuiteIsAnErrorThatSaysWhatToAdd() async {
+        let inline = await loader.diagnostics(["suite.yaml": SuiteLoaderTests.candidates + "cases: []\n"])
+        #expect(inline.count == 1 && inline[0].contains("no cases to run"), "\(inline)")
+        #expect(inline.first?.contains("add at least one case") == true)
+        let emptyFile = await loader.diagnostics([
+            "suite.yaml": SuiteLoaderTests.candidates + "cases:\n  - file: cases.jsonl\n", "cases.jsonl": "",
+        ])
+        #expect(emptyFile.contains { $0.contains("no cases") }, "\(emptyFile)")
+    }
+}

@@ -73,6 +73,8 @@ struct CandidateTally: Sendable {
     var okSeconds = 0.0
     var errors: [AttemptClass: Int] = [:]
     var totalCost = 0.0
+    /// Every trial, variants included (retries are attempts beyond one per trial).
+    var allTrials = 0
     var allPassed = 0
     var timeToFirstToken: [Double] = []
     var endToEnd: [Double] = []
@@ -90,6 +92,7 @@ struct CandidateTally: Sendable {
         let outcome = record.outcome
         let variant = outcome.key.variant
         totalCost += outcome.costUSD
+        allTrials += 1
         if outcome.passed { allPassed += 1 }
         if !outcome.passed {
             for check in outcome.checks where !check.passed { failuresByCheck[check.check, default: 0] += 1 }
@@ -190,7 +193,7 @@ struct CandidateTally: Sendable {
             tokens: TokenSummary(
                 input: inputTokens, output: outputTokens, outputEstimated: estimatedOutputTokens,
                 judgeInput: judgeInputTokens, judgeOutput: judgeOutputTokens),
-            attempts: taskAttempts, retries: max(0, taskAttempts - trials), errors: errorCounts,
+            attempts: taskAttempts, retries: max(0, taskAttempts - allTrials), errors: errorCounts,
             costUSD: CostSummary(
                 total: totalCost, perSuccess: allPassed > 0 ? totalCost / Double(allPassed) : nil, judge: judgeCost),
             sampling: maxSamples > 1 ? sampling(maxSamples: maxSamples) : nil,

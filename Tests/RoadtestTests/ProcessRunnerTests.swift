@@ -1,0 +1,30 @@
+import Foundation
+import RoadtestCore
+import RoadtestProviders
+import RoadtestTestSupport
+import Testing
+
+/// Child processes: a hung program is stopped at its deadline, with every child it started.
+@Suite(.serialized) struct ProcessRunnerTests {
+    @Test func aHungCommandAndItsChildrenStopAtTheTimeout() async throws {
+        // Given a program whose shell waits on a child that sleeps far past the timeout
+        let marker = "sleep 29.\(UInt32.random(in: 100_000...999_999))"
+        let start = ContinuousClock.now
+        let result = try await ProcessRunner.run(["sh", "-c", "\(marker); echo never"], timeout: 1)
+        let elapsed = ContinuousClock.now - start
+        // Then the caller moves on at the deadline (plus the short kill grace), not after 30 s
+        #expect(result.timedOut)
+        #expect(elapsed < .seconds(4), "took \(elapsed)")
+        // And nothing of it keeps running
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(TestEnvironment.runningProcesses(matching: marker).isEmpty)
+    }
+
+    @Test func aCommandCandidateTimeoutIsOneTimeoutPerAttempt() async throws {
+        let provider = CommandProvider(arguments: ["sh", "-c", "sleep 30"])
+        let start = ContinuousClock.now
+        let response = await provider.send(ChatRequest(model: nil, messages: [Message(role: "user", content: "hi")], timeout: 1))
+        #expect(response.attemptClass == .timeout)
+        #expect(ContinuousClock.now - start < .seconds(4))
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import RoadtestCore
+import RoadtestRunner
+import RoadtestStore
+import RoadtestTestSupport
+import Testing
+
+/// The run lifecycle the CLI drives: finished, interrupted and failed are different endings.
+@Suite(.serialized) struct RunSessionTests {
+    /// The real SQLite store, with a write failure injected after `failAfter` outcomes (a full disk, say).
+    final class FailingStore: RunStore, @unchecked Sendable {
+        let base: SQLiteStore
+        let failAfter: Int
+        private let lock = NSLock()
+        private var written = 0
+
+        init(base: SQLiteStore, failAfter: Int) {
+            self.base = base
+            self.failAfter = failAfter
+        }
+
+        struct DiskFull: Error, CustomStringConvertible { var description: String { "disk I/O error" } }
+
+        func record(_ outcome: Outcome, runID: String) async throws {
+            let count = lock.withLock { () -> Int in
+                written += 1
+                return written
+            }
+            if count > failAfter { throw DiskFull() }
+            try await base.record(outcome, runID: runID)
+        }
+        func createRun(_ run: RunRecord, suite: Suite) async throws { try await base.createRun(run, suite: suite) }
+        func updateSuite(runID: String, suite: Suite, hash: String) async throws {
+            try await base.updateSuite(runID: runID, suite: suite, hash: hash)
+        }
+        func setStatus(runID: String, status: RunStatus, finishedAt: String?) async throws {
+            try await base.setStatus(runID: runID, status: status, finishedAt: finishedAt)
+        }
+        func run(id: String) async throws -> RunRecord? { try await base.run(id: id) }
+        func suite(runID: String) async throws -> Suite? { try await base.suite(runID: runID) }
+        func runs(limit: Int) async throws -> [RunRecord] { try await base.runs(limit: limit) }
+        func latestUnfinishedRun(suitePath: String) async throws -> RunRecord? {
+            try await base.latestUnfinishedRun(suitePath: suitePath)
+        }
+        func completedTrials(runID: String) async throws -> Set<TrialKey> { try await base.completedTrials(runID: runID) }
+        func outcomeCount(runID: String) async throws -> Int { try await base.outcomeCount(runID: runID) }
+        func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws {
+            try await base.forEachOutcome(runID: runID, body)
+        }
+        func trialRows(runID: String, failuresOnly: Bool, limit: Int) async throws -> [TrialRow] {
+            try await base.trialRows(runID: runID, failuresOnly: failuresOnly, limit: limit)
+        }
+        func attempts(runID: String, key: TrialKey) async throws -> [Attempt] {
+            try await base.attempts(runID: runID, key: key)
+        }
+        func saveLoadRun(id: String, suiteName: String, startedAt: String, json: Data) async throws {
+            try await base.saveLoadRun(id: id, suiteName: suiteName, startedAt: startedAt, json: json)
+        }
+        func loadRunJSON(id: String) async throws -> Data? { try await base.loadRunJSON(id: id) }
+    }
+
+    func suiteFile(_ baseURL: String, cases: Int, in directory: URL, model: String = "echo") throws -> String {
+        let lines = (1...cases).map { "  - {id: c\($0), prompt: hello \($0), checks: [{contains: hello}]}" }
+        try writeFiles(
+            [
+                "suite.yaml": """
+                name: session
+                candidates: [{id: echo, base_url: \(baseURL), model: "\(model)", concurrency: 1}]
+                cases:
+                \(lines.joined(separator: "\n"))
+                """
+            ], in: directory)
+        return directory.appendingPathComponent("suite.yaml").path
+    }
+
+    @Test func aStoreFailureFailsTheRunItIsNotAnInterruption() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let path = try suiteFile(baseURL, cases: 6, in: directory)
+                let base = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let session = RunSession(store: FailingStore(base: base, failAfter: 2), options: .init(suitePath: path))
+                // When the store fails mid-run, the session throws the store's error instead of claiming an interrupt
+                await #expect(throws: FailingStore.DiskFull.self) { _ = try await session.execute() }
+                // And the run is marked failed, its finished work kept, and --resume finishes it
+                let run = try #require(try await base.runs(limit: 1).first)
+                #expect(run.status == .failed)
+                #expect(try await base.outcomeCount(runID: run.id) == 2)
+                let resumed = RunSession(store: base, options: .init(suitePath: path, resume: true))
+                guard case .finished(let report) = try await resumed.execute() else {
+                    Issue.record("the resumed run did not finish")
+                    return
+                }
+                #expect(report.runID == run.id && report.candidates[0].trials == 6)
+            }
+        }
+    }
+
+    @Test func cancellingTheSessionInterruptsItAndKeepsFinishedWork() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let path = try suiteFile(baseURL, cases: 20, in: directory, model: "echo;ttft=100ms")
+                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let session = RunSession(store: store, options: .init(suitePath: path))
+                let task = Task { try await session.execute() }
+                try await Task.sleep(for: .milliseconds(450))
+                task.cancel()
+                guard case .interrupted(let runID, let stored, let total) = try await task.value else {
+                    Issue.record("expected an interrupted ending")
+                    return
+                }
+                #expect(total == 20 && stored > 0 && stored < 20)
+                #expect(try await store.run(id: runID)?.status == .interrupted)
+            }
+        }
+    }
+
+    @Test func overridesAreCheckedAndAnEmptySelectionIsAnError() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = try suiteFile("http://127.0.0.1:1/v1", cases: 1, in: directory)
+            let store = try SQLiteStore()
+            for options in [
+                RunSession.Options(suitePath: path, judge: "nobody"),
+                RunSession.Options(suitePath: path, candidates: ["missing"]),
+                RunSession.Options(suitePath: path, concurrency: 0),
+            ] {
+                await #expect(throws: RoadtestError.self) { _ = try await RunSession(store: store, options: options).execute() }
+            }
+            #expect(try await store.runs(limit: 10).isEmpty)
+        }
+    }
+}
