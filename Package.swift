@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "roadtest",
             dependencies: [
-                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner", "RoadtestStore",
                 "RoadtestReport", "RoadtestServer", "RoadtestLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "RoadtestLocal",
+            dependencies: ["RoadtestCore", "RoadtestProviders"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "RoadtestStore",
             dependencies: ["RoadtestCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
@@ -66,7 +71,7 @@ let package = Package(
         .target(
             name: "RoadtestRunner",
             dependencies: [
-                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestStore",
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestStore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -91,14 +96,17 @@ let package = Package(
         ),
         .target(
             name: "RoadtestTestSupport",
-            dependencies: ["RoadtestCore", "RoadtestProviders", "RoadtestServer", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "RoadtestCore", "RoadtestProviders", "RoadtestLocal", "RoadtestServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Tests/RoadtestTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoadtestTests",
             dependencies: [
-                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner", "RoadtestStore",
                 "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestTestSupport",
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestLocal
 import RoadtestProviders
 
 /// Makes every candidate's provider, starting managed local servers first and stopping them afterwards,

@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestLocal
 import RoadtestProviders
 import RoadtestStore
 import RoadtestSuite

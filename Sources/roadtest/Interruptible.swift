@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestLocal
 import RoadtestProviders
 import RoadtestRunner
 

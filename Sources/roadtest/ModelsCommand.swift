@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RoadtestCore
+import RoadtestLocal
 import RoadtestProviders
 
 struct ModelsCommand: AsyncParsableCommand {

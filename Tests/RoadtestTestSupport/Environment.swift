@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestLocal
 import RoadtestProviders
 
 /// Facts about this machine that decide which integration tests can run.

@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestLocal
 import RoadtestProviders
 import RoadtestRunner
 import RoadtestStore

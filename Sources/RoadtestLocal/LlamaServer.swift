@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestProviders
 import RoadtestCore
 
 /// A managed `llama-server` process: started on a free loopback port, healthy before use, and never orphaned.
@@ -17,8 +18,15 @@ public final class LlamaServer: Sendable {
         public var contextPerSlot: Int
         public var threads: Int
         public var extraArguments: [String]
+        /// A Jinja chat template file, for catalogue models whose GGUF lacks a template.
+        public var chatTemplate: URL?
 
-        public init(binary: URL, model: URL, name: String, slots: Int, contextPerSlot: Int = 2048, threads: Int = ProcessInfo.processInfo.activeProcessorCount, extraArguments: [String] = []) {
+        public init(
+            binary: URL, model: URL, name: String, slots: Int, contextPerSlot: Int = 2048,
+            threads: Int = ProcessInfo.processInfo.activeProcessorCount, extraArguments: [String] = [],
+            chatTemplate: URL? = nil
+        ) {
+            self.chatTemplate = chatTemplate
             self.binary = binary
             self.model = model
             self.name = name
@@ -34,6 +42,7 @@ public final class LlamaServer: Sendable {
         ) throws -> Options {
             let modelURL: URL
             let label: String
+            var template: URL?
             if let gguf {
                 modelURL = URL(fileURLWithPath: gguf)
                 label = modelURL.deletingPathExtension().lastPathComponent
@@ -46,6 +55,15 @@ public final class LlamaServer: Sendable {
                 }
                 modelURL = home.modelFile(model)
                 label = model.name
+                if let source = model.chatTemplate {
+                    let file = home.root.appendingPathComponent("templates/\(model.name).jinja")
+                    if (try? String(contentsOf: file, encoding: .utf8)) != source {
+                        try? FileManager.default.createDirectory(
+                            at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                        try source.write(to: file, atomically: true, encoding: .utf8)
+                    }
+                    template = file
+                }
                 guard FileManager.default.fileExists(atPath: modelURL.path) else {
                     throw RoadtestError(.localModel, "local model '\(model.name)' is not installed; run `roadtest models install` (or `make demo`)")
                 }
@@ -66,7 +84,9 @@ public final class LlamaServer: Sendable {
             guard let binary else {
                 throw RoadtestError(.localModel, "llama-server is not installed; run `roadtest models install`, or set 'llama_server: /path/to/llama-server'")
             }
-            return Options(binary: binary, model: modelURL, name: label, slots: slots, extraArguments: extraArguments)
+            return Options(
+                binary: binary, model: modelURL, name: label, slots: slots, extraArguments: extraArguments,
+                chatTemplate: template)
         }
 
         /// The llama-server command line for `port`.
@@ -74,7 +94,14 @@ public final class LlamaServer: Sendable {
             [
                 binary.path, "--model", model.path, "--host", "127.0.0.1", "--port", String(port), "--parallel", String(slots),
                 "--ctx-size", String(contextPerSlot * slots), "--threads", String(threads), "--no-webui",
-            ] + extraArguments
+            ] + templateArguments + extraArguments
+        }
+
+        /// `--chat-template-file FILE` unless the user chose a template of their own in `server_args`.
+        var templateArguments: [String] {
+            let own = ["--chat-template", "--chat-template-file", "--no-jinja"]
+            guard let chatTemplate, !extraArguments.contains(where: { own.contains($0) }) else { return [] }
+            return ["--jinja", "--chat-template-file", chatTemplate.path]
         }
     }
 

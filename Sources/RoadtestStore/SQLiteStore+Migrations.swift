@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// The schema, one migration per change; run when a store is opened.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE run (
+                        id TEXT PRIMARY KEY,
+                        suite_name TEXT NOT NULL,
+                        suite_path TEXT NOT NULL,
+                        suite_hash TEXT NOT NULL,
+                        suite_json TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        version TEXT NOT NULL
+                    );
+                    CREATE INDEX run_by_path ON run(suite_path, started_at);
+                    CREATE TABLE test_case (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        case_id TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        tags TEXT NOT NULL,
+                        input TEXT NOT NULL,
+                        PRIMARY KEY (run_id, case_id)
+                    );
+                    CREATE TABLE outcome (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        candidate_id TEXT NOT NULL,
+                        case_id TEXT NOT NULL,
+                        sample INTEGER NOT NULL,
+                        variant TEXT NOT NULL,
+                        passed INTEGER NOT NULL,
+                        score REAL NOT NULL,
+                        output TEXT NOT NULL,
+                        checks TEXT NOT NULL,
+                        cost_usd REAL NOT NULL,
+                        final_class TEXT NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        e2e REAL,
+                        completed_at TEXT NOT NULL,
+                        PRIMARY KEY (run_id, candidate_id, case_id, sample, variant)
+                    );
+                    CREATE TABLE attempt (
+                        run_id TEXT NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        candidate_id TEXT NOT NULL,
+                        case_id TEXT NOT NULL,
+                        sample INTEGER NOT NULL,
+                        variant TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        class TEXT NOT NULL,
+                        http_status INTEGER,
+                        ttft REAL,
+                        e2e REAL,
+                        input_tokens INTEGER NOT NULL,
+                        output_tokens INTEGER NOT NULL,
+                        estimated INTEGER NOT NULL,
+                        retry_after REAL,
+                        message TEXT,
+                        cost_usd REAL NOT NULL,
+                        PRIMARY KEY (run_id, candidate_id, case_id, sample, variant, role, number)
+                    );
+                    CREATE INDEX attempt_ttft ON attempt(run_id, candidate_id, role, class, ttft);
+                    CREATE INDEX attempt_e2e ON attempt(run_id, candidate_id, role, class, e2e);
+                    """)
+        }
+        migrator.registerMigration("v2-variants-and-recovery") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outcome ADD COLUMN input TEXT;
+                    ALTER TABLE outcome ADD COLUMN system TEXT;
+                    ALTER TABLE outcome ADD COLUMN clarified INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outcome ADD COLUMN abstained INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
+        migrator.registerMigration("v3-load-runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE load_run (
+                        id TEXT PRIMARY KEY,
+                        suite_name TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        report_json TEXT NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("v4-typed-variants") { db in
+            // Variants become typed columns; rows written before are converted once, here.
+            try db.execute(
+                sql: """
+                    ALTER TABLE outcome ADD COLUMN variant_kind TEXT NOT NULL DEFAULT 'original';
+                    ALTER TABLE outcome ADD COLUMN variant_index INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outcome ADD COLUMN variant_perturbation TEXT;
+                    UPDATE outcome SET
+                        variant_kind = CASE WHEN variant = '' THEN 'original'
+                            WHEN substr(variant, 1, 7) = 'prompt#' THEN 'prompt' ELSE 'perturbation' END,
+                        variant_index = CASE WHEN variant = '' THEN 0
+                            ELSE CAST(substr(variant, instr(variant, '#') + 1) AS INTEGER) END,
+                        variant_perturbation = CASE WHEN variant = '' OR substr(variant, 1, 7) = 'prompt#' THEN NULL
+                            ELSE substr(variant, 1, instr(variant, '#') - 1) END;
+                    """)
+        }
+        return migrator
+    }
+}

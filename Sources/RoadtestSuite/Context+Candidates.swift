@@ -1,0 +1,121 @@
+import Foundation
+import RoadtestCore
+
+extension Context {
+    // MARK: Candidates
+
+    mutating func candidate(from node: Node) -> Candidate? {
+        guard case .mapping(let pairs, _) = node else {
+            error(node, "a candidate must be a mapping with at least 'id'", hint: "for example '- id: mini' with 'provider', 'base_url' and 'model'")
+            return nil
+        }
+        checkKeys(pairs, valid: Keys.candidate, in: "a candidate")
+        let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard let id = fields["id"].flatMap({ string($0, "id") }), !id.isEmpty else {
+            error(node, "a candidate needs an 'id'", hint: "add 'id: NAME' to name it in reports")
+            return nil
+        }
+        var provider: ProviderKind
+        if let value = fields["provider"] {
+            guard let text = string(value, "provider"), let kind = ProviderKind(rawValue: text.lowercased()) else {
+                error(value, "unknown provider '\(value.string ?? "")' for candidate '\(id)'", hint: Suggest.hint(for: value.string ?? "", in: ProviderKind.allCases.map(\.rawValue)))
+                return nil
+            }
+            provider = kind
+        } else if fields["local"] != nil || fields["gguf"] != nil {
+            provider = .local
+        } else if fields["command"] != nil {
+            provider = .command
+        } else {
+            provider = .openai
+        }
+        var candidate = Candidate(id: id, provider: provider)
+        candidate.baseURL = fields["base_url"].flatMap { string($0, "base_url") }
+        candidate.model = fields["model"].flatMap { string($0, "model") }
+        candidate.apiKeyEnvironmentVariable = fields["api_key_env"].flatMap { string($0, "api_key_env") }
+        if let command = fields["command"] {
+            candidate.command = commandLine(command)
+        }
+        candidate.local = fields["local"].flatMap { string($0, "local") }
+        candidate.gguf = fields["gguf"].flatMap { string($0, "gguf") }.map(resolvePath)
+        candidate.llamaServer = fields["llama_server"].flatMap { string($0, "llama_server") }.map(resolvePath)
+        candidate.serverArguments = fields["server_args"].flatMap { stringList($0, "server_args") } ?? []
+        if let headers = fields["headers"] {
+            if case .mapping(let headerPairs, _) = headers {
+                for header in headerPairs { candidate.headers[header.key] = header.value.string ?? header.value.json.displayText }
+            } else {
+                error(headers, "'headers' must be a mapping of header names to values")
+            }
+        }
+        if let price = fields["price"] { candidate.price = self.price(from: price) }
+        candidate.isJudge = fields["judge"].flatMap { bool($0, "judge") } ?? false
+        candidate.settings = settings(fromPairs: pairs)
+
+        switch provider {
+        case .openai, .anthropic:
+            if candidate.baseURL == nil {
+                if provider == .anthropic {
+                    candidate.baseURL = "https://api.anthropic.com"
+                } else {
+                    error(node, "candidate '\(id)' needs a 'base_url'", hint: "for example base_url: http://127.0.0.1:8080/v1")
+                }
+            }
+            if candidate.model == nil, provider == .anthropic {
+                error(node, "candidate '\(id)' needs a 'model'", hint: "name the model the endpoint should run")
+            }
+        case .command:
+            if candidate.command == nil {
+                error(node, "candidate '\(id)' uses the command provider but has no 'command'", hint: "for example command: [python3, app.py]")
+            }
+        case .local:
+            if candidate.local == nil && candidate.gguf == nil {
+                error(node, "candidate '\(id)' is local but names no model", hint: "add 'local: smollm2-135m-instruct' or 'gguf: /path/model.gguf'")
+            }
+        }
+        if let env = candidate.apiKeyEnvironmentVariable, env.contains(where: { $0 == " " || $0 == "-" }) || env.hasPrefix("sk-") {
+            error(fields["api_key_env"]!, "'api_key_env' must name an environment variable, not hold a key", hint: "put the key in an environment variable and write its name here")
+        }
+        return candidate
+    }
+
+    mutating func commandLine(_ node: Node) -> [String]? {
+        switch node {
+        case .scalar(let text, _, _): return ["/bin/sh", "-c", text]
+        case .sequence:
+            guard let parts = stringList(node, "command"), !parts.isEmpty else {
+                error(node, "'command' must not be empty")
+                return nil
+            }
+            return parts
+        default:
+            error(node, "'command' must be a command line or a list of arguments")
+            return nil
+        }
+    }
+
+    func resolvePath(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return expanded }
+        return directory.appendingPathComponent(expanded).standardizedFileURL.path
+    }
+
+    mutating func price(from node: Node) -> Price? {
+        guard case .mapping(let pairs, _) = node else {
+            error(node, "'price' must be a mapping", hint: "for example price: {input: 0.15, output: 0.60} in USD per million tokens")
+            return nil
+        }
+        checkKeys(pairs, valid: Keys.price, in: "price")
+        var price = Price()
+        for (key, value, _) in pairs {
+            guard let amount = number(value, "price." + key) else { continue }
+            if amount < 0 { error(value, "'price.\(key)' must not be negative") }
+            switch key {
+            case "input": price.input = amount
+            case "output": price.output = amount
+            case "cached_input": price.cachedInput = amount
+            default: break
+            }
+        }
+        return price
+    }
+}
