@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import RoadtestCore
 import RoadtestLocal
 import RoadtestProviders
@@ -89,5 +92,21 @@ struct RealModelTests {
         #expect(throws: RoadtestError.self) {
             _ = try LlamaServer.Options.resolve(model: "no-such-model", gguf: nil, llamaServer: nil, home: home, slots: 1, extraArguments: [])
         }
+    }
+
+    @Test func gemmaIsServedWithItsOwnChatTemplate() async throws {
+        // The Gemma GGUF carries no chat template; llama-server would fall back to ChatML (`<|im_start|>`).
+        let options = try LlamaServer.Options.resolve(
+            model: "gemma3-270m", gguf: nil, llamaServer: nil, home: RoadtestHome(), slots: 1, extraArguments: [])
+        let server = try await LlamaServer.start(options, timeout: 60)
+        defer { server.stop() }
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/apply-template")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(
+            #"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]}"#.utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let prompt = try #require(JSONValue.parse(data)?["prompt"]?.stringValue)
+        #expect(prompt == "<start_of_turn>user\nBe brief.\n\nHi?<end_of_turn>\n<start_of_turn>model\n")
+        #expect(!prompt.contains("<|im_start|>"))
     }
 }
