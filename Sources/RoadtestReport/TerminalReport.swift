@@ -6,10 +6,13 @@ public struct TerminalReport: Sendable {
     public var useColor: Bool
     /// Failing trials listed under the table (0 for none).
     public var failureLimit: Int
+    /// The widest line the table may take (100 columns: a split terminal or a CI log).
+    public var width: Int
 
-    public init(useColor: Bool, failureLimit: Int = 10) {
+    public init(useColor: Bool, failureLimit: Int = 10, width: Int = 100) {
         self.useColor = useColor
         self.failureLimit = failureLimit
+        self.width = width
     }
 
     func paint(_ text: String, _ code: String) -> String {
@@ -63,23 +66,10 @@ public struct TerminalReport: Sendable {
             }))
         }
 
-        let labelWidth = max(20, rows.map { $0.0.count }.max() ?? 0)
-        let columnWidth = max(16, cards.map { $0.id.count }.max() ?? 0, rows.flatMap { $0.1.map(\.count) }.max() ?? 0)
         var lines: [String] = []
         lines.append(paint("Roadtest · \(Escape.terminal(report.suite)) · run \(report.runID)", "1"))
-        let header = "".padding(toLength: labelWidth, withPad: " ", startingAt: 0) + "  "
-            + cards.map { Escape.terminal($0.id).padding(toLength: columnWidth, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        lines.append(paint(header, "1"))
-        for (label, values) in rows {
-            let cells = values.map { value -> String in
-                let padded = value.padding(toLength: columnWidth, withPad: " ", startingAt: 0)
-                if value.hasPrefix("✓") { return paint(padded, "32") }
-                if value.hasPrefix("✗") { return paint(padded, "31") }
-                return padded
-            }
-            lines.append(label.padding(toLength: labelWidth, withPad: " ", startingAt: 0) + "  " + cells.joined(separator: "  "))
-        }
-        if !bars.isEmpty || true {
+        lines += table(rows, ids: cards.map { Escape.terminal($0.id) })
+        do {
             let verdicts = cards.map { card -> String in
                 let status = card.bars.results.isEmpty ? "no bars" : (card.bars.met ? "meets every bar" : "misses a bar")
                 return "\(Escape.terminal(card.id)): " + (card.bars.met ? paint(status, "32") : paint(status, "31"))
@@ -96,18 +86,92 @@ public struct TerminalReport: Sendable {
                 lines.append(
                     "  \(Escape.terminal(trial.key.candidate)) · \(Escape.terminal(trial.key.caseID))"
                         + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "")
-                        + (trial.key.variant.isOriginal ? "" : " [\(Escape.terminal(trial.key.variant.name))]")
-                        + " — " + Escape.terminal(Escape.truncate(reasons, 160)))
+                        + (trial.key.variant.isOriginal ? "" : " [\(Escape.terminal(trial.key.variant.name))]"))
+                lines.append("    failed: " + Escape.terminal(Escape.truncate(reasons, 88)))
                 if !trial.key.variant.isOriginal {
-                    lines.append("    input: " + Escape.terminal(Escape.truncate(trial.input, 160)))
+                    lines.append("    input: " + Escape.terminal(Escape.truncate(trial.input, 88)))
                 }
-                lines.append("    output: " + Escape.terminal(Escape.truncate(trial.output, 160)))
+                lines.append("    output: " + Escape.terminal(Escape.truncate(trial.output, 88)))
             }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The scorecard table within `width` columns: candidates side by side in as many blocks as needed, long cells
+    /// wrapped onto further lines of their column instead of widening every column.
+    func table(_ rows: [(String, [String])], ids: [String]) -> [String] {
+        let labelWidth = min(28, max(20, rows.map { $0.0.count }.max() ?? 0))
+        let minimumColumn = 16
+        let perBlock = max(1, (width - labelWidth) / (minimumColumn + 2))
+        var lines: [String] = []
+        for start in stride(from: 0, to: ids.count, by: perBlock) {
+            let block = start..<min(ids.count, start + perBlock)
+            let natural = block.map { index in max(ids[index].count, rows.map { $0.1[index].count }.max() ?? 0) }
+            let room = max(minimumColumn, (width - labelWidth) / block.count - 2)
+            let widths = natural.map { min($0, room) }
+            if start > 0 { lines.append("") }
+            let header = [pad("", labelWidth)] + zip(block, widths).map { pad(String(ids[$0].prefix($1)), $1) }
+            lines.append(paint(header.joined(separator: "  ").trimmingTrailingSpaces, "1"))
+            for (label, values) in rows {
+                let labelLines = Self.wrap(label, labelWidth)
+                let cells = zip(block, widths).map { Self.wrap(values[$0], $1) }
+                let height = max(labelLines.count, cells.map(\.count).max() ?? 1)
+                for line in 0..<height {
+                    var parts = [pad(line < labelLines.count ? labelLines[line] : "", labelWidth)]
+                    for (cell, columnWidth) in zip(cells, widths) {
+                        let text = line < cell.count ? cell[line] : ""
+                        let padded = pad(text, columnWidth)
+                        parts.append(
+                            cell[0].hasPrefix("✓") ? paint(padded, "32") : cell[0].hasPrefix("✗") ? paint(padded, "31") : padded)
+                    }
+                    lines.append(parts.joined(separator: "  ").trimmingTrailingSpaces)
+                }
+            }
+        }
+        return lines
+    }
+
+    func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// Splits `text` into lines of at most `width` characters, at spaces where it can.
+    static func wrap(_ text: String, _ width: Int) -> [String] {
+        guard text.count > width, width > 0 else { return [text] }
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            var word = word
+            while word.count > width {
+                if !current.isEmpty {
+                    lines.append(current)
+                    current = ""
+                }
+                lines.append(String(word.prefix(width)))
+                word = String(word.dropFirst(width))
+            }
+            if current.isEmpty {
+                current = word
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = word
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines.isEmpty ? [""] : lines
+    }
+
     func triple(_ p: Percentiles) -> String {
         "\(Format.milliseconds(p.p50)) / \(Format.milliseconds(p.p95)) / \(Format.milliseconds(p.p99))"
+    }
+}
+
+extension String {
+    var trimmingTrailingSpaces: String {
+        var text = self
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
     }
 }

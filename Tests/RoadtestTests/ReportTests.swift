@@ -78,4 +78,23 @@ import Testing
         #expect(card["bars"]?["results"]?.arrayValue?.first?["bar"] == .string("pass_rate"))
         #expect(card["by_tag"]?["t"]?["pass_rate"] == .number(1))
     }
+
+    @Test func theTerminalScorecardFitsOneHundredColumns() {
+        // Given three candidates, one of which failed many different checks (a long cell)
+        let (report, trials) = sample()
+        var cards = [report.candidates[0], report.candidates[0], report.candidates[0]]
+        cards[0].id = "a-candidate-with-a-long-name"
+        cards[1].failuresByCheck = Dictionary(
+            uniqueKeysWithValues: ["contains", "icontains", "regex", "is-json", "json-path", "max-length", "judge"]
+                .enumerated().map { ($1, $0 + 1) })
+        cards[2].id = "third"
+        let wide = RunReport(
+            runID: "r", suite: "s", suitePath: "/s.yaml", status: "finished", startedAt: "now", finishedAt: nil,
+            candidates: cards)
+        let text = TerminalReport(useColor: false).render(wide, failures: trials)
+        // Then no line is wider than 100 columns and every failed check is still shown
+        for line in text.split(separator: "\n") { #expect(line.count <= 100, "\(line.count): \(line)") }
+        for name in ["icontains×2", "judge×7", "max-length×6"] { #expect(text.contains(name), "\(name)") }
+        #expect(text.contains("a-candidate-with-a-long-name"))
+    }
 }
