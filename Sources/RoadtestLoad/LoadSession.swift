@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestReport
 import RoadtestProviders
 import RoadtestRunner
 import RoadtestStore

@@ -11,7 +11,7 @@ public enum HTMLReport {
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Roadtest · \(Escape.html(report.suite))</title>
-            <style>\(style)</style></head><body>
+            <style>\(style)\(SVGChart.style)</style></head><body>
             <header><h1>Roadtest · \(Escape.html(report.suite))</h1>
             <p>Run <code>\(Escape.html(report.runID))</code> · \(Escape.html(report.status)) · started \(Escape.html(report.startedAt))
             · <strong class="\(report.barsMet ? "ok" : "bad")">\(report.barsMet ? "every candidate meets its bars" : "a bar is not met")</strong></p></header>
@@ -19,14 +19,26 @@ public enum HTMLReport {
             """
         html += "<section><h2>Scorecard</h2>" + table(cards) + "</section>"
         html += "<section class=\"charts\">"
-        html += chart(title: "Pass rate with 95% Wilson interval", cards.map { ($0.id, $0.passRate, $0.passRateCI95.first, $0.passRateCI95.last) }, maximum: 1, format: { Format.percent($0) })
-        let latencyMax = cards.compactMap { $0.latencyMilliseconds.e2e.p99 }.max() ?? 1
-        html += chart(title: "E2E latency p95 (ms), whisker to p99", cards.map { ($0.id, $0.latencyMilliseconds.e2e.p95 ?? 0, $0.latencyMilliseconds.e2e.p50, $0.latencyMilliseconds.e2e.p99) }, maximum: max(latencyMax, 1), format: { Format.milliseconds($0) })
-        let ttftMax = cards.compactMap { $0.latencyMilliseconds.ttft.p99 }.max() ?? 1
-        html += chart(title: "TTFT p95 (ms), whisker p50 to p99", cards.map { ($0.id, $0.latencyMilliseconds.ttft.p95 ?? 0, $0.latencyMilliseconds.ttft.p50, $0.latencyMilliseconds.ttft.p99) }, maximum: max(ttftMax, 1), format: { Format.milliseconds($0) })
-        let costMax = cards.compactMap { $0.costUSD.perSuccess }.max() ?? 0
-        if costMax > 0 {
-            html += chart(title: "Cost per successful task (USD)", cards.map { ($0.id, $0.costUSD.perSuccess ?? 0, nil, nil) }, maximum: costMax, format: { Format.usd($0) })
+        html += SVGChart.bars(
+            title: "Pass rate with 95% Wilson interval", axis: "pass rate",
+            cards.map { .init(label: $0.id, value: $0.passRate, low: $0.passRateCI95.first, high: $0.passRateCI95.last) },
+            maximum: 1, format: { Format.percent($0) })
+        html += SVGChart.bars(
+            title: "E2E latency p50, whisker to p95 and p99", axis: "milliseconds",
+            cards.map {
+                let e2e = $0.latencyMilliseconds.e2e
+                return .init(label: $0.id, value: e2e.p50, low: e2e.p95, high: e2e.p99)
+            }, format: { Format.milliseconds($0) })
+        html += SVGChart.bars(
+            title: "TTFT p50, whisker to p95 and p99", axis: "milliseconds",
+            cards.map {
+                let ttft = $0.latencyMilliseconds.ttft
+                return .init(label: $0.id, value: ttft.p50, low: ttft.p95, high: ttft.p99)
+            }, format: { Format.milliseconds($0) })
+        if cards.contains(where: { ($0.costUSD.perSuccess ?? 0) > 0 }) {
+            html += SVGChart.bars(
+                title: "Cost per successful task", axis: "USD", cards.map { .init(label: $0.id, value: $0.costUSD.perSuccess) },
+                format: { Format.usd($0) })
         }
         html += "</section>"
         html += "<section><h2>Trials</h2><p class=\"note\">Failing trials open first; click a row to see the input, the output and every check.</p>"
@@ -95,32 +107,6 @@ public enum HTMLReport {
         [p.p50, p.p90, p.p95, p.p99, p.max].map { Format.milliseconds($0) }.joined(separator: " / ")
     }
 
-    /// A horizontal bar chart: one bar per candidate, with an optional whisker from `low` to `high`.
-    static func chart(title: String, _ items: [(String, Double, Double?, Double?)], maximum: Double, format: (Double) -> String) -> String {
-        let rowHeight = 28.0
-        let labelWidth = 150.0
-        let plotWidth = 360.0
-        let height = Double(items.count) * rowHeight + 30
-        var svg = "<figure><figcaption>\(Escape.html(title))</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 90))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(Escape.html(title))\">"
-        for (index, item) in items.enumerated() {
-            let y = Double(index) * rowHeight + 8
-            let width = maximum > 0 ? max(0, min(1, item.1 / maximum)) * plotWidth : 0
-            svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 15)\" text-anchor=\"end\" class=\"label\">\(Escape.html(Escape.truncate(item.0, 22)))</text>"
-            svg += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(String(format: "%.1f", width))\" height=\"\(rowHeight - 10)\" class=\"bar bar\(index % 6)\"/>"
-            if let low = item.2, let high = item.3, maximum > 0 {
-                let x1 = labelWidth + max(0, min(1, low / maximum)) * plotWidth
-                let x2 = labelWidth + max(0, min(1, high / maximum)) * plotWidth
-                let mid = y + (rowHeight - 10) / 2
-                svg += "<line x1=\"\(String(format: "%.1f", x1))\" x2=\"\(String(format: "%.1f", x2))\" y1=\"\(mid)\" y2=\"\(mid)\" class=\"whisker\"/>"
-                svg += "<line x1=\"\(String(format: "%.1f", x1))\" x2=\"\(String(format: "%.1f", x1))\" y1=\"\(mid - 5)\" y2=\"\(mid + 5)\" class=\"whisker\"/>"
-                svg += "<line x1=\"\(String(format: "%.1f", x2))\" x2=\"\(String(format: "%.1f", x2))\" y1=\"\(mid - 5)\" y2=\"\(mid + 5)\" class=\"whisker\"/>"
-            }
-            svg += "<text x=\"\(labelWidth + plotWidth + 6)\" y=\"\(y + 15)\" class=\"value\">\(Escape.html(format(item.1)))</text>"
-        }
-        svg += "<line x1=\"\(labelWidth)\" x2=\"\(labelWidth)\" y1=\"0\" y2=\"\(height - 20)\" class=\"axis\"/>"
-        return svg + "</svg></figure>"
-    }
-
     static func details(_ trial: TrialRow) -> String {
         let status = trial.passed ? "pass" : "fail"
         var title = "\(trial.key.caseID)"
@@ -150,10 +136,7 @@ public enum HTMLReport {
         .scorecard thead th{background:#eef1f6}.scorecard td{font-variant-numeric:tabular-nums}
         .ok{color:#11743b}.bad{color:#b42318}td.ok{background:#ecfdf3}td.bad{background:#fef3f2}
         .note{color:#6b7385;font-size:12px;font-weight:normal}
-        .charts{display:flex;flex-wrap:wrap;gap:16px}figure{background:#fff;border:1px solid #e1e4ea;margin:0;padding:10px}
-        figcaption{font-weight:600;margin-bottom:6px}svg .label,svg .value{font-size:12px;fill:#1d2330}
-        svg .bar{opacity:.85}.bar0{fill:#3b6fd8}.bar1{fill:#e07b39}.bar2{fill:#3a9d5d}.bar3{fill:#9b59b6}.bar4{fill:#c0392b}.bar5{fill:#16a085}
-        svg .whisker{stroke:#1d2330;stroke-width:1.5}svg .axis{stroke:#9aa3b2}
+        .charts{display:flex;flex-wrap:wrap;gap:16px}
         details.trial{background:#fff;border:1px solid #e1e4ea;margin:4px 0;padding:4px 10px}
         details.trial summary{cursor:pointer}.badge{display:inline-block;border-radius:3px;padding:0 6px;font-size:11px;color:#fff}
         .badge.pass{background:#11743b}.badge.fail{background:#b42318}

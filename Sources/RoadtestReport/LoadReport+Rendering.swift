@@ -1,6 +1,5 @@
 import Foundation
 import RoadtestCore
-import RoadtestReport
 
 extension LoadReport {
     /// The JSON document (schema_version 1).
@@ -60,8 +59,8 @@ extension LoadReport {
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Roadtest load · \(Escape.html(suite))</title>
             <style>body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:16px;color:#1d2330}
             table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border:1px solid #e1e4ea;padding:4px 8px;text-align:right}
-            th:first-child,td:first-child{text-align:left}figure{display:inline-block;margin:8px;border:1px solid #e1e4ea;padding:8px}
-            .note{color:#6b7385;font-size:12px}svg text{font-size:11px}</style></head><body>
+            th:first-child,td:first-child{text-align:left}
+            .note{color:#6b7385;font-size:12px}\(SVGChart.style)</style></head><body>
             <h1>Roadtest load · \(Escape.html(suite))</h1><p class="note">\(Escape.html(id)) · started \(Escape.html(startedAt)).
             Latencies are HdrHistogram percentiles (3 significant digits). Corrected latencies are measured from the intended send time.</p>
             """
@@ -69,16 +68,27 @@ extension LoadReport {
         for candidate in candidates {
             html += "<h2>\(Escape.html(candidate.id))</h2>"
             let levels = candidate.levels
-            let xs = levels.map { $0.mode == "rate" ? $0.target : $0.achievedRPS }
-            html += Self.lineChart(
-                title: "E2E latency (ms) vs offered load (req/s)", xs: xs,
-                series: [
-                    ("p50", levels.map { $0.e2e.p50 }), ("p95", levels.map { $0.e2e.p95 }), ("p99", levels.map { $0.e2e.p99 }),
-                    ("corrected p99", levels.map { $0.correctedE2E?.p99 }),
-                ])
-            html += Self.lineChart(
-                title: "Throughput (req/s) vs offered load (req/s)", xs: xs,
-                series: [("achieved", levels.map { $0.achievedRPS }), ("goodput", levels.map { $0.goodputRPS })])
+            // Closed-loop levels are plotted against concurrency, open-loop levels against the offered rate.
+            let closed = levels.filter { $0.mode != "rate" }
+            let open = levels.filter { $0.mode == "rate" }
+            for (group, xAxis) in [(closed, "concurrent streams"), (open, "offered load (req/s)")] where !group.isEmpty {
+                func series(_ name: String, _ value: (LevelResult) -> Double?) -> SVGChart.Series {
+                    SVGChart.Series(name: name, points: group.compactMap { level in value(level).map { (level.target, $0) } })
+                }
+                let formatX: (Double) -> String = { String(format: $0 == $0.rounded() ? "%.0f" : "%.2f", $0) }
+                var latency = [series("E2E p50", { $0.e2e.p50 }), series("E2E p95", { $0.e2e.p95 }), series("E2E p99", { $0.e2e.p99 })]
+                latency.append(series("TTFT p95", { $0.ttft.p95 }))
+                if !open.isEmpty && group.first?.mode == "rate" {
+                    latency.append(series("corrected E2E p99", { $0.correctedE2E?.p99 }))
+                }
+                html += SVGChart.lines(
+                    title: "Latency vs \(xAxis)", xAxis: xAxis, yAxis: "milliseconds", latency, formatX: formatX,
+                    formatY: { Format.milliseconds($0) })
+                html += SVGChart.lines(
+                    title: "Throughput vs \(xAxis)", xAxis: xAxis, yAxis: "requests per second",
+                    [series("achieved", { $0.achievedRPS }), series("goodput", { $0.goodputRPS })], formatX: formatX,
+                    formatY: { String(format: "%.1f", $0) })
+            }
             html += "<table><tr><th>level</th><th>completed</th><th>in flight at end</th><th>req/s</th><th>tok/s</th><th>TTFT p50/p95/p99</th><th>TPOT p50</th><th>E2E p50/p95/p99</th><th>corrected E2E p99</th><th>lag p99</th><th>errors</th><th>429s</th><th>goodput</th><th>attainment</th></tr>"
             for level in levels {
                 func ms(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
@@ -94,33 +104,5 @@ extension LoadReport {
             }
         }
         return html + "</body></html>\n"
-    }
-
-    static func lineChart(title: String, xs: [Double], series: [(String, [Double?])]) -> String {
-        let width = 480.0
-        let height = 260.0
-        let left = 50.0
-        let bottom = 30.0
-        let maxX = max(xs.max() ?? 1, 0.001)
-        let maxY = max(series.flatMap { $0.1.compactMap { $0 } }.max() ?? 1, 0.001)
-        let colors = ["#3b6fd8", "#e07b39", "#3a9d5d", "#b42318", "#9b59b6"]
-        func px(_ x: Double) -> Double { left + x / maxX * (width - left - 10) }
-        func py(_ y: Double) -> Double { height - bottom - y / maxY * (height - bottom - 10) }
-        var svg = "<figure><figcaption>\(Escape.html(title))</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
-        svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - 10)\" y2=\"\(height - bottom)\" stroke=\"#9aa3b2\"/><line x1=\"\(left)\" y1=\"10\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#9aa3b2\"/>"
-        svg += "<text x=\"\(left)\" y=\"\(height - 8)\">0</text><text x=\"\(width - 60)\" y=\"\(height - 8)\">\(String(format: "%.2f", maxX))</text>"
-        svg += "<text x=\"2\" y=\"18\">\(String(format: "%.0f", maxY))</text>"
-        for (index, (name, values)) in series.enumerated() {
-            let points = zip(xs, values).compactMap { x, y in y.map { String(format: "%.1f,%.1f", px(x), py($0)) } }
-            guard !points.isEmpty else { continue }
-            let color = colors[index % colors.count]
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>"
-            for point in points {
-                let parts = point.split(separator: ",")
-                svg += "<circle cx=\"\(parts[0])\" cy=\"\(parts[1])\" r=\"3\" fill=\"\(color)\"/>"
-            }
-            svg += "<text x=\"\(left + 10 + Double(index) * 95)\" y=\"24\" fill=\"\(color)\">\(Escape.html(name))</text>"
-        }
-        return svg + "</svg></figure>"
     }
 }

@@ -50,6 +50,60 @@ public struct LevelResult: Sendable, Hashable, Codable {
     /// Why the level stopped before its duration, if it did.
     public var stoppedEarly: String?
 
+    public init(
+        mode: String,
+        target: Double,
+        arrival: String? = nil,
+        requests: Int,
+        completed: Int,
+        errored: Int,
+        inFlightAtEnd: Int,
+        warmupExcluded: Int,
+        durationSeconds: Double,
+        achievedRPS: Double,
+        outputTokensPerSecond: Double,
+        ttft: Percentiles,
+        tpot: Percentiles,
+        interChunk: Percentiles,
+        e2e: Percentiles,
+        correctedTTFT: Percentiles? = nil,
+        correctedE2E: Percentiles? = nil,
+        scheduleLag: Percentiles? = nil,
+        errors: [String: Int],
+        throttled: Int,
+        throttledPerSecond: [Int],
+        maxRetryAfter: Double? = nil,
+        goodputRPS: Double,
+        attainment: Double? = nil,
+        stoppedEarly: String? = nil
+    ) {
+        self.mode = mode
+        self.target = target
+        self.arrival = arrival
+        self.requests = requests
+        self.completed = completed
+        self.errored = errored
+        self.inFlightAtEnd = inFlightAtEnd
+        self.warmupExcluded = warmupExcluded
+        self.durationSeconds = durationSeconds
+        self.achievedRPS = achievedRPS
+        self.outputTokensPerSecond = outputTokensPerSecond
+        self.ttft = ttft
+        self.tpot = tpot
+        self.interChunk = interChunk
+        self.e2e = e2e
+        self.correctedTTFT = correctedTTFT
+        self.correctedE2E = correctedE2E
+        self.scheduleLag = scheduleLag
+        self.errors = errors
+        self.throttled = throttled
+        self.throttledPerSecond = throttledPerSecond
+        self.maxRetryAfter = maxRetryAfter
+        self.goodputRPS = goodputRPS
+        self.attainment = attainment
+        self.stoppedEarly = stoppedEarly
+    }
+
     enum CodingKeys: String, CodingKey {
         case mode, target, arrival, requests, completed, errored
         case inFlightAtEnd = "in_flight_at_end"
