@@ -24,16 +24,16 @@ public enum HTMLReport {
             cards.map { .init(label: $0.id, value: $0.passRate, low: $0.passRateCI95.first, high: $0.passRateCI95.last) },
             maximum: 1, format: { Format.percent($0) })
         html += SVGChart.bars(
-            title: "E2E latency p50, whisker to p95 and p99", axis: "milliseconds",
+            title: "E2E latency: p50 bar, ○ p95, whisker to p99", axis: "milliseconds",
             cards.map {
                 let e2e = $0.latencyMilliseconds.e2e
-                return .init(label: $0.id, value: e2e.p50, low: e2e.p95, high: e2e.p99)
+                return .init(label: $0.id, value: e2e.p50, low: e2e.p50, high: e2e.p99, mark: e2e.p95)
             }, format: { Format.milliseconds($0) })
         html += SVGChart.bars(
-            title: "TTFT p50, whisker to p95 and p99", axis: "milliseconds",
+            title: "TTFT: p50 bar, ○ p95, whisker to p99", axis: "milliseconds",
             cards.map {
                 let ttft = $0.latencyMilliseconds.ttft
-                return .init(label: $0.id, value: ttft.p50, low: ttft.p95, high: ttft.p99)
+                return .init(label: $0.id, value: ttft.p50, low: ttft.p50, high: ttft.p99, mark: ttft.p95)
             }, format: { Format.milliseconds($0) })
         if cards.contains(where: { ($0.costUSD.perSuccess ?? 0) > 0 }) {
             html += SVGChart.bars(

@@ -10,12 +10,15 @@ public enum SVGChart {
         public var value: Double?
         public var low: Double?
         public var high: Double?
+        /// A value marked on the whisker (a p95 between p50 and p99).
+        public var mark: Double?
 
-        public init(label: String, value: Double?, low: Double? = nil, high: Double? = nil) {
+        public init(label: String, value: Double?, low: Double? = nil, high: Double? = nil, mark: Double? = nil) {
             self.label = label
             self.value = value
             self.low = low
             self.high = high
+            self.mark = mark
         }
     }
 
@@ -65,6 +68,7 @@ public enum SVGChart {
             }
             var hover = "\(bar.label): \(format(value))"
             if let low = bar.low, let high = bar.high { hover += " (\(format(low)) – \(format(high)))" }
+            if let mark = bar.mark { hover += ", marked \(format(mark))" }
             svg += "<g><title>\(Escape.html(hover))</title>"
             svg += "<rect x=\"\(f(labelWidth))\" y=\"\(f(y))\" width=\"\(f(x(value) - labelWidth))\" height=\"\(f(barHeight))\""
                 + " fill=\"\(colors[index % colors.count])\" opacity=\"0.85\"/>"
@@ -73,9 +77,13 @@ public enum SVGChart {
                 svg += line(x(low), mid, x(high), mid, "whisker")
                 svg += line(x(low), mid - 5, x(low), mid + 5, "whisker")
                 svg += line(x(high), mid - 5, x(high), mid + 5, "whisker")
+                if let mark = bar.mark {
+                    svg += "<circle cx=\"\(f(x(mark)))\" cy=\"\(f(mid))\" r=\"3.5\" fill=\"#fff\" stroke=\"#1d2330\"/>"
+                }
             }
             svg += "</g>"
-            svg += text(max(x(value), x(bar.high ?? 0)) + 6, y + barHeight - 4, format(value), anchor: "start", css: "value")
+            let valueText = bar.mark.map { "\(format(value)) · \(format($0))" } ?? format(value)
+            svg += text(max(x(value), x(bar.high ?? 0)) + 6, y + barHeight - 4, valueText, anchor: "start", css: "value")
         }
         return svg + "</svg></figure>"
     }
