@@ -103,12 +103,50 @@ let package = Package(
             path: "Tests/RoadtestTestSupport",
             swiftSettings: swiftSettings
         ),
+        // Tests mirror Sources: one target per module, plus the CLI as a user runs it.
         .testTarget(
-            name: "RoadtestTests",
-            dependencies: [
-                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner", "RoadtestStore",
-                "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestTestSupport",
-            ],
+            name: "RoadtestCoreTests",
+            dependencies: ["RoadtestCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestSuiteTests",
+            dependencies: ["RoadtestCore", "RoadtestSuite", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestProvidersTests",
+            dependencies: ["RoadtestCore", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestLocalTests",
+            dependencies: ["RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestRunner", "RoadtestStore", "RoadtestSuite", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestStoreTests",
+            dependencies: ["RoadtestCore", "RoadtestStore", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestRunnerTests",
+            dependencies: ["RoadtestCore", "RoadtestProviders", "RoadtestReport", "RoadtestRunner", "RoadtestServer", "RoadtestStore", "RoadtestSuite", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestReportTests",
+            dependencies: ["RoadtestCore", "RoadtestReport", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestLoadTests",
+            dependencies: ["RoadtestCore", "RoadtestLoad", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestCLITests",
+            dependencies: ["RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]
