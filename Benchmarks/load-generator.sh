@@ -2,7 +2,8 @@
 # Load generator benchmark against `roadtest simulate` (a separate process) on this machine:
 #  - TTFT and E2E bias at 32 and 256 concurrent streams: the generator's p50 next to the p50 the simulator
 #    recorded for the same requests with its own clock (the reference, measured in the same run);
-#  - maximum sustained requests/s at zero latency (closed loop, 64 streams);
+#  - maximum sustained requests/s at zero latency (closed loop, 64 streams), next to wrk on the same endpoint with
+#    the same request and connections in the same run (the reference: ratio = roadtest / wrk);
 #  - maximum concurrent streams: long streams at rising concurrency until errors or in-flight losses appear.
 #   Benchmarks/load-generator.sh   (needs: swift build -c release)
 set -euo pipefail
@@ -56,6 +57,59 @@ for streams in 16 64; do
   "$roadtest" load "$work/suite.yaml" --concurrency "$streams" --duration 10s --warmup 2s --json "$work/rps$streams.json" --store "$work/store.db" > /dev/null
   python3 -c "import json,sys; l=json.load(open(sys.argv[1]))['candidates'][0]['levels'][0]; print(f'{sys.argv[2]:>4} streams: {l[\"achieved_rps\"]:.0f} req/s, E2E p50 {l[\"e2e_ms\"][\"p50\"]:.2f} ms p99 {l[\"e2e_ms\"][\"p99\"]:.2f} ms, errors {sum(l[\"errors\"].values())}')" "$work/rps$streams.json" "$streams"
 done
+if command -v wrk > /dev/null; then
+  echo "== reference: wrk on the same zero-latency SSE endpoint (64 connections, 2 threads, 10 s)"
+  cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"model":"zero;reply=ok","messages":[{"role":"user","content":"benchmark prompt one"}],"stream":true,"stream_options":{"include_usage":true}}'
+LUA
+  wrk_rps=$(wrk -t2 -c64 -d10s -s "$work/post.lua" "http://127.0.0.1:$port/v1/chat/completions" | awk '/Requests\/sec/ {print $2}')
+  roadtest_rps=$(python3 -c "import json; print(json.load(open('$work/rps64.json'))['candidates'][0]['levels'][0]['achieved_rps'])")
+  python3 -c "print(f'wrk: {float(\"$wrk_rps\"):.0f} req/s; roadtest load at 64 streams: {float(\"$roadtest_rps\"):.0f} req/s; ratio roadtest/wrk = {float(\"$roadtest_rps\") / float(\"$wrk_rps\"):.3f}')"
+else
+  echo "(wrk not installed: apt-get install -y wrk for the reference rate)"
+fi
+
+if command -v wrk > /dev/null && command -v nginx > /dev/null; then
+  echo "== reference: wrk and roadtest load on a fixed SSE response served by nginx (64 connections, 10 s each)"
+  # The simulator's own cost caps both clients above; nginx answers the same SSE chunks at wire speed, so this
+  # ratio is the generator's own per-request cost.
+  ngx_port=$((20000 + RANDOM % 20000))
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$ngx_port;
+    location /v1/chat/completions {
+      default_type text/event-stream;
+      return 200 'data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"ok"},"finish_reason":null}]}\n\ndata: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\ndata: [DONE]\n\n';
+    }
+  }
+}
+NGINX
+  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+  ngx=$!
+  trap 'kill $sim $ngx 2>/dev/null || true; rm -rf "$work"' EXIT
+  sleep 1
+  wrk_rps=$(wrk -t2 -c64 -d10s -s "$work/post.lua" "http://127.0.0.1:$ngx_port/v1/chat/completions" | awk '/Requests\/sec/ {print $2}')
+  cat > "$work/nginx.yaml" <<YAML
+name: nginx
+candidates: [{id: nginx, base_url: http://127.0.0.1:$ngx_port/v1, model: m}]
+cases: [{id: a, prompt: benchmark prompt one}]
+YAML
+  "$roadtest" load "$work/nginx.yaml" --concurrency 64 --duration 10s --warmup 2s --json "$work/nginx.json" --store "$work/store.db" > /dev/null
+  roadtest_rps=$(python3 -c "import json; print(json.load(open('$work/nginx.json'))['candidates'][0]['levels'][0]['achieved_rps'])")
+  python3 -c "print(f'wrk: {float(\"$wrk_rps\"):.0f} req/s; roadtest load: {float(\"$roadtest_rps\"):.0f} req/s; ratio roadtest/wrk = {float(\"$roadtest_rps\") / float(\"$wrk_rps\"):.3f}')"
+  kill $ngx 2>/dev/null || true
+fi
+
 echo "== open loop at zero latency: schedule lag"
 for rate in 500 1000 2000; do
   "$roadtest" load "$work/suite.yaml" --rate "$rate" --duration 5s --warmup 1s --json "$work/rate$rate.json" --store "$work/store.db" > /dev/null

@@ -42,16 +42,13 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses JSON text; returns nil when it is not valid JSON.
     public static func parse(_ text: String) -> JSONValue? {
-        guard let data = text.data(using: .utf8) else { return nil }
-        return parse(data)
+        var text = text
+        return text.withUTF8 { JSONParser.parse($0) }
     }
 
     /// Parses JSON bytes; returns nil when they are not valid JSON.
     public static func parse(_ data: Data) -> JSONValue? {
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
-            return nil
-        }
-        return JSONValue(foundationObject: object)
+        JSONParser.parse(data)
     }
 
     /// Compact JSON text with sorted keys.
@@ -72,6 +69,11 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Quotes a string as a JSON string literal.
     public static func quote(_ string: String) -> String {
+        // Fast path: nothing to escape (no quote, backslash, control character or U+2028/U+2029, whose UTF-8 starts
+        // with 0xE2).
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }) {
+            return "\"" + string + "\""
+        }
         var result = "\""
         result.reserveCapacity(string.utf8.count + 2)
         for scalar in string.unicodeScalars {

@@ -113,13 +113,15 @@ public struct LoadGenerator: Sendable {
             // Streams start spread over the warm-up (at most 1 s), so identical requests do not stay in lockstep
             // and arrive as one burst; the warm-up is excluded from the statistics.
             let spacing = min(level.warmup, 1) / Double(max(1, streams))
-            await withTaskGroup(of: Void.self) { group in
+            await withTaskGroup(of: Bool.self) { group in
                 for index in 0..<max(1, streams) {
                     group.addTask {
                         if spacing > 0 { try? await Task.sleep(nanoseconds: UInt64(Double(index) * spacing * 1e9)) }
                         await closedLoopWorker(level: level, recorder: recorder, control: control)
+                        return false
                     }
                 }
+                await Self.endAtDeadline(fixedEnd, workers: max(1, streams), group: &group)
             }
         case .rate(let rate, let arrival):
             await openLoop(rate: rate, arrival: arrival, level: level, recorder: recorder, control: control, start: start)
@@ -186,20 +188,40 @@ public struct LoadGenerator: Sendable {
             if level.requests != nil && level.duration == nil {
                 await group.waitForAll()
                 control.stop(at: Monotonic.now())
+            } else if let end = control.endTime {
+                // One timer per level, not one per request: at the level's end every request still in flight is
+                // cancelled (and counted as in flight at the end).
+                let now = Monotonic.now()
+                if end > now { try? await Task.sleep(nanoseconds: end - now) }
+                group.cancelAll()
             }
         }
     }
 
-    /// Sends one request; nil when the level ended before it finished.
+    /// Sends one request; nil when the level ended before it was sent. A request still running at the level's end
+    /// is cancelled by the level's watchdog (see `endAtDeadline`) and recorded as in flight.
     func send(_ request: ChatRequest, control: LevelControl) async -> ProviderResponse? {
-        guard let end = control.endTime else { return await provider.send(request) }
-        let remaining = Monotonic.seconds(from: Monotonic.now(), to: end)
-        guard remaining > 0 else { return nil }
-        let provider = self.provider
-        return await withDeadline(seconds: remaining) { () -> ProviderResponse? in
-            await provider.send(request)
-        } onTimeout: {
-            nil
+        if let end = control.endTime, Monotonic.now() >= end { return nil }
+        return await provider.send(request)
+    }
+
+    /// Waits for a closed-loop level's workers; at `end` (a fixed-duration level) cancels whatever is still running.
+    static func endAtDeadline(_ end: UInt64?, workers: Int, group: inout TaskGroup<Bool>) async {
+        if let end {
+            group.addTask {
+                let now = Monotonic.now()
+                if end > now { try? await Task.sleep(nanoseconds: end - now) }
+                return !Task.isCancelled
+            }
+        }
+        var finishedWorkers = 0
+        while let isWatchdog = await group.next() {
+            if isWatchdog {
+                group.cancelAll()
+            } else {
+                finishedWorkers += 1
+                if finishedWorkers == workers { group.cancelAll() }
+            }
         }
     }
 

@@ -3,6 +3,14 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import RoadtestCore
+import Synchronization
+
+/// Set once when an attempt's deadline passes.
+final class ExpiryFlag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
+}
 
 /// The shared HTTP client every HTTP provider uses, sized for high concurrency to one host.
 public final class HTTPTransport: Sendable {
@@ -49,11 +57,26 @@ public final class HTTPTransport: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         let client = self.client
         let prepared = request
-        return await withDeadline(seconds: timeout) {
-            await Self.perform(client: client, request: prepared, stream: stream, timeout: timeout, interpret: interpret, finish: finish, parseBody: parseBody)
-        } onTimeout: {
-            ProviderResponse(attemptClass: .timeout, message: "no complete response within \(DurationText.format(seconds: timeout))")
+        // The attempt's deadline is one event-loop timer that cancels the attempt's task (no timer task per request).
+        let work = Task {
+            await Self.perform(
+                client: client, request: prepared, stream: stream, timeout: timeout, interpret: interpret, finish: finish,
+                parseBody: parseBody)
         }
+        let expired = ExpiryFlag()
+        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
+            expired.set()
+            work.cancel()
+        }
+        let response = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
+        timer.cancel()
+        if expired.isSet {
+            var late = ProviderResponse(
+                attemptClass: .timeout, message: "no complete response within \(DurationText.format(seconds: timeout))")
+            late.sentAt = response.sentAt
+            return late
+        }
+        return response
     }
 
     private static func perform(

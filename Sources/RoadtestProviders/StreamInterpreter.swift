@@ -25,9 +25,11 @@ public struct OpenAIStreamInterpreter: Sendable {
 
     public mutating func step(_ event: ServerSentEvent) -> StreamStep {
         if event.event == "error" { return StreamStep(error: "event: error: " + event.data.prefix(300)) }
-        let data = event.data.trimmingCharacters(in: .whitespaces)
-        if data == "[DONE]" { return StreamStep(isEnd: true) }
-        if data.isEmpty { return StreamStep() }
+        let data = event.data
+        if data == "[DONE]" || (data.utf8.count < 16 && data.trimmingCharacters(in: .whitespaces) == "[DONE]") {
+            return StreamStep(isEnd: true)
+        }
+        if data.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return StreamStep() }
         guard let json = JSONValue.parse(data), case .object(let object) = json else {
             return StreamStep(error: "unparseable stream chunk: " + data.prefix(200))
         }
