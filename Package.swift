@@ -42,6 +42,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "RoadtestCore", swiftSettings: swiftSettings),
+        .target(name: "RoadtestWire", dependencies: ["RoadtestCore"], swiftSettings: swiftSettings),
         .target(
             name: "RoadtestSuite",
             dependencies: ["RoadtestCore", .product(name: "Yams", package: "Yams")],
@@ -50,7 +51,7 @@ let package = Package(
         .target(
             name: "RoadtestProviders",
             dependencies: [
-                "RoadtestCore",
+                "RoadtestCore", "RoadtestWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -88,7 +89,7 @@ let package = Package(
         .target(
             name: "RoadtestServer",
             dependencies: [
-                "RoadtestCore",
+                "RoadtestCore", "RoadtestWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -116,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RoadtestProvidersTests",
-            dependencies: ["RoadtestCore", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
+            dependencies: ["RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

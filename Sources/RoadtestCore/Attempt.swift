@@ -33,10 +33,19 @@ public struct ProviderResponse: Sendable, Hashable {
     public var output: String
     public var inputTokens: Int
     public var outputTokens: Int
+    /// Prompt tokens read from the provider's cache (part of `inputTokens`).
     public var cachedInputTokens: Int
+    /// Prompt tokens written to the provider's cache (part of `inputTokens`).
+    public var cacheWriteInputTokens: Int = 0
+    /// Tool calls the model made, complete (streamed fragments joined).
+    public var toolCalls: [ToolCall] = []
+    /// Reasoning text, kept apart from the output; never counted as content.
+    public var reasoning: String = ""
+    /// Seconds from send to the first reasoning event (reasoning models), timed apart from TTFT.
+    public var timeToFirstReasoningToken: Double?
     /// True when output tokens were counted by Roadtest because the response carried no usage.
     public var isTokenCountEstimated: Bool
-    /// Seconds from send to the first event carrying content.
+    /// Seconds from send to the first event carrying content or a tool call.
     public var timeToFirstToken: Double?
     /// Seconds from send to the last content event.
     public var endToEnd: Double?

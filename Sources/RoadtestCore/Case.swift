@@ -12,14 +12,34 @@ public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertib
     public var description: String { "\(file):\(line)" }
 }
 
-/// One chat message.
+/// One chat message: text, an assistant's tool calls, or a tool's result (`role: tool` with `toolCallID`).
 public struct Message: Sendable, Hashable, Codable {
     public var role: String
     public var content: String
+    /// Tool calls an assistant message made.
+    public var toolCalls: [ToolCall]?
+    /// The call a `tool` message answers.
+    public var toolCallID: String?
 
-    public init(role: String, content: String) {
+    public init(role: String, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
+    }
+}
+
+/// A call a model made to a tool: its id, the function's name, and the arguments as JSON text (as the model wrote
+/// them; they may not be valid JSON).
+public struct ToolCall: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var arguments: String
+
+    public init(id: String, name: String, arguments: String) {
+        self.id = id
+        self.name = name
+        self.arguments = arguments
     }
 }
 

@@ -56,20 +56,26 @@ public struct Settings: Sendable, Hashable, Codable {
 public struct Price: Sendable, Hashable, Codable {
     public var input: Double
     public var output: Double
+    /// Prompt tokens read from a provider's cache (`cached_input`; `input` when not given).
     public var cachedInput: Double?
+    /// Prompt tokens written to a provider's cache (`cache_write`; `input` when not given).
+    public var cacheWrite: Double?
 
-    public init(input: Double = 0, output: Double = 0, cachedInput: Double? = nil) {
+    public init(input: Double = 0, output: Double = 0, cachedInput: Double? = nil, cacheWrite: Double? = nil) {
         self.input = input
         self.output = output
         self.cachedInput = cachedInput
+        self.cacheWrite = cacheWrite
     }
 
-    /// Cost in USD of the given token counts.
-    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0) -> Double {
-        let cached = min(cachedInputTokens, inputTokens)
-        let uncached = inputTokens - cached
-        return (Double(uncached) * input + Double(cached) * (cachedInput ?? input) + Double(outputTokens) * output)
-            / 1_000_000
+    /// Cost in USD of the given token counts. `inputTokens` is the whole prompt; `cachedInputTokens` (cache reads)
+    /// and `cacheWriteTokens` (cache writes) are the parts of it priced differently.
+    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0) -> Double {
+        let cached = min(max(0, cachedInputTokens), max(0, inputTokens))
+        let written = min(max(0, cacheWriteTokens), max(0, inputTokens) - cached)
+        let uncached = max(0, inputTokens) - cached - written
+        return (Double(uncached) * input + Double(cached) * (cachedInput ?? input) + Double(written) * (cacheWrite ?? input)
+            + Double(max(0, outputTokens)) * output) / 1_000_000
     }
 
     public static let free = Price()

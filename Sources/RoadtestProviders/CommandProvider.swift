@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestWire
 
 /// A team's own program as the thing under test. It gets the request as JSON on stdin:
 /// `{"model", "system", "messages", "temperature", "max_tokens", ...params}` and replies with JSON on stdout:
@@ -26,6 +27,24 @@ public struct CommandProvider: ModelProvider {
         return Data(JSONValue.object(object).jsonText.utf8)
     }
 
+    /// The attempt as events: the program answers at once, so its whole output is one text event, then the end.
+    public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
+        let start = Monotonic.now()
+        onEvent(.sent(at: start))
+        let response = await send(request)
+        guard response.attemptClass == .ok else {
+            onEvent(.failed(response.attemptClass, status: nil, message: response.message ?? "", retryAfter: nil))
+            return
+        }
+        let end = start + UInt64((response.endToEnd ?? 0) * 1e9)
+        onEvent(.text(response.output, at: end))
+        if !response.isTokenCountEstimated {
+            onEvent(.usage(TokenUsage(input: response.inputTokens, output: response.outputTokens)))
+        }
+        onEvent(.end(at: end))
+    }
+
+    /// One attempt, buffered; TTFT is the first byte the program wrote, E2E when it finished.
     public func send(_ request: ChatRequest) async -> ProviderResponse {
         let start = Monotonic.now()
         let result: ProcessRunner.Result
@@ -53,13 +72,30 @@ public struct CommandProvider: ModelProvider {
             return ProviderResponse(attemptClass: .malformed, message: "reply has no \"output\" text")
         }
         let usage = object["usage"]
-        let input = (usage?["input_tokens"] ?? usage?["prompt_tokens"])?.doubleValue.map { Int($0) }
-        let outputTokens = (usage?["output_tokens"] ?? usage?["completion_tokens"])?.doubleValue.map { Int($0) }
+        let input: Int?
+        let outputTokens: Int?
+        do {
+            input = try Self.tokenCount(usage?["input_tokens"] ?? usage?["prompt_tokens"], "usage.input_tokens")
+            outputTokens = try Self.tokenCount(usage?["output_tokens"] ?? usage?["completion_tokens"], "usage.output_tokens")
+        } catch {
+            return ProviderResponse(attemptClass: .malformed, message: "\(error)")
+        }
         let elapsed = Monotonic.seconds(from: start, to: end)
         let first = result.firstOutputAt.map { Monotonic.seconds(from: start, to: $0) } ?? elapsed
         return ProviderResponse(
             attemptClass: .ok, output: output, inputTokens: input ?? 0,
             outputTokens: outputTokens ?? ProviderResponse.estimateTokens(output), isTokenCountEstimated: outputTokens == nil,
             timeToFirstToken: min(first, elapsed), endToEnd: elapsed, contentEvents: 1)
+    }
+
+    /// A token count the program reported: a whole number from 0 to `TokenCount.maximum`, or absent.
+    static func tokenCount(_ value: JSONValue?, _ field: String) throws -> Int? {
+        guard let value, value != .null else { return nil }
+        guard case .number(let number) = value, number.isFinite, number >= 0, number == number.rounded(),
+            number <= Double(TokenCount.maximum)
+        else {
+            throw WireError(reason: "\(field): \(value.jsonText) is not a whole number of tokens from 0 to \(TokenCount.maximum)")
+        }
+        return Int(number)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import RoadtestCore
+import RoadtestWire
 import Synchronization
 
 /// Set once when an attempt's deadline passes.
@@ -10,6 +11,21 @@ final class ExpiryFlag: Sendable {
     private let state = Mutex(false)
     func set() { state.withLock { $0 = true } }
     var isSet: Bool { state.withLock { $0 } }
+}
+
+/// Where an attempt's events go: an accumulator (buffered) or a stream's continuation (streamed).
+protocol EventSink {
+    mutating func add(_ event: ProviderEvent)
+}
+
+extension ResponseAccumulator: EventSink {}
+
+struct ContinuationSink: EventSink {
+    let continuation: AsyncStream<ProviderEvent>.Continuation
+
+    func add(_ event: ProviderEvent) {
+        continuation.yield(event)
+    }
 }
 
 /// The shared HTTP client every HTTP provider uses, sized for high concurrency to one host.
@@ -33,77 +49,110 @@ public final class HTTPTransport: Sendable {
         try? await client.shutdown()
     }
 
-    /// What the stream interpreter is told about each event.
-    typealias Interpret = @Sendable (inout StreamState, ServerSentEvent) -> StreamStep
-
-    struct StreamState: Sendable {
-        var openAI = OpenAIStreamInterpreter()
-        var anthropic = AnthropicStreamInterpreter()
+    /// One attempt, buffered: the events fold into a `ResponseAccumulator` inside the attempt's own task (no event
+    /// crosses tasks). The deadline is one event-loop timer that cancels that task.
+    func send<Decoder: WireStreamDecoder>(
+        _ decoder: Decoder.Type, url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double
+    ) async -> ProviderResponse {
+        let request = Self.request(url: url, headers: headers, body: body, stream: stream)
+        let client = self.client
+        let expired = ExpiryFlag()
+        let work = Task { () -> ResponseAccumulator in
+            var accumulator = ResponseAccumulator()
+            await Self.perform(
+                Decoder.self, client: client, request: request, stream: stream, timeout: timeout, expired: expired,
+                sink: &accumulator)
+            return accumulator
+        }
+        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
+            expired.set()
+            work.cancel()
+        }
+        let accumulator = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
+        timer.cancel()
+        return accumulator.response()
     }
 
-    /// Sends a JSON POST and reads the reply: as an SSE stream when `stream`, else as one JSON body.
-    /// Timestamps are taken as each buffer arrives, before parsing.
-    func post(
-        url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double,
-        interpret: @escaping Interpret,
-        finish: @escaping @Sendable (StreamState) -> (input: Int?, output: Int?, cached: Int?),
-        parseBody: @escaping @Sendable (Data) -> (content: String, input: Int?, output: Int?, cached: Int?)?
-    ) async -> ProviderResponse {
+    /// One attempt, streamed: every event reaches `onEvent` as it arrives.
+    func run<Decoder: WireStreamDecoder>(
+        _ decoder: Decoder.Type, url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double,
+        onEvent: (ProviderEvent) -> Void
+    ) async {
+        let request = Self.request(url: url, headers: headers, body: body, stream: stream)
+        let client = self.client
+        let expired = ExpiryFlag()
+        let (events, continuation) = AsyncStream.makeStream(of: ProviderEvent.self)
+        let work = Task {
+            var sink = ContinuationSink(continuation: continuation)
+            await Self.perform(
+                Decoder.self, client: client, request: request, stream: stream, timeout: timeout, expired: expired,
+                sink: &sink)
+            continuation.finish()
+        }
+        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
+            expired.set()
+            work.cancel()
+        }
+        await withTaskCancellationHandler {
+            for await event in events { onEvent(event) }
+        } onCancel: {
+            work.cancel()
+        }
+        timer.cancel()
+    }
+
+    static func request(url: String, headers: [(String, String)], body: Data, stream: Bool) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let client = self.client
-        let prepared = request
-        // The attempt's deadline is one event-loop timer that cancels the attempt's task (no timer task per request).
-        let work = Task {
-            await Self.perform(
-                client: client, request: prepared, stream: stream, timeout: timeout, interpret: interpret, finish: finish,
-                parseBody: parseBody)
-        }
-        let expired = ExpiryFlag()
-        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
-            expired.set()
-            work.cancel()
-        }
-        let response = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
-        timer.cancel()
-        if expired.isSet {
-            var late = ProviderResponse(
-                attemptClass: .timeout, message: "no complete response within \(DurationText.format(seconds: timeout))")
-            late.sentAt = response.sentAt
-            return late
-        }
-        return response
+        return request
     }
 
-    private static func perform(
-        client: HTTPClient, request: HTTPClientRequest, stream: Bool, timeout: Double, interpret: Interpret,
-        finish: (StreamState) -> (input: Int?, output: Int?, cached: Int?),
-        parseBody: (Data) -> (content: String, input: Int?, output: Int?, cached: Int?)?
-    ) async -> ProviderResponse {
+    /// Sends the request and reports what happens as events. Timestamps are taken as each buffer arrives, before
+    /// parsing.
+    static func perform<Decoder: WireStreamDecoder, Sink: EventSink>(
+        _ decoder: Decoder.Type, client: HTTPClient, request: HTTPClientRequest, stream: Bool, timeout: Double,
+        expired: ExpiryFlag, sink: inout Sink
+    ) async {
+        func cancelled(_ status: Int?) -> ProviderEvent {
+            .failed(
+                .timeout, status: status,
+                message: expired.isSet ? "no complete response within \(DurationText.format(seconds: timeout))" : "cancelled",
+                retryAfter: nil)
+        }
         let sent = Monotonic.now()
+        sink.add(.sent(at: sent))
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, deadline: .now() + .nanoseconds(Int64((timeout + 1) * 1e9)))
         } catch {
-            return ProviderResponse(attemptClass: classify(error, afterHead: false), message: describe(error))
+            if Task.isCancelled {
+                sink.add(cancelled(nil))
+            } else {
+                sink.add(.failed(classify(error, afterHead: false), status: nil, message: describe(error), retryAfter: nil))
+            }
+            return
         }
         let status = Int(response.status.code)
-        if !(200..<300).contains(status) {
+        guard (200..<300).contains(status) else {
             var collected = Data()
             do {
-                for try await buffer in response.body {
-                    if collected.count < 65_536 { collected.append(contentsOf: buffer.readableBytesView) }
+                for try await buffer in response.body where collected.count < 65_536 {
+                    collected.append(contentsOf: buffer.readableBytesView)
                 }
             } catch {}
             let text = String(decoding: collected.prefix(500), as: UTF8.self)
-            return ProviderResponse(
-                attemptClass: attemptClass(forStatus: status), httpStatus: status,
-                retryAfter: RetryAfter.seconds(response.headers.first(name: "retry-after")), message: "HTTP \(status): \(text)")
+            sink.add(
+                .failed(
+                    attemptClass(forStatus: status), status: status, message: "HTTP \(status): \(text)",
+                    retryAfter: RetryAfter.seconds(response.headers.first(name: "retry-after"))))
+            return
         }
+        sink.add(.head(status: status))
+
         if !stream {
             var collected = Data()
             var last = sent
@@ -113,74 +162,56 @@ public final class HTTPTransport: Sendable {
                     collected.append(contentsOf: buffer.readableBytesView)
                 }
             } catch {
-                return ProviderResponse(attemptClass: classify(error, afterHead: true), httpStatus: status, message: describe(error))
+                sink.add(
+                    Task.isCancelled
+                        ? cancelled(status)
+                        : .failed(classify(error, afterHead: true), status: status, message: describe(error), retryAfter: nil))
+                return
             }
-            guard let parsed = parseBody(collected) else {
-                return ProviderResponse(
-                    attemptClass: .malformed, httpStatus: status,
-                    message: "unparseable response body: " + String(decoding: collected.prefix(200), as: UTF8.self))
+            for item in Decoder.decodeBody(collected) {
+                if !emit(item, at: last, status: status, sink: &sink) { return }
             }
-            let elapsed = Monotonic.seconds(from: sent, to: last)
-            var result = ProviderResponse(
-                attemptClass: .ok, httpStatus: status, output: parsed.content, inputTokens: parsed.input ?? 0,
-                outputTokens: parsed.output ?? ProviderResponse.estimateTokens(parsed.content), cachedInputTokens: parsed.cached ?? 0,
-                isTokenCountEstimated: parsed.output == nil, timeToFirstToken: elapsed, endToEnd: elapsed,
-                contentEvents: parsed.content.isEmpty ? 0 : 1)
-            result.sentAt = sent
-            return result
+            return
         }
 
         var parser = ServerSentEventParser()
-        var state = StreamState()
-        var output = ""
-        var first: UInt64?
-        var last: UInt64?
-        var events = 0
-        var gaps: [Double] = []
-        var ended = false
-        var failure: (AttemptClass, String)?
+        var decoder = Decoder()
         do {
-            reading: for try await buffer in response.body {
+            for try await buffer in response.body {
                 let arrival = Monotonic.now()
                 for event in parser.feed(buffer.readableBytesView) {
-                    let step = interpret(&state, event)
-                    if let error = step.error {
-                        failure = (.malformed, error)
-                        break reading
+                    for item in decoder.decode(event) where !emit(item, at: arrival, status: status, sink: &sink) {
+                        return
                     }
-                    if let content = step.content {
-                        if first == nil { first = arrival }
-                        if let previous = last { gaps.append(Monotonic.seconds(from: previous, to: arrival)) }
-                        last = arrival
-                        output += content
-                        events += 1
-                    }
-                    if step.isEnd { ended = true }
                 }
             }
-            if failure == nil, let event = parser.finish() {
-                let step = interpret(&state, event)
-                if let error = step.error { failure = (.malformed, error) }
-                if step.isEnd { ended = true }
+            if let event = parser.finish() {
+                for item in decoder.decode(event) where !emit(item, at: Monotonic.now(), status: status, sink: &sink) {
+                    return
+                }
             }
         } catch {
-            if Task.isCancelled { return ProviderResponse(attemptClass: .timeout, httpStatus: status, message: "cancelled") }
-            failure = (.streamCut, "stream broke: " + describe(error))
+            if Task.isCancelled {
+                sink.add(cancelled(status))
+            } else {
+                sink.add(.failed(.streamCut, status: status, message: "stream broke: " + describe(error), retryAfter: nil))
+            }
         }
-        if failure == nil && !ended { failure = (.streamCut, "stream ended before its end marker") }
-        let usage = finish(state)
-        var result = ProviderResponse(
-            attemptClass: failure?.0 ?? .ok, httpStatus: status, output: output, inputTokens: usage.input ?? 0,
-            outputTokens: usage.output ?? ProviderResponse.estimateTokens(output), cachedInputTokens: usage.cached ?? 0,
-            isTokenCountEstimated: usage.output == nil, timeToFirstToken: first.map { Monotonic.seconds(from: sent, to: $0) },
-            endToEnd: last.map { Monotonic.seconds(from: sent, to: $0) }, message: failure?.1, contentEvents: events)
-        result.sentAt = sent
-        result.interChunkGaps = gaps
-        if result.attemptClass == .ok && first == nil {
-            // A stream with no content at all: the model answered with nothing.
-            result.endToEnd = Monotonic.seconds(from: sent, to: Monotonic.now())
+    }
+
+    /// Passes one decoded item on, stamped; false when it ended the attempt (unusable input).
+    static func emit<Sink: EventSink>(_ item: StreamItem, at time: UInt64, status: Int, sink: inout Sink) -> Bool {
+        switch item {
+        case .text(let text): sink.add(.text(text, at: time))
+        case .reasoning(let text): sink.add(.reasoning(text, at: time))
+        case .toolCall(let delta): sink.add(.toolCall(delta, at: time))
+        case .usage(let usage): sink.add(.usage(usage))
+        case .end: sink.add(.end(at: time))
+        case .malformed(let reason):
+            sink.add(.failed(.malformed, status: status, message: reason, retryAfter: nil))
+            return false
         }
-        return result
+        return true
     }
 
     static func classify(_ error: any Error, afterHead: Bool) -> AttemptClass {

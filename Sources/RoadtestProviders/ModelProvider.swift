@@ -12,11 +12,19 @@ public struct ChatRequest: Sendable, Hashable {
     public var extra: [String: JSONValue]
     /// Per-attempt timeout in seconds.
     public var timeout: Double
+    /// Tools the model may call, as OpenAI function definitions (`{"type": "function", "function": {name,
+    /// description, parameters}}`); translated for Anthropic.
+    public var tools: [JSONValue]
+    /// OpenAI's `tool_choice` (`auto`, `none`, `required`, or a named function).
+    public var toolChoice: JSONValue?
 
     public init(
         model: String?, system: String? = nil, messages: [Message], temperature: Double? = nil, maxTokens: Int? = nil,
-        stream: Bool = true, extra: [String: JSONValue] = [:], timeout: Double = Settings.builtInTimeout
+        stream: Bool = true, extra: [String: JSONValue] = [:], timeout: Double = Settings.builtInTimeout,
+        tools: [JSONValue] = [], toolChoice: JSONValue? = nil
     ) {
+        self.tools = tools
+        self.toolChoice = toolChoice
         self.model = model
         self.system = system
         self.messages = messages
@@ -34,10 +42,37 @@ public struct ChatRequest: Sendable, Hashable {
     }
 }
 
-/// Something that answers chat requests. One call is one attempt: it never throws, and classifies
-/// every failure into the response's `attemptClass`.
+/// Something that answers chat requests. One call is one attempt: it never throws, and classifies every failure.
+///
+/// A provider streams its attempt as `ProviderEvent`s (text, reasoning, tool-call fragments, usage, end), each
+/// stamped when its bytes arrived; `events(for:)` is that stream as an async sequence, and `send(_:)` is the same
+/// events folded by `ResponseAccumulator` into the buffered response.
 public protocol ModelProvider: Sendable {
+    /// Runs one attempt, handing each event to `onEvent` as it arrives, in order. Cancelling the task ends the
+    /// attempt (it then reports `failed(.timeout, ...)`).
+    func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async
+
+    /// One attempt, buffered. The default folds `run`'s events.
     func send(_ request: ChatRequest) async -> ProviderResponse
+}
+
+extension ModelProvider {
+    public func send(_ request: ChatRequest) async -> ProviderResponse {
+        var accumulator = ResponseAccumulator()
+        await run(request) { accumulator.add($0) }
+        return accumulator.response()
+    }
+
+    /// One attempt's events as an async sequence; ending the iteration early cancels the attempt.
+    public func events(for request: ChatRequest) -> AsyncStream<ProviderEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                await run(request) { continuation.yield($0) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
 }
 
 /// Parses a `Retry-After` header: seconds, or an HTTP date.
@@ -61,27 +96,5 @@ public func attemptClass(forStatus status: Int) -> AttemptClass {
     case 429: return .http429
     case 400..<500: return .http4xx
     default: return .http5xx
-    }
-}
-
-/// Runs `operation` with a deadline; returns `onTimeout()` if the deadline passes first (the operation is cancelled).
-public func withDeadline<T: Sendable>(
-    seconds: Double, operation: @escaping @Sendable () async -> T, onTimeout: @escaping @Sendable () -> T
-) async -> T {
-    await withTaskGroup(of: T?.self) { group in
-        group.addTask { await operation() }
-        group.addTask {
-            try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9))
-            return Task.isCancelled ? nil : onTimeout()
-        }
-        var result: T?
-        while let next = await group.next() {
-            if let next {
-                result = next
-                break
-            }
-        }
-        group.cancelAll()
-        return result ?? onTimeout()
     }
 }

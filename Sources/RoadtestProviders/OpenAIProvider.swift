@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestWire
 
 /// Any OpenAI-compatible `/v1/chat/completions` endpoint (llama-server, vLLM, OpenAI, gateways).
 /// Streams with `stream_options.include_usage` by default.
@@ -18,27 +19,51 @@ public struct OpenAIProvider: ModelProvider {
         self.transport = transport
     }
 
+    /// The wire request for a chat request.
+    public static func wireRequest(for request: ChatRequest) -> OpenAIChat.Request {
+        let messages = request.messagesWithSystem.map { message in
+            OpenAIChat.Message(
+                role: message.role,
+                content: message.toolCalls != nil && message.content.isEmpty ? nil : .text(message.content),
+                tool_calls: message.toolCalls?.map {
+                    OpenAIChat.ToolCall(id: $0.id, function: .init(name: $0.name, arguments: $0.arguments))
+                },
+                tool_call_id: message.toolCallID)
+        }
+        let tools = request.tools.compactMap { tool -> OpenAIChat.Tool? in
+            let function = tool["function"] ?? tool
+            guard let name = function["name"]?.stringValue else { return nil }
+            return OpenAIChat.Tool(
+                function: .init(
+                    name: name, description: function["description"]?.stringValue, parameters: function["parameters"]))
+        }
+        return OpenAIChat.Request(
+            model: request.model, messages: messages, temperature: request.temperature, max_tokens: request.maxTokens,
+            stream: request.stream, stream_options: request.stream ? .init(include_usage: true) : nil,
+            tools: tools.isEmpty ? nil : tools, tool_choice: request.toolChoice, extra: request.extra)
+    }
+
     /// The request body for a chat request.
     public static func body(for request: ChatRequest) -> Data {
-        var object: [String: JSONValue] = request.extra
-        if let model = request.model { object["model"] = .string(model) }
-        object["messages"] = .array(
-            request.messagesWithSystem.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
-        if let temperature = request.temperature { object["temperature"] = .number(temperature) }
-        if let maxTokens = request.maxTokens { object["max_tokens"] = .number(Double(maxTokens)) }
-        object["stream"] = .bool(request.stream)
-        if request.stream { object["stream_options"] = .object(["include_usage": .bool(true)]) }
-        return Data(JSONValue.object(object).jsonText.utf8)
+        WireJSON.data(wireRequest(for: request))
+    }
+
+    var requestHeaders: [(String, String)] {
+        var headers = self.headers.map { ($0.key, $0.value) }
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        return headers
+    }
+
+    public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
+        await transport.run(
+            OpenAIStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
+            stream: request.stream, timeout: request.timeout, onEvent: onEvent)
     }
 
     public func send(_ request: ChatRequest) async -> ProviderResponse {
-        var headers = self.headers.map { ($0.key, $0.value) }
-        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
-        return await transport.post(
-            url: url, headers: headers, body: Self.body(for: request), stream: request.stream, timeout: request.timeout,
-            interpret: { state, event in state.openAI.step(event) },
-            finish: { state in (state.openAI.inputTokens, state.openAI.outputTokens, state.openAI.cachedInputTokens) },
-            parseBody: { data in OpenAIStreamInterpreter.parseBody(data) })
+        await transport.send(
+            OpenAIStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
+            stream: request.stream, timeout: request.timeout)
     }
 }
 
@@ -64,26 +89,75 @@ public struct AnthropicProvider: ModelProvider {
         self.transport = transport
     }
 
-    public static func body(for request: ChatRequest) -> Data {
-        var object: [String: JSONValue] = request.extra
-        object["model"] = .string(request.model ?? "")
-        if let system = request.system, !system.isEmpty { object["system"] = .string(system) }
-        object["messages"] = .array(
-            request.messages.filter { $0.role != "system" }.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
-        if let temperature = request.temperature { object["temperature"] = .number(temperature) }
-        object["max_tokens"] = .number(Double(request.maxTokens ?? 1024))
-        object["stream"] = .bool(request.stream)
-        return Data(JSONValue.object(object).jsonText.utf8)
+    /// The wire request: the system prompt apart, tool calls as `tool_use` blocks, tool results as `tool_result`
+    /// blocks in a user turn, OpenAI-style tool definitions as `input_schema` tools.
+    public static func wireRequest(for request: ChatRequest) -> AnthropicMessages.Request {
+        var messages: [AnthropicMessages.Message] = []
+        for message in request.messages where message.role != "system" {
+            if message.role == "tool" {
+                let block = AnthropicMessages.ContentBlock.toolResult(id: message.toolCallID ?? "", content: message.content)
+                if let lastIndex = messages.indices.last, messages[lastIndex].role == "user",
+                    messages[lastIndex].content.allSatisfy({ $0.type == "tool_result" })
+                {
+                    messages[lastIndex].content.append(block)
+                } else {
+                    messages.append(.init(role: "user", content: [block]))
+                }
+                continue
+            }
+            var blocks: [AnthropicMessages.ContentBlock] = message.content.isEmpty ? [] : [.text(message.content)]
+            for call in message.toolCalls ?? [] {
+                blocks.append(.toolUse(id: call.id, name: call.name, input: JSONValue.parse(call.arguments) ?? .object([:])))
+            }
+            messages.append(.init(role: message.role, content: blocks.isEmpty ? [.text("")] : blocks))
+        }
+        let tools = request.tools.compactMap { tool -> AnthropicMessages.Tool? in
+            let function = tool["function"] ?? tool
+            guard let name = function["name"]?.stringValue else { return nil }
+            return AnthropicMessages.Tool(
+                name: name, description: function["description"]?.stringValue,
+                input_schema: function["parameters"] ?? function["input_schema"] ?? .object(["type": .string("object")]))
+        }
+        var toolChoice: JSONValue?
+        switch request.toolChoice {
+        case .string("auto")?: toolChoice = .object(["type": .string("auto")])
+        case .string("required")?: toolChoice = .object(["type": .string("any")])
+        case .string("none")?: toolChoice = .object(["type": .string("none")])
+        case .object(let choice)?:
+            if let name = choice["function"]?["name"]?.stringValue {
+                toolChoice = .object(["type": .string("tool"), "name": .string(name)])
+            } else {
+                toolChoice = .object(choice)
+            }
+        default: toolChoice = nil
+        }
+        let system = request.system.flatMap { $0.isEmpty ? nil : $0 }
+        return AnthropicMessages.Request(
+            model: request.model ?? "", system: system, messages: messages, max_tokens: request.maxTokens ?? 1024,
+            temperature: request.temperature, stream: request.stream, tools: tools.isEmpty ? nil : tools,
+            tool_choice: toolChoice, extra: request.extra)
     }
 
-    public func send(_ request: ChatRequest) async -> ProviderResponse {
+    public static func body(for request: ChatRequest) -> Data {
+        WireJSON.data(wireRequest(for: request))
+    }
+
+    var requestHeaders: [(String, String)] {
         var headers = self.headers.map { ($0.key, $0.value) }
         headers.append(("anthropic-version", "2023-06-01"))
         if let apiKey { headers.append(("x-api-key", apiKey)) }
-        return await transport.post(
-            url: url, headers: headers, body: Self.body(for: request), stream: request.stream, timeout: request.timeout,
-            interpret: { state, event in state.anthropic.step(event) },
-            finish: { state in (state.anthropic.inputTokens, state.anthropic.outputTokens, state.anthropic.cachedInputTokens) },
-            parseBody: { data in AnthropicStreamInterpreter.parseBody(data).map { ($0.content, $0.input, $0.output, nil) } })
+        return headers
+    }
+
+    public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
+        await transport.run(
+            AnthropicStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
+            stream: request.stream, timeout: request.timeout, onEvent: onEvent)
+    }
+
+    public func send(_ request: ChatRequest) async -> ProviderResponse {
+        await transport.send(
+            AnthropicStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
+            stream: request.stream, timeout: request.timeout)
     }
 }

@@ -113,6 +113,7 @@ extension Context {
             case "input": price.input = amount
             case "output": price.output = amount
             case "cached_input": price.cachedInput = amount
+            case "cache_write": price.cacheWrite = amount
             default: break
             }
         }

@@ -76,7 +76,7 @@ enum Keys {
     static let testCase = ["id", "prompt", "messages", "vars", "tags", "kind", "checks", "threshold", "samples", "description"] + settings + passThrough
     static let fileEntry = ["file"] + testCase
     static let checkModifiers = ["weight", "constraint"]
-    static let price = ["input", "output", "cached_input"]
+    static let price = ["input", "output", "cached_input", "cache_write"]
 }
 
 // MARK: - Context

@@ -1,6 +1,7 @@
 import Foundation
 import RoadtestCore
 import RoadtestProviders
+import RoadtestWire
 import Testing
 
 @Suite struct ServerSentEventTests {
@@ -26,37 +27,55 @@ import Testing
     }
 
     @Test func roleOnlyChunkIsNotContentAndUsageIsRead() {
-        var interpreter = OpenAIStreamInterpreter()
-        let role = interpreter.step(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#))
-        #expect(role.content == nil)
-        let empty = interpreter.step(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{}}]}"#))
-        #expect(empty.content == nil)
-        let content = interpreter.step(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#))
-        #expect(content.content == "Hi")
-        let usage = interpreter.step(ServerSentEvent(data: #"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#))
-        #expect(usage.content == nil)
-        #expect(interpreter.inputTokens == 12)
-        #expect(interpreter.outputTokens == 3)
-        #expect(interpreter.step(ServerSentEvent(data: "[DONE]")).isEnd)
+        var decoder = OpenAIStreamDecoder()
+        #expect(decoder.decode(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)).isEmpty)
+        #expect(decoder.decode(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{}}]}"#)).isEmpty)
+        #expect(decoder.decode(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#)) == [.text("Hi")])
+        let usage = decoder.decode(ServerSentEvent(data: #"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#))
+        #expect(usage == [.usage(TokenUsage(input: 12, output: 3))])
+        #expect(decoder.decode(ServerSentEvent(data: "[DONE]")) == [.end])
     }
 
     @Test func errorEventsAndGarbageAreMalformed() {
-        var interpreter = OpenAIStreamInterpreter()
-        #expect(interpreter.step(ServerSentEvent(event: "error", data: "{}")).error != nil)
-        #expect(interpreter.step(ServerSentEvent(data: "{not json")).error != nil)
-        #expect(interpreter.step(ServerSentEvent(data: #"{"error":{"message":"overloaded"}}"#)).error != nil)
+        var decoder = OpenAIStreamDecoder()
+        for event in [
+            ServerSentEvent(event: "error", data: "{}"), ServerSentEvent(data: "{not json"),
+            ServerSentEvent(data: #"{"error":{"message":"overloaded"}}"#),
+        ] {
+            guard case .malformed = decoder.decode(event).first else {
+                Issue.record("\(event) was not malformed")
+                continue
+            }
+        }
     }
 
     @Test func anthropicEvents() {
-        var interpreter = AnthropicStreamInterpreter()
-        _ = interpreter.step(ServerSentEvent(event: "message_start", data: #"{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}"#))
-        let text = interpreter.step(ServerSentEvent(event: "content_block_delta", data: #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Yo"}}"#))
-        #expect(text.content == "Yo")
-        _ = interpreter.step(ServerSentEvent(event: "message_delta", data: #"{"type":"message_delta","usage":{"output_tokens":4}}"#))
-        #expect(interpreter.step(ServerSentEvent(event: "message_stop", data: #"{"type":"message_stop"}"#)).isEnd)
-        #expect(interpreter.inputTokens == 9)
-        #expect(interpreter.outputTokens == 4)
-        #expect(interpreter.step(ServerSentEvent(event: "error", data: #"{"type":"error"}"#)).error != nil)
+        var decoder = AnthropicStreamDecoder()
+        let start = decoder.decode(
+            ServerSentEvent(
+                event: "message_start", data: #"{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}"#))
+        #expect(start == [.usage(TokenUsage(input: 9, output: 1, cacheRead: nil, cacheWrite: nil))])
+        let text = decoder.decode(
+            ServerSentEvent(
+                event: "content_block_delta", data: #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Yo"}}"#))
+        #expect(text == [.text("Yo")])
+        let delta = decoder.decode(ServerSentEvent(event: "message_delta", data: #"{"type":"message_delta","usage":{"output_tokens":4}}"#))
+        #expect(delta == [.usage(TokenUsage(input: 9, output: 4))])
+        #expect(decoder.decode(ServerSentEvent(event: "message_stop", data: #"{"type":"message_stop"}"#)) == [.end])
+        guard case .malformed = decoder.decode(ServerSentEvent(event: "error", data: #"{"type":"error"}"#)).first else {
+            Issue.record("an error event was not malformed")
+            return
+        }
+    }
+
+    @Test func sseEncodingRoundTripsThroughTheParser() {
+        let events = [
+            ServerSentEvent(data: #"{"a":1}"#), ServerSentEvent(event: "message_stop", data: "line one\nline two"),
+            ServerSentEvent(data: ""),
+        ]
+        var parser = ServerSentEventParser()
+        let parsed = parser.feed(Array(events.map(\.encoded).joined().utf8))
+        #expect(parsed == events)
     }
 
     @Test func retryAfterHeaderForms() {

@@ -8,6 +8,30 @@ public struct ServerSentEvent: Sendable, Hashable {
         self.event = event
         self.data = data
     }
+
+    /// The event in the wire format: `event:` when named, one `data:` line per line of data, a blank line.
+    public var encoded: String {
+        var text = event.map { "event: \($0)\n" } ?? ""
+        if data.isEmpty {
+            text += "data: \n"
+        } else {
+            for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
+                text += "data: " + line.replacingOccurrences(of: "\r", with: "") + "\n"
+            }
+        }
+        return text + "\n"
+    }
+}
+
+/// Encodes events for a `text/event-stream` body (the simulator, and the proxy and gateway to come).
+public enum ServerSentEventEncoder {
+    /// A named or unnamed event whose data is `json`'s compact text.
+    public static func event<Value: Encodable>(_ json: Value, name: String? = nil) -> String {
+        ServerSentEvent(event: name, data: WireJSON.text(json)).encoded
+    }
+
+    /// OpenAI's end-of-stream marker.
+    public static let done = "data: [DONE]\n\n"
 }
 
 /// A pure SSE parser (WHATWG event-stream rules): feed it bytes as they arrive, get whole events back.

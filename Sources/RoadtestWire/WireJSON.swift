@@ -1,0 +1,103 @@
+import Foundation
+
+/// Encoding and decoding of wire bodies: one place, one configuration.
+public enum WireJSON {
+    /// Compact JSON text of a wire value.
+    public static func text<Value: Encodable>(_ value: Value) -> String {
+        String(decoding: data(value), as: UTF8.self)
+    }
+
+    /// Compact JSON bytes of a wire value.
+    public static func data<Value: Encodable>(_ value: Value) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Wire types are plain structs of strings, numbers and JSONValue; encoding cannot fail.
+        return (try? encoder.encode(value)) ?? Data("null".utf8)
+    }
+
+    /// Decodes a wire value; the error names the field that was wrong (`usage.completion_tokens: ...`).
+    public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) -> Result<Value, WireError> {
+        do {
+            return .success(try JSONDecoder().decode(type, from: data))
+        } catch let error as DecodingError {
+            return .failure(WireError(describing: error))
+        } catch {
+            return .failure(WireError(reason: "\(error)"))
+        }
+    }
+
+    public static func decode<Value: Decodable>(_ type: Value.Type, from text: String) -> Result<Value, WireError> {
+        decode(type, from: Data(text.utf8))
+    }
+}
+
+/// Why a body or event from a server could not be used: its content is untrusted, so this is a classification
+/// (the attempt is `malformed`), never a crash.
+public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    init(describing error: DecodingError) {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
+            return keys.hasPrefix(".") ? String(keys.dropFirst()) : keys
+        }
+        switch error {
+        case .dataCorrupted(let context):
+            let at = path(context)
+            reason = (at.isEmpty ? "" : at + ": ") + context.debugDescription
+        case .keyNotFound(let key, let context):
+            let at = path(context)
+            reason = (at.isEmpty ? "" : at + ".") + key.stringValue + ": missing"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            reason = path(context) + ": expected \(type)"
+        @unknown default:
+            reason = "\(error)"
+        }
+    }
+
+    public var description: String { reason }
+}
+
+/// A token count from a server's `usage`: a whole number from 0 to `maximum`. Anything else (`1e40`, `-5`, `1.5`,
+/// `"12"`) fails decoding with a reason instead of trapping or being summed into a run's totals.
+public struct TokenCount: Codable, Sendable, Hashable, ExpressibleByIntegerLiteral {
+    /// A ceiling far above any real request (a billion tokens), low enough that sums never overflow.
+    public static let maximum = 1_000_000_000
+
+    public var value: Int
+
+    public init(_ value: Int) {
+        self.value = value
+    }
+
+    public init(integerLiteral value: Int) {
+        self.value = value
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let number: Double
+        do {
+            number = try container.decode(Double.self)
+        } catch {
+            throw DecodingError.typeMismatch(
+                Int.self, .init(codingPath: decoder.codingPath, debugDescription: "a token count must be a number"))
+        }
+        guard number.isFinite, number >= 0, number <= Double(Self.maximum), number == number.rounded() else {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "token count \(number) is not a whole number from 0 to \(Self.maximum)"))
+        }
+        value = Int(number)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
