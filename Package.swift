@@ -100,6 +100,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestProviders", "RoadtestLocal", "RoadtestServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/RoadtestTestSupport",
             swiftSettings: swiftSettings

@@ -117,7 +117,8 @@ public struct Runner: Sendable {
             let response = await provider.send(request)
             try Task.checkCancellation()
             let cost = price.cost(
-                inputTokens: response.inputTokens, outputTokens: response.outputTokens, cachedInputTokens: response.cachedInputTokens)
+                inputTokens: response.inputTokens, outputTokens: response.outputTokens, cachedInputTokens: response.cachedInputTokens,
+                cacheWriteTokens: response.cacheWriteInputTokens)
             attempts.append(Attempt(role: role, number: number, response: response, costUSD: cost))
             guard let delay = policy.delay(afterAttempt: number, attemptClass: response.attemptClass, retryAfter: response.retryAfter, jitter: Double.random(in: 0..<1)) else {
                 return (response, attempts)

@@ -1,12 +1,15 @@
 import Foundation
 import RoadtestCore
+import RoadtestWire
 
 extension Simulator {
-    /// One response being produced: what to send, in which wire format.
+    /// One response being produced: what to send, when, in which wire format. Every body and event is built from
+    /// the wire types.
     struct Plan: Sendable {
         var model: String
         var behavior: ModelBehavior
         var fault: SimulatedFault
+        /// Answer text chunks (one per word), or the tool call's argument fragments.
         var chunks: [String]
         var promptTokens: Int
         var includeUsage: Bool
@@ -15,108 +18,169 @@ extension Simulator {
         var format: WireFormat
 
         var id: String { "sim-\(receivedAt)" }
+        var toolCallID: String { "call_\(receivedAt)" }
+        var isToolCall: Bool { behavior.toolCall != nil }
+        /// Reasoning deltas, sent before the answer.
+        var reasoning: [String] { (0..<behavior.reasoningDeltas).map { "thinking step \($0 + 1). " } }
+        /// The Anthropic content block of the answer (after a thinking block, when there is one).
+        var answerBlock: Int { behavior.reasoningDeltas > 0 ? 1 : 0 }
 
-        func sse(_ value: JSONValue, event: String? = nil) -> String {
-            (event.map { "event: \($0)\n" } ?? "") + "data: " + value.jsonText + "\n\n"
+        /// Seconds after service start when reasoning delta `index` is due.
+        func reasoningDue(_ index: Int) -> Double {
+            min(Double(index) * behavior.interTokenLatency, behavior.timeToFirstToken)
         }
+
+        // MARK: - Streams
 
         /// Sent at once: a role-only chunk (OpenAI) or message_start (Anthropic). Never counts as content.
         func openingEvents() -> String {
             switch format {
             case .openAI:
-                return sse(chunk(delta: ["role": .string("assistant"), "content": .string("")], finish: nil))
+                return openAIChunk(.init(role: "assistant", content: ""))
             case .anthropic:
-                let message: JSONValue = .object([
-                    "id": .string(id), "type": .string("message"), "role": .string("assistant"), "model": .string(model),
-                    "content": .array([]),
-                    "usage": .object(["input_tokens": .number(Double(promptTokens)), "output_tokens": .number(0)]),
-                ])
-                return sse(.object(["type": .string("message_start"), "message": message]), event: "message_start")
-                    + sse(
-                        .object([
-                            "type": .string("content_block_start"), "index": .number(0),
-                            "content_block": .object(["type": .string("text"), "text": .string("")]),
-                        ]), event: "content_block_start")
+                let message = AnthropicMessages.Response(
+                    id: id, model: model, content: [], stop_reason: nil,
+                    usage: .init(
+                        input_tokens: TokenCount(promptTokens), output_tokens: 1,
+                        cache_read_input_tokens: behavior.cacheRead > 0 ? TokenCount(behavior.cacheRead) : nil,
+                        cache_creation_input_tokens: behavior.cacheWrite > 0 ? TokenCount(behavior.cacheWrite) : nil))
+                return ServerSentEventEncoder.event(AnthropicMessages.StreamEvent.messageStart(message), name: "message_start")
             }
         }
 
-        func contentEvent(_ text: String) -> String {
+        /// The `index`-th reasoning delta.
+        func reasoningEvent(_ index: Int) -> String {
+            let text = reasoning[index]
             switch format {
             case .openAI:
-                return sse(chunk(delta: ["content": .string(text)], finish: nil))
+                return openAIChunk(.init(reasoning_content: text))
             case .anthropic:
-                return sse(
-                    .object([
-                        "type": .string("content_block_delta"), "index": .number(0),
-                        "delta": .object(["type": .string("text_delta"), "text": .string(text)]),
-                    ]), event: "content_block_delta")
+                var delta = AnthropicMessages.StreamEvent.Delta(type: "thinking_delta")
+                delta.thinking = text
+                var events = ""
+                if index == 0 {
+                    var block = AnthropicMessages.ContentBlock(type: "thinking")
+                    block.thinking = ""
+                    events += anthropic(.blockStart(0, block))
+                }
+                events += anthropic(.blockDelta(0, delta))
+                if index == reasoning.count - 1 { events += anthropic(.blockStop(0)) }
+                return events
             }
+        }
+
+        /// The `index`-th piece of the answer: a text chunk or a tool-call fragment.
+        func contentEvent(_ index: Int) -> String {
+            let piece = chunks[index]
+            switch format {
+            case .openAI:
+                guard let name = behavior.toolCall else { return openAIChunk(.init(content: piece)) }
+                let call = OpenAIChat.ToolCall(
+                    index: 0, id: index == 0 ? toolCallID : nil, type: index == 0 ? "function" : nil,
+                    function: .init(name: index == 0 ? name : nil, arguments: piece))
+                return openAIChunk(.init(tool_calls: [call]))
+            case .anthropic:
+                var events = ""
+                if index == 0 { events += blockStart() }
+                var delta = AnthropicMessages.StreamEvent.Delta(type: isToolCall ? "input_json_delta" : "text_delta")
+                if isToolCall { delta.partial_json = piece } else { delta.text = piece }
+                return events + anthropic(.blockDelta(answerBlock, delta))
+            }
+        }
+
+        func blockStart() -> String {
+            if let name = behavior.toolCall {
+                return anthropic(.blockStart(answerBlock, .toolUse(id: toolCallID, name: name, input: .object([:]))))
+            }
+            return anthropic(.blockStart(answerBlock, .text("")))
         }
 
         func closingEvents(sent: Int) -> String {
+            let stopReason = isToolCall ? "tool_calls" : "stop"
             switch format {
             case .openAI:
-                var text = sse(chunk(delta: [:], finish: "stop"))
+                var text = openAIChunk(.init(), finish: stopReason)
                 if includeUsage && behavior.reportsUsage {
-                    text += sse(
-                        .object([
-                            "id": .string(id), "object": .string("chat.completion.chunk"), "model": .string(model), "choices": .array([]),
-                            "usage": usage(sent),
-                        ]))
+                    text += ServerSentEventEncoder.event(
+                        OpenAIChat.Chunk(id: id, model: model, choices: [], usage: openAIUsage(sent)))
                 }
-                return text + "data: [DONE]\n\n"
+                return text + ServerSentEventEncoder.done
             case .anthropic:
-                var delta: [String: JSONValue] = ["type": .string("message_delta"), "delta": .object(["stop_reason": .string("end_turn")])]
-                if behavior.reportsUsage { delta["usage"] = .object(["output_tokens": .number(Double(sent))]) }
-                return sse(.object(["type": .string("content_block_stop"), "index": .number(0)]), event: "content_block_stop")
-                    + sse(.object(delta), event: "message_delta")
-                    + sse(.object(["type": .string("message_stop")]), event: "message_stop")
+                var usage: AnthropicMessages.Usage?
+                if behavior.reportsUsage { usage = .init(input_tokens: nil, output_tokens: TokenCount(outputTokens(sent))) }
+                return (sent == 0 ? blockStart() : "") + anthropic(.blockStop(answerBlock))
+                    + anthropic(.messageDelta(stopReason: isToolCall ? "tool_use" : "end_turn", usage: usage))
+                    + anthropic(AnthropicMessages.StreamEvent(type: "message_stop"))
             }
         }
 
-        func usage(_ completion: Int) -> JSONValue {
-            .object([
-                "prompt_tokens": .number(Double(promptTokens)), "completion_tokens": .number(Double(completion)),
-                "total_tokens": .number(Double(promptTokens + completion)),
-            ])
+        func outputTokens(_ sent: Int) -> Int { sent + behavior.reasoningDeltas }
+
+        func openAIUsage(_ sent: Int) -> OpenAIChat.Usage {
+            OpenAIChat.Usage(
+                prompt_tokens: TokenCount(promptTokens + behavior.cacheRead + behavior.cacheWrite),
+                completion_tokens: TokenCount(outputTokens(sent)),
+                cached_tokens: behavior.cacheRead > 0 ? TokenCount(behavior.cacheRead) : nil,
+                reasoning_tokens: behavior.reasoningDeltas > 0 ? TokenCount(behavior.reasoningDeltas) : nil)
         }
 
-        func chunk(delta: [String: JSONValue], finish: String?) -> JSONValue {
-            .object([
-                "id": .string(id), "object": .string("chat.completion.chunk"), "model": .string(model),
-                "choices": .array([
-                    .object(["index": .number(0), "delta": .object(delta), "finish_reason": finish.map(JSONValue.string) ?? .null])
-                ]),
-            ])
+        func openAIChunk(_ delta: OpenAIChat.Chunk.Delta, finish: String? = nil) -> String {
+            ServerSentEventEncoder.event(
+                OpenAIChat.Chunk(id: id, model: model, choices: [.init(index: 0, delta: delta, finish_reason: finish)]))
         }
+
+        func anthropic(_ event: AnthropicMessages.StreamEvent) -> String {
+            ServerSentEventEncoder.event(event, name: event.type)
+        }
+
+        // MARK: - Whole bodies
 
         /// A whole non-streaming response body.
-        func completeBody() -> JSONValue {
+        func completeBody() -> Data {
             let text = chunks.joined()
+            let thinking = reasoning.joined()
             switch format {
             case .openAI:
-                var body: [String: JSONValue] = [
-                    "id": .string(id), "object": .string("chat.completion"), "model": .string(model),
-                    "choices": .array([
-                        .object([
-                            "index": .number(0), "message": .object(["role": .string("assistant"), "content": .string(text)]),
-                            "finish_reason": .string("stop"),
-                        ])
-                    ]),
-                ]
-                if behavior.reportsUsage { body["usage"] = usage(chunks.count) }
-                return .object(body)
-            case .anthropic:
-                var body: [String: JSONValue] = [
-                    "id": .string(id), "type": .string("message"), "role": .string("assistant"), "model": .string(model),
-                    "content": .array([.object(["type": .string("text"), "text": .string(text)])]),
-                    "stop_reason": .string("end_turn"),
-                ]
-                if behavior.reportsUsage {
-                    body["usage"] = .object(["input_tokens": .number(Double(promptTokens)), "output_tokens": .number(Double(chunks.count))])
+                var message = OpenAIChat.Message(role: "assistant", content: isToolCall ? nil : .text(text))
+                if let name = behavior.toolCall {
+                    message.tool_calls = [OpenAIChat.ToolCall(id: toolCallID, function: .init(name: name, arguments: text))]
                 }
-                return .object(body)
+                if !thinking.isEmpty { message.reasoning_content = thinking }
+                let choice = OpenAIChat.Completion.Choice(
+                    index: 0, message: message, finish_reason: isToolCall ? "tool_calls" : "stop")
+                return WireJSON.data(
+                    OpenAIChat.Completion(
+                        id: id, model: model, choices: [choice],
+                        usage: behavior.reportsUsage ? openAIUsage(chunks.count) : nil))
+            case .anthropic:
+                var blocks: [AnthropicMessages.ContentBlock] = []
+                if !thinking.isEmpty {
+                    var block = AnthropicMessages.ContentBlock(type: "thinking")
+                    block.thinking = thinking
+                    blocks.append(block)
+                }
+                if let name = behavior.toolCall {
+                    blocks.append(.toolUse(id: toolCallID, name: name, input: JSONValue.parse(text) ?? .object([:])))
+                } else {
+                    blocks.append(.text(text))
+                }
+                let usage = AnthropicMessages.Usage(
+                    input_tokens: TokenCount(promptTokens), output_tokens: TokenCount(outputTokens(chunks.count)),
+                    cache_read_input_tokens: behavior.cacheRead > 0 ? TokenCount(behavior.cacheRead) : nil,
+                    cache_creation_input_tokens: behavior.cacheWrite > 0 ? TokenCount(behavior.cacheWrite) : nil)
+                return WireJSON.data(
+                    AnthropicMessages.Response(
+                        id: id, model: model, content: blocks, stop_reason: isToolCall ? "tool_use" : "end_turn",
+                        usage: behavior.reportsUsage ? usage : nil))
             }
         }
+    }
+
+    /// A tool call's arguments in about three fragments, split at character boundaries.
+    static func fragments(of arguments: String) -> [String] {
+        let characters = Array(arguments)
+        guard characters.count > 2 else { return [arguments] }
+        let size = max(1, (characters.count + 2) / 3)
+        return stride(from: 0, to: characters.count, by: size).map { String(characters[$0..<min(characters.count, $0 + size)]) }
     }
 }

@@ -113,6 +113,7 @@ public final class Simulator: Sendable {
             + ProviderResponse.estimateTokens(system ?? "")
         let stream = object["stream"] == .bool(true)
         let includeUsage = format == .anthropic || (object["stream_options"]?["include_usage"] == .bool(true))
+            || !stream
         let maxTokens = object["max_tokens"]?.doubleValue.map { Int($0) }
 
         let fault = nextFault(model: model, behavior: behavior)
@@ -142,9 +143,13 @@ public final class Simulator: Sendable {
         default: break
         }
 
-        let answer = behavior.answer(system: system, lastUser: lastUser)
-        var chunks = Self.chunks(of: answer)
-        if let maxTokens, maxTokens >= 0, chunks.count > maxTokens { chunks = Array(chunks.prefix(maxTokens)) }
+        var chunks: [String]
+        if behavior.toolCall != nil {
+            chunks = Self.fragments(of: behavior.toolArguments)
+        } else {
+            chunks = Self.chunks(of: behavior.answer(system: system, lastUser: lastUser))
+            if let maxTokens, maxTokens >= 0, chunks.count > maxTokens { chunks = Array(chunks.prefix(maxTokens)) }
+        }
         let plan = Plan(
             model: model, behavior: behavior, fault: fault, chunks: chunks, promptTokens: promptTokens, includeUsage: includeUsage,
             receivedAt: receivedAt, serviceStart: serviceStart, format: format)
@@ -155,7 +160,9 @@ public final class Simulator: Sendable {
             let last = first + UInt64(Double(max(0, chunks.count - 1)) * behavior.interTokenLatency * 1e9)
             await Self.sleep(until: last)
             log(plan, first: chunks.isEmpty ? nil : Monotonic.now(), last: chunks.isEmpty ? nil : Monotonic.now(), sent: chunks.count)
-            return Self.json(plan.completeBody())
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: plan.completeBody())))
         }
 
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -171,10 +178,14 @@ public final class Simulator: Sendable {
         let behavior = plan.behavior
         try await writer.write(ByteBuffer(string: plan.openingEvents()))
         await waitOutFreezes(behavior)
+        for index in plan.reasoning.indices {
+            await Self.sleep(until: plan.serviceStart + UInt64(plan.reasoningDue(index) * 1e9))
+            try await writer.write(ByteBuffer(string: plan.reasoningEvent(index)))
+        }
         var first: UInt64?
         var last: UInt64?
         var sent = 0
-        for (index, chunk) in plan.chunks.enumerated() {
+        for index in plan.chunks.indices {
             if (plan.fault == .cut || plan.fault == .cutAbrupt) && index >= behavior.chunksBeforeCut { break }
             if plan.fault == .malformed && index >= 1 {
                 try await writer.write(ByteBuffer(string: "data: {\"choices\": [ {broken\n\n"))
@@ -184,7 +195,7 @@ public final class Simulator: Sendable {
             let due = plan.serviceStart + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
             await Self.sleep(until: due)
             await waitOutFreezes(behavior)
-            try await writer.write(ByteBuffer(string: plan.contentEvent(chunk)))
+            try await writer.write(ByteBuffer(string: plan.contentEvent(index)))
             let now = Monotonic.now()
             if first == nil { first = now }
             last = now

@@ -50,6 +50,15 @@ public struct ModelBehavior: Sendable, Hashable {
     public var hold: Double = 30
     /// Freezes: between `at` and `at + duration` seconds after the simulator started, no request is answered.
     public var freezes: [(at: Double, duration: Double)] = []
+    /// Answer with a call to this tool instead of text (its arguments streamed in fragments).
+    public var toolCall: String?
+    /// The tool call's arguments (JSON text).
+    public var toolArguments = "{}"
+    /// Reasoning deltas sent before the answer, from the start of service, `interTokenLatency` apart.
+    public var reasoningDeltas = 0
+    /// Prompt tokens reported as read from / written to the cache.
+    public var cacheRead = 0
+    public var cacheWrite = 0
 
     public init() {}
 
@@ -61,6 +70,8 @@ public struct ModelBehavior: Sendable, Hashable {
             && lhs.capacity == rhs.capacity && lhs.faults == rhs.faults && lhs.cyclesFaults == rhs.cyclesFaults
             && lhs.retryAfter == rhs.retryAfter && lhs.chunksBeforeCut == rhs.chunksBeforeCut && lhs.hold == rhs.hold
             && lhs.freezes.map(\.at) == rhs.freezes.map(\.at) && lhs.freezes.map(\.duration) == rhs.freezes.map(\.duration)
+            && lhs.toolCall == rhs.toolCall && lhs.toolArguments == rhs.toolArguments
+            && lhs.reasoningDeltas == rhs.reasoningDeltas && lhs.cacheRead == rhs.cacheRead && lhs.cacheWrite == rhs.cacheWrite
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -105,8 +116,20 @@ public struct ModelBehavior: Sendable, Hashable {
             chunksBeforeCut = chunks
         case "hold": hold = try duration()
         case "tag": break  // free text to tell requests apart in /_sim/requests
+        case "tool_call": toolCall = value
+        case "tool_args":
+            guard JSONValue.parse(value) != nil else { throw SimulatorProfileError("'tool_args' needs JSON, got '\(value)'") }
+            toolArguments = value
+        case "reasoning":
+            guard let count = Int(value), count >= 0 else { throw SimulatorProfileError("'reasoning' needs a whole number") }
+            reasoningDeltas = count
+        case "cache_read", "cache_write":
+            guard let count = Int(value), count >= 0 else { throw SimulatorProfileError("'\(key)' needs a whole number") }
+            if key == "cache_read" { cacheRead = count } else { cacheWrite = count }
         default:
-            throw SimulatorProfileError("unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, cut_after, hold")
+            throw SimulatorProfileError(
+                "unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, "
+                    + "cut_after, hold, tool_call, tool_args, reasoning, cache_read, cache_write")
         }
     }
 }

@@ -109,4 +109,41 @@ struct RealModelTests {
         #expect(prompt == "<start_of_turn>user\nBe brief.\n\nHi?<end_of_turn>\n<start_of_turn>model\n")
         #expect(!prompt.contains("<|im_start|>"))
     }
+
+    @Test func anthropicInputTokensAgreeWithOpenAIOnTheSameLlamaServer() async throws {
+        // llama-server's /v1/messages is an independent implementation of the Messages API; its input_tokens
+        // leaves out cached prompt tokens. Three prompts of ~37 tokens each: both endpoints must count the prompt.
+        let options = try LlamaServer.Options.resolve(
+            model: "smollm2-135m-instruct", gguf: nil, llamaServer: nil, home: RoadtestHome(), slots: 1,
+            extraArguments: [])
+        let server = try await LlamaServer.start(options, timeout: 60)
+        defer { server.stop() }
+        let transport = HTTPTransport()
+        let openAI = OpenAIProvider(baseURL: server.baseURL, apiKey: nil, headers: ["Connection": "close"], transport: transport)
+        let anthropic = AnthropicProvider(
+            baseURL: server.baseURL, apiKey: nil, headers: ["Connection": "close"], transport: transport)
+        let prompts = [
+            "Please summarise in one short sentence why the sky looks blue on a clear summer afternoon.",
+            "Please summarise in one short sentence why the sea looks blue on a clear summer afternoon.",
+            "Please summarise in one short sentence why the sky looks red on a clear summer evening.",
+        ]
+        var openAITotal = 0
+        var anthropicTotal = 0
+        for stream in [true, false] {
+            for prompt in prompts {
+                let request = ChatRequest(
+                    model: "smollm2", messages: [Message(role: "user", content: prompt)], temperature: 0, maxTokens: 4,
+                    stream: stream, timeout: 60)
+                let viaOpenAI = await openAI.send(request)
+                let viaAnthropic = await anthropic.send(request)
+                #expect(viaOpenAI.attemptClass == .ok && viaAnthropic.attemptClass == .ok)
+                #expect(!viaAnthropic.isTokenCountEstimated)
+                openAITotal += viaOpenAI.inputTokens
+                anthropicTotal += viaAnthropic.inputTokens
+                #expect(abs(viaOpenAI.inputTokens - viaAnthropic.inputTokens) <= 3, "\(viaOpenAI.inputTokens) vs \(viaAnthropic.inputTokens)")
+            }
+        }
+        #expect(anthropicTotal > 150, "Anthropic-format input tokens \(anthropicTotal) (OpenAI format: \(openAITotal))")
+        await transport.shutdown()
+    }
 }
