@@ -8,7 +8,7 @@
 
 SWIFT ?= swift
 
-.PHONY: demo test build models clean-home
+.PHONY: demo test build models lint format clean-home
 
 # One release build serves both commands (tests included, so `make test` after `make demo` rebuilds nothing).
 build:
@@ -26,3 +26,10 @@ demo: models
 test: build
 	.build/release/roadtest models install
 	$(SWIFT) test -c release --skip-build --no-parallel
+
+# The tree is formatted with the toolchain's swift-format and the repository's .swift-format (CI checks it).
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift

@@ -33,7 +33,8 @@ let package = Package(
         .executableTarget(
             name: "roadtest",
             dependencies: [
-                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner", "RoadtestStore",
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner",
+                "RoadtestStore",
                 "RoadtestReport", "RoadtestServer", "RoadtestLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,7 +81,8 @@ let package = Package(
         .target(
             name: "RoadtestLoad",
             dependencies: [
-                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore", "RoadtestReport",
+                "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
+                "RoadtestReport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings
@@ -118,12 +120,17 @@ let package = Package(
         ),
         .testTarget(
             name: "RoadtestProvidersTests",
-            dependencies: ["RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
+            dependencies: [
+                "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoadtestLocalTests",
-            dependencies: ["RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestRunner", "RoadtestStore", "RoadtestSuite", "RoadtestTestSupport"],
+            dependencies: [
+                "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
+                "RoadtestSuite", "RoadtestTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -133,7 +140,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RoadtestRunnerTests",
-            dependencies: ["RoadtestCore", "RoadtestProviders", "RoadtestReport", "RoadtestRunner", "RoadtestServer", "RoadtestStore", "RoadtestSuite", "RoadtestTestSupport"],
+            dependencies: [
+                "RoadtestCore", "RoadtestProviders", "RoadtestReport", "RoadtestRunner", "RoadtestServer",
+                "RoadtestStore", "RoadtestSuite", "RoadtestTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -143,12 +153,16 @@ let package = Package(
         ),
         .testTarget(
             name: "RoadtestLoadTests",
-            dependencies: ["RoadtestCore", "RoadtestLoad", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
+            dependencies: [
+                "RoadtestCore", "RoadtestLoad", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RoadtestCLITests",
-            dependencies: ["RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport"],
+            dependencies: [
+                "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

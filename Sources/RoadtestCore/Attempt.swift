@@ -1,4 +1,5 @@
 import Foundation
+
 /// How one attempt ended.
 public enum AttemptClass: String, Sendable, Hashable, Codable, CaseIterable {
     case ok
@@ -60,9 +61,17 @@ public struct ProviderResponse: Sendable, Hashable {
     public var interChunkGaps: [Double]
 
     public init(
-        attemptClass: AttemptClass, httpStatus: Int? = nil, output: String = "", inputTokens: Int = 0,
-        outputTokens: Int = 0, cachedInputTokens: Int = 0, isTokenCountEstimated: Bool = false,
-        timeToFirstToken: Double? = nil, endToEnd: Double? = nil, retryAfter: Double? = nil, message: String? = nil,
+        attemptClass: AttemptClass,
+        httpStatus: Int? = nil,
+        output: String = "",
+        inputTokens: Int = 0,
+        outputTokens: Int = 0,
+        cachedInputTokens: Int = 0,
+        isTokenCountEstimated: Bool = false,
+        timeToFirstToken: Double? = nil,
+        endToEnd: Double? = nil,
+        retryAfter: Double? = nil,
+        message: String? = nil,
         contentEvents: Int = 0
     ) {
         self.attemptClass = attemptClass
@@ -122,7 +131,10 @@ public struct Attempt: Sendable, Hashable, Codable {
     public var costUSD: Double
 
     public init(
-        role: Role, number: Int, response: ProviderResponse, costUSD: Double
+        role: Role,
+        number: Int,
+        response: ProviderResponse,
+        costUSD: Double
     ) {
         self.role = role
         self.number = number
@@ -177,8 +189,16 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var abstained: Bool
 
     public init(
-        key: TrialKey, passed: Bool, score: Double, output: String, checks: [CheckResult], attempts: [Attempt],
-        costUSD: Double, finalClass: AttemptClass, input: String? = nil, system: String? = nil
+        key: TrialKey,
+        passed: Bool,
+        score: Double,
+        output: String,
+        checks: [CheckResult],
+        attempts: [Attempt],
+        costUSD: Double,
+        finalClass: AttemptClass,
+        input: String? = nil,
+        system: String? = nil
     ) {
         self.key = key
         self.passed = passed

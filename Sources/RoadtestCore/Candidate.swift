@@ -1,4 +1,5 @@
 import Foundation
+
 /// The kind of endpoint a candidate is reached through.
 public enum ProviderKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Any OpenAI-compatible `/v1/chat/completions` endpoint.
@@ -31,10 +32,20 @@ public struct Candidate: Sendable, Hashable, Codable {
     public var isJudge: Bool
 
     public init(
-        id: String, provider: ProviderKind, baseURL: String? = nil, model: String? = nil,
-        apiKeyEnvironmentVariable: String? = nil, command: [String]? = nil, local: String? = nil,
-        gguf: String? = nil, llamaServer: String? = nil, serverArguments: [String] = [],
-        headers: [String: String] = [:], price: Price? = nil, settings: Settings = Settings(), isJudge: Bool = false
+        id: String,
+        provider: ProviderKind,
+        baseURL: String? = nil,
+        model: String? = nil,
+        apiKeyEnvironmentVariable: String? = nil,
+        command: [String]? = nil,
+        local: String? = nil,
+        gguf: String? = nil,
+        llamaServer: String? = nil,
+        serverArguments: [String] = [],
+        headers: [String: String] = [:],
+        price: Price? = nil,
+        settings: Settings = Settings(),
+        isJudge: Bool = false
     ) {
         self.id = id
         self.provider = provider

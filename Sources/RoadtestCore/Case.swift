@@ -1,4 +1,5 @@
 import Foundation
+
 /// Where something was written: a file and a 1-based line.
 public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
     public var file: String
@@ -66,8 +67,15 @@ public struct Case: Sendable, Hashable, Codable {
     public var location: SourceLocation?
 
     public init(
-        id: String, tags: [String] = [], kind: CaseKind = .normal, messages: [Message], checks: [Check] = [],
-        threshold: Double? = nil, samples: Int? = nil, settings: Settings = Settings(), location: SourceLocation? = nil
+        id: String,
+        tags: [String] = [],
+        kind: CaseKind = .normal,
+        messages: [Message],
+        checks: [Check] = [],
+        threshold: Double? = nil,
+        samples: Int? = nil,
+        settings: Settings = Settings(),
+        location: SourceLocation? = nil
     ) {
         self.id = id
         self.tags = tags

@@ -1,4 +1,5 @@
 import Foundation
+
 /// What a check tests. Argument shapes follow the suite contract in DESIGN.md.
 public enum CheckKind: Sendable, Hashable, Codable {
     case equals(String)
@@ -89,7 +90,8 @@ public struct CheckResult: Sendable, Hashable, Codable {
     public var reason: String
     public var isConstraint: Bool
 
-    public init(check: String, passed: Bool, score: Double, weight: Double, reason: String, isConstraint: Bool = false) {
+    public init(check: String, passed: Bool, score: Double, weight: Double, reason: String, isConstraint: Bool = false)
+    {
         self.check = check
         self.passed = passed
         self.score = score

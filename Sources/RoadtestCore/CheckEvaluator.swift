@@ -17,27 +17,43 @@ public enum CheckEvaluator {
     }
 
     /// The raw verdict (before `not-`) and a reason; nil for checks the runner grades (`judge`, `command`).
-    public static func evaluate(_ kind: CheckKind, output: String, context: Context) -> (passed: Bool, score: Double, reason: String)? {
+    public static func evaluate(
+        _ kind: CheckKind,
+        output: String,
+        context: Context
+    ) -> (passed: Bool, score: Double, reason: String)? {
         func verdict(_ passed: Bool, _ reason: String) -> (Bool, Double, String) { (passed, passed ? 1 : 0, reason) }
         switch kind {
         case .equals(let expected):
             let actual = output.trimmingCharacters(in: .whitespacesAndNewlines)
-            return verdict(actual == expected, actual == expected ? "output equals \(quoted(expected))" : "output is not \(quoted(expected))")
+            return verdict(
+                actual == expected,
+                actual == expected ? "output equals \(quoted(expected))" : "output is not \(quoted(expected))"
+            )
         case .contains(let needle):
             let found = output.contains(needle)
             return verdict(found, found ? "contains \(quoted(needle))" : "does not contain \(quoted(needle))")
         case .icontains(let needle):
             let found = output.range(of: needle, options: .caseInsensitive) != nil
-            return verdict(found, found ? "contains \(quoted(needle)) (any case)" : "does not contain \(quoted(needle)) (any case)")
+            return verdict(
+                found,
+                found ? "contains \(quoted(needle)) (any case)" : "does not contain \(quoted(needle)) (any case)"
+            )
         case .containsAny(let needles, let caseInsensitive):
             let hit = needles.first { contains(output, $0, caseInsensitive: caseInsensitive) }
             return verdict(hit != nil, hit.map { "contains \(quoted($0))" } ?? "contains none of \(list(needles))")
         case .containsAll(let needles, let caseInsensitive):
             let missing = needles.filter { !contains(output, $0, caseInsensitive: caseInsensitive) }
-            return verdict(missing.isEmpty, missing.isEmpty ? "contains all of \(list(needles))" : "missing \(list(missing))")
+            return verdict(
+                missing.isEmpty,
+                missing.isEmpty ? "contains all of \(list(needles))" : "missing \(list(missing))"
+            )
         case .startsWith(let prefix):
             let actual = output.trimmingCharacters(in: .whitespacesAndNewlines)
-            return verdict(actual.hasPrefix(prefix), actual.hasPrefix(prefix) ? "starts with \(quoted(prefix))" : "does not start with \(quoted(prefix))")
+            return verdict(
+                actual.hasPrefix(prefix),
+                actual.hasPrefix(prefix) ? "starts with \(quoted(prefix))" : "does not start with \(quoted(prefix))"
+            )
         case .regex(let pattern):
             guard let regex = try? NSRegularExpression(pattern: pattern) else {
                 return verdict(false, "invalid regular expression \(quoted(pattern))")
@@ -51,7 +67,10 @@ public enum CheckEvaluator {
             }
             guard let schema else { return verdict(true, "output is valid JSON") }
             let problems = JSONSchemaValidator.validate(value, against: schema)
-            return verdict(problems.isEmpty, problems.isEmpty ? "valid JSON matching the schema" : problems.prefix(3).joined(separator: "; "))
+            return verdict(
+                problems.isEmpty,
+                problems.isEmpty ? "valid JSON matching the schema" : problems.prefix(3).joined(separator: "; ")
+            )
         case .jsonPath(let path, let expected):
             guard let value = JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 return verdict(false, "output is not valid JSON")
@@ -63,7 +82,10 @@ public enum CheckEvaluator {
             }
             let hit = matches.contains { loosely($0, equals: expected) }
             let actual = matches.first.map(\.jsonText) ?? "nothing"
-            return verdict(hit, hit ? "\(path) = \(expected.jsonText)" : "\(path) is \(actual), expected \(expected.jsonText)")
+            return verdict(
+                hit,
+                hit ? "\(path) = \(expected.jsonText)" : "\(path) is \(actual), expected \(expected.jsonText)"
+            )
         case .number(let expected, let tolerance):
             guard let actual = firstNumber(in: output) else { return verdict(false, "no number in the output") }
             let ok = abs(actual - expected) <= tolerance + 1e-12
@@ -74,19 +96,30 @@ public enum CheckEvaluator {
         case .wordCount(let minimum, let maximum):
             let words = output.split(whereSeparator: { $0.isWhitespace }).count
             let ok = words >= (minimum ?? 0) && words <= (maximum ?? Int.max)
-            let range = minimum == maximum ? "\(minimum ?? 0)" : "\(minimum.map(String.init) ?? "0")–\(maximum.map(String.init) ?? "∞")"
+            let range =
+                minimum == maximum
+                ? "\(minimum ?? 0)" : "\(minimum.map(String.init) ?? "0")–\(maximum.map(String.init) ?? "∞")"
             return verdict(ok, "\(words) words (expected \(range))")
         case .latency(let maxSeconds):
             guard let e2e = context.endToEnd else { return verdict(false, "no successful response to time") }
-            return verdict(e2e <= maxSeconds, "E2E \(DurationText.format(seconds: e2e)) (limit \(DurationText.format(seconds: maxSeconds)))")
+            return verdict(
+                e2e <= maxSeconds,
+                "E2E \(DurationText.format(seconds: e2e)) (limit \(DurationText.format(seconds: maxSeconds)))"
+            )
         case .cost(let maxUSD):
-            return verdict(context.costUSD <= maxUSD + 1e-15, String(format: "cost $%.6f (limit $%.6f)", context.costUSD, maxUSD))
+            return verdict(
+                context.costUSD <= maxUSD + 1e-15,
+                String(format: "cost $%.6f (limit $%.6f)", context.costUSD, maxUSD)
+            )
         case .clarifies:
             let asked = RecoveryDetector.clarifies(output, input: context.input)
             return verdict(asked, asked ? "asks a clarifying question" : "does not ask a clarifying question")
         case .refuses, .abstains:
             let declined = RecoveryDetector.abstains(output, input: context.input)
-            return verdict(declined, declined ? "declines or admits it does not know" : "answers without declining or admitting uncertainty")
+            return verdict(
+                declined,
+                declined ? "declines or admits it does not know" : "answers without declining or admitting uncertainty"
+            )
         case .judge, .command:
             return nil
         }
@@ -105,10 +138,22 @@ public enum CheckEvaluator {
     public static func result(for check: Check, passed: Bool, score: Double, reason: String) -> CheckResult {
         if check.isNegated {
             return CheckResult(
-                check: check.name, passed: !passed, score: 1 - score, weight: check.weight, reason: "not: " + reason,
-                isConstraint: check.isConstraint)
+                check: check.name,
+                passed: !passed,
+                score: 1 - score,
+                weight: check.weight,
+                reason: "not: " + reason,
+                isConstraint: check.isConstraint
+            )
         }
-        return CheckResult(check: check.name, passed: passed, score: score, weight: check.weight, reason: reason, isConstraint: check.isConstraint)
+        return CheckResult(
+            check: check.name,
+            passed: passed,
+            score: score,
+            weight: check.weight,
+            reason: reason,
+            isConstraint: check.isConstraint
+        )
     }
 
     // MARK: - Helpers
@@ -141,7 +186,8 @@ public enum CheckEvaluator {
         case (.number(let a), .number(let b)): return abs(a - b) < 1e-9
         case (.string(let a), .string(let b)): return a == b
         // A templated expectation arrives as text: "1250" matches the number 1250.
-        case (.number(let a), .string(let b)): return Double(b.trimmingCharacters(in: .whitespaces)).map { abs($0 - a) < 1e-9 } ?? false
+        case (.number(let a), .string(let b)):
+            return Double(b.trimmingCharacters(in: .whitespaces)).map { abs($0 - a) < 1e-9 } ?? false
         case (.bool(let a), .string(let b)): return b.lowercased() == (a ? "true" : "false")
         default: return false
         }

@@ -145,7 +145,8 @@ struct JSONParser {
                     guard var code = hex4() else { return nil }
                     if (0xD800..<0xDC00).contains(code) {
                         // A high surrogate must be followed by a low one.
-                        if current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
+                        if current == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u")
+                        {
                             index += 2
                             guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)

@@ -1,4 +1,5 @@
 import Foundation
+
 /// A small JSONPath: `$.a.b`, `$.items[0].name`, `$['key with space']`, `$.items[*].id`, `$..id` is not supported.
 public struct JSONPath: Sendable, Hashable {
     enum Segment: Hashable {
@@ -35,7 +36,8 @@ public struct JSONPath: Sendable, Hashable {
                     segments.append(.wildcard)
                 } else if let index = Int(inner) {
                     segments.append(.index(index))
-                } else if inner.count >= 2, let first = inner.first, first == "'" || first == "\"", inner.last == first {
+                } else if inner.count >= 2, let first = inner.first, first == "'" || first == "\"", inner.last == first
+                {
                     segments.append(.key(String(inner.dropFirst().dropLast())))
                 } else {
                     return nil
@@ -65,7 +67,8 @@ public struct JSONPath: Sendable, Hashable {
                     let resolved = index < 0 ? items.count + index : index
                     if items.indices.contains(resolved) { next.append(items[resolved]) }
                 case (.wildcard, .array(let items)): next.append(contentsOf: items)
-                case (.wildcard, .object(let members)): next.append(contentsOf: members.keys.sorted().compactMap { members[$0] })
+                case (.wildcard, .object(let members)):
+                    next.append(contentsOf: members.keys.sorted().compactMap { members[$0] })
                 default: break
                 }
             }

@@ -15,7 +15,9 @@ public enum JSONSchemaValidator {
                 return problems
             }
         }
-        if let options = rules["enum"]?.arrayValue, !options.contains(where: { CheckEvaluator.loosely(value, equals: $0) }) {
+        if let options = rules["enum"]?.arrayValue,
+            !options.contains(where: { CheckEvaluator.loosely(value, equals: $0) })
+        {
             problems.append("\(path) should be one of \(JSONValue.array(options).jsonText)")
         }
         if let constant = rules["const"], !CheckEvaluator.loosely(value, equals: constant) {
@@ -73,10 +75,14 @@ public enum JSONSchemaValidator {
         if let all = rules["allOf"]?.arrayValue {
             for sub in all { problems += validate(value, against: sub, at: path) }
         }
-        if let any = rules["anyOf"]?.arrayValue, !any.contains(where: { validate(value, against: $0, at: path).isEmpty }) {
+        if let any = rules["anyOf"]?.arrayValue,
+            !any.contains(where: { validate(value, against: $0, at: path).isEmpty })
+        {
             problems.append("\(path) matches none of anyOf")
         }
-        if let one = rules["oneOf"]?.arrayValue, one.filter({ validate(value, against: $0, at: path).isEmpty }).count != 1 {
+        if let one = rules["oneOf"]?.arrayValue,
+            one.filter({ validate(value, against: $0, at: path).isEmpty }).count != 1
+        {
             problems.append("\(path) should match exactly one of oneOf")
         }
         return problems

@@ -62,7 +62,8 @@ public enum JSONValue: Sendable, Hashable {
             return String(value)
         case .array(let values): return "[" + values.map(\.jsonText).joined(separator: ",") + "]"
         case .object(let members):
-            return "{" + members.keys.sorted().map { JSONValue.quote($0) + ":" + members[$0]!.jsonText }
+            return "{"
+                + members.keys.sorted().map { JSONValue.quote($0) + ":" + members[$0]!.jsonText }
                 .joined(separator: ",") + "}"
         }
     }

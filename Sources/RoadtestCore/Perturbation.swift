@@ -23,7 +23,8 @@ public enum Perturbation: String, Sendable, Hashable, Codable, CaseIterable {
         var result = perturb(text, random: &random)
         if result == text {
             // Guarantee a difference even for inputs the transformation cannot change (e.g. empty or one symbol).
-            result = text + (self == .unicode ? "\u{200B}" : self == .whitespace ? "  " : self == .noise ? "\n--" : " .")
+            result =
+                text + (self == .unicode ? "\u{200B}" : self == .whitespace ? "  " : self == .noise ? "\n--" : " .")
         }
         return result
     }
@@ -35,9 +36,13 @@ public enum Perturbation: String, Sendable, Hashable, Codable, CaseIterable {
             case 0: return text.uppercased()
             case 1: return text.lowercased()
             default:
-                return String(text.map { character in
-                    random.next() % 2 == 0 ? Character(character.isUppercase ? character.lowercased() : character.uppercased()) : character
-                })
+                return String(
+                    text.map { character in
+                        random.next() % 2 == 0
+                            ? Character(character.isUppercase ? character.lowercased() : character.uppercased())
+                            : character
+                    }
+                )
             }
         case .whitespace:
             var words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
@@ -45,7 +50,8 @@ public enum Perturbation: String, Sendable, Hashable, Codable, CaseIterable {
             for index in words.indices.dropLast() where random.next() % 3 == 0 {
                 words[index] += fillers[Int(random.next() % UInt64(fillers.count))]
             }
-            return fillers[Int(random.next() % 2)] + words.joined(separator: " ") + (random.next() % 2 == 0 ? "\n\n" : "   ")
+            return fillers[Int(random.next() % 2)] + words.joined(separator: " ")
+                + (random.next() % 2 == 0 ? "\n\n" : "   ")
         case .typos:
             var words = text.split(separator: " ", omittingEmptySubsequences: false).map { Array($0) }
             let candidates = words.indices.filter { words[$0].filter(\.isLetter).count >= 3 }
@@ -90,7 +96,10 @@ public enum Perturbation: String, Sendable, Hashable, Codable, CaseIterable {
             let (prefix, suffix) = wrappers[Int(random.next() % UInt64(wrappers.count))]
             return prefix + text + suffix
         case .unicode:
-            let lookAlikes: [Character: Character] = ["a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "A": "А", "E": "Е", "O": "О"]
+            let lookAlikes: [Character: Character] = [
+                "a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "A": "А", "E": "Е",
+                "O": "О",
+            ]
             var result = ""
             for character in text {
                 if let swap = lookAlikes[character], random.next() % 3 == 0 {
@@ -166,12 +175,19 @@ extension Suite {
     }
 
     /// The messages and system prompt of `testCase` under `variant`.
-    public func apply(_ variant: Variant, to testCase: Case, system: String?) -> (messages: [Message], system: String?) {
+    public func apply(_ variant: Variant, to testCase: Case, system: String?) -> (messages: [Message], system: String?)
+    {
         var messages = testCase.messages
         var system = system
-        if let perturbation = variant.perturbation, let robustness, let last = messages.lastIndex(where: { $0.role == "user" }) {
+        if let perturbation = variant.perturbation, let robustness,
+            let last = messages.lastIndex(where: { $0.role == "user" })
+        {
             messages[last].content = perturbation.apply(
-                to: messages[last].content, seed: robustness.seed, key: testCase.id, index: variant.index)
+                to: messages[last].content,
+                seed: robustness.seed,
+                key: testCase.id,
+                index: variant.index
+            )
         }
         if let promptIndex = variant.promptIndex, prompts.indices.contains(promptIndex) {
             system = prompts[promptIndex]

@@ -6,7 +6,8 @@ import Foundation
 public enum RecoveryDetector {
     static let clarifyingPhrases = [
         "could you clarify", "can you clarify", "could you please clarify", "please clarify", "clarify what",
-        "could you provide", "can you provide", "please provide", "could you specify", "can you specify", "please specify",
+        "could you provide", "can you provide", "please provide", "could you specify", "can you specify",
+        "please specify",
         "could you tell me", "can you tell me more", "tell me more", "could you share", "can you share", "please share",
         "what do you mean", "what exactly", "which one", "which of", "more details", "more detail", "more information",
         "more context", "do you mean", "are you referring", "could you explain", "can you explain what", "need to know",
@@ -14,11 +15,14 @@ public enum RecoveryDetector {
     ]
 
     static let abstainingPhrases = [
-        "i don't know", "i do not know", "i dont know", "i'm not sure", "i am not sure", "not certain", "i cannot", "i can't",
+        "i don't know", "i do not know", "i dont know", "i'm not sure", "i am not sure", "not certain", "i cannot",
+        "i can't",
         "i can not", "i'm unable", "i am unable", "unable to", "not able to", "i won't", "i will not", "i must decline",
         "i have to decline", "i decline", "cannot help with", "can't help with", "cannot assist", "can't assist",
-        "no information", "don't have information", "do not have information", "don't have enough", "do not have enough",
-        "not enough information", "insufficient information", "cannot determine", "can't determine", "cannot be determined",
+        "no information", "don't have information", "do not have information", "don't have enough",
+        "do not have enough",
+        "not enough information", "insufficient information", "cannot determine", "can't determine",
+        "cannot be determined",
         "impossible to say", "impossible to know", "no way to know", "i have no way", "there is no way to know",
         "i'm sorry, but", "i am sorry, but", "sorry, but i", "i apologize, but", "as an ai", "i lack",
     ]

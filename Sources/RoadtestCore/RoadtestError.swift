@@ -40,8 +40,12 @@ public struct RoadtestError: Error, Sendable, CustomStringConvertible {
     public var cause: (any Error)?
 
     public init(
-        _ code: Code, _ message: String, hint: String? = nil, location: SourceLocation? = nil,
-        diagnostics: [SuiteDiagnostic] = [], cause: (any Error)? = nil
+        _ code: Code,
+        _ message: String,
+        hint: String? = nil,
+        location: SourceLocation? = nil,
+        diagnostics: [SuiteDiagnostic] = [],
+        cause: (any Error)? = nil
     ) {
         self.code = code
         self.message = message
@@ -54,8 +58,10 @@ public struct RoadtestError: Error, Sendable, CustomStringConvertible {
     /// A suite with problems: each diagnostic names its file:line.
     public static func invalidSuite(_ diagnostics: [SuiteDiagnostic]) -> RoadtestError {
         RoadtestError(
-            .invalidSuite, "the suite has \(diagnostics.count) problem\(diagnostics.count == 1 ? "" : "s")",
-            diagnostics: diagnostics)
+            .invalidSuite,
+            "the suite has \(diagnostics.count) problem\(diagnostics.count == 1 ? "" : "s")",
+            diagnostics: diagnostics
+        )
     }
 
     public var description: String {

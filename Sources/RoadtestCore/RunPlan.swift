@@ -21,8 +21,14 @@ public struct RunPlan: Sendable {
                         trials.append(
                             Trial(
                                 key: TrialKey(
-                                    candidate: candidate.id, caseID: testCase.id, sample: sample, variant: variant),
-                                caseIndex: caseIndex))
+                                    candidate: candidate.id,
+                                    caseID: testCase.id,
+                                    sample: sample,
+                                    variant: variant
+                                ),
+                                caseIndex: caseIndex
+                            )
+                        )
                     }
                 }
             }

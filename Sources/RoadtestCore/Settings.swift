@@ -1,4 +1,5 @@
 import Foundation
+
 /// Request settings that layer: suite `defaults`, then the candidate, then the case (the later wins).
 public struct Settings: Sendable, Hashable, Codable {
     public var system: String?
@@ -16,8 +17,14 @@ public struct Settings: Sendable, Hashable, Codable {
     public var extra: [String: JSONValue]
 
     public init(
-        system: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, timeout: Double? = nil,
-        retries: Int? = nil, concurrency: Int? = nil, stream: Bool? = nil, retryBackoff: Double? = nil,
+        system: String? = nil,
+        temperature: Double? = nil,
+        maxTokens: Int? = nil,
+        timeout: Double? = nil,
+        retries: Int? = nil,
+        concurrency: Int? = nil,
+        stream: Bool? = nil,
+        retryBackoff: Double? = nil,
         extra: [String: JSONValue] = [:]
     ) {
         self.system = system
@@ -70,11 +77,18 @@ public struct Price: Sendable, Hashable, Codable {
 
     /// Cost in USD of the given token counts. `inputTokens` is the whole prompt; `cachedInputTokens` (cache reads)
     /// and `cacheWriteTokens` (cache writes) are the parts of it priced differently.
-    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0) -> Double {
+    public func cost(
+        inputTokens: Int,
+        outputTokens: Int,
+        cachedInputTokens: Int = 0,
+        cacheWriteTokens: Int = 0
+    ) -> Double {
         let cached = min(max(0, cachedInputTokens), max(0, inputTokens))
         let written = min(max(0, cacheWriteTokens), max(0, inputTokens) - cached)
         let uncached = max(0, inputTokens) - cached - written
-        return (Double(uncached) * input + Double(cached) * (cachedInput ?? input) + Double(written) * (cacheWrite ?? input)
+        return
+            (Double(uncached) * input + Double(cached) * (cachedInput ?? input) + Double(written)
+            * (cacheWrite ?? input)
             + Double(max(0, outputTokens)) * output) / 1_000_000
     }
 

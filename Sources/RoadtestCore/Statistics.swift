@@ -3,7 +3,11 @@ import Foundation
 /// The statistics every report uses; each function names its definition.
 public enum Statistics {
     /// Wilson score interval for `successes` out of `trials` (95% by default). Returns (0, 1) for no trials.
-    public static func wilsonInterval(successes: Double, trials: Double, z: Double = 1.959964) -> (lower: Double, upper: Double) {
+    public static func wilsonInterval(
+        successes: Double,
+        trials: Double,
+        z: Double = 1.959964
+    ) -> (lower: Double, upper: Double) {
         guard trials > 0 else { return (0, 1) }
         let p = successes / trials
         let z2 = z * z

@@ -1,4 +1,5 @@
 import Foundation
+
 /// A metric a suite sets a bar on; `isMinimum` bars are met at or above the target, others at or below.
 public enum BarMetric: String, Sendable, Hashable, Codable, CaseIterable {
     case passRate = "pass_rate"
@@ -51,8 +52,16 @@ public struct Suite: Sendable, Hashable, Codable {
     public var prompts: [String]
 
     public init(
-        name: String, description: String? = nil, path: String, candidates: [Candidate], defaults: Settings = Settings(),
-        cases: [Case], bars: [Bar] = [], samples: Int = 1, robustness: RobustnessConfig? = nil, prompts: [String] = []
+        name: String,
+        description: String? = nil,
+        path: String,
+        candidates: [Candidate],
+        defaults: Settings = Settings(),
+        cases: [Case],
+        bars: [Bar] = [],
+        samples: Int = 1,
+        robustness: RobustnessConfig? = nil,
+        prompts: [String] = []
     ) {
         self.name = name
         self.description = description

@@ -80,9 +80,16 @@ final class LevelRecorder: Sendable {
                 state.errors[response.attemptClass.rawValue, default: 0] += 1
                 if response.attemptClass == .http429 {
                     let second = Int(Monotonic.seconds(from: windowStart, to: Monotonic.now()))
-                    if state.throttledPerSecond.count <= second { state.throttledPerSecond += Array(repeating: 0, count: second + 1 - state.throttledPerSecond.count) }
+                    if state.throttledPerSecond.count <= second {
+                        state.throttledPerSecond += Array(
+                            repeating: 0,
+                            count: second + 1 - state.throttledPerSecond.count
+                        )
+                    }
                     state.throttledPerSecond[second] += 1
-                    if let retryAfter = response.retryAfter { state.maxRetryAfter = max(state.maxRetryAfter ?? 0, retryAfter) }
+                    if let retryAfter = response.retryAfter {
+                        state.maxRetryAfter = max(state.maxRetryAfter ?? 0, retryAfter)
+                    }
                 }
                 return
             }
@@ -119,7 +126,10 @@ final class LevelRecorder: Sendable {
     func progress() -> (finished: Int, errored: Int, p95: Double?) {
         state.withLock { state in
             let histogram = isOpenLoop ? state.correctedE2E : state.e2e
-            return (state.completed + state.errored, state.errored, histogram.totalCount > 0 ? Double(histogram.valueAtPercentile(95)) / 1e6 : nil)
+            return (
+                state.completed + state.errored, state.errored,
+                histogram.totalCount > 0 ? Double(histogram.valueAtPercentile(95)) / 1e6 : nil
+            )
         }
     }
 
@@ -127,40 +137,71 @@ final class LevelRecorder: Sendable {
         guard histogram.totalCount > 0 else { return Percentiles() }
         func ms(_ value: UInt64) -> Double { Double(value) / 1000 }
         return Percentiles(
-            count: Int(histogram.totalCount), p50: ms(histogram.valueAtPercentile(50)), p90: ms(histogram.valueAtPercentile(90)),
-            p95: ms(histogram.valueAtPercentile(95)), p99: ms(histogram.valueAtPercentile(99)), max: ms(histogram.max))
+            count: Int(histogram.totalCount),
+            p50: ms(histogram.valueAtPercentile(50)),
+            p90: ms(histogram.valueAtPercentile(90)),
+            p95: ms(histogram.valueAtPercentile(95)),
+            p99: ms(histogram.valueAtPercentile(99)),
+            max: ms(histogram.max)
+        )
     }
 
     /// `countBased`: the level ended after a number of requests; its throughput is measured completions over the
     /// span from the first measured send to the last measured completion (a short count-based window would
     /// otherwise count the warm-up's in-flight requests).
-    func result(mode: String, target: Double, arrival: String?, windowEnd: UInt64, countBased: Bool = false) -> LevelResult {
+    func result(
+        mode: String,
+        target: Double,
+        arrival: String?,
+        windowEnd: UInt64,
+        countBased: Bool = false
+    ) -> LevelResult {
         state.withLock { state in
             let duration = Monotonic.seconds(from: windowStart, to: windowEnd)
             var throughputCount = state.windowCompletions
             var throughputSpan = duration
             var throughputTokens = state.windowOutputTokens
-            if countBased, let first = state.firstMeasuredDispatch, let last = state.lastMeasuredCompletion, last > first {
+            if countBased, let first = state.firstMeasuredDispatch, let last = state.lastMeasuredCompletion,
+                last > first
+            {
                 throughputCount = state.completed
                 throughputSpan = Monotonic.seconds(from: first, to: last)
                 throughputTokens = state.measuredOutputTokens
             }
             var errors: [String: Int] = [:]
-            for errorClass in AttemptClass.errorClasses where errorClass != .commandFailed { errors[errorClass.rawValue] = 0 }
+            for errorClass in AttemptClass.errorClasses where errorClass != .commandFailed {
+                errors[errorClass.rawValue] = 0
+            }
             errors.merge(state.errors) { _, new in new }
             return LevelResult(
-                mode: mode, target: target, arrival: arrival, requests: state.requests, completed: state.completed, errored: state.errored,
-                inFlightAtEnd: state.inFlightAtEnd, warmupExcluded: state.warmup, durationSeconds: duration,
+                mode: mode,
+                target: target,
+                arrival: arrival,
+                requests: state.requests,
+                completed: state.completed,
+                errored: state.errored,
+                inFlightAtEnd: state.inFlightAtEnd,
+                warmupExcluded: state.warmup,
+                durationSeconds: duration,
                 achievedRPS: throughputSpan > 0 ? Double(throughputCount) / throughputSpan : 0,
                 outputTokensPerSecond: throughputSpan > 0 ? Double(throughputTokens) / throughputSpan : 0,
-                ttft: Self.percentiles(state.ttft), tpot: Self.percentiles(state.tpot), interChunk: Self.percentiles(state.interChunk),
-                e2e: Self.percentiles(state.e2e), correctedTTFT: isOpenLoop ? Self.percentiles(state.correctedTTFT) : nil,
-                correctedE2E: isOpenLoop ? Self.percentiles(state.correctedE2E) : nil, scheduleLag: isOpenLoop ? Self.percentiles(state.lag) : nil,
-                errors: errors, throttled: state.errors[AttemptClass.http429.rawValue] ?? 0, throttledPerSecond: state.throttledPerSecond,
+                ttft: Self.percentiles(state.ttft),
+                tpot: Self.percentiles(state.tpot),
+                interChunk: Self.percentiles(state.interChunk),
+                e2e: Self.percentiles(state.e2e),
+                correctedTTFT: isOpenLoop ? Self.percentiles(state.correctedTTFT) : nil,
+                correctedE2E: isOpenLoop ? Self.percentiles(state.correctedE2E) : nil,
+                scheduleLag: isOpenLoop ? Self.percentiles(state.lag) : nil,
+                errors: errors,
+                throttled: state.errors[AttemptClass.http429.rawValue] ?? 0,
+                throttledPerSecond: state.throttledPerSecond,
                 maxRetryAfter: state.maxRetryAfter,
-                goodputRPS: throughputSpan > 0 && state.completed > 0 ? Double(throughputCount) / throughputSpan * Double(state.good) / Double(state.completed) : 0,
-                attainment: state.completed + state.errored > 0 ? Double(state.good) / Double(state.completed + state.errored) : nil,
-                stoppedEarly: state.stoppedEarly)
+                goodputRPS: throughputSpan > 0 && state.completed > 0
+                    ? Double(throughputCount) / throughputSpan * Double(state.good) / Double(state.completed) : 0,
+                attainment: state.completed + state.errored > 0
+                    ? Double(state.good) / Double(state.completed + state.errored) : nil,
+                stoppedEarly: state.stoppedEarly
+            )
         }
     }
 }

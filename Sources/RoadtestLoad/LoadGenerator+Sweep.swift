@@ -6,7 +6,10 @@ extension LoadGenerator {
     /// open-loop rates between are tried until one is not served. A level stops early when errors or latency
     /// blow up.
     public func sweep(
-        duration: Double, warmup: Double, maxConcurrency: Int = 64, onLevel: (LevelResult) -> Void = { _ in }
+        duration: Double,
+        warmup: Double,
+        maxConcurrency: Int = 64,
+        onLevel: (LevelResult) -> Void = { _ in }
     ) async -> (levels: [LevelResult], saturation: Saturation) {
         var saturation = Saturation()
         var levels: [LevelResult] = []
@@ -44,7 +47,11 @@ extension LoadGenerator {
             } else if errorRate >= 0.05 {
                 unserved = String(format: "%.0f%% of requests failed", errorRate * 100)
             } else if let p95, p95 > latencyLimit {
-                unserved = String(format: "corrected p95 E2E %.0f ms over the %.0f ms limit", p95 * 1000, latencyLimit * 1000)
+                unserved = String(
+                    format: "corrected p95 E2E %.0f ms over the %.0f ms limit",
+                    p95 * 1000,
+                    latencyLimit * 1000
+                )
             }
             if let unserved {
                 saturation.firstUnservedRPS = rate

@@ -71,7 +71,13 @@ public struct LoadGenerator: Sendable {
     /// passes this many seconds. Levels the user asked for always run to the end.
     public var blowUpLatency: Double?
 
-    public init(provider: any ModelProvider, source: RequestSource, slo: SLO? = nil, seed: UInt64 = 0, blowUpLatency: Double? = nil) {
+    public init(
+        provider: any ModelProvider,
+        source: RequestSource,
+        slo: SLO? = nil,
+        seed: UInt64 = 0,
+        blowUpLatency: Double? = nil
+    ) {
         self.provider = provider
         self.source = source
         self.slo = slo
@@ -124,12 +130,25 @@ public struct LoadGenerator: Sendable {
                 await Self.endAtDeadline(fixedEnd, workers: max(1, streams), group: &group)
             }
         case .rate(let rate, let arrival):
-            await openLoop(rate: rate, arrival: arrival, level: level, recorder: recorder, control: control, start: start)
+            await openLoop(
+                rate: rate,
+                arrival: arrival,
+                level: level,
+                recorder: recorder,
+                control: control,
+                start: start
+            )
         }
         let end = control.endTime ?? Monotonic.now()
         var arrival: String?
         if case .rate(_, let kind) = level.mode { arrival = kind.rawValue }
-        return recorder.result(mode: level.modeName, target: level.target, arrival: arrival, windowEnd: end, countBased: level.duration == nil)
+        return recorder.result(
+            mode: level.modeName,
+            target: level.target,
+            arrival: arrival,
+            windowEnd: end,
+            countBased: level.duration == nil
+        )
     }
 
     /// A closed-loop stream. With a request count, streams keep the load on (unmeasured cool-down requests)
@@ -145,7 +164,11 @@ public struct LoadGenerator: Sendable {
             recorder.dispatched(intended: now, actual: now, cooldown: cooldown)
             let response = await send(source.next(), control: control)
             if cooldown {
-                recorder.finished(intended: now, response: control.endTime.map { Monotonic.now() > $0 } == true ? nil : response, cooldown: true)
+                recorder.finished(
+                    intended: now,
+                    response: control.endTime.map { Monotonic.now() > $0 } == true ? nil : response,
+                    cooldown: true
+                )
                 continue
             }
             finish(intended: now, response: response, recorder: recorder, control: control, level: level)
@@ -157,7 +180,14 @@ public struct LoadGenerator: Sendable {
         }
     }
 
-    func openLoop(rate: Double, arrival: Arrival, level: LoadLevel, recorder: LevelRecorder, control: LevelControl, start: UInt64) async {
+    func openLoop(
+        rate: Double,
+        arrival: Arrival,
+        level: LoadLevel,
+        recorder: LevelRecorder,
+        control: LevelControl,
+        start: UInt64
+    ) async {
         var random = SplitMix64(seed: seed ^ 0x5EED)
         var offset = 0.0
         var measured = 0
@@ -225,7 +255,13 @@ public struct LoadGenerator: Sendable {
         }
     }
 
-    func finish(intended: UInt64, response: ProviderResponse?, recorder: LevelRecorder, control: LevelControl, level: LoadLevel) {
+    func finish(
+        intended: UInt64,
+        response: ProviderResponse?,
+        recorder: LevelRecorder,
+        control: LevelControl,
+        level: LoadLevel
+    ) {
         let now = Monotonic.now()
         if let end = control.endTime, now > end {
             recorder.finished(intended: intended, response: nil)

@@ -1,7 +1,7 @@
 import Foundation
 import RoadtestCore
-import RoadtestReport
 import RoadtestProviders
+import RoadtestReport
 import RoadtestRunner
 import RoadtestStore
 import RoadtestSuite
@@ -26,8 +26,14 @@ public struct LoadSession: Sendable {
         public var seed: UInt64?
 
         public init(
-            suitePath: String, candidates: [String] = [], levels: [LoadLevel], sweep: Bool = false,
-            sweepConcurrency: Int = 64, sweepDuration: Double = 10, warmup: Double = 2, slo: SLO? = nil,
+            suitePath: String,
+            candidates: [String] = [],
+            levels: [LoadLevel],
+            sweep: Bool = false,
+            sweepConcurrency: Int = 64,
+            sweepDuration: Double = 10,
+            warmup: Double = 2,
+            slo: SLO? = nil,
             seed: UInt64? = nil
         ) {
             self.suitePath = suitePath
@@ -50,7 +56,9 @@ public struct LoadSession: Sendable {
     public let onLevel: @Sendable (String, LevelResult) -> Void
 
     public init(
-        store: any RunStore, options: Options, announce: @escaping @Sendable (String) -> Void = { _ in },
+        store: any RunStore,
+        options: Options,
+        announce: @escaping @Sendable (String) -> Void = { _ in },
         onLevel: @escaping @Sendable (String, LevelResult) -> Void = { _, _ in }
     ) {
         self.store = store
@@ -72,8 +80,11 @@ public struct LoadSession: Sendable {
                 for candidate in suite.scoredCandidates {
                     guard let provider = providers[candidate.id] else { continue }
                     let generator = LoadGenerator(
-                        provider: provider, source: RequestSource(requests: Self.requests(suite, candidate, options.seed)),
-                        slo: options.slo, seed: options.seed ?? 0)
+                        provider: provider,
+                        source: RequestSource(requests: Self.requests(suite, candidate, options.seed)),
+                        slo: options.slo,
+                        seed: options.seed ?? 0
+                    )
                     announce("loading '\(candidate.id)'")
                     let record: @Sendable (LevelResult) -> Void = { level in onLevel(candidate.id, level) }
                     var levels: [LevelResult] = []
@@ -85,8 +96,11 @@ public struct LoadSession: Sendable {
                     var saturation: Saturation?
                     if options.sweep {
                         let swept = await generator.sweep(
-                            duration: options.sweepDuration, warmup: options.warmup,
-                            maxConcurrency: options.sweepConcurrency, onLevel: record)
+                            duration: options.sweepDuration,
+                            warmup: options.warmup,
+                            maxConcurrency: options.sweepConcurrency,
+                            onLevel: record
+                        )
                         levels += swept.levels
                         saturation = swept.saturation
                     }
@@ -95,7 +109,12 @@ public struct LoadSession: Sendable {
                             warnings.append(
                                 String(
                                     format: "'%@' at %.2f req/s: the generator fell behind its schedule (lag p99 %.1f "
-                                        + "ms); corrected latencies include it", candidate.id, level.target, lag))
+                                        + "ms); corrected latencies include it",
+                                    candidate.id,
+                                    level.target,
+                                    lag
+                                )
+                            )
                         }
                     }
                     results.append(CandidateLoad(id: candidate.id, levels: levels, saturation: saturation))
@@ -107,7 +126,13 @@ public struct LoadSession: Sendable {
         }
         await transport.shutdown()
         let report = LoadReport(
-            id: id, suite: suite.name, startedAt: startedAt, slo: options.slo, candidates: results, warnings: warnings)
+            id: id,
+            suite: suite.name,
+            startedAt: startedAt,
+            slo: options.slo,
+            candidates: results,
+            warnings: warnings
+        )
         try await store.saveLoadRun(id: id, suiteName: suite.name, startedAt: startedAt, json: try report.json())
         return report
     }
@@ -119,9 +144,14 @@ public struct LoadSession: Sendable {
         for id in options.candidates where !suite.candidates.contains(where: { $0.id == id }) {
             throw RoadtestError(.invalidArgument, "--candidate \(id): no candidate has that id (candidates: \(known))")
         }
-        if !options.candidates.isEmpty { suite.candidates = suite.candidates.filter { options.candidates.contains($0.id) } }
+        if !options.candidates.isEmpty {
+            suite.candidates = suite.candidates.filter { options.candidates.contains($0.id) }
+        }
         if suite.scoredCandidates.isEmpty { throw RoadtestError(.invalidArgument, "no candidate to load") }
-        let maxSlots = max(options.levels.map { Int($0.target) }.max() ?? 1, options.sweep ? options.sweepConcurrency : 1)
+        let maxSlots = max(
+            options.levels.map { Int($0.target) }.max() ?? 1,
+            options.sweep ? options.sweepConcurrency : 1
+        )
         // Local servers get as many slots as the highest concurrency (at most 8), unless the candidate sets its own.
         for index in suite.candidates.indices
         where suite.candidates[index].provider == .local && suite.candidates[index].settings.concurrency == nil {
@@ -135,9 +165,15 @@ public struct LoadSession: Sendable {
         var requests = suite.cases.map { testCase -> ChatRequest in
             let settings = suite.settings(for: candidate, case: testCase)
             return ChatRequest(
-                model: candidate.model, system: settings.system, messages: testCase.messages,
-                temperature: settings.temperature, maxTokens: settings.maxTokens, stream: settings.stream ?? true,
-                extra: settings.extra, timeout: settings.timeout ?? Settings.builtInTimeout)
+                model: candidate.model,
+                system: settings.system,
+                messages: testCase.messages,
+                temperature: settings.temperature,
+                maxTokens: settings.maxTokens,
+                stream: settings.stream ?? true,
+                extra: settings.extra,
+                timeout: settings.timeout ?? Settings.builtInTimeout
+            )
         }
         if let seed {
             var random = SplitMix64(seed: seed)

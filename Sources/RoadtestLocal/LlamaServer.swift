@@ -1,6 +1,6 @@
 import Foundation
-import RoadtestProviders
 import RoadtestCore
+import RoadtestProviders
 
 /// A managed `llama-server` process: started on a free loopback port, healthy before use, and never orphaned.
 ///
@@ -22,8 +22,13 @@ public final class LlamaServer: Sendable {
         public var chatTemplate: URL?
 
         public init(
-            binary: URL, model: URL, name: String, slots: Int, contextPerSlot: Int = 2048,
-            threads: Int = ProcessInfo.processInfo.activeProcessorCount, extraArguments: [String] = [],
+            binary: URL,
+            model: URL,
+            name: String,
+            slots: Int,
+            contextPerSlot: Int = 2048,
+            threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+            extraArguments: [String] = [],
             chatTemplate: URL? = nil
         ) {
             self.chatTemplate = chatTemplate
@@ -38,7 +43,12 @@ public final class LlamaServer: Sendable {
 
         /// Resolves a known model name or an explicit GGUF, and the server binary (explicit, Roadtest home, or PATH).
         public static func resolve(
-            model name: String?, gguf: String?, llamaServer: String?, home: RoadtestHome, slots: Int, extraArguments: [String]
+            model name: String?,
+            gguf: String?,
+            llamaServer: String?,
+            home: RoadtestHome,
+            slots: Int,
+            extraArguments: [String]
         ) throws -> Options {
             let modelURL: URL
             let label: String
@@ -51,7 +61,10 @@ public final class LlamaServer: Sendable {
                 }
             } else if let name {
                 guard let model = LocalModel.named(name) else {
-                    throw RoadtestError(.localModel, "unknown local model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", ")), or give 'gguf: /path/model.gguf'")
+                    throw RoadtestError(
+                        .localModel,
+                        "unknown local model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", ")), or give 'gguf: /path/model.gguf'"
+                    )
                 }
                 modelURL = home.modelFile(model)
                 label = model.name
@@ -59,13 +72,18 @@ public final class LlamaServer: Sendable {
                     let file = home.root.appendingPathComponent("templates/\(model.name).jinja")
                     if (try? String(contentsOf: file, encoding: .utf8)) != source {
                         try? FileManager.default.createDirectory(
-                            at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                            at: file.deletingLastPathComponent(),
+                            withIntermediateDirectories: true
+                        )
                         try source.write(to: file, atomically: true, encoding: .utf8)
                     }
                     template = file
                 }
                 guard FileManager.default.fileExists(atPath: modelURL.path) else {
-                    throw RoadtestError(.localModel, "local model '\(model.name)' is not installed; run `roadtest models install` (or `make demo`)")
+                    throw RoadtestError(
+                        .localModel,
+                        "local model '\(model.name)' is not installed; run `roadtest models install` (or `make demo`)"
+                    )
                 }
             } else {
                 throw RoadtestError(.localModel, "a local candidate needs 'local: NAME' or 'gguf: PATH'")
@@ -82,17 +100,26 @@ public final class LlamaServer: Sendable {
                 binary = URL(fileURLWithPath: onPath)
             }
             guard let binary else {
-                throw RoadtestError(.localModel, "llama-server is not installed; run `roadtest models install`, or set 'llama_server: /path/to/llama-server'")
+                throw RoadtestError(
+                    .localModel,
+                    "llama-server is not installed; run `roadtest models install`, or set 'llama_server: /path/to/llama-server'"
+                )
             }
             return Options(
-                binary: binary, model: modelURL, name: label, slots: slots, extraArguments: extraArguments,
-                chatTemplate: template)
+                binary: binary,
+                model: modelURL,
+                name: label,
+                slots: slots,
+                extraArguments: extraArguments,
+                chatTemplate: template
+            )
         }
 
         /// The llama-server command line for `port`.
         public func arguments(port: Int) -> [String] {
             [
-                binary.path, "--model", model.path, "--host", "127.0.0.1", "--port", String(port), "--parallel", String(slots),
+                binary.path, "--model", model.path, "--host", "127.0.0.1", "--port", String(port), "--parallel",
+                String(slots),
                 "--ctx-size", String(contextPerSlot * slots), "--threads", String(threads), "--no-webui",
             ] + templateArguments + extraArguments
         }
@@ -140,7 +167,11 @@ public final class LlamaServer: Sendable {
         """
 
     /// Starts a server and waits until `/health` answers 200 (the model is loaded).
-    public static func start(_ options: Options, port requested: Int? = nil, timeout: Double = 120) async throws -> LlamaServer {
+    public static func start(
+        _ options: Options,
+        port requested: Int? = nil,
+        timeout: Double = 120
+    ) async throws -> LlamaServer {
         let port = try requested ?? freePort()
         let logs = RoadtestHome().logs
         try? FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -150,7 +181,9 @@ public final class LlamaServer: Sendable {
             // Its own session: a terminal's Ctrl-C goes to Roadtest, which stops the server in order.
             process = try ChildProcess(
                 ["/bin/sh", "-c", supervisor, "roadtest-llama-supervisor", logPath] + options.arguments(port: port),
-                pipeStandardInput: true, newSession: true)
+                pipeStandardInput: true,
+                newSession: true
+            )
         } catch {
             throw RoadtestError(.localModel, "cannot start llama-server: \(error)")
         }
@@ -159,7 +192,10 @@ public final class LlamaServer: Sendable {
         while Date() < deadline {
             if !process.isRunning {
                 server.stop()
-                let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").suffix(6).joined(separator: "\n") ?? ""
+                let tail =
+                    (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").suffix(6).joined(
+                        separator: "\n"
+                    ) ?? ""
                 throw RoadtestError(.localModel, "llama-server exited while starting (\(logPath)):\n\(tail)")
             }
             if healthStatus(port: port) == 200 { return server }
@@ -219,7 +255,9 @@ public final class LlamaServer: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else { throw RoadtestError(.localModel, "cannot bind a loopback socket to find a free port") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -241,7 +279,9 @@ public final class LlamaServer: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { return nil }
         let request = "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"

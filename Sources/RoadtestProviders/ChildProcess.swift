@@ -27,13 +27,19 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Spawns `arguments` (the first is looked up on PATH when it has no `/`).
     public init(
-        _ arguments: [String], environment: [String: String]? = nil, pipeStandardInput: Bool = false, standardOutput: Output = .null,
-        standardError: Output = .null, newSession: Bool = false, newProcessGroup: Bool = false,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        pipeStandardInput: Bool = false,
+        standardOutput: Output = .null,
+        standardError: Output = .null,
+        newSession: Bool = false,
+        newProcessGroup: Bool = false,
         workingDirectory: String? = nil
     ) throws {
         precondition(!arguments.isEmpty)
         // posix_spawn has no portable chdir; a shell changes directory and execs the program.
-        let arguments = workingDirectory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + arguments } ?? arguments
+        let arguments =
+            workingDirectory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + arguments } ?? arguments
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
@@ -60,7 +66,9 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM] { sigaddset(&defaults, signal) }
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM] {
+            sigaddset(&defaults, signal)
+        }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var flags = Int32(POSIX_SPAWN_SETSIGMASK) | Int32(POSIX_SPAWN_SETSIGDEF)
         if newSession {

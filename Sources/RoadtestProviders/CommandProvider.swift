@@ -21,7 +21,8 @@ public struct CommandProvider: ModelProvider {
         if let model = request.model { object["model"] = .string(model) }
         if let system = request.system { object["system"] = .string(system) }
         object["messages"] = .array(
-            request.messagesWithSystem.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
+            request.messagesWithSystem.map { .object(["role": .string($0.role), "content": .string($0.content)]) }
+        )
         if let temperature = request.temperature { object["temperature"] = .number(temperature) }
         if let maxTokens = request.maxTokens { object["max_tokens"] = .number(Double(maxTokens)) }
         return Data(JSONValue.object(object).jsonText.utf8)
@@ -49,13 +50,21 @@ public struct CommandProvider: ModelProvider {
         let start = Monotonic.now()
         let result: ProcessRunner.Result
         do {
-            result = try await ProcessRunner.run(arguments, input: Self.input(for: request), timeout: request.timeout, workingDirectory: workingDirectory)
+            result = try await ProcessRunner.run(
+                arguments,
+                input: Self.input(for: request),
+                timeout: request.timeout,
+                workingDirectory: workingDirectory
+            )
         } catch {
             return ProviderResponse(attemptClass: .commandFailed, message: String(describing: error))
         }
         let end = Monotonic.now()
         if result.timedOut {
-            return ProviderResponse(attemptClass: .timeout, message: "command did not finish within \(DurationText.format(seconds: request.timeout))")
+            return ProviderResponse(
+                attemptClass: .timeout,
+                message: "command did not finish within \(DurationText.format(seconds: request.timeout))"
+            )
         }
         if result.status != 0 {
             let stderr = String(decoding: result.standardError.suffix(400), as: UTF8.self)
@@ -63,7 +72,10 @@ public struct CommandProvider: ModelProvider {
         }
         guard let json = JSONValue.parse(result.standardOutput), case .object(let object) = json else {
             return ProviderResponse(
-                attemptClass: .malformed, message: "stdout is not a JSON object: " + String(decoding: result.standardOutput.prefix(200), as: UTF8.self))
+                attemptClass: .malformed,
+                message: "stdout is not a JSON object: "
+                    + String(decoding: result.standardOutput.prefix(200), as: UTF8.self)
+            )
         }
         guard
             let output = object["output"]?.stringValue ?? object["content"]?.stringValue
@@ -76,16 +88,25 @@ public struct CommandProvider: ModelProvider {
         let outputTokens: Int?
         do {
             input = try Self.tokenCount(usage?["input_tokens"] ?? usage?["prompt_tokens"], "usage.input_tokens")
-            outputTokens = try Self.tokenCount(usage?["output_tokens"] ?? usage?["completion_tokens"], "usage.output_tokens")
+            outputTokens = try Self.tokenCount(
+                usage?["output_tokens"] ?? usage?["completion_tokens"],
+                "usage.output_tokens"
+            )
         } catch {
             return ProviderResponse(attemptClass: .malformed, message: "\(error)")
         }
         let elapsed = Monotonic.seconds(from: start, to: end)
         let first = result.firstOutputAt.map { Monotonic.seconds(from: start, to: $0) } ?? elapsed
         return ProviderResponse(
-            attemptClass: .ok, output: output, inputTokens: input ?? 0,
-            outputTokens: outputTokens ?? ProviderResponse.estimateTokens(output), isTokenCountEstimated: outputTokens == nil,
-            timeToFirstToken: min(first, elapsed), endToEnd: elapsed, contentEvents: 1)
+            attemptClass: .ok,
+            output: output,
+            inputTokens: input ?? 0,
+            outputTokens: outputTokens ?? ProviderResponse.estimateTokens(output),
+            isTokenCountEstimated: outputTokens == nil,
+            timeToFirstToken: min(first, elapsed),
+            endToEnd: elapsed,
+            contentEvents: 1
+        )
     }
 
     /// A token count the program reported: a whole number from 0 to `TokenCount.maximum`, or absent.
@@ -94,7 +115,9 @@ public struct CommandProvider: ModelProvider {
         guard case .number(let number) = value, number.isFinite, number >= 0, number == number.rounded(),
             number <= Double(TokenCount.maximum)
         else {
-            throw WireError(reason: "\(field): \(value.jsonText) is not a whole number of tokens from 0 to \(TokenCount.maximum)")
+            throw WireError(
+                reason: "\(field): \(value.jsonText) is not a whole number of tokens from 0 to \(TokenCount.maximum)"
+            )
         }
         return Int(number)
     }

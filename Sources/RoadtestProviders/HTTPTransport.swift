@@ -36,7 +36,10 @@ public final class HTTPTransport: Sendable {
         var configuration = HTTPClient.Configuration()
         // Idle connections are dropped before common servers' keep-alive timeouts (llama-server's is 5 s), so a
         // request is not sent on a connection the server is closing.
-        configuration.connectionPool = .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: maximumConnectionsPerHost)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(4),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: maximumConnectionsPerHost
+        )
         // A refused connection is an attempt's `connection` error; Roadtest's own retry policy decides what next.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(10), read: nil)
@@ -52,7 +55,12 @@ public final class HTTPTransport: Sendable {
     /// One attempt, buffered: the events fold into a `ResponseAccumulator` inside the attempt's own task (no event
     /// crosses tasks). The deadline is one event-loop timer that cancels that task.
     func send<Decoder: WireStreamDecoder>(
-        _ decoder: Decoder.Type, url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double
+        _ decoder: Decoder.Type,
+        url: String,
+        headers: [(String, String)],
+        body: Data,
+        stream: Bool,
+        timeout: Double
     ) async -> ProviderResponse {
         let request = Self.request(url: url, headers: headers, body: body, stream: stream)
         let client = self.client
@@ -60,22 +68,37 @@ public final class HTTPTransport: Sendable {
         let work = Task { () -> ResponseAccumulator in
             var accumulator = ResponseAccumulator()
             await Self.perform(
-                Decoder.self, client: client, request: request, stream: stream, timeout: timeout, expired: expired,
-                sink: &accumulator)
+                Decoder.self,
+                client: client,
+                request: request,
+                stream: stream,
+                timeout: timeout,
+                expired: expired,
+                sink: &accumulator
+            )
             return accumulator
         }
         let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
             expired.set()
             work.cancel()
         }
-        let accumulator = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
+        let accumulator = await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
+        }
         timer.cancel()
         return accumulator.response()
     }
 
     /// One attempt, streamed: every event reaches `onEvent` as it arrives.
     func run<Decoder: WireStreamDecoder>(
-        _ decoder: Decoder.Type, url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double,
+        _ decoder: Decoder.Type,
+        url: String,
+        headers: [(String, String)],
+        body: Data,
+        stream: Bool,
+        timeout: Double,
         onEvent: (ProviderEvent) -> Void
     ) async {
         let request = Self.request(url: url, headers: headers, body: body, stream: stream)
@@ -85,8 +108,14 @@ public final class HTTPTransport: Sendable {
         let work = Task {
             var sink = ContinuationSink(continuation: continuation)
             await Self.perform(
-                Decoder.self, client: client, request: request, stream: stream, timeout: timeout, expired: expired,
-                sink: &sink)
+                Decoder.self,
+                client: client,
+                request: request,
+                stream: stream,
+                timeout: timeout,
+                expired: expired,
+                sink: &sink
+            )
             continuation.finish()
         }
         let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
@@ -114,14 +143,22 @@ public final class HTTPTransport: Sendable {
     /// Sends the request and reports what happens as events. Timestamps are taken as each buffer arrives, before
     /// parsing.
     static func perform<Decoder: WireStreamDecoder, Sink: EventSink>(
-        _ decoder: Decoder.Type, client: HTTPClient, request: HTTPClientRequest, stream: Bool, timeout: Double,
-        expired: ExpiryFlag, sink: inout Sink
+        _ decoder: Decoder.Type,
+        client: HTTPClient,
+        request: HTTPClientRequest,
+        stream: Bool,
+        timeout: Double,
+        expired: ExpiryFlag,
+        sink: inout Sink
     ) async {
         func cancelled(_ status: Int?) -> ProviderEvent {
             .failed(
-                .timeout, status: status,
-                message: expired.isSet ? "no complete response within \(DurationText.format(seconds: timeout))" : "cancelled",
-                retryAfter: nil)
+                .timeout,
+                status: status,
+                message: expired.isSet
+                    ? "no complete response within \(DurationText.format(seconds: timeout))" : "cancelled",
+                retryAfter: nil
+            )
         }
         let sent = Monotonic.now()
         sink.add(.sent(at: sent))
@@ -132,7 +169,9 @@ public final class HTTPTransport: Sendable {
             if Task.isCancelled {
                 sink.add(cancelled(nil))
             } else {
-                sink.add(.failed(classify(error, afterHead: false), status: nil, message: describe(error), retryAfter: nil))
+                sink.add(
+                    .failed(classify(error, afterHead: false), status: nil, message: describe(error), retryAfter: nil)
+                )
             }
             return
         }
@@ -147,8 +186,12 @@ public final class HTTPTransport: Sendable {
             let text = String(decoding: collected.prefix(500), as: UTF8.self)
             sink.add(
                 .failed(
-                    attemptClass(forStatus: status), status: status, message: "HTTP \(status): \(text)",
-                    retryAfter: RetryAfter.seconds(response.headers.first(name: "retry-after"))))
+                    attemptClass(forStatus: status),
+                    status: status,
+                    message: "HTTP \(status): \(text)",
+                    retryAfter: RetryAfter.seconds(response.headers.first(name: "retry-after"))
+                )
+            )
             return
         }
         sink.add(.head(status: status))
@@ -165,7 +208,13 @@ public final class HTTPTransport: Sendable {
                 sink.add(
                     Task.isCancelled
                         ? cancelled(status)
-                        : .failed(classify(error, afterHead: true), status: status, message: describe(error), retryAfter: nil))
+                        : .failed(
+                            classify(error, afterHead: true),
+                            status: status,
+                            message: describe(error),
+                            retryAfter: nil
+                        )
+                )
                 return
             }
             for item in Decoder.decodeBody(collected) {
@@ -194,7 +243,9 @@ public final class HTTPTransport: Sendable {
             if Task.isCancelled {
                 sink.add(cancelled(status))
             } else {
-                sink.add(.failed(.streamCut, status: status, message: "stream broke: " + describe(error), retryAfter: nil))
+                sink.add(
+                    .failed(.streamCut, status: status, message: "stream broke: " + describe(error), retryAfter: nil)
+                )
             }
         }
     }

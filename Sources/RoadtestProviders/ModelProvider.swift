@@ -19,9 +19,16 @@ public struct ChatRequest: Sendable, Hashable {
     public var toolChoice: JSONValue?
 
     public init(
-        model: String?, system: String? = nil, messages: [Message], temperature: Double? = nil, maxTokens: Int? = nil,
-        stream: Bool = true, extra: [String: JSONValue] = [:], timeout: Double = Settings.builtInTimeout,
-        tools: [JSONValue] = [], toolChoice: JSONValue? = nil
+        model: String?,
+        system: String? = nil,
+        messages: [Message],
+        temperature: Double? = nil,
+        maxTokens: Int? = nil,
+        stream: Bool = true,
+        extra: [String: JSONValue] = [:],
+        timeout: Double = Settings.builtInTimeout,
+        tools: [JSONValue] = [],
+        toolChoice: JSONValue? = nil
     ) {
         self.tools = tools
         self.toolChoice = toolChoice

@@ -28,19 +28,31 @@ public struct OpenAIProvider: ModelProvider {
                 tool_calls: message.toolCalls?.map {
                     OpenAIChat.ToolCall(id: $0.id, function: .init(name: $0.name, arguments: $0.arguments))
                 },
-                tool_call_id: message.toolCallID)
+                tool_call_id: message.toolCallID
+            )
         }
         let tools = request.tools.compactMap { tool -> OpenAIChat.Tool? in
             let function = tool["function"] ?? tool
             guard let name = function["name"]?.stringValue else { return nil }
             return OpenAIChat.Tool(
                 function: .init(
-                    name: name, description: function["description"]?.stringValue, parameters: function["parameters"]))
+                    name: name,
+                    description: function["description"]?.stringValue,
+                    parameters: function["parameters"]
+                )
+            )
         }
         return OpenAIChat.Request(
-            model: request.model, messages: messages, temperature: request.temperature, max_tokens: request.maxTokens,
-            stream: request.stream, stream_options: request.stream ? .init(include_usage: true) : nil,
-            tools: tools.isEmpty ? nil : tools, tool_choice: request.toolChoice, extra: request.extra)
+            model: request.model,
+            messages: messages,
+            temperature: request.temperature,
+            max_tokens: request.maxTokens,
+            stream: request.stream,
+            stream_options: request.stream ? .init(include_usage: true) : nil,
+            tools: tools.isEmpty ? nil : tools,
+            tool_choice: request.toolChoice,
+            extra: request.extra
+        )
     }
 
     /// The request body for a chat request.
@@ -56,14 +68,25 @@ public struct OpenAIProvider: ModelProvider {
 
     public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
         await transport.run(
-            OpenAIStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
-            stream: request.stream, timeout: request.timeout, onEvent: onEvent)
+            OpenAIStreamDecoder.self,
+            url: url,
+            headers: requestHeaders,
+            body: Self.body(for: request),
+            stream: request.stream,
+            timeout: request.timeout,
+            onEvent: onEvent
+        )
     }
 
     public func send(_ request: ChatRequest) async -> ProviderResponse {
         await transport.send(
-            OpenAIStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
-            stream: request.stream, timeout: request.timeout)
+            OpenAIStreamDecoder.self,
+            url: url,
+            headers: requestHeaders,
+            body: Self.body(for: request),
+            stream: request.stream,
+            timeout: request.timeout
+        )
     }
 }
 
@@ -95,7 +118,10 @@ public struct AnthropicProvider: ModelProvider {
         var messages: [AnthropicMessages.Message] = []
         for message in request.messages where message.role != "system" {
             if message.role == "tool" {
-                let block = AnthropicMessages.ContentBlock.toolResult(id: message.toolCallID ?? "", content: message.content)
+                let block = AnthropicMessages.ContentBlock.toolResult(
+                    id: message.toolCallID ?? "",
+                    content: message.content
+                )
                 if let lastIndex = messages.indices.last, messages[lastIndex].role == "user",
                     messages[lastIndex].content.allSatisfy({ $0.type == "tool_result" })
                 {
@@ -107,7 +133,9 @@ public struct AnthropicProvider: ModelProvider {
             }
             var blocks: [AnthropicMessages.ContentBlock] = message.content.isEmpty ? [] : [.text(message.content)]
             for call in message.toolCalls ?? [] {
-                blocks.append(.toolUse(id: call.id, name: call.name, input: JSONValue.parse(call.arguments) ?? .object([:])))
+                blocks.append(
+                    .toolUse(id: call.id, name: call.name, input: JSONValue.parse(call.arguments) ?? .object([:]))
+                )
             }
             messages.append(.init(role: message.role, content: blocks.isEmpty ? [.text("")] : blocks))
         }
@@ -115,8 +143,10 @@ public struct AnthropicProvider: ModelProvider {
             let function = tool["function"] ?? tool
             guard let name = function["name"]?.stringValue else { return nil }
             return AnthropicMessages.Tool(
-                name: name, description: function["description"]?.stringValue,
-                input_schema: function["parameters"] ?? function["input_schema"] ?? .object(["type": .string("object")]))
+                name: name,
+                description: function["description"]?.stringValue,
+                input_schema: function["parameters"] ?? function["input_schema"] ?? .object(["type": .string("object")])
+            )
         }
         var toolChoice: JSONValue?
         switch request.toolChoice {
@@ -133,9 +163,16 @@ public struct AnthropicProvider: ModelProvider {
         }
         let system = request.system.flatMap { $0.isEmpty ? nil : $0 }
         return AnthropicMessages.Request(
-            model: request.model ?? "", system: system, messages: messages, max_tokens: request.maxTokens ?? 1024,
-            temperature: request.temperature, stream: request.stream, tools: tools.isEmpty ? nil : tools,
-            tool_choice: toolChoice, extra: request.extra)
+            model: request.model ?? "",
+            system: system,
+            messages: messages,
+            max_tokens: request.maxTokens ?? 1024,
+            temperature: request.temperature,
+            stream: request.stream,
+            tools: tools.isEmpty ? nil : tools,
+            tool_choice: toolChoice,
+            extra: request.extra
+        )
     }
 
     public static func body(for request: ChatRequest) -> Data {
@@ -151,13 +188,24 @@ public struct AnthropicProvider: ModelProvider {
 
     public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
         await transport.run(
-            AnthropicStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
-            stream: request.stream, timeout: request.timeout, onEvent: onEvent)
+            AnthropicStreamDecoder.self,
+            url: url,
+            headers: requestHeaders,
+            body: Self.body(for: request),
+            stream: request.stream,
+            timeout: request.timeout,
+            onEvent: onEvent
+        )
     }
 
     public func send(_ request: ChatRequest) async -> ProviderResponse {
         await transport.send(
-            AnthropicStreamDecoder.self, url: url, headers: requestHeaders, body: Self.body(for: request),
-            stream: request.stream, timeout: request.timeout)
+            AnthropicStreamDecoder.self,
+            url: url,
+            headers: requestHeaders,
+            body: Self.body(for: request),
+            stream: request.stream,
+            timeout: request.timeout
+        )
     }
 }

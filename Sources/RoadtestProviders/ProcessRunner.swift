@@ -23,16 +23,26 @@ public enum ProcessRunner {
     /// Runs `arguments` (the first is the program, looked up on PATH) with `input` on stdin.
     /// `onOutput` sees stdout and stderr bytes as they arrive.
     public static func run(
-        _ arguments: [String], input: Data = Data(), timeout: Double, environment: [String: String]? = nil,
-        workingDirectory: String? = nil, onOutput: (@Sendable (Data) -> Void)? = nil
+        _ arguments: [String],
+        input: Data = Data(),
+        timeout: Double,
+        environment: [String: String]? = nil,
+        workingDirectory: String? = nil,
+        onOutput: (@Sendable (Data) -> Void)? = nil
     ) async throws -> Result {
         let output = try makePipe()
         let errors = try makePipe()
         let child: ChildProcess
         do {
             child = try ChildProcess(
-                arguments, environment: environment, pipeStandardInput: true, standardOutput: .fileDescriptor(output.write),
-                standardError: .fileDescriptor(errors.write), newProcessGroup: true, workingDirectory: workingDirectory)
+                arguments,
+                environment: environment,
+                pipeStandardInput: true,
+                standardOutput: .fileDescriptor(output.write),
+                standardError: .fileDescriptor(errors.write),
+                newProcessGroup: true,
+                workingDirectory: workingDirectory
+            )
         } catch {
             for fd in [output.read, output.write, errors.read, errors.write] { close(fd) }
             throw error
@@ -85,7 +95,13 @@ public enum ProcessRunner {
         }
         timer.cancel()
         let snapshot = collector.snapshot()
-        return Result(status: status, standardOutput: snapshot.output, standardError: snapshot.error, timedOut: snapshot.timedOut, firstOutputAt: snapshot.first)
+        return Result(
+            status: status,
+            standardOutput: snapshot.output,
+            standardError: snapshot.error,
+            timedOut: snapshot.timedOut,
+            firstOutputAt: snapshot.first
+        )
     }
 
     /// How long a stopped program's process group has between SIGTERM and SIGKILL.

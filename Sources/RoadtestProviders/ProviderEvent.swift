@@ -47,7 +47,13 @@ public struct TokenUsage: Sendable, Hashable {
     public var cacheWrite: Int?
     public var reasoning: Int?
 
-    public init(input: Int? = nil, output: Int? = nil, cacheRead: Int? = nil, cacheWrite: Int? = nil, reasoning: Int? = nil) {
+    public init(
+        input: Int? = nil,
+        output: Int? = nil,
+        cacheRead: Int? = nil,
+        cacheWrite: Int? = nil,
+        reasoning: Int? = nil
+    ) {
         self.input = input
         self.output = output
         self.cacheRead = cacheRead

@@ -8,7 +8,11 @@ public struct ProviderFactory: Sendable {
     /// Where `command` candidates run: the suite file's folder.
     public let workingDirectory: String?
 
-    public init(transport: HTTPTransport, environment: [String: String] = ProcessInfo.processInfo.environment, workingDirectory: String? = nil) {
+    public init(
+        transport: HTTPTransport,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String? = nil
+    ) {
         self.transport = transport
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -19,7 +23,10 @@ public struct ProviderFactory: Sendable {
         var apiKey: String?
         if let variable = candidate.apiKeyEnvironmentVariable {
             guard let value = environment[variable], !value.isEmpty else {
-                throw RoadtestError(.providerSetup, "candidate '\(candidate.id)' reads its API key from $\(variable), which is not set; export it and run again")
+                throw RoadtestError(
+                    .providerSetup,
+                    "candidate '\(candidate.id)' reads its API key from $\(variable), which is not set; export it and run again"
+                )
             }
             apiKey = value
         }
@@ -30,7 +37,12 @@ public struct ProviderFactory: Sendable {
             }
             return OpenAIProvider(baseURL: url, apiKey: apiKey, headers: candidate.headers, transport: transport)
         case .anthropic:
-            return AnthropicProvider(baseURL: baseURL ?? candidate.baseURL ?? "https://api.anthropic.com", apiKey: apiKey, headers: candidate.headers, transport: transport)
+            return AnthropicProvider(
+                baseURL: baseURL ?? candidate.baseURL ?? "https://api.anthropic.com",
+                apiKey: apiKey,
+                headers: candidate.headers,
+                transport: transport
+            )
         case .command:
             guard let command = candidate.command, !command.isEmpty else {
                 throw RoadtestError(.providerSetup, "candidate '\(candidate.id)' has no command")

@@ -71,15 +71,24 @@ public struct ResponseAccumulator: Sendable {
     public func response(now: UInt64 = Monotonic.now()) -> ProviderResponse {
         if let (attemptClass, status, message, retryAfter) = failure, first == nil || attemptClass != .ok {
             var response = ProviderResponse(
-                attemptClass: attemptClass, httpStatus: status, output: output, retryAfter: retryAfter, message: message,
-                contentEvents: contentEvents)
+                attemptClass: attemptClass,
+                httpStatus: status,
+                output: output,
+                retryAfter: retryAfter,
+                message: message,
+                contentEvents: contentEvents
+            )
             fill(&response, now: now, isOK: false)
             return response
         }
         let ok = ended != nil
         var response = ProviderResponse(
-            attemptClass: ok ? .ok : .streamCut, httpStatus: status, output: output,
-            message: ok ? nil : "stream ended before its end marker", contentEvents: contentEvents)
+            attemptClass: ok ? .ok : .streamCut,
+            httpStatus: status,
+            output: output,
+            message: ok ? nil : "stream ended before its end marker",
+            contentEvents: contentEvents
+        )
         fill(&response, now: now, isOK: ok)
         return response
     }
@@ -90,7 +99,8 @@ public struct ResponseAccumulator: Sendable {
         response.inputTokens = usage.input ?? 0
         response.cachedInputTokens = usage.cacheRead ?? 0
         response.cacheWriteInputTokens = usage.cacheWrite ?? 0
-        let estimate = ProviderResponse.estimateTokens(output)
+        let estimate =
+            ProviderResponse.estimateTokens(output)
             + callOrder.reduce(0) { $0 + ProviderResponse.estimateTokens(calls[$1]?.arguments ?? "") }
         response.outputTokens = usage.output ?? estimate
         response.isTokenCountEstimated = usage.output == nil
@@ -100,7 +110,9 @@ public struct ResponseAccumulator: Sendable {
         response.reasoning = reasoning
         response.interChunkGaps = gaps
         response.toolCalls = callOrder.compactMap { index in
-            calls[index].map { ToolCall(id: $0.id.isEmpty ? "call_\(index)" : $0.id, name: $0.name, arguments: $0.arguments) }
+            calls[index].map {
+                ToolCall(id: $0.id.isEmpty ? "call_\(index)" : $0.id, name: $0.name, arguments: $0.arguments)
+            }
         }
         if isOK && first == nil {
             // An answer with no content at all: the model said nothing; E2E is when that was known.

@@ -46,15 +46,22 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
             var items: [StreamItem] = []
             if let usage = chunk.usage { items.append(.usage(Self.usage(usage))) }
             if let choice = chunk.choices?.first {
-                if let reasoning = choice.delta?.reasoning_content, !reasoning.isEmpty { items.append(.reasoning(reasoning)) }
+                if let reasoning = choice.delta?.reasoning_content, !reasoning.isEmpty {
+                    items.append(.reasoning(reasoning))
+                }
                 if let text = choice.delta?.content, !text.isEmpty { items.append(.text(text)) }
                 if let text = choice.text, !text.isEmpty { items.append(.text(text)) }
                 for (position, call) in (choice.delta?.tool_calls ?? []).enumerated() {
                     items.append(
                         .toolCall(
                             ToolCallDelta(
-                                index: call.index ?? position, id: call.id, name: call.function?.name,
-                                arguments: call.function?.arguments ?? "")))
+                                index: call.index ?? position,
+                                id: call.id,
+                                name: call.function?.name,
+                                arguments: call.function?.arguments ?? ""
+                            )
+                        )
+                    )
                 }
             }
             return items
@@ -63,27 +70,40 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
 
     static func usage(_ usage: OpenAIChat.Usage) -> TokenUsage {
         TokenUsage(
-            input: usage.prompt_tokens?.value, output: usage.completion_tokens?.value,
+            input: usage.prompt_tokens?.value,
+            output: usage.completion_tokens?.value,
             cacheRead: usage.prompt_tokens_details?.cached_tokens?.value,
-            reasoning: usage.completion_tokens_details?.reasoning_tokens?.value)
+            reasoning: usage.completion_tokens_details?.reasoning_tokens?.value
+        )
     }
 
     public static func decodeBody(_ data: Data) -> [StreamItem] {
         switch WireJSON.decode(OpenAIChat.Completion.self, from: data) {
         case .failure(let error):
-            return [.malformed("unusable response body (\(error.reason)): " + String(decoding: data.prefix(200), as: UTF8.self))]
+            return [
+                .malformed(
+                    "unusable response body (\(error.reason)): " + String(decoding: data.prefix(200), as: UTF8.self)
+                )
+            ]
         case .success(let completion):
             var items: [StreamItem] = []
             if let choice = completion.choices.first {
-                if let reasoning = choice.message?.reasoning_content, !reasoning.isEmpty { items.append(.reasoning(reasoning)) }
+                if let reasoning = choice.message?.reasoning_content, !reasoning.isEmpty {
+                    items.append(.reasoning(reasoning))
+                }
                 let text = choice.message?.content?.text ?? choice.text ?? ""
                 if !text.isEmpty { items.append(.text(text)) }
                 for (position, call) in (choice.message?.tool_calls ?? []).enumerated() {
                     items.append(
                         .toolCall(
                             ToolCallDelta(
-                                index: position, id: call.id, name: call.function?.name,
-                                arguments: call.function?.arguments ?? "")))
+                                index: position,
+                                id: call.id,
+                                name: call.function?.name,
+                                arguments: call.function?.arguments ?? ""
+                            )
+                        )
+                    )
                 }
             }
             if let usage = completion.usage { items.append(.usage(Self.usage(usage))) }
@@ -150,16 +170,27 @@ public struct AnthropicStreamDecoder: WireStreamDecoder {
         cacheRead = usage.cache_read_input_tokens?.value ?? cacheRead
         cacheWrite = usage.cache_creation_input_tokens?.value ?? cacheWrite
         let prompt = input.map { $0 + (cacheRead ?? 0) + (cacheWrite ?? 0) }
-        return TokenUsage(input: prompt, output: usage.output_tokens?.value, cacheRead: cacheRead, cacheWrite: cacheWrite)
+        return TokenUsage(
+            input: prompt,
+            output: usage.output_tokens?.value,
+            cacheRead: cacheRead,
+            cacheWrite: cacheWrite
+        )
     }
 
     public static func decodeBody(_ data: Data) -> [StreamItem] {
         switch WireJSON.decode(AnthropicMessages.Response.self, from: data) {
         case .failure(let error):
-            return [.malformed("unusable response body (\(error.reason)): " + String(decoding: data.prefix(200), as: UTF8.self))]
+            return [
+                .malformed(
+                    "unusable response body (\(error.reason)): " + String(decoding: data.prefix(200), as: UTF8.self)
+                )
+            ]
         case .success(let response):
             guard let blocks = response.content else {
-                return [.malformed("response body has no content: " + String(decoding: data.prefix(200), as: UTF8.self))]
+                return [
+                    .malformed("response body has no content: " + String(decoding: data.prefix(200), as: UTF8.self))
+                ]
             }
             var items: [StreamItem] = []
             for (index, block) in blocks.enumerated() {
@@ -170,7 +201,13 @@ public struct AnthropicStreamDecoder: WireStreamDecoder {
                     items.append(
                         .toolCall(
                             ToolCallDelta(
-                                index: index, id: block.id, name: block.name, arguments: block.input?.jsonText ?? "{}")))
+                                index: index,
+                                id: block.id,
+                                name: block.name,
+                                arguments: block.input?.jsonText ?? "{}"
+                            )
+                        )
+                    )
                 default: break
                 }
             }

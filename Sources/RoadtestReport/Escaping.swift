@@ -37,7 +37,8 @@ public enum Escape {
             case "'": result += "&apos;"
             default:
                 let value = scalar.value
-                let allowed = value == 0x9 || value == 0xA || value == 0xD || (0x20...0xD7FF).contains(value)
+                let allowed =
+                    value == 0x9 || value == 0xA || value == 0xD || (0x20...0xD7FF).contains(value)
                     || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
                 if allowed { result.unicodeScalars.append(scalar) } else { result += "\u{FFFD}" }
             }
@@ -53,7 +54,9 @@ public enum Escape {
                 result += singleLine ? "⏎" : "\n"
             } else if scalar == "\t" {
                 result += " "
-            } else if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) || scalar == "\u{202E}" || scalar == "\u{202D}" {
+            } else if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+                || scalar == "\u{202E}" || scalar == "\u{202D}"
+            {
                 result += "\u{FFFD}"
             } else {
                 result.unicodeScalars.append(scalar)
@@ -104,7 +107,9 @@ enum Format {
     static func barValue(_ bar: String, _ value: Double?) -> String {
         guard let value else { return "–" }
         guard let metric = BarMetric(rawValue: bar) else { return number(value) }
-        if metric.isDuration { return value >= 10 ? String(format: "%.1f s", value) : milliseconds(value * 1000) + " ms" }
+        if metric.isDuration {
+            return value >= 10 ? String(format: "%.1f s", value) : milliseconds(value * 1000) + " ms"
+        }
         switch metric {
         case .costPerSuccess, .totalCost: return usd(value)
         case .passRate, .errorRate: return percent(value)

@@ -20,37 +20,54 @@ public enum HTMLReport {
         html += "<section><h2>Scorecard</h2>" + table(cards) + "</section>"
         html += "<section class=\"charts\">"
         html += SVGChart.bars(
-            title: "Pass rate with 95% Wilson interval", axis: "pass rate",
-            cards.map { .init(label: $0.id, value: $0.passRate, low: $0.passRateCI95.first, high: $0.passRateCI95.last) },
-            maximum: 1, format: { Format.percent($0) })
+            title: "Pass rate with 95% Wilson interval",
+            axis: "pass rate",
+            cards.map {
+                .init(label: $0.id, value: $0.passRate, low: $0.passRateCI95.first, high: $0.passRateCI95.last)
+            },
+            maximum: 1,
+            format: { Format.percent($0) }
+        )
         html += SVGChart.bars(
-            title: "E2E latency: p50 bar, ○ p95, whisker to p99", axis: "milliseconds",
+            title: "E2E latency: p50 bar, ○ p95, whisker to p99",
+            axis: "milliseconds",
             cards.map {
                 let e2e = $0.latencyMilliseconds.e2e
                 return .init(label: $0.id, value: e2e.p50, low: e2e.p50, high: e2e.p99, mark: e2e.p95)
-            }, format: { Format.milliseconds($0) })
+            },
+            format: { Format.milliseconds($0) }
+        )
         html += SVGChart.bars(
-            title: "TTFT: p50 bar, ○ p95, whisker to p99", axis: "milliseconds",
+            title: "TTFT: p50 bar, ○ p95, whisker to p99",
+            axis: "milliseconds",
             cards.map {
                 let ttft = $0.latencyMilliseconds.ttft
                 return .init(label: $0.id, value: ttft.p50, low: ttft.p50, high: ttft.p99, mark: ttft.p95)
-            }, format: { Format.milliseconds($0) })
+            },
+            format: { Format.milliseconds($0) }
+        )
         if cards.contains(where: { ($0.costUSD.perSuccess ?? 0) > 0 }) {
             html += SVGChart.bars(
-                title: "Cost per successful task", axis: "USD", cards.map { .init(label: $0.id, value: $0.costUSD.perSuccess) },
-                format: { Format.usd($0) })
+                title: "Cost per successful task",
+                axis: "USD",
+                cards.map { .init(label: $0.id, value: $0.costUSD.perSuccess) },
+                format: { Format.usd($0) }
+            )
         }
         html += "</section>"
-        html += "<section><h2>Trials</h2><p class=\"note\">Failing trials open first; click a row to see the input, the output and every check.</p>"
+        html +=
+            "<section><h2>Trials</h2><p class=\"note\">Failing trials open first; click a row to see the input, the output and every check.</p>"
         for card in cards {
             let own = trials.filter { $0.key.candidate == card.id }
             let failing = own.filter { !$0.passed }
-            html += "<h3>\(Escape.html(card.id)) <span class=\"note\">\(failing.count) failing of \(own.count)</span></h3>"
+            html +=
+                "<h3>\(Escape.html(card.id)) <span class=\"note\">\(failing.count) failing of \(own.count)</span></h3>"
             for trial in failing + own.filter(\.passed) {
                 html += details(trial)
             }
         }
-        html += "</section></main><footer>Metric definitions: TTFT = first content event − send; E2E = last content event − send; percentiles are nearest-rank over successful attempts; pass rate carries a 95% Wilson interval; cost per success = total cost (every attempt, sample and judge call) / tasks passed.</footer></body></html>\n"
+        html +=
+            "</section></main><footer>Metric definitions: TTFT = first content event − send; E2E = last content event − send; percentiles are nearest-rank over successful attempts; pass rate carries a 95% Wilson interval; cost per success = total cost (every attempt, sample and judge call) / tasks passed.</footer></body></html>\n"
         return html
     }
 
@@ -61,18 +78,29 @@ public enum HTMLReport {
         }
         row("Cases") { "\($0.cases)" + ($0.trials != $0.cases ? " (\($0.trials) trials)" : "") }
         row("Passed") { Format.number($0.passed) }
-        row("Pass rate [95% CI]") { "\(Format.percent($0.passRate)) [\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last))]" }
+        row("Pass rate [95% CI]") {
+            "\(Format.percent($0.passRate)) [\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last))]"
+        }
         if cards.contains(where: { $0.sampling != nil }) {
             row("pass@k / pass^k / flip rate") { card in
                 guard let s = card.sampling else { return "–" }
                 let k = String(s.samples)
-                return "\(Format.percent(s.passAtK[k])) / \(Format.percent(s.passHatK[k])) / \(Format.percent(s.flipRate)) (k=\(k))"
+                return
+                    "\(Format.percent(s.passAtK[k])) / \(Format.percent(s.passHatK[k])) / \(Format.percent(s.flipRate)) (k=\(k))"
             }
         }
         for tag in Set(cards.flatMap { $0.byTag.keys }).sorted() {
-            row("Tag " + tag) { $0.byTag[tag].map { "\(Format.percent($0.passRate)) (\(Format.number($0.passed))/\($0.cases))" } ?? "–" }
+            row("Tag " + tag) {
+                $0.byTag[tag].map { "\(Format.percent($0.passRate)) (\(Format.number($0.passed))/\($0.cases))" } ?? "–"
+            }
         }
-        row("Failed checks") { $0.failuresByCheck.isEmpty ? "none" : $0.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") }
+        row("Failed checks") {
+            $0.failuresByCheck.isEmpty
+                ? "none"
+                : $0.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(
+                    separator: ", "
+                )
+        }
         for (label, values) in ScorecardExtras.rows(cards) { rows.append((label, values, cards.map { _ in nil })) }
         row("TTFT p50 / p90 / p95 / p99 / max (ms)") { five($0.latencyMilliseconds.ttft) }
         row("E2E p50 / p90 / p95 / p99 / max (ms)") { five($0.latencyMilliseconds.e2e) }
@@ -82,17 +110,27 @@ public enum HTMLReport {
             let nonZero = card.errors.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             return nonZero.isEmpty ? "none" : nonZero.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
         }
-        row("Tokens in / out") { "\($0.tokens.input) / \($0.tokens.output)" + ($0.tokens.outputEstimated > 0 ? " (estimated)" : "") }
+        row("Tokens in / out") {
+            "\($0.tokens.input) / \($0.tokens.output)" + ($0.tokens.outputEstimated > 0 ? " (estimated)" : "")
+        }
         row("Cost total") { Format.usd($0.costUSD.total) }
         row("Cost per success") { Format.usd($0.costUSD.perSuccess) }
         for bar in Set(cards.flatMap { $0.bars.results.map(\.bar) }).sorted() {
             let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target
-            row("Bar \(bar) \(Format.barOperator(bar)) \(Format.barValue(bar, target))", { card in
-                guard let result = card.bars.results.first(where: { $0.bar == bar }) else { return "–" }
-                return (result.met ? "✓ " : "✗ ") + Format.barValue(bar, result.value)
-            }, { card in card.bars.results.first(where: { $0.bar == bar }).map { $0.met ? "ok" : "bad" } })
+            row(
+                "Bar \(bar) \(Format.barOperator(bar)) \(Format.barValue(bar, target))",
+                { card in
+                    guard let result = card.bars.results.first(where: { $0.bar == bar }) else { return "–" }
+                    return (result.met ? "✓ " : "✗ ") + Format.barValue(bar, result.value)
+                },
+                { card in card.bars.results.first(where: { $0.bar == bar }).map { $0.met ? "ok" : "bad" } }
+            )
         }
-        var html = "<table class=\"scorecard\"><thead><tr><th></th>" + cards.map { "<th>\(Escape.html($0.id))<div class=\"note\">\(Escape.html($0.model ?? $0.provider))</div></th>" }.joined() + "</tr></thead><tbody>"
+        var html =
+            "<table class=\"scorecard\"><thead><tr><th></th>"
+            + cards.map {
+                "<th>\(Escape.html($0.id))<div class=\"note\">\(Escape.html($0.model ?? $0.provider))</div></th>"
+            }.joined() + "</tr></thead><tbody>"
         for (label, values, classes) in rows {
             html += "<tr><th>\(Escape.html(label))</th>"
             for (value, css) in zip(values, classes) {
@@ -112,17 +150,25 @@ public enum HTMLReport {
         var title = "\(trial.key.caseID)"
         if trial.key.sample > 0 { title += " #\(trial.key.sample)" }
         if !trial.key.variant.isOriginal { title += " [\(trial.key.variant.name)]" }
-        var html = "<details class=\"trial \(status)\"\(trial.passed ? "" : " open")><summary><span class=\"badge \(status)\">\(status)</span> \(Escape.html(title))"
-        if !trial.tags.isEmpty { html += " <span class=\"note\">\(Escape.html(trial.tags.joined(separator: ", ")))</span>" }
-        html += " <span class=\"note\">\(Escape.html(trial.finalClass.rawValue)) · \(trial.attempts) attempt\(trial.attempts == 1 ? "" : "s") · \(Format.milliseconds(trial.endToEnd.map { $0 * 1000 })) ms · \(Format.usd(trial.costUSD))</span></summary>"
-        if !trial.key.variant.isOriginal, let system = trial.system, (trial.key.variant.kind == .prompt) {
+        var html =
+            "<details class=\"trial \(status)\"\(trial.passed ? "" : " open")><summary><span class=\"badge \(status)\">\(status)</span> \(Escape.html(title))"
+        if !trial.tags.isEmpty {
+            html += " <span class=\"note\">\(Escape.html(trial.tags.joined(separator: ", ")))</span>"
+        }
+        html +=
+            " <span class=\"note\">\(Escape.html(trial.finalClass.rawValue)) · \(trial.attempts) attempt\(trial.attempts == 1 ? "" : "s") · \(Format.milliseconds(trial.endToEnd.map { $0 * 1000 })) ms · \(Format.usd(trial.costUSD))</span></summary>"
+        if !trial.key.variant.isOriginal, let system = trial.system, trial.key.variant.kind == .prompt {
             html += "<h4>System prompt (\(Escape.html(trial.key.variant.name)))</h4><pre>\(Escape.html(system))</pre>"
         }
-        let inputLabel = trial.key.variant.isOriginal || (trial.key.variant.kind == .prompt) ? "Input" : "Input (perturbed: \(Escape.html(trial.key.variant.name)))"
-        html += "<div class=\"io\"><div><h4>\(inputLabel)</h4><pre>\(Escape.html(trial.input))</pre></div><div><h4>Output</h4><pre>\(Escape.html(trial.output))</pre></div></div>"
+        let inputLabel =
+            trial.key.variant.isOriginal || (trial.key.variant.kind == .prompt)
+            ? "Input" : "Input (perturbed: \(Escape.html(trial.key.variant.name)))"
+        html +=
+            "<div class=\"io\"><div><h4>\(inputLabel)</h4><pre>\(Escape.html(trial.input))</pre></div><div><h4>Output</h4><pre>\(Escape.html(trial.output))</pre></div></div>"
         html += "<ul class=\"checks\">"
         for check in trial.checks {
-            html += "<li class=\"\(check.passed ? "ok" : "bad")\">\(check.passed ? "✓" : "✗") <code>\(Escape.html(check.check))</code> \(Escape.html(check.reason))\(check.weight != 1 ? " (weight \(Format.number(check.weight)))" : "")</li>"
+            html +=
+                "<li class=\"\(check.passed ? "ok" : "bad")\">\(check.passed ? "✓" : "✗") <code>\(Escape.html(check.check))</code> \(Escape.html(check.reason))\(check.weight != 1 ? " (weight \(Format.number(check.weight)))" : "")</li>"
         }
         return html + "</ul></details>"
     }

@@ -20,9 +20,11 @@ extension LoadReport {
             if let saturation = candidate.saturation {
                 lines.append(
                     "saturation: "
-                        + (saturation.rateRPS.map { String(format: "serves %.2f req/s", $0) } ?? "no offered rate was served")
+                        + (saturation.rateRPS.map { String(format: "serves %.2f req/s", $0) }
+                            ?? "no offered rate was served")
                         + (saturation.maxThroughputRPS.map { String(format: "; max throughput %.2f req/s", $0) } ?? "")
-                        + (saturation.reason.map { " (\($0))" } ?? ""))
+                        + (saturation.reason.map { " (\($0))" } ?? "")
+                )
             }
         }
         for warning in warnings { lines.append("warning: " + warning) }
@@ -39,17 +41,26 @@ extension LoadReport {
         }.joined(separator: " ")
     }
 
-    static let header = line(["level", "done", "inflt", "req/s", "tok/s", "TTFT p50/95/99", "E2E p50/95/99", "corr p99", "lag p99", "errors", "429s", "goodput", "attain"])
+    static let header = line([
+        "level", "done", "inflt", "req/s", "tok/s", "TTFT p50/95/99", "E2E p50/95/99", "corr p99", "lag p99", "errors",
+        "429s", "goodput", "attain",
+    ])
 
     public static func row(_ level: LevelResult) -> String {
-        func ms(_ value: Double?) -> String { value.map { $0 >= 1000 ? String(format: "%.1fs", $0 / 1000) : String(format: "%.0f", $0) } ?? "–" }
+        func ms(_ value: Double?) -> String {
+            value.map { $0 >= 1000 ? String(format: "%.1fs", $0 / 1000) : String(format: "%.0f", $0) } ?? "–"
+        }
         let name = level.mode == "rate" ? String(format: "rate %.2f/s", level.target) : "conc \(Int(level.target))"
         let errors = level.errors.values.reduce(0, +)
         return line([
-            name, "\(level.completed)", "\(level.inFlightAtEnd)", String(format: "%.2f", level.achievedRPS), String(format: "%.1f", level.outputTokensPerSecond),
-            "\(ms(level.ttft.p50))/\(ms(level.ttft.p95))/\(ms(level.ttft.p99))", "\(ms(level.e2e.p50))/\(ms(level.e2e.p95))/\(ms(level.e2e.p99))",
-            ms(level.correctedE2E?.p99), level.scheduleLag.map { String(format: "%.2f", $0.p99 ?? 0) } ?? "–", "\(errors)", "\(level.throttled)",
-            String(format: "%.2f", level.goodputRPS), level.attainment.map { String(format: "%.0f%%", $0 * 100) } ?? "–",
+            name, "\(level.completed)", "\(level.inFlightAtEnd)", String(format: "%.2f", level.achievedRPS),
+            String(format: "%.1f", level.outputTokensPerSecond),
+            "\(ms(level.ttft.p50))/\(ms(level.ttft.p95))/\(ms(level.ttft.p99))",
+            "\(ms(level.e2e.p50))/\(ms(level.e2e.p95))/\(ms(level.e2e.p99))",
+            ms(level.correctedE2E?.p99), level.scheduleLag.map { String(format: "%.2f", $0.p99 ?? 0) } ?? "–",
+            "\(errors)", "\(level.throttled)",
+            String(format: "%.2f", level.goodputRPS),
+            level.attainment.map { String(format: "%.0f%%", $0 * 100) } ?? "–",
         ]) + (level.stoppedEarly.map { "  (stopped: \($0))" } ?? "")
     }
 
@@ -71,36 +82,59 @@ extension LoadReport {
             // Closed-loop levels are plotted against concurrency, open-loop levels against the offered rate.
             let closed = levels.filter { $0.mode != "rate" }
             let open = levels.filter { $0.mode == "rate" }
-            for (group, xAxis) in [(closed, "concurrent streams"), (open, "offered load (req/s)")] where !group.isEmpty {
+            for (group, xAxis) in [(closed, "concurrent streams"), (open, "offered load (req/s)")] where !group.isEmpty
+            {
                 func series(_ name: String, _ value: (LevelResult) -> Double?) -> SVGChart.Series {
-                    SVGChart.Series(name: name, points: group.compactMap { level in value(level).map { (level.target, $0) } })
+                    SVGChart.Series(
+                        name: name,
+                        points: group.compactMap { level in value(level).map { (level.target, $0) } }
+                    )
                 }
                 let formatX: (Double) -> String = { String(format: $0 == $0.rounded() ? "%.0f" : "%.2f", $0) }
-                var latency = [series("E2E p50", { $0.e2e.p50 }), series("E2E p95", { $0.e2e.p95 }), series("E2E p99", { $0.e2e.p99 })]
+                var latency = [
+                    series("E2E p50", { $0.e2e.p50 }), series("E2E p95", { $0.e2e.p95 }),
+                    series("E2E p99", { $0.e2e.p99 }),
+                ]
                 latency.append(series("TTFT p95", { $0.ttft.p95 }))
                 if !open.isEmpty && group.first?.mode == "rate" {
                     latency.append(series("corrected E2E p99", { $0.correctedE2E?.p99 }))
                 }
                 html += SVGChart.lines(
-                    title: "Latency vs \(xAxis)", xAxis: xAxis, yAxis: "milliseconds", latency, formatX: formatX,
-                    formatY: { Format.milliseconds($0) })
+                    title: "Latency vs \(xAxis)",
+                    xAxis: xAxis,
+                    yAxis: "milliseconds",
+                    latency,
+                    formatX: formatX,
+                    formatY: { Format.milliseconds($0) }
+                )
                 html += SVGChart.lines(
-                    title: "Throughput vs \(xAxis)", xAxis: xAxis, yAxis: "requests per second",
-                    [series("achieved", { $0.achievedRPS }), series("goodput", { $0.goodputRPS })], formatX: formatX,
-                    formatY: { String(format: "%.1f", $0) })
+                    title: "Throughput vs \(xAxis)",
+                    xAxis: xAxis,
+                    yAxis: "requests per second",
+                    [series("achieved", { $0.achievedRPS }), series("goodput", { $0.goodputRPS })],
+                    formatX: formatX,
+                    formatY: { String(format: "%.1f", $0) }
+                )
             }
-            html += "<table><tr><th>level</th><th>completed</th><th>in flight at end</th><th>req/s</th><th>tok/s</th><th>TTFT p50/p95/p99</th><th>TPOT p50</th><th>E2E p50/p95/p99</th><th>corrected E2E p99</th><th>lag p99</th><th>errors</th><th>429s</th><th>goodput</th><th>attainment</th></tr>"
+            html +=
+                "<table><tr><th>level</th><th>completed</th><th>in flight at end</th><th>req/s</th><th>tok/s</th><th>TTFT p50/p95/p99</th><th>TPOT p50</th><th>E2E p50/p95/p99</th><th>corrected E2E p99</th><th>lag p99</th><th>errors</th><th>429s</th><th>goodput</th><th>attainment</th></tr>"
             for level in levels {
                 func ms(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
-                html += "<tr><td>\(level.mode == "rate" ? String(format: "rate %.2f/s", level.target) : "concurrency \(Int(level.target))")</td>"
-                html += "<td>\(level.completed)</td><td>\(level.inFlightAtEnd)</td><td>\(String(format: "%.2f", level.achievedRPS))</td><td>\(String(format: "%.1f", level.outputTokensPerSecond))</td>"
-                html += "<td>\(ms(level.ttft.p50)) / \(ms(level.ttft.p95)) / \(ms(level.ttft.p99))</td><td>\(ms(level.tpot.p50))</td>"
-                html += "<td>\(ms(level.e2e.p50)) / \(ms(level.e2e.p95)) / \(ms(level.e2e.p99))</td><td>\(ms(level.correctedE2E?.p99))</td><td>\(ms(level.scheduleLag?.p99))</td>"
-                html += "<td>\(level.errors.values.reduce(0, +))</td><td>\(level.throttled)</td><td>\(String(format: "%.2f", level.goodputRPS))</td><td>\(level.attainment.map { String(format: "%.0f%%", $0 * 100) } ?? "–")</td></tr>"
+                html +=
+                    "<tr><td>\(level.mode == "rate" ? String(format: "rate %.2f/s", level.target) : "concurrency \(Int(level.target))")</td>"
+                html +=
+                    "<td>\(level.completed)</td><td>\(level.inFlightAtEnd)</td><td>\(String(format: "%.2f", level.achievedRPS))</td><td>\(String(format: "%.1f", level.outputTokensPerSecond))</td>"
+                html +=
+                    "<td>\(ms(level.ttft.p50)) / \(ms(level.ttft.p95)) / \(ms(level.ttft.p99))</td><td>\(ms(level.tpot.p50))</td>"
+                html +=
+                    "<td>\(ms(level.e2e.p50)) / \(ms(level.e2e.p95)) / \(ms(level.e2e.p99))</td><td>\(ms(level.correctedE2E?.p99))</td><td>\(ms(level.scheduleLag?.p99))</td>"
+                html +=
+                    "<td>\(level.errors.values.reduce(0, +))</td><td>\(level.throttled)</td><td>\(String(format: "%.2f", level.goodputRPS))</td><td>\(level.attainment.map { String(format: "%.0f%%", $0 * 100) } ?? "–")</td></tr>"
             }
             html += "</table>"
             if let saturation = candidate.saturation {
-                html += "<p>Saturation: \(Escape.html(saturation.rateRPS.map { String(format: "serves %.2f req/s", $0) } ?? "no offered rate was served")); max throughput \(Escape.html(saturation.maxThroughputRPS.map { String(format: "%.2f", $0) } ?? "–")) req/s. \(Escape.html(saturation.reason ?? ""))</p>"
+                html +=
+                    "<p>Saturation: \(Escape.html(saturation.rateRPS.map { String(format: "serves %.2f req/s", $0) } ?? "no offered rate was served")); max throughput \(Escape.html(saturation.maxThroughputRPS.map { String(format: "%.2f", $0) } ?? "–")) req/s. \(Escape.html(saturation.reason ?? ""))</p>"
             }
         }
         return html + "</body></html>\n"

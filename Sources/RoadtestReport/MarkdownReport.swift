@@ -13,15 +13,20 @@ public enum MarkdownReport {
         func row(_ label: String, _ value: (Scorecard) -> String) {
             md += "| \(label) | " + cards.map { Escape.markdownCell(value($0)) }.joined(separator: " | ") + " |\n"
         }
-        row("pass rate (95% CI)") { "\(Format.percent($0.passRate)) (\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last)))" }
+        row("pass rate (95% CI)") {
+            "\(Format.percent($0.passRate)) (\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last)))"
+        }
         row("passed / cases") { "\(Format.number($0.passed)) / \($0.cases)" }
         for tag in Set(cards.flatMap { $0.byTag.keys }).sorted() {
             row("tag " + tag) { $0.byTag[tag].map { Format.percent($0.passRate) } ?? "–" }
         }
         for (label, values) in ScorecardExtras.rows(cards) {
-            md += "| \(Escape.markdownCell(label)) | " + values.map(Escape.markdownCell).joined(separator: " | ") + " |\n"
+            md +=
+                "| \(Escape.markdownCell(label)) | " + values.map(Escape.markdownCell).joined(separator: " | ") + " |\n"
         }
-        row("TTFT p50 / p95 ms") { "\(Format.milliseconds($0.latencyMilliseconds.ttft.p50)) / \(Format.milliseconds($0.latencyMilliseconds.ttft.p95))" }
+        row("TTFT p50 / p95 ms") {
+            "\(Format.milliseconds($0.latencyMilliseconds.ttft.p50)) / \(Format.milliseconds($0.latencyMilliseconds.ttft.p95))"
+        }
         row("E2E p50 / p95 / p99 ms") {
             "\(Format.milliseconds($0.latencyMilliseconds.e2e.p50)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.p95)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.p99))"
         }
@@ -41,11 +46,15 @@ public enum MarkdownReport {
         }
         let shown = failures.prefix(failureLimit)
         if !shown.isEmpty {
-            md += "\n<details><summary>\(failures.count) failing trial\(failures.count == 1 ? "" : "s")\(failures.count > shown.count ? " (first \(shown.count) shown)" : "")</summary>\n\n"
+            md +=
+                "\n<details><summary>\(failures.count) failing trial\(failures.count == 1 ? "" : "s")\(failures.count > shown.count ? " (first \(shown.count) shown)" : "")</summary>\n\n"
             md += "| candidate | case | failed checks | output |\n|---|---|---|---|\n"
             for trial in shown {
-                let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(separator: "; ")
-                md += "| \(Escape.markdownCell(trial.key.candidate)) | \(Escape.markdownCell(trial.key.caseID + (trial.key.variant.isOriginal ? "" : " [\(trial.key.variant.name)]"))) | \(Escape.markdownCell(Escape.truncate(reasons, 200))) | \(Escape.markdownCell(Escape.truncate(trial.output, 200))) |\n"
+                let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(
+                    separator: "; "
+                )
+                md +=
+                    "| \(Escape.markdownCell(trial.key.candidate)) | \(Escape.markdownCell(trial.key.caseID + (trial.key.variant.isOriginal ? "" : " [\(trial.key.variant.name)]"))) | \(Escape.markdownCell(Escape.truncate(reasons, 200))) | \(Escape.markdownCell(Escape.truncate(trial.output, 200))) |\n"
             }
             md += "\n</details>\n"
         }

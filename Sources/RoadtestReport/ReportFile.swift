@@ -35,7 +35,10 @@ public enum ReportFile {
         // A regular file or a new path: resolve symbolic links so the link stays a link, then replace atomically.
         let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             try data.write(to: url, options: .atomic)
         } catch {
             throw WriteError(path: path, reason: error.localizedDescription)

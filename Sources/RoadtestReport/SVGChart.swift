@@ -37,7 +37,11 @@ public enum SVGChart {
 
     /// Horizontal bars, one per candidate, on a value axis from 0 with ticks and gridlines.
     public static func bars(
-        title: String, axis: String, _ bars: [Bar], maximum: Double? = nil, format: (Double) -> String
+        title: String,
+        axis: String,
+        _ bars: [Bar],
+        maximum: Double? = nil,
+        format: (Double) -> String
     ) -> String {
         let rowHeight = 26.0
         let labelWidth = 160.0
@@ -70,7 +74,8 @@ public enum SVGChart {
             if let low = bar.low, let high = bar.high { hover += " (\(format(low)) – \(format(high)))" }
             if let mark = bar.mark { hover += ", marked \(format(mark))" }
             svg += "<g><title>\(Escape.html(hover))</title>"
-            svg += "<rect x=\"\(f(labelWidth))\" y=\"\(f(y))\" width=\"\(f(x(value) - labelWidth))\" height=\"\(f(barHeight))\""
+            svg +=
+                "<rect x=\"\(f(labelWidth))\" y=\"\(f(y))\" width=\"\(f(x(value) - labelWidth))\" height=\"\(f(barHeight))\""
                 + " fill=\"\(colors[index % colors.count])\" opacity=\"0.85\"/>"
             if let low = bar.low, let high = bar.high {
                 let mid = y + barHeight / 2
@@ -83,14 +88,24 @@ public enum SVGChart {
             }
             svg += "</g>"
             let valueText = bar.mark.map { "\(format(value)) · \(format($0))" } ?? format(value)
-            svg += text(max(x(value), x(bar.high ?? 0)) + 6, y + barHeight - 4, valueText, anchor: "start", css: "value")
+            svg += text(
+                max(x(value), x(bar.high ?? 0)) + 6,
+                y + barHeight - 4,
+                valueText,
+                anchor: "start",
+                css: "value"
+            )
         }
         return svg + "</svg></figure>"
     }
 
     /// Lines over a numeric x axis (e.g. latency against offered load), legend below the plot.
     public static func lines(
-        title: String, xAxis: String, yAxis: String, _ series: [Series], formatX: (Double) -> String,
+        title: String,
+        xAxis: String,
+        yAxis: String,
+        _ series: [Series],
+        formatX: (Double) -> String,
         formatY: (Double) -> String
     ) -> String {
         let left = 64.0
@@ -119,7 +134,8 @@ public enum SVGChart {
         svg += line(left, top, left, top + plotHeight, "axis")
         svg += line(left, top + plotHeight, left + plotWidth, top + plotHeight, "axis")
         svg += text(left + plotWidth / 2, top + plotHeight + 32, xAxis, anchor: "middle", css: "axis-title")
-        svg += "<text x=\"12\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" class=\"axis-title\""
+        svg +=
+            "<text x=\"12\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" class=\"axis-title\""
             + " transform=\"rotate(-90 12 \(f(top + plotHeight / 2)))\">\(Escape.html(yAxis))</text>"
         for (index, line) in series.enumerated() where !line.points.isEmpty {
             let color = colors[index % colors.count]
@@ -127,7 +143,8 @@ public enum SVGChart {
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(coordinates)\"/>"
             for point in line.points {
                 let hover = "\(line.name): \(formatY(point.y)) at \(formatX(point.x))"
-                svg += "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3.5\" fill=\"\(color)\">"
+                svg +=
+                    "<circle cx=\"\(f(px(point.x)))\" cy=\"\(f(py(point.y)))\" r=\"3.5\" fill=\"\(color)\">"
                     + "<title>\(Escape.html(hover))</title></circle>"
             }
             let legendX = left + Double(index % 3) * (plotWidth / 3)

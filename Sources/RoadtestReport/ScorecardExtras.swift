@@ -29,7 +29,8 @@ enum ScorecardExtras {
         if cards.contains(where: { $0.robustness != nil }) {
             row("robust: clean / perturbed / worst") { card in
                 guard let r = card.robustness else { return "–" }
-                return "\(Format.percent(r.cleanPassRate)) / \(Format.percent(r.perturbedPassRate)) / \(Format.percent(r.worstCasePassRate))"
+                return
+                    "\(Format.percent(r.cleanPassRate)) / \(Format.percent(r.perturbedPassRate)) / \(Format.percent(r.worstCasePassRate))"
             }
             for name in Set(cards.flatMap { $0.robustness?.byPerturbation.keys.map { $0 } ?? [] }).sorted() {
                 row("  perturbed: \(name)") { card in Format.percent(card.robustness?.byPerturbation[name]) }
@@ -38,7 +39,9 @@ enum ScorecardExtras {
         if let prompts = cards.first(where: { $0.promptSensitivity != nil })?.promptSensitivity?.byPrompt {
             row("prompt spread (max − min)") { card in card.promptSensitivity.map { Format.percent($0.spread) } ?? "–" }
             for (index, entry) in prompts.enumerated() {
-                row("  prompt \(index == 0 ? "as written" : "#\(index)"): \(Escape.terminal(Escape.truncate(entry.prompt, 24)))") { card in
+                row(
+                    "  prompt \(index == 0 ? "as written" : "#\(index)"): \(Escape.terminal(Escape.truncate(entry.prompt, 24)))"
+                ) { card in
                     Format.percent(card.promptSensitivity?.byPrompt[safe: index]?.passRate)
                 }
             }

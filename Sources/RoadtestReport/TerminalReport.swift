@@ -25,7 +25,9 @@ public struct TerminalReport: Sendable {
         func row(_ label: String, _ values: (Scorecard) -> String) { rows.append((label, cards.map(values))) }
         row("cases") { "\($0.cases)" + ($0.trials != $0.cases ? " (\($0.trials) trials)" : "") }
         row("passed") { Format.number($0.passed) }
-        row("pass rate [95% CI]") { "\(Format.percent($0.passRate)) [\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last))]" }
+        row("pass rate [95% CI]") {
+            "\(Format.percent($0.passRate)) [\(Format.percent($0.passRateCI95.first))–\(Format.percent($0.passRateCI95.last))]"
+        }
         if cards.contains(where: { $0.sampling != nil }) {
             row("pass@k / pass^k") { card in
                 guard let sampling = card.sampling else { return "–" }
@@ -42,28 +44,41 @@ public struct TerminalReport: Sendable {
             }
         }
         row("failed checks") { card in
-            card.failuresByCheck.isEmpty ? "none" : card.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+            card.failuresByCheck.isEmpty
+                ? "none"
+                : card.failuresByCheck.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(
+                    separator: " "
+                )
         }
         for (label, value) in ScorecardExtras.rows(cards) { rows.append((label, value)) }
         row("TTFT p50/p95/p99 ms") { self.triple($0.latencyMilliseconds.ttft) }
         row("E2E p50/p95/p99 ms") { self.triple($0.latencyMilliseconds.e2e) }
-        row("E2E p90 / max ms") { "\(Format.milliseconds($0.latencyMilliseconds.e2e.p90)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.max))" }
+        row("E2E p90 / max ms") {
+            "\(Format.milliseconds($0.latencyMilliseconds.e2e.p90)) / \(Format.milliseconds($0.latencyMilliseconds.e2e.max))"
+        }
         row("output tokens/s") { $0.outputTokensPerSecond.map { String(format: "%.1f", $0) } ?? "–" }
         row("attempts (retries)") { "\($0.attempts) (\($0.retries))" }
         row("errors") { card in
             let nonZero = card.errors.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             return nonZero.isEmpty ? "none" : nonZero.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
         }
-        row("tokens in / out") { "\($0.tokens.input) / \($0.tokens.output)" + ($0.tokens.outputEstimated > 0 ? " (est.)" : "") }
+        row("tokens in / out") {
+            "\($0.tokens.input) / \($0.tokens.output)" + ($0.tokens.outputEstimated > 0 ? " (est.)" : "")
+        }
         row("cost total") { Format.usd($0.costUSD.total) }
         row("cost / success") { Format.usd($0.costUSD.perSuccess) }
         let bars = Array(Set(cards.flatMap { $0.bars.results.map(\.bar) })).sorted()
         for bar in bars {
             let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target
-            rows.append(("bar \(bar) \(Format.barOperator(bar)) \(Format.barValue(bar, target))", cards.map { card in
-                guard let result = card.bars.results.first(where: { $0.bar == bar }) else { return "–" }
-                return (result.met ? "✓ " : "✗ ") + Format.barValue(bar, result.value)
-            }))
+            rows.append(
+                (
+                    "bar \(bar) \(Format.barOperator(bar)) \(Format.barValue(bar, target))",
+                    cards.map { card in
+                        guard let result = card.bars.results.first(where: { $0.bar == bar }) else { return "–" }
+                        return (result.met ? "✓ " : "✗ ") + Format.barValue(bar, result.value)
+                    }
+                )
+            )
         }
 
         var lines: [String] = []
@@ -71,7 +86,8 @@ public struct TerminalReport: Sendable {
         lines += table(rows, ids: cards.map { Escape.terminal($0.id) })
         do {
             let verdicts = cards.map { card -> String in
-                let status = card.bars.results.isEmpty ? "no bars" : (card.bars.met ? "meets every bar" : "misses a bar")
+                let status =
+                    card.bars.results.isEmpty ? "no bars" : (card.bars.met ? "meets every bar" : "misses a bar")
                 return "\(Escape.terminal(card.id)): " + (card.bars.met ? paint(status, "32") : paint(status, "31"))
             }
             lines.append("")
@@ -82,11 +98,14 @@ public struct TerminalReport: Sendable {
             lines.append("")
             lines.append(paint("Failures (first \(shown.count) of \(failures.count) listed)", "1"))
             for trial in shown {
-                let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(separator: "; ")
+                let reasons = trial.checks.filter { !$0.passed }.map { "\($0.check): \($0.reason)" }.joined(
+                    separator: "; "
+                )
                 lines.append(
                     "  \(Escape.terminal(trial.key.candidate)) · \(Escape.terminal(trial.key.caseID))"
                         + (trial.key.sample > 0 ? " #\(trial.key.sample)" : "")
-                        + (trial.key.variant.isOriginal ? "" : " [\(Escape.terminal(trial.key.variant.name))]"))
+                        + (trial.key.variant.isOriginal ? "" : " [\(Escape.terminal(trial.key.variant.name))]")
+                )
                 lines.append("    failed: " + Escape.terminal(Escape.truncate(reasons, 88)))
                 if !trial.key.variant.isOriginal {
                     lines.append("    input: " + Escape.terminal(Escape.truncate(trial.input, 88)))
@@ -122,7 +141,9 @@ public struct TerminalReport: Sendable {
                         let text = line < cell.count ? cell[line] : ""
                         let padded = pad(text, columnWidth)
                         parts.append(
-                            cell[0].hasPrefix("✓") ? paint(padded, "32") : cell[0].hasPrefix("✗") ? paint(padded, "31") : padded)
+                            cell[0].hasPrefix("✓")
+                                ? paint(padded, "32") : cell[0].hasPrefix("✗") ? paint(padded, "31") : padded
+                        )
                     }
                     lines.append(parts.joined(separator: "  ").trimmingTrailingSpaces)
                 }

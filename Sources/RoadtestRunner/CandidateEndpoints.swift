@@ -9,7 +9,9 @@ public enum CandidateEndpoints {
     /// Calls `body` with a provider for every candidate (judges included). Local candidates get a `llama-server`
     /// started for them, stopped when `body` returns or throws.
     public static func with<T>(
-        suite: Suite, transport: HTTPTransport, home: RoadtestHome = RoadtestHome(),
+        suite: Suite,
+        transport: HTTPTransport,
+        home: RoadtestHome = RoadtestHome(),
         announce: (String) -> Void = { _ in },
         _ body: ([String: any ModelProvider]) async throws -> T
     ) async throws -> T {
@@ -28,10 +30,17 @@ public enum CandidateEndpoints {
             let slots = candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
             do {
                 var options = try LlamaServer.Options.resolve(
-                    model: candidate.local, gguf: candidate.gguf, llamaServer: candidate.llamaServer, home: home, slots: slots,
-                    extraArguments: candidate.serverArguments)
+                    model: candidate.local,
+                    gguf: candidate.gguf,
+                    llamaServer: candidate.llamaServer,
+                    home: home,
+                    slots: slots,
+                    extraArguments: candidate.serverArguments
+                )
                 options.threads = threads
-                announce("starting llama-server for '\(candidate.id)' (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))")
+                announce(
+                    "starting llama-server for '\(candidate.id)' (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))"
+                )
                 let server = try await LlamaServer.start(options)
                 servers.append(server)
                 var served = candidate

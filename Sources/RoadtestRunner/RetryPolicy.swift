@@ -21,11 +21,15 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Seconds to wait before attempt `attempt + 1`, or nil when attempt `attempt` (1-based) should be the last.
     /// `jitter` is a uniform random number in [0, 1): the delay is drawn from [half, full] of the exponential step.
-    public func delay(afterAttempt attempt: Int, attemptClass: AttemptClass, retryAfter: Double?, jitter: Double) -> Double? {
+    public func delay(
+        afterAttempt attempt: Int,
+        attemptClass: AttemptClass,
+        retryAfter: Double?,
+        jitter: Double
+    ) -> Double? {
         guard attemptClass.isRetryable, attempt <= maxRetries else { return nil }
         if let retryAfter { return min(max(0, retryAfter), maxRetryAfter) }
         let exponential = min(maxDelay, baseDelay * Double(1 << min(attempt - 1, 20)))
         return exponential * (0.5 + 0.5 * jitter)
     }
 }
-

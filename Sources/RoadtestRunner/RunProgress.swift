@@ -37,3 +37,15 @@ public final class RunProgress: Sendable {
 
     func abandoned() { state.withLock { $0.inFlight -= 1 } }
 }
+
+extension RunProgress.Snapshot {
+    /// The progress as one terminal line: a bar, trials done, passed, failed attempts, in flight, elapsed.
+    public func line(elapsed: Duration, barWidth: Int = 28) -> String {
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let filled = max(0, min(barWidth, Int(fraction * Double(barWidth))))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return "\(bar) \(done)/\(total) trials · \(passed) passed · \(failedAttempts) failed attempts · "
+            + "\(inFlight) in flight · " + String(format: "%.1fs", seconds)
+    }
+}

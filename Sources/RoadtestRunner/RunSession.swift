@@ -36,8 +36,12 @@ public struct RunSession: Sendable {
         public var version: String
 
         public init(
-            suitePath: String, resume: Bool = false, judge: String? = nil, candidates: [String] = [],
-            concurrency: Int? = nil, version: String = "dev"
+            suitePath: String,
+            resume: Bool = false,
+            judge: String? = nil,
+            candidates: [String] = [],
+            concurrency: Int? = nil,
+            version: String = "dev"
         ) {
             self.suitePath = suitePath
             self.resume = resume
@@ -64,8 +68,11 @@ public struct RunSession: Sendable {
     public let announce: @Sendable (String) -> Void
 
     public init(
-        store: any RunStore, options: Options, progress: RunProgress = RunProgress(total: 0),
-        home: RoadtestHome = RoadtestHome(), announce: @escaping @Sendable (String) -> Void = { _ in }
+        store: any RunStore,
+        options: Options,
+        progress: RunProgress = RunProgress(total: 0),
+        home: RoadtestHome = RoadtestHome(),
+        announce: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
         self.options = options
@@ -87,8 +94,13 @@ public struct RunSession: Sendable {
             try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
                 providers in
                 let runner = Runner(
-                    suite: suite, sink: store, runID: runID, providers: providers, progress: progress,
-                    defaultJudge: options.judge)
+                    suite: suite,
+                    sink: store,
+                    runID: runID,
+                    providers: providers,
+                    progress: progress,
+                    defaultJudge: options.judge
+                )
                 try await runner.run(skipping: completed)
             }
         } catch {
@@ -122,20 +134,30 @@ public struct RunSession: Sendable {
             if previous.suiteHash != hash {
                 announce(
                     "note: the suite changed since run \(previous.id) started; finished trials are kept, new and "
-                        + "changed cases run now")
+                        + "changed cases run now"
+                )
                 try await store.updateSuite(runID: previous.id, suite: suite, hash: hash)
             }
             try await store.setStatus(runID: previous.id, status: .running, finishedAt: nil)
-            announce("resuming run \(previous.id): \(completed.count) trial\(completed.count == 1 ? "" : "s") already done")
+            announce(
+                "resuming run \(previous.id): \(completed.count) trial\(completed.count == 1 ? "" : "s") already done"
+            )
             return (previous.id, completed)
         }
         if options.resume { announce("no unfinished run of \(options.suitePath) to resume; starting a new run") }
         let runID = RunRecord.makeID()
         try await store.createRun(
             RunRecord(
-                id: runID, suiteName: suite.name, suitePath: suitePath, suiteHash: hash, status: .running,
-                startedAt: RunRecord.timestamp(), version: options.version),
-            suite: suite)
+                id: runID,
+                suiteName: suite.name,
+                suitePath: suitePath,
+                suiteHash: hash,
+                status: .running,
+                startedAt: RunRecord.timestamp(),
+                version: options.version
+            ),
+            suite: suite
+        )
         return (runID, [])
     }
 
@@ -145,13 +167,19 @@ public struct RunSession: Sendable {
         let known = suite.candidates.map(\.id).joined(separator: ", ")
         if let judge = options.judge {
             guard let index = suite.candidates.firstIndex(where: { $0.id == judge }) else {
-                throw RoadtestError(.invalidArgument, "--judge \(judge): no candidate has that id (candidates: \(known))")
+                throw RoadtestError(
+                    .invalidArgument,
+                    "--judge \(judge): no candidate has that id (candidates: \(known))"
+                )
             }
             suite.candidates[index].isJudge = true
         }
         if !options.candidates.isEmpty {
             for id in options.candidates where !suite.candidates.contains(where: { $0.id == id }) {
-                throw RoadtestError(.invalidArgument, "--candidate \(id): no candidate has that id (candidates: \(known))")
+                throw RoadtestError(
+                    .invalidArgument,
+                    "--candidate \(id): no candidate has that id (candidates: \(known))"
+                )
             }
             suite.candidates = suite.candidates.filter { options.candidates.contains($0.id) || $0.isJudge }
         }

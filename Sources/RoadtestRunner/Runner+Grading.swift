@@ -4,15 +4,34 @@ import RoadtestProviders
 
 extension Runner {
     /// Grades a trial's final response with every check of its case.
-    func grade(key: TrialKey, testCase: Case, input: String, response: ProviderResponse, attempts: [Attempt]) async throws -> Outcome {
+    func grade(
+        key: TrialKey,
+        testCase: Case,
+        input: String,
+        response: ProviderResponse,
+        attempts: [Attempt]
+    ) async throws -> Outcome {
         var attempts = attempts
         guard response.attemptClass == .ok else {
             let failure = CheckResult(
-                check: "response", passed: false, score: 0, weight: 1,
-                reason: "no response: \(response.attemptClass.rawValue)" + (response.message.map { " (\($0.prefix(200)))" } ?? ""))
+                check: "response",
+                passed: false,
+                score: 0,
+                weight: 1,
+                reason: "no response: \(response.attemptClass.rawValue)"
+                    + (response.message.map { " (\($0.prefix(200)))" } ?? "")
+            )
             return Outcome(
-                key: key, passed: false, score: 0, output: response.output, checks: [failure], attempts: attempts,
-                costUSD: attempts.reduce(0) { $0 + $1.costUSD }, finalClass: response.attemptClass, input: input)
+                key: key,
+                passed: false,
+                score: 0,
+                output: response.output,
+                checks: [failure],
+                attempts: attempts,
+                costUSD: attempts.reduce(0) { $0 + $1.costUSD },
+                finalClass: response.attemptClass,
+                input: input
+            )
         }
         var results: [CheckResult] = []
         var deferred: [Check] = []
@@ -21,26 +40,58 @@ extension Runner {
             case .cost:
                 deferred.append(check)
             case .judge(let rubric, let named):
-                let (result, judgeAttempts) = try await judge(check: check, rubric: rubric, judgeID: named, input: input, output: response.output)
+                let (result, judgeAttempts) = try await judge(
+                    check: check,
+                    rubric: rubric,
+                    judgeID: named,
+                    input: input,
+                    output: response.output
+                )
                 results.append(result)
                 attempts += judgeAttempts
             case .clarifies(let confirm?), .refuses(let confirm?), .abstains(let confirm?):
                 // The detector decides first; a judge confirms only what it found.
                 let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0, input: input)
-                guard let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context), raw.passed else {
-                    results.append(CheckEvaluator.result(for: check, passed: false, score: 0, reason: CheckEvaluator.evaluate(check.kind, output: response.output, context: context)?.reason ?? ""))
+                guard let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context),
+                    raw.passed
+                else {
+                    results.append(
+                        CheckEvaluator.result(
+                            for: check,
+                            passed: false,
+                            score: 0,
+                            reason: CheckEvaluator.evaluate(check.kind, output: response.output, context: context)?
+                                .reason ?? ""
+                        )
+                    )
                     continue
                 }
                 let rubric = Self.recoveryRubrics[check.kind.name] ?? ""
-                let (result, judgeAttempts) = try await judge(check: check, rubric: rubric, judgeID: confirm.isEmpty ? nil : confirm, input: input, output: response.output)
+                let (result, judgeAttempts) = try await judge(
+                    check: check,
+                    rubric: rubric,
+                    judgeID: confirm.isEmpty ? nil : confirm,
+                    input: input,
+                    output: response.output
+                )
                 results.append(result)
                 attempts += judgeAttempts
             case .command(let arguments):
-                results.append(await command(check: check, arguments: arguments, key: key, testCase: testCase, output: response.output))
+                results.append(
+                    await command(
+                        check: check,
+                        arguments: arguments,
+                        key: key,
+                        testCase: testCase,
+                        output: response.output
+                    )
+                )
             default:
                 let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0, input: input)
                 if let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context) {
-                    results.append(CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason))
+                    results.append(
+                        CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason)
+                    )
                 }
             }
         }
@@ -48,19 +99,30 @@ extension Runner {
         for check in deferred {
             let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: cost, input: input)
             if let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context) {
-                results.append(CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason))
+                results.append(
+                    CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason)
+                )
             }
         }
         let verdict = CheckEvaluator.verdict(of: results, threshold: testCase.threshold)
         return Outcome(
-            key: key, passed: verdict.passed, score: verdict.score, output: response.output, checks: results, attempts: attempts,
-            costUSD: cost, finalClass: .ok, input: input)
+            key: key,
+            passed: verdict.passed,
+            score: verdict.score,
+            output: response.output,
+            checks: results,
+            attempts: attempts,
+            costUSD: cost,
+            finalClass: .ok,
+            input: input
+        )
     }
 
     // MARK: - Judge
 
     static let recoveryRubrics = [
-        "clarifies": "The output asks the user a clarifying question about what they want, instead of answering or guessing.",
+        "clarifies":
+            "The output asks the user a clarifying question about what they want, instead of answering or guessing.",
         "refuses": "The output declines the request or clearly says it does not know, instead of answering.",
         "abstains": "The output declines the request or clearly says it does not know, instead of answering.",
     ]
@@ -100,7 +162,13 @@ extension Runner {
             for index in reply[open...].indices {
                 let character = reply[index]
                 if inString {
-                    if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+                    if escaped {
+                        escaped = false
+                    } else if character == "\\" {
+                        escaped = true
+                    } else if character == "\"" {
+                        inString = false
+                    }
                     continue
                 }
                 if character == "\"" { inString = true }
@@ -118,7 +186,10 @@ extension Runner {
                 var passed: Bool?
                 switch object["pass"] ?? object["passed"] {
                 case .bool(let value): passed = value
-                case .string(let text): passed = ["true", "pass", "yes"].contains(text.lowercased()) ? true : (["false", "fail", "no"].contains(text.lowercased()) ? false : nil)
+                case .string(let text):
+                    passed =
+                        ["true", "pass", "yes"].contains(text.lowercased())
+                        ? true : (["false", "fail", "no"].contains(text.lowercased()) ? false : nil)
                 default: passed = nil
                 }
                 if let passed {
@@ -131,46 +202,99 @@ extension Runner {
         return nil
     }
 
-    func judge(check: Check, rubric: String, judgeID: String?, input: String, output: String) async throws -> (CheckResult, [Attempt]) {
-        guard let id = judgeID ?? defaultJudge, let judge = suite.candidates.first(where: { $0.id == id }), let provider = providers[id] else {
+    func judge(
+        check: Check,
+        rubric: String,
+        judgeID: String?,
+        input: String,
+        output: String
+    ) async throws -> (CheckResult, [Attempt]) {
+        guard let id = judgeID ?? defaultJudge, let judge = suite.candidates.first(where: { $0.id == id }),
+            let provider = providers[id]
+        else {
             return (CheckEvaluator.result(for: check, passed: false, score: 0, reason: "no judge available"), [])
         }
         var settings = suite.defaults.overlaid(with: judge.settings)
         settings.system = judge.settings.system ?? Self.judgeSystemPrompt
         let request = ChatRequest(
-            model: judge.model, system: settings.system,
+            model: judge.model,
+            system: settings.system,
             messages: [Message(role: "user", content: Self.judgePrompt(rubric: rubric, input: input, output: output))],
-            temperature: judge.settings.temperature ?? 0, maxTokens: judge.settings.maxTokens ?? 256, stream: settings.stream ?? true,
-            extra: settings.extra, timeout: settings.timeout ?? Settings.builtInTimeout)
-        let (response, attempts) = try await Self.send(request, to: provider, role: .judge, price: judge.effectivePrice, settings: settings)
+            temperature: judge.settings.temperature ?? 0,
+            maxTokens: judge.settings.maxTokens ?? 256,
+            stream: settings.stream ?? true,
+            extra: settings.extra,
+            timeout: settings.timeout ?? Settings.builtInTimeout
+        )
+        let (response, attempts) = try await Self.send(
+            request,
+            to: provider,
+            role: .judge,
+            price: judge.effectivePrice,
+            settings: settings
+        )
         guard response.attemptClass == .ok else {
-            return (CheckEvaluator.result(for: check, passed: false, score: 0, reason: "judge '\(id)' failed: \(response.attemptClass.rawValue)"), attempts)
+            return (
+                CheckEvaluator.result(
+                    for: check,
+                    passed: false,
+                    score: 0,
+                    reason: "judge '\(id)' failed: \(response.attemptClass.rawValue)"
+                ), attempts
+            )
         }
         guard let verdict = Self.parseVerdict(response.output) else {
-            return (CheckEvaluator.result(for: check, passed: false, score: 0, reason: "judge reply had no verdict: \(response.output.prefix(200))"), attempts)
+            return (
+                CheckEvaluator.result(
+                    for: check,
+                    passed: false,
+                    score: 0,
+                    reason: "judge reply had no verdict: \(response.output.prefix(200))"
+                ), attempts
+            )
         }
-        return (CheckEvaluator.result(for: check, passed: verdict.passed, score: verdict.score, reason: "judge '\(id)': \(verdict.reason)"), attempts)
+        return (
+            CheckEvaluator.result(
+                for: check,
+                passed: verdict.passed,
+                score: verdict.score,
+                reason: "judge '\(id)': \(verdict.reason)"
+            ), attempts
+        )
     }
 
     // MARK: - Command
 
-    func command(check: Check, arguments: [String], key: TrialKey, testCase: Case, output: String) async -> CheckResult {
+    func command(check: Check, arguments: [String], key: TrialKey, testCase: Case, output: String) async -> CheckResult
+    {
         var environment = ProcessInfo.processInfo.environment
         environment["ROADTEST_CASE_ID"] = key.caseID
         environment["ROADTEST_CANDIDATE"] = key.candidate
         environment["ROADTEST_INPUT"] = testCase.input
         do {
-            let result = try await ProcessRunner.run(arguments, input: Data(output.utf8), timeout: 60, environment: environment, workingDirectory: suite.directory)
-            if result.timedOut { return CheckEvaluator.result(for: check, passed: false, score: 0, reason: "grader timed out") }
+            let result = try await ProcessRunner.run(
+                arguments,
+                input: Data(output.utf8),
+                timeout: 60,
+                environment: environment,
+                workingDirectory: suite.directory
+            )
+            if result.timedOut {
+                return CheckEvaluator.result(for: check, passed: false, score: 0, reason: "grader timed out")
+            }
             let passed = result.status == 0
-            let stdout = String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let stdout = String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
             var score = passed ? 1.0 : 0.0
             var reason = passed ? "grader passed" : "grader exited \(result.status)"
             if let json = JSONValue.parse(stdout) {
                 if let value = json["score"]?.doubleValue ?? json.doubleValue { score = min(1, max(0, value)) }
                 if let text = json["reason"]?.stringValue { reason += ": " + text }
             } else if !passed {
-                let stderr = String(decoding: result.standardError.suffix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let stderr = String(decoding: result.standardError.suffix(200), as: UTF8.self).trimmingCharacters(
+                    in: .whitespacesAndNewlines
+                )
                 if !stderr.isEmpty { reason += ": " + stderr }
             }
             return CheckEvaluator.result(for: check, passed: passed, score: score, reason: reason)

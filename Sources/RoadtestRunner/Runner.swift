@@ -24,8 +24,13 @@ public struct Runner: Sendable {
     public let logger: Logger
 
     public init(
-        suite: Suite, sink: any OutcomeSink, runID: String, providers: [String: any ModelProvider], progress: RunProgress? = nil,
-        defaultJudge: String? = nil, logger: Logger = Logger(label: "roadtest.runner")
+        suite: Suite,
+        sink: any OutcomeSink,
+        runID: String,
+        providers: [String: any ModelProvider],
+        progress: RunProgress? = nil,
+        defaultJudge: String? = nil,
+        logger: Logger = Logger(label: "roadtest.runner")
     ) {
         self.suite = suite
         self.sink = sink
@@ -54,13 +59,19 @@ public struct Runner: Sendable {
 
     func run(candidate: Candidate, skipping completed: Set<TrialKey>) async throws {
         guard let provider = providers[candidate.id] else { return }
-        let concurrency = max(1, candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency)
+        let concurrency = max(
+            1,
+            candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
+        )
         // Trials are produced lazily so memory does not grow with the number of cases.
         let variants = suite.variants
         var pending = suite.cases.lazy.flatMap { testCase in
             variants.lazy.flatMap { variant in
                 (0..<suite.samples(for: testCase)).lazy.map {
-                    (testCase, variant, TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0, variant: variant))
+                    (
+                        testCase, variant,
+                        TrialKey(candidate: candidate.id, caseID: testCase.id, sample: $0, variant: variant)
+                    )
                 }
             }
         }.filter { !completed.contains($0.2) }.makeIterator()
@@ -68,36 +79,78 @@ public struct Runner: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
             while running < concurrency, let (testCase, variant, key) = pending.next() {
-                group.addTask { try await runTrial(key: key, testCase: testCase, variant: variant, candidate: candidate, provider: provider) }
+                group.addTask {
+                    try await runTrial(
+                        key: key,
+                        testCase: testCase,
+                        variant: variant,
+                        candidate: candidate,
+                        provider: provider
+                    )
+                }
                 running += 1
             }
             while try await group.next() != nil {
                 if Task.isCancelled { break }
                 if let (testCase, variant, key) = pending.next() {
-                    group.addTask { try await runTrial(key: key, testCase: testCase, variant: variant, candidate: candidate, provider: provider) }
+                    group.addTask {
+                        try await runTrial(
+                            key: key,
+                            testCase: testCase,
+                            variant: variant,
+                            candidate: candidate,
+                            provider: provider
+                        )
+                    }
                 }
             }
         }
     }
 
-    func runTrial(key: TrialKey, testCase: Case, variant: Variant, candidate: Candidate, provider: any ModelProvider) async throws {
+    func runTrial(
+        key: TrialKey,
+        testCase: Case,
+        variant: Variant,
+        candidate: Candidate,
+        provider: any ModelProvider
+    ) async throws {
         try Task.checkCancellation()
         progress?.started()
         do {
             let settings = suite.settings(for: candidate, case: testCase)
             let (messages, system) = suite.apply(variant, to: testCase, system: settings.system)
             let request = ChatRequest(
-                model: candidate.model, system: system, messages: messages, temperature: settings.temperature,
-                maxTokens: settings.maxTokens, stream: settings.stream ?? true, extra: settings.extra,
-                timeout: settings.timeout ?? Settings.builtInTimeout)
+                model: candidate.model,
+                system: system,
+                messages: messages,
+                temperature: settings.temperature,
+                maxTokens: settings.maxTokens,
+                stream: settings.stream ?? true,
+                extra: settings.extra,
+                timeout: settings.timeout ?? Settings.builtInTimeout
+            )
             let (response, attempts) = try await Self.send(
-                request, to: provider, role: .task, price: candidate.effectivePrice, settings: settings)
+                request,
+                to: provider,
+                role: .task,
+                price: candidate.effectivePrice,
+                settings: settings
+            )
             let input = request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input
-            var outcome = try await grade(key: key, testCase: testCase, input: input, response: response, attempts: attempts)
+            var outcome = try await grade(
+                key: key,
+                testCase: testCase,
+                input: input,
+                response: response,
+                attempts: attempts
+            )
             outcome.system = system
             try Task.checkCancellation()
             try await sink.record(outcome, runID: runID)
-            progress?.finished(passed: outcome.passed, failedAttempts: outcome.attempts.filter { $0.attemptClass != .ok }.count)
+            progress?.finished(
+                passed: outcome.passed,
+                failedAttempts: outcome.attempts.filter { $0.attemptClass != .ok }.count
+            )
         } catch {
             progress?.abandoned()
             throw error
@@ -106,10 +159,16 @@ public struct Runner: Sendable {
 
     /// Sends with retries; returns the last response and every attempt.
     static func send(
-        _ request: ChatRequest, to provider: any ModelProvider, role: Attempt.Role, price: Price, settings: Settings
+        _ request: ChatRequest,
+        to provider: any ModelProvider,
+        role: Attempt.Role,
+        price: Price,
+        settings: Settings
     ) async throws -> (ProviderResponse, [Attempt]) {
         let policy = RetryPolicy(
-            maxRetries: settings.retries ?? Settings.builtInRetries, baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff)
+            maxRetries: settings.retries ?? Settings.builtInRetries,
+            baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff
+        )
         var attempts: [Attempt] = []
         var number = 1
         while true {
@@ -117,10 +176,20 @@ public struct Runner: Sendable {
             let response = await provider.send(request)
             try Task.checkCancellation()
             let cost = price.cost(
-                inputTokens: response.inputTokens, outputTokens: response.outputTokens, cachedInputTokens: response.cachedInputTokens,
-                cacheWriteTokens: response.cacheWriteInputTokens)
+                inputTokens: response.inputTokens,
+                outputTokens: response.outputTokens,
+                cachedInputTokens: response.cachedInputTokens,
+                cacheWriteTokens: response.cacheWriteInputTokens
+            )
             attempts.append(Attempt(role: role, number: number, response: response, costUSD: cost))
-            guard let delay = policy.delay(afterAttempt: number, attemptClass: response.attemptClass, retryAfter: response.retryAfter, jitter: Double.random(in: 0..<1)) else {
+            guard
+                let delay = policy.delay(
+                    afterAttempt: number,
+                    attemptClass: response.attemptClass,
+                    retryAfter: response.retryAfter,
+                    jitter: Double.random(in: 0..<1)
+                )
+            else {
                 return (response, attempts)
             }
             try await Task.sleep(nanoseconds: UInt64(delay * 1e9))

@@ -39,12 +39,21 @@ extension Simulator {
                 return openAIChunk(.init(role: "assistant", content: ""))
             case .anthropic:
                 let message = AnthropicMessages.Response(
-                    id: id, model: model, content: [], stop_reason: nil,
+                    id: id,
+                    model: model,
+                    content: [],
+                    stop_reason: nil,
                     usage: .init(
-                        input_tokens: TokenCount(promptTokens), output_tokens: 1,
+                        input_tokens: TokenCount(promptTokens),
+                        output_tokens: 1,
                         cache_read_input_tokens: behavior.cacheRead > 0 ? TokenCount(behavior.cacheRead) : nil,
-                        cache_creation_input_tokens: behavior.cacheWrite > 0 ? TokenCount(behavior.cacheWrite) : nil))
-                return ServerSentEventEncoder.event(AnthropicMessages.StreamEvent.messageStart(message), name: "message_start")
+                        cache_creation_input_tokens: behavior.cacheWrite > 0 ? TokenCount(behavior.cacheWrite) : nil
+                    )
+                )
+                return ServerSentEventEncoder.event(
+                    AnthropicMessages.StreamEvent.messageStart(message),
+                    name: "message_start"
+                )
             }
         }
 
@@ -76,8 +85,11 @@ extension Simulator {
             case .openAI:
                 guard let name = behavior.toolCall else { return openAIChunk(.init(content: piece)) }
                 let call = OpenAIChat.ToolCall(
-                    index: 0, id: index == 0 ? toolCallID : nil, type: index == 0 ? "function" : nil,
-                    function: .init(name: index == 0 ? name : nil, arguments: piece))
+                    index: 0,
+                    id: index == 0 ? toolCallID : nil,
+                    type: index == 0 ? "function" : nil,
+                    function: .init(name: index == 0 ? name : nil, arguments: piece)
+                )
                 return openAIChunk(.init(tool_calls: [call]))
             case .anthropic:
                 var events = ""
@@ -102,12 +114,15 @@ extension Simulator {
                 var text = openAIChunk(.init(), finish: stopReason)
                 if includeUsage && behavior.reportsUsage {
                     text += ServerSentEventEncoder.event(
-                        OpenAIChat.Chunk(id: id, model: model, choices: [], usage: openAIUsage(sent)))
+                        OpenAIChat.Chunk(id: id, model: model, choices: [], usage: openAIUsage(sent))
+                    )
                 }
                 return text + ServerSentEventEncoder.done
             case .anthropic:
                 var usage: AnthropicMessages.Usage?
-                if behavior.reportsUsage { usage = .init(input_tokens: nil, output_tokens: TokenCount(outputTokens(sent))) }
+                if behavior.reportsUsage {
+                    usage = .init(input_tokens: nil, output_tokens: TokenCount(outputTokens(sent)))
+                }
                 return (sent == 0 ? blockStart() : "") + anthropic(.blockStop(answerBlock))
                     + anthropic(.messageDelta(stopReason: isToolCall ? "tool_use" : "end_turn", usage: usage))
                     + anthropic(AnthropicMessages.StreamEvent(type: "message_stop"))
@@ -121,12 +136,14 @@ extension Simulator {
                 prompt_tokens: TokenCount(promptTokens + behavior.cacheRead + behavior.cacheWrite),
                 completion_tokens: TokenCount(outputTokens(sent)),
                 cached_tokens: behavior.cacheRead > 0 ? TokenCount(behavior.cacheRead) : nil,
-                reasoning_tokens: behavior.reasoningDeltas > 0 ? TokenCount(behavior.reasoningDeltas) : nil)
+                reasoning_tokens: behavior.reasoningDeltas > 0 ? TokenCount(behavior.reasoningDeltas) : nil
+            )
         }
 
         func openAIChunk(_ delta: OpenAIChat.Chunk.Delta, finish: String? = nil) -> String {
             ServerSentEventEncoder.event(
-                OpenAIChat.Chunk(id: id, model: model, choices: [.init(index: 0, delta: delta, finish_reason: finish)]))
+                OpenAIChat.Chunk(id: id, model: model, choices: [.init(index: 0, delta: delta, finish_reason: finish)])
+            )
         }
 
         func anthropic(_ event: AnthropicMessages.StreamEvent) -> String {
@@ -143,15 +160,24 @@ extension Simulator {
             case .openAI:
                 var message = OpenAIChat.Message(role: "assistant", content: isToolCall ? nil : .text(text))
                 if let name = behavior.toolCall {
-                    message.tool_calls = [OpenAIChat.ToolCall(id: toolCallID, function: .init(name: name, arguments: text))]
+                    message.tool_calls = [
+                        OpenAIChat.ToolCall(id: toolCallID, function: .init(name: name, arguments: text))
+                    ]
                 }
                 if !thinking.isEmpty { message.reasoning_content = thinking }
                 let choice = OpenAIChat.Completion.Choice(
-                    index: 0, message: message, finish_reason: isToolCall ? "tool_calls" : "stop")
+                    index: 0,
+                    message: message,
+                    finish_reason: isToolCall ? "tool_calls" : "stop"
+                )
                 return WireJSON.data(
                     OpenAIChat.Completion(
-                        id: id, model: model, choices: [choice],
-                        usage: behavior.reportsUsage ? openAIUsage(chunks.count) : nil))
+                        id: id,
+                        model: model,
+                        choices: [choice],
+                        usage: behavior.reportsUsage ? openAIUsage(chunks.count) : nil
+                    )
+                )
             case .anthropic:
                 var blocks: [AnthropicMessages.ContentBlock] = []
                 if !thinking.isEmpty {
@@ -165,13 +191,20 @@ extension Simulator {
                     blocks.append(.text(text))
                 }
                 let usage = AnthropicMessages.Usage(
-                    input_tokens: TokenCount(promptTokens), output_tokens: TokenCount(outputTokens(chunks.count)),
+                    input_tokens: TokenCount(promptTokens),
+                    output_tokens: TokenCount(outputTokens(chunks.count)),
                     cache_read_input_tokens: behavior.cacheRead > 0 ? TokenCount(behavior.cacheRead) : nil,
-                    cache_creation_input_tokens: behavior.cacheWrite > 0 ? TokenCount(behavior.cacheWrite) : nil)
+                    cache_creation_input_tokens: behavior.cacheWrite > 0 ? TokenCount(behavior.cacheWrite) : nil
+                )
                 return WireJSON.data(
                     AnthropicMessages.Response(
-                        id: id, model: model, content: blocks, stop_reason: isToolCall ? "tool_use" : "end_turn",
-                        usage: behavior.reportsUsage ? usage : nil))
+                        id: id,
+                        model: model,
+                        content: blocks,
+                        stop_reason: isToolCall ? "tool_use" : "end_turn",
+                        usage: behavior.reportsUsage ? usage : nil
+                    )
+                )
             }
         }
     }
@@ -181,6 +214,8 @@ extension Simulator {
         let characters = Array(arguments)
         guard characters.count > 2 else { return [arguments] }
         let size = max(1, (characters.count + 2) / 3)
-        return stride(from: 0, to: characters.count, by: size).map { String(characters[$0..<min(characters.count, $0 + size)]) }
+        return stride(from: 0, to: characters.count, by: size).map {
+            String(characters[$0..<min(characters.count, $0 + size)])
+        }
     }
 }

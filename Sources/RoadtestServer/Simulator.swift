@@ -46,7 +46,9 @@ public final class Simulator: Sendable {
         let router = Router()
         router.get("/health") { _, _ in "{\"status\":\"ok\"}" }
         router.get("/v1/models") { [profile] _, _ -> Response in
-            let names = profile.models.keys.sorted().map { JSONValue.object(["id": .string($0), "object": .string("model")]) }
+            let names = profile.models.keys.sorted().map {
+                JSONValue.object(["id": .string($0), "object": .string("model")])
+            }
             return Self.json(.object(["object": .string("list"), "data": .array(names)]))
         }
         router.post("/v1/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
@@ -54,7 +56,11 @@ public final class Simulator: Sendable {
         router.post("/v1/messages") { request, _ in try await self.handle(request, format: .anthropic) }
         router.get("/_sim/requests") { _, _ -> Response in
             let data = (try? JSONEncoder().encode(self.servedRequests)) ?? Data("[]".utf8)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data))
+            )
         }
         router.delete("/_sim/requests") { _, _ -> HTTPResponse.Status in
             self.state.withLock { $0.log.removeAll() }
@@ -64,14 +70,21 @@ public final class Simulator: Sendable {
     }
 
     /// An application serving the simulator on `host:port` (port 0 picks a free port; `onRunning` gets it).
-    public func makeApplication(host: String = "127.0.0.1", port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    public func makeApplication(
+        host: String = "127.0.0.1",
+        port: Int,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    )
         -> some ApplicationProtocol
     {
         var logger = Logger(label: "roadtest.simulate")
         logger.logLevel = .critical
         return Application(
-            router: makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-simulator"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-simulator"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
     }
 
     enum WireFormat {
@@ -80,7 +93,11 @@ public final class Simulator: Sendable {
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.jsonText)))
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: value.jsonText))
+        )
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
@@ -106,13 +123,17 @@ public final class Simulator: Sendable {
             return Self.error(.badRequest, "\(error)")
         }
         let messages = object["messages"]?.arrayValue ?? []
-        let lastUser = messages.last(where: { $0["role"]?.stringValue == "user" }).flatMap { Self.text(of: $0["content"]) } ?? ""
-        let system = object["system"].flatMap { Self.text(of: $0) }
+        let lastUser =
+            messages.last(where: { $0["role"]?.stringValue == "user" }).flatMap { Self.text(of: $0["content"]) } ?? ""
+        let system =
+            object["system"].flatMap { Self.text(of: $0) }
             ?? messages.first(where: { $0["role"]?.stringValue == "system" }).flatMap { Self.text(of: $0["content"]) }
-        let promptTokens = messages.map { ProviderResponse.estimateTokens(Self.text(of: $0["content"]) ?? "") }.reduce(0, +)
+        let promptTokens =
+            messages.map { ProviderResponse.estimateTokens(Self.text(of: $0["content"]) ?? "") }.reduce(0, +)
             + ProviderResponse.estimateTokens(system ?? "")
         let stream = object["stream"] == .bool(true)
-        let includeUsage = format == .anthropic || (object["stream_options"]?["include_usage"] == .bool(true))
+        let includeUsage =
+            format == .anthropic || (object["stream_options"]?["include_usage"] == .bool(true))
             || !stream
         let maxTokens = object["max_tokens"]?.doubleValue.map { Int($0) }
 
@@ -126,11 +147,30 @@ public final class Simulator: Sendable {
 
         // Faults answered before any content.
         if [.http429, .http500, .http503, .http400, .timeout].contains(fault) || (fault == .malformed && !stream) {
-            log(Plan(model: model, behavior: behavior, fault: fault, chunks: [], promptTokens: promptTokens, includeUsage: false, receivedAt: receivedAt, serviceStart: serviceStart, format: format), first: nil, last: nil, sent: 0)
+            log(
+                Plan(
+                    model: model,
+                    behavior: behavior,
+                    fault: fault,
+                    chunks: [],
+                    promptTokens: promptTokens,
+                    includeUsage: false,
+                    receivedAt: receivedAt,
+                    serviceStart: serviceStart,
+                    format: format
+                ),
+                first: nil,
+                last: nil,
+                sent: 0
+            )
         }
         switch fault {
         case .http429:
-            return Self.error(.tooManyRequests, "simulated rate limit", headers: [.retryAfter: Self.format(behavior.retryAfter)])
+            return Self.error(
+                .tooManyRequests,
+                "simulated rate limit",
+                headers: [.retryAfter: Self.format(behavior.retryAfter)]
+            )
         case .http500: return Self.error(.internalServerError, "simulated server error")
         case .http503: return Self.error(.serviceUnavailable, "simulated overload")
         case .http400: return Self.error(.badRequest, "simulated bad request")
@@ -139,7 +179,11 @@ public final class Simulator: Sendable {
             return Self.error(.gatewayTimeout, "simulated timeout elapsed")
         case .malformed where !stream:
             await waitOutFreezes(behavior)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"choices\": [ {not json")))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: "{\"choices\": [ {not json"))
+            )
         default: break
         }
 
@@ -151,27 +195,44 @@ public final class Simulator: Sendable {
             if let maxTokens, maxTokens >= 0, chunks.count > maxTokens { chunks = Array(chunks.prefix(maxTokens)) }
         }
         let plan = Plan(
-            model: model, behavior: behavior, fault: fault, chunks: chunks, promptTokens: promptTokens, includeUsage: includeUsage,
-            receivedAt: receivedAt, serviceStart: serviceStart, format: format)
+            model: model,
+            behavior: behavior,
+            fault: fault,
+            chunks: chunks,
+            promptTokens: promptTokens,
+            includeUsage: includeUsage,
+            receivedAt: receivedAt,
+            serviceStart: serviceStart,
+            format: format
+        )
 
         if !stream {
             await waitOutFreezes(behavior)
             let first = serviceStart + UInt64(behavior.timeToFirstToken * 1e9)
             let last = first + UInt64(Double(max(0, chunks.count - 1)) * behavior.interTokenLatency * 1e9)
             await Self.sleep(until: last)
-            log(plan, first: chunks.isEmpty ? nil : Monotonic.now(), last: chunks.isEmpty ? nil : Monotonic.now(), sent: chunks.count)
+            log(
+                plan,
+                first: chunks.isEmpty ? nil : Monotonic.now(),
+                last: chunks.isEmpty ? nil : Monotonic.now(),
+                sent: chunks.count
+            )
             return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(bytes: plan.completeBody())))
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: plan.completeBody()))
+            )
         }
 
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(
-            status: .ok, headers: headers,
+            status: .ok,
+            headers: headers,
             body: ResponseBody { writer in
                 defer { lease?.release() }
                 try await self.stream(plan, to: &writer)
-            })
+            }
+        )
     }
 
     func stream(_ plan: Plan, to writer: inout any ResponseBodyWriter) async throws {
@@ -192,7 +253,9 @@ public final class Simulator: Sendable {
                 break
             }
             if plan.fault == .errorEvent && index >= 1 { break }
-            let due = plan.serviceStart + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
+            let due =
+                plan.serviceStart
+                + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
             await Self.sleep(until: due)
             await waitOutFreezes(behavior)
             try await writer.write(ByteBuffer(string: plan.contentEvent(index)))
@@ -210,7 +273,12 @@ public final class Simulator: Sendable {
         case .malformed:
             try await writer.finish(nil)
         case .errorEvent:
-            try await writer.write(ByteBuffer(string: "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"))
+            try await writer.write(
+                ByteBuffer(
+                    string:
+                        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"
+                )
+            )
             try await writer.finish(nil)
         default:
             try await writer.write(ByteBuffer(string: plan.closingEvents(sent: sent)))
@@ -244,7 +312,14 @@ public final class Simulator: Sendable {
     }
 
     func log(_ plan: Plan, first: UInt64?, last: UInt64?, sent: Int) {
-        let entry = ServedRequest(model: plan.model, fault: plan.fault.rawValue, receivedAt: plan.receivedAt, firstContentAt: first, lastContentAt: last, chunks: sent)
+        let entry = ServedRequest(
+            model: plan.model,
+            fault: plan.fault.rawValue,
+            receivedAt: plan.receivedAt,
+            firstContentAt: first,
+            lastContentAt: last,
+            chunks: sent
+        )
         state.withLock { state in
             if state.log.count >= 100_000 { state.log.removeFirst(10_000) }
             state.log.append(entry)

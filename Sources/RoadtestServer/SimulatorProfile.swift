@@ -63,15 +63,19 @@ public struct ModelBehavior: Sendable, Hashable {
     public init() {}
 
     public static func == (lhs: ModelBehavior, rhs: ModelBehavior) -> Bool {
-        lhs.timeToFirstToken == rhs.timeToFirstToken && lhs.interTokenLatency == rhs.interTokenLatency && lhs.reply == rhs.reply
+        lhs.timeToFirstToken == rhs.timeToFirstToken && lhs.interTokenLatency == rhs.interTokenLatency
+            && lhs.reply == rhs.reply
             && lhs.rules.map(\.match) == rhs.rules.map(\.match) && lhs.rules.map(\.reply) == rhs.rules.map(\.reply)
-            && lhs.systemRules.map(\.match) == rhs.systemRules.map(\.match) && lhs.systemRules.map(\.reply) == rhs.systemRules.map(\.reply)
+            && lhs.systemRules.map(\.match) == rhs.systemRules.map(\.match)
+            && lhs.systemRules.map(\.reply) == rhs.systemRules.map(\.reply)
             && lhs.reportsUsage == rhs.reportsUsage
             && lhs.capacity == rhs.capacity && lhs.faults == rhs.faults && lhs.cyclesFaults == rhs.cyclesFaults
             && lhs.retryAfter == rhs.retryAfter && lhs.chunksBeforeCut == rhs.chunksBeforeCut && lhs.hold == rhs.hold
-            && lhs.freezes.map(\.at) == rhs.freezes.map(\.at) && lhs.freezes.map(\.duration) == rhs.freezes.map(\.duration)
+            && lhs.freezes.map(\.at) == rhs.freezes.map(\.at)
+            && lhs.freezes.map(\.duration) == rhs.freezes.map(\.duration)
             && lhs.toolCall == rhs.toolCall && lhs.toolArguments == rhs.toolArguments
-            && lhs.reasoningDeltas == rhs.reasoningDeltas && lhs.cacheRead == rhs.cacheRead && lhs.cacheWrite == rhs.cacheWrite
+            && lhs.reasoningDeltas == rhs.reasoningDeltas && lhs.cacheRead == rhs.cacheRead
+            && lhs.cacheWrite == rhs.cacheWrite
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -90,7 +94,9 @@ public struct ModelBehavior: Sendable, Hashable {
     /// Applies `key=value` settings (from a model name like `fast;ttft=50ms;faults=429,ok`).
     public mutating func apply(key: String, value: String) throws {
         func duration() throws -> Double {
-            guard let seconds = DurationText.seconds(value) else { throw SimulatorProfileError("'\(key)' needs a duration like 50ms, got '\(value)'") }
+            guard let seconds = DurationText.seconds(value) else {
+                throw SimulatorProfileError("'\(key)' needs a duration like 50ms, got '\(value)'")
+            }
             return seconds
         }
         switch key {
@@ -99,37 +105,51 @@ public struct ModelBehavior: Sendable, Hashable {
         case "reply": reply = value
         case "usage": reportsUsage = !["false", "no", "0", "off"].contains(value.lowercased())
         case "capacity":
-            guard let slots = Int(value), slots > 0 else { throw SimulatorProfileError("'capacity' needs a whole number above 0") }
+            guard let slots = Int(value), slots > 0 else {
+                throw SimulatorProfileError("'capacity' needs a whole number above 0")
+            }
             capacity = slots
         case "faults":
             faults = try value.split(separator: ",").map { name in
                 let trimmed = name.trimmingCharacters(in: .whitespaces)
                 guard let fault = SimulatedFault(rawValue: trimmed) else {
-                    throw SimulatorProfileError("unknown fault '\(trimmed)'; use " + SimulatedFault.allCases.map(\.rawValue).joined(separator: ", "))
+                    throw SimulatorProfileError(
+                        "unknown fault '\(trimmed)'; use "
+                            + SimulatedFault.allCases.map(\.rawValue).joined(separator: ", ")
+                    )
                 }
                 return fault
             }
         case "cycle": cyclesFaults = ["true", "yes", "1", "on"].contains(value.lowercased())
         case "retry_after": retryAfter = try duration()
         case "cut_after":
-            guard let chunks = Int(value), chunks >= 0 else { throw SimulatorProfileError("'cut_after' needs a whole number") }
+            guard let chunks = Int(value), chunks >= 0 else {
+                throw SimulatorProfileError("'cut_after' needs a whole number")
+            }
             chunksBeforeCut = chunks
         case "hold": hold = try duration()
         case "tag": break  // free text to tell requests apart in /_sim/requests
         case "tool_call": toolCall = value
         case "tool_args":
-            guard JSONValue.parse(value) != nil else { throw SimulatorProfileError("'tool_args' needs JSON, got '\(value)'") }
+            guard JSONValue.parse(value) != nil else {
+                throw SimulatorProfileError("'tool_args' needs JSON, got '\(value)'")
+            }
             toolArguments = value
         case "reasoning":
-            guard let count = Int(value), count >= 0 else { throw SimulatorProfileError("'reasoning' needs a whole number") }
+            guard let count = Int(value), count >= 0 else {
+                throw SimulatorProfileError("'reasoning' needs a whole number")
+            }
             reasoningDeltas = count
         case "cache_read", "cache_write":
-            guard let count = Int(value), count >= 0 else { throw SimulatorProfileError("'\(key)' needs a whole number") }
+            guard let count = Int(value), count >= 0 else {
+                throw SimulatorProfileError("'\(key)' needs a whole number")
+            }
             if key == "cache_read" { cacheRead = count } else { cacheWrite = count }
         default:
             throw SimulatorProfileError(
                 "unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, "
-                    + "cut_after, hold, tool_call, tool_args, reasoning, cache_read, cache_write")
+                    + "cut_after, hold, tool_call, tool_args, reasoning, cache_read, cache_write"
+            )
         }
     }
 }
@@ -159,7 +179,10 @@ public struct SimulatorProfile: Sendable {
         var behavior = models[parts.first ?? ""] ?? fallback
         for part in parts.dropFirst() {
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
-            try behavior.apply(key: pair[0].trimmingCharacters(in: .whitespaces), value: pair.count > 1 ? pair[1] : "true")
+            try behavior.apply(
+                key: pair[0].trimmingCharacters(in: .whitespaces),
+                value: pair.count > 1 ? pair[1] : "true"
+            )
         }
         return behavior
     }
@@ -175,14 +198,20 @@ public struct SimulatorProfile: Sendable {
     /// ```
     public static func load(path: String) throws -> SimulatorProfile {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        guard let root = try Yams.load(yaml: text) as? [String: Any] else { throw SimulatorProfileError("\(path): a profile must be a mapping with 'models'") }
+        guard let root = try Yams.load(yaml: text) as? [String: Any] else {
+            throw SimulatorProfileError("\(path): a profile must be a mapping with 'models'")
+        }
         var profile = SimulatorProfile()
         for key in root.keys where !["models", "default"].contains(key) {
             throw SimulatorProfileError("\(path): unknown key '\(key)'; use 'models' and 'default'")
         }
-        if let fallback = root["default"] as? [String: Any] { profile.fallback = try behavior(from: fallback, name: "default", path: path) }
+        if let fallback = root["default"] as? [String: Any] {
+            profile.fallback = try behavior(from: fallback, name: "default", path: path)
+        }
         for (name, value) in (root["models"] as? [String: Any]) ?? [:] {
-            guard let settings = value as? [String: Any] else { throw SimulatorProfileError("\(path): model '\(name)' must be a mapping") }
+            guard let settings = value as? [String: Any] else {
+                throw SimulatorProfileError("\(path): model '\(name)' must be a mapping")
+            }
             profile.models[name] = try behavior(from: settings, name: name, path: path)
         }
         return profile
@@ -193,7 +222,9 @@ public struct SimulatorProfile: Sendable {
         for (key, value) in settings {
             switch key {
             case "replies", "system_replies":
-                guard let list = value as? [[String: Any]] else { throw SimulatorProfileError("\(path): '\(key)' of '\(name)' must be a list of {match, reply}") }
+                guard let list = value as? [[String: Any]] else {
+                    throw SimulatorProfileError("\(path): '\(key)' of '\(name)' must be a list of {match, reply}")
+                }
                 let rules = try list.map { item -> (String, String) in
                     guard let match = item["match"].map({ "\($0)" }), let reply = item["reply"].map({ "\($0)" }) else {
                         throw SimulatorProfileError("\(path): each of '\(key)' needs 'match' and 'reply'")
@@ -205,9 +236,13 @@ public struct SimulatorProfile: Sendable {
                 let items = (value as? [Any]) ?? [value]
                 try behavior.apply(key: "faults", value: items.map { "\($0)" }.joined(separator: ","))
             case "freezes":
-                guard let list = value as? [[String: Any]] else { throw SimulatorProfileError("\(path): 'freezes' must be a list of {at, duration}") }
+                guard let list = value as? [[String: Any]] else {
+                    throw SimulatorProfileError("\(path): 'freezes' must be a list of {at, duration}")
+                }
                 behavior.freezes = try list.map { item in
-                    guard let at = item["at"].flatMap({ DurationText.seconds("\($0)") }), let duration = item["duration"].flatMap({ DurationText.seconds("\($0)") }) else {
+                    guard let at = item["at"].flatMap({ DurationText.seconds("\($0)") }),
+                        let duration = item["duration"].flatMap({ DurationText.seconds("\($0)") })
+                    else {
                         throw SimulatorProfileError("\(path): each freeze needs 'at' and 'duration' durations")
                     }
                     return (at, duration)

@@ -46,8 +46,14 @@ extension RunStore {
         var scorer = Scorer(suite: suite)
         try await forEachOutcome(runID: runID) { scorer.add($0) }
         return RunReport(
-            runID: run.id, suite: run.suiteName, suitePath: run.suitePath, status: run.status.rawValue,
-            startedAt: run.startedAt, finishedAt: run.finishedAt, candidates: scorer.scorecards())
+            runID: run.id,
+            suite: run.suiteName,
+            suitePath: run.suitePath,
+            status: run.status.rawValue,
+            startedAt: run.startedAt,
+            finishedAt: run.finishedAt,
+            candidates: scorer.scorecards()
+        )
     }
 
     /// Resolves `latest`, `latest~N` (the N-th run before the latest) or a run id.
@@ -75,8 +81,10 @@ public enum StoreLocation {
     public static func open(_ location: String) throws -> any RunStore {
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
             throw RoadtestError(
-                .invalidArgument, "the PostgreSQL store is not available in this version",
-                hint: "use a SQLite path with --store (default \(defaultPath))")
+                .invalidArgument,
+                "the PostgreSQL store is not available in this version",
+                hint: "use a SQLite path with --store (default \(defaultPath))"
+            )
         }
         do {
             return try SQLiteStore(path: location)

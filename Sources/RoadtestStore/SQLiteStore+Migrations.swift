@@ -67,7 +67,8 @@ extension SQLiteStore {
                     );
                     CREATE INDEX attempt_ttft ON attempt(run_id, candidate_id, role, class, ttft);
                     CREATE INDEX attempt_e2e ON attempt(run_id, candidate_id, role, class, e2e);
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v2-variants-and-recovery") { db in
             try db.execute(
@@ -76,7 +77,8 @@ extension SQLiteStore {
                     ALTER TABLE outcome ADD COLUMN system TEXT;
                     ALTER TABLE outcome ADD COLUMN clarified INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE outcome ADD COLUMN abstained INTEGER NOT NULL DEFAULT 0;
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v3-load-runs") { db in
             try db.execute(
@@ -87,7 +89,8 @@ extension SQLiteStore {
                         started_at TEXT NOT NULL,
                         report_json TEXT NOT NULL
                     );
-                    """)
+                    """
+            )
         }
         migrator.registerMigration("v4-typed-variants") { db in
             // Variants become typed columns; rows written before are converted once, here.
@@ -103,7 +106,8 @@ extension SQLiteStore {
                             ELSE CAST(substr(variant, instr(variant, '#') + 1) AS INTEGER) END,
                         variant_perturbation = CASE WHEN variant = '' OR substr(variant, 1, 7) = 'prompt#' THEN NULL
                             ELSE substr(variant, 1, instr(variant, '#') - 1) END;
-                    """)
+                    """
+            )
         }
         return migrator
     }

@@ -38,7 +38,8 @@ public final class SQLiteStore: RunStore {
         try await writer.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO load_run (id, suite_name, started_at, report_json) VALUES (?, ?, ?, ?)",
-                arguments: [id, suiteName, startedAt, String(decoding: json, as: UTF8.self)])
+                arguments: [id, suiteName, startedAt, String(decoding: json, as: UTF8.self)]
+            )
         }
     }
 
@@ -53,9 +54,15 @@ public final class SQLiteStore: RunStore {
 
     static func runRecord(_ row: Row) -> RunRecord {
         RunRecord(
-            id: row["id"], suiteName: row["suite_name"], suitePath: row["suite_path"], suiteHash: row["suite_hash"],
-            status: RunStatus(rawValue: row["status"]) ?? .interrupted, startedAt: row["started_at"],
-            finishedAt: row["finished_at"], version: row["version"])
+            id: row["id"],
+            suiteName: row["suite_name"],
+            suitePath: row["suite_path"],
+            suiteHash: row["suite_hash"],
+            status: RunStatus(rawValue: row["status"]) ?? .interrupted,
+            startedAt: row["started_at"],
+            finishedAt: row["finished_at"],
+            version: row["version"]
+        )
     }
 
     static func suiteJSON(_ suite: Suite) throws -> String {
@@ -74,7 +81,8 @@ public final class SQLiteStore: RunStore {
                 arguments: [
                     record.id, record.suiteName, record.suitePath, record.suiteHash, json, record.status.rawValue,
                     record.startedAt, record.finishedAt, record.version,
-                ])
+                ]
+            )
             try Self.storeCases(suite, runID: record.id, db: db)
         }
     }
@@ -83,7 +91,9 @@ public final class SQLiteStore: RunStore {
         let json = try Self.suiteJSON(suite)
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE run SET suite_json = ?, suite_hash = ? WHERE id = ?", arguments: [json, hash, runID])
+                sql: "UPDATE run SET suite_json = ?, suite_hash = ? WHERE id = ?",
+                arguments: [json, hash, runID]
+            )
             try Self.storeCases(suite, runID: runID, db: db)
         }
     }
@@ -92,7 +102,8 @@ public final class SQLiteStore: RunStore {
         for testCase in suite.cases {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO test_case (run_id, case_id, kind, tags, input) VALUES (?, ?, ?, ?, ?)",
-                arguments: [runID, testCase.id, testCase.kind.rawValue, encodeTags(testCase.tags), testCase.input])
+                arguments: [runID, testCase.id, testCase.kind.rawValue, encodeTags(testCase.tags), testCase.input]
+            )
         }
     }
 
@@ -100,7 +111,8 @@ public final class SQLiteStore: RunStore {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE run SET status = ?, finished_at = ? WHERE id = ?",
-                arguments: [status.rawValue, finishedAt, runID])
+                arguments: [status.rawValue, finishedAt, runID]
+            )
         }
     }
 
@@ -121,7 +133,9 @@ public final class SQLiteStore: RunStore {
     public func runs(limit: Int = 50) async throws -> [RunRecord] {
         try await writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM run ORDER BY started_at DESC, rowid DESC LIMIT ?", arguments: [limit]
+                db,
+                sql: "SELECT * FROM run ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                arguments: [limit]
             ).map(Self.runRecord)
         }
     }
@@ -152,7 +166,8 @@ public final class SQLiteStore: RunStore {
                     DELETE FROM attempt WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ?
                         AND variant = ?
                     """,
-                arguments: [runID, key.candidate, key.caseID, key.sample, key.variant.name])
+                arguments: [runID, key.candidate, key.caseID, key.sample, key.variant.name]
+            )
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO outcome (run_id, candidate_id, case_id, sample, variant, passed, score, output,
@@ -165,7 +180,8 @@ public final class SQLiteStore: RunStore {
                     outcome.output, checks, outcome.costUSD, outcome.finalClass.rawValue, taskAttempts, e2e,
                     RunRecord.timestamp(), outcome.input, outcome.system, outcome.clarified, outcome.abstained,
                     key.variant.kind.rawValue, key.variant.index, key.variant.perturbation?.rawValue,
-                ])
+                ]
+            )
             for attempt in outcome.attempts {
                 try db.execute(
                     sql: """
@@ -179,7 +195,8 @@ public final class SQLiteStore: RunStore {
                         attempt.number, attempt.attemptClass.rawValue, attempt.httpStatus, attempt.timeToFirstToken,
                         attempt.endToEnd, attempt.inputTokens, attempt.outputTokens, attempt.isTokenCountEstimated,
                         attempt.retryAfter, attempt.message, attempt.costUSD,
-                    ])
+                    ]
+                )
             }
         }
     }
@@ -188,7 +205,8 @@ public final class SQLiteStore: RunStore {
         Variant(
             kind: Variant.Kind(rawValue: row["variant_kind"]) ?? .original,
             perturbation: (row["variant_perturbation"] as String?).flatMap(Perturbation.init(rawValue:)),
-            index: row["variant_index"])
+            index: row["variant_index"]
+        )
     }
 
     static func trialKey(_ row: Row) -> TrialKey {
@@ -204,7 +222,8 @@ public final class SQLiteStore: RunStore {
                     SELECT candidate_id, case_id, sample, variant_kind, variant_index, variant_perturbation
                     FROM outcome WHERE run_id = ?
                     """,
-                arguments: [runID])
+                arguments: [runID]
+            )
             while let row = try rows.next() { keys.insert(Self.trialKey(row)) }
             return keys
         }
@@ -227,8 +246,11 @@ public final class SQLiteStore: RunStore {
         response.retryAfter = row["retry_after"]
         response.message = row["message"]
         return Attempt(
-            role: Attempt.Role(rawValue: row["role"]) ?? .task, number: row["number"], response: response,
-            costUSD: row["cost_usd"])
+            role: Attempt.Role(rawValue: row["role"]) ?? .task,
+            number: row["number"],
+            response: response,
+            costUSD: row["cost_usd"]
+        )
     }
 
     public func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws {
@@ -248,11 +270,14 @@ public final class SQLiteStore: RunStore {
                     FROM outcome o LEFT JOIN test_case t ON t.run_id = o.run_id AND t.case_id = o.case_id
                     WHERE o.run_id = ? ORDER BY o.candidate_id, o.case_id, o.sample, o.variant
                     """,
-                arguments: [runID])
+                arguments: [runID]
+            )
             // Attempts come in the same order, so both cursors advance together (a merge join).
             let attempts = try Row.fetchCursor(
-                db, sql: "SELECT * FROM attempt WHERE run_id = ? ORDER BY \(order), role DESC, number",
-                arguments: [runID])
+                db,
+                sql: "SELECT * FROM attempt WHERE run_id = ? ORDER BY \(order), role DESC, number",
+                arguments: [runID]
+            )
             var pending = try attempts.next()
             let decoder = JSONDecoder()
             while let row = try outcomes.next() {
@@ -266,15 +291,24 @@ public final class SQLiteStore: RunStore {
                 let checksJSON: String = row["checks"]
                 let checks = (try? decoder.decode([CheckResult].self, from: Data(checksJSON.utf8))) ?? []
                 var outcome = Outcome(
-                    key: key, passed: row["passed"], score: row["score"], output: "", checks: checks,
-                    attempts: trialAttempts, costUSD: row["cost_usd"],
-                    finalClass: AttemptClass(rawValue: row["final_class"]) ?? .malformed)
+                    key: key,
+                    passed: row["passed"],
+                    score: row["score"],
+                    output: "",
+                    checks: checks,
+                    attempts: trialAttempts,
+                    costUSD: row["cost_usd"],
+                    finalClass: AttemptClass(rawValue: row["final_class"]) ?? .malformed
+                )
                 outcome.clarified = row["clarified"]
                 outcome.abstained = row["abstained"]
                 try body(
                     OutcomeRecord(
-                        outcome: outcome, kind: CaseKind(rawValue: row["case_kind"] ?? "") ?? .normal,
-                        tags: Self.decodeTags(row["tags"] ?? "[]")))
+                        outcome: outcome,
+                        kind: CaseKind(rawValue: row["case_kind"] ?? "") ?? .normal,
+                        tags: Self.decodeTags(row["tags"] ?? "[]")
+                    )
+                )
             }
         }
     }
@@ -283,8 +317,11 @@ public final class SQLiteStore: RunStore {
     /// compares TEXT (bytewise) and INTEGER.
     static func sortKey(_ row: Row) -> SortKey {
         SortKey(
-            candidate: Array((row["candidate_id"] as String).utf8), caseID: Array((row["case_id"] as String).utf8),
-            sample: row["sample"], variant: Array((row["variant"] as String).utf8))
+            candidate: Array((row["candidate_id"] as String).utf8),
+            caseID: Array((row["case_id"] as String).utf8),
+            sample: row["sample"],
+            variant: Array((row["variant"] as String).utf8)
+        )
     }
 
     struct SortKey: Comparable {
@@ -331,11 +368,19 @@ public final class SQLiteStore: RunStore {
                 let checksJSON: String = row["checks"]
                 let checks = (try? JSONDecoder().decode([CheckResult].self, from: Data(checksJSON.utf8))) ?? []
                 return TrialRow(
-                    key: Self.trialKey(row), tags: Self.decodeTags(row["tags"] ?? "[]"),
-                    input: row["effective_input"] ?? "", passed: row["passed"], score: row["score"],
-                    output: row["output"], checks: checks,
-                    finalClass: AttemptClass(rawValue: row["final_class"]) ?? .malformed, attempts: row["attempts"],
-                    endToEnd: row["e2e"], costUSD: row["cost_usd"], system: row["system"])
+                    key: Self.trialKey(row),
+                    tags: Self.decodeTags(row["tags"] ?? "[]"),
+                    input: row["effective_input"] ?? "",
+                    passed: row["passed"],
+                    score: row["score"],
+                    output: row["output"],
+                    checks: checks,
+                    finalClass: AttemptClass(rawValue: row["final_class"]) ?? .malformed,
+                    attempts: row["attempts"],
+                    endToEnd: row["e2e"],
+                    costUSD: row["cost_usd"],
+                    system: row["system"]
+                )
             }
         }
     }

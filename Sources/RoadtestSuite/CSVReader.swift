@@ -1,4 +1,5 @@
 import Foundation
+
 /// RFC 4180 CSV reading that remembers the line each record starts on (for file:line errors).
 enum CSVReader {
     struct Failure: Error {

@@ -6,7 +6,11 @@ extension Context {
 
     mutating func robustness(from node: Node) -> RobustnessConfig? {
         guard case .mapping(let pairs, _) = node else {
-            error(node, "'robustness' must be a mapping", hint: "for example robustness: {perturbations: [typos, case], variants: 2, seed: 1}")
+            error(
+                node,
+                "'robustness' must be a mapping",
+                hint: "for example robustness: {perturbations: [typos, case], variants: 2, seed: 1}"
+            )
             return nil
         }
         checkKeys(pairs, valid: ["perturbations", "variants", "seed"], in: "robustness")
@@ -18,7 +22,14 @@ extension Context {
                 if let perturbation = Perturbation(rawValue: name) {
                     perturbations.append(perturbation)
                 } else {
-                    error(list, "unknown perturbation '\(name)'", hint: Suggest.hint(for: name, in: names).replacingOccurrences(of: "valid keys", with: "perturbations"))
+                    error(
+                        list,
+                        "unknown perturbation '\(name)'",
+                        hint: Suggest.hint(for: name, in: names).replacingOccurrences(
+                            of: "valid keys",
+                            with: "perturbations"
+                        )
+                    )
                 }
             }
         } else {

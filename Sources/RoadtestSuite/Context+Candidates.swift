@@ -6,7 +6,11 @@ extension Context {
 
     mutating func candidate(from node: Node) -> Candidate? {
         guard case .mapping(let pairs, _) = node else {
-            error(node, "a candidate must be a mapping with at least 'id'", hint: "for example '- id: mini' with 'provider', 'base_url' and 'model'")
+            error(
+                node,
+                "a candidate must be a mapping with at least 'id'",
+                hint: "for example '- id: mini' with 'provider', 'base_url' and 'model'"
+            )
             return nil
         }
         checkKeys(pairs, valid: Keys.candidate, in: "a candidate")
@@ -18,7 +22,11 @@ extension Context {
         var provider: ProviderKind
         if let value = fields["provider"] {
             guard let text = string(value, "provider"), let kind = ProviderKind(rawValue: text.lowercased()) else {
-                error(value, "unknown provider '\(value.string ?? "")' for candidate '\(id)'", hint: Suggest.hint(for: value.string ?? "", in: ProviderKind.allCases.map(\.rawValue)))
+                error(
+                    value,
+                    "unknown provider '\(value.string ?? "")' for candidate '\(id)'",
+                    hint: Suggest.hint(for: value.string ?? "", in: ProviderKind.allCases.map(\.rawValue))
+                )
                 return nil
             }
             provider = kind
@@ -42,7 +50,9 @@ extension Context {
         candidate.serverArguments = fields["server_args"].flatMap { stringList($0, "server_args") } ?? []
         if let headers = fields["headers"] {
             if case .mapping(let headerPairs, _) = headers {
-                for header in headerPairs { candidate.headers[header.key] = header.value.string ?? header.value.json.displayText }
+                for header in headerPairs {
+                    candidate.headers[header.key] = header.value.string ?? header.value.json.displayText
+                }
             } else {
                 error(headers, "'headers' must be a mapping of header names to values")
             }
@@ -57,7 +67,11 @@ extension Context {
                 if provider == .anthropic {
                     candidate.baseURL = "https://api.anthropic.com"
                 } else {
-                    error(node, "candidate '\(id)' needs a 'base_url'", hint: "for example base_url: http://127.0.0.1:8080/v1")
+                    error(
+                        node,
+                        "candidate '\(id)' needs a 'base_url'",
+                        hint: "for example base_url: http://127.0.0.1:8080/v1"
+                    )
                 }
             }
             if candidate.model == nil, provider == .anthropic {
@@ -65,15 +79,29 @@ extension Context {
             }
         case .command:
             if candidate.command == nil {
-                error(node, "candidate '\(id)' uses the command provider but has no 'command'", hint: "for example command: [python3, app.py]")
+                error(
+                    node,
+                    "candidate '\(id)' uses the command provider but has no 'command'",
+                    hint: "for example command: [python3, app.py]"
+                )
             }
         case .local:
             if candidate.local == nil && candidate.gguf == nil {
-                error(node, "candidate '\(id)' is local but names no model", hint: "add 'local: smollm2-135m-instruct' or 'gguf: /path/model.gguf'")
+                error(
+                    node,
+                    "candidate '\(id)' is local but names no model",
+                    hint: "add 'local: smollm2-135m-instruct' or 'gguf: /path/model.gguf'"
+                )
             }
         }
-        if let env = candidate.apiKeyEnvironmentVariable, env.contains(where: { $0 == " " || $0 == "-" }) || env.hasPrefix("sk-") {
-            error(fields["api_key_env"]!, "'api_key_env' must name an environment variable, not hold a key", hint: "put the key in an environment variable and write its name here")
+        if let env = candidate.apiKeyEnvironmentVariable,
+            env.contains(where: { $0 == " " || $0 == "-" }) || env.hasPrefix("sk-")
+        {
+            error(
+                fields["api_key_env"]!,
+                "'api_key_env' must name an environment variable, not hold a key",
+                hint: "put the key in an environment variable and write its name here"
+            )
         }
         return candidate
     }
@@ -101,7 +129,11 @@ extension Context {
 
     mutating func price(from node: Node) -> Price? {
         guard case .mapping(let pairs, _) = node else {
-            error(node, "'price' must be a mapping", hint: "for example price: {input: 0.15, output: 0.60} in USD per million tokens")
+            error(
+                node,
+                "'price' must be a mapping",
+                hint: "for example price: {input: 0.15, output: 0.60} in USD per million tokens"
+            )
             return nil
         }
         checkKeys(pairs, valid: Keys.price, in: "price")

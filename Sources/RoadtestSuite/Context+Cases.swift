@@ -39,7 +39,11 @@ extension Context {
     /// One inline case, or every case of a `file:` entry.
     mutating func caseEntries(from node: Node, index: Int) -> [Case] {
         guard case .mapping(let pairs, _) = node else {
-            error(node, "a case must be a mapping", hint: "write '- id: NAME' with 'prompt' and 'checks', or '- file: cases.jsonl'")
+            error(
+                node,
+                "a case must be a mapping",
+                hint: "write '- id: NAME' with 'prompt' and 'checks', or '- file: cases.jsonl'"
+            )
             return []
         }
         if let fileNode = pairs.first(where: { $0.key == "file" })?.value {
@@ -100,7 +104,11 @@ extension Context {
 
     mutating func messages(from node: Node) -> [Message]? {
         guard case .sequence(let items, _) = node else {
-            error(node, "'messages' must be a list of {role, content}", hint: "for example - {role: user, content: Hello}")
+            error(
+                node,
+                "'messages' must be a list of {role, content}",
+                hint: "for example - {role: user, content: Hello}"
+            )
             return nil
         }
         var result: [Message] = []
@@ -153,11 +161,19 @@ extension Context {
                 }
             }
         } else {
-            diagnostics.append(SuiteDiagnostic(raw.location, "case '\(id)' has no 'prompt' or 'messages'", hint: "add 'prompt: ...' with the input to send"))
+            diagnostics.append(
+                SuiteDiagnostic(
+                    raw.location,
+                    "case '\(id)' has no 'prompt' or 'messages'",
+                    hint: "add 'prompt: ...' with the input to send"
+                )
+            )
             return nil
         }
         if messages.isEmpty {
-            diagnostics.append(SuiteDiagnostic(raw.location, "case '\(id)' has no user message", hint: "add a message with role user"))
+            diagnostics.append(
+                SuiteDiagnostic(raw.location, "case '\(id)' has no user message", hint: "add a message with role user")
+            )
             return nil
         }
         settings.system = settings.system.map(render)
@@ -170,21 +186,37 @@ extension Context {
             let names = Array(Set(missing)).sorted()
             diagnostics.append(
                 SuiteDiagnostic(
-                    raw.location, "case '\(id)' uses undefined template variable\(names.count > 1 ? "s" : "") \(names.map { "{{\($0)}}" }.joined(separator: ", "))",
-                    hint: "define \(names.count > 1 ? "them" : "it") under 'vars:' (or as a column of the case file)"))
+                    raw.location,
+                    "case '\(id)' uses undefined template variable\(names.count > 1 ? "s" : "") \(names.map { "{{\($0)}}" }.joined(separator: ", "))",
+                    hint: "define \(names.count > 1 ? "them" : "it") under 'vars:' (or as a column of the case file)"
+                )
+            )
             return nil
         }
         return Case(
-            id: id, tags: raw.tags, kind: raw.kind ?? .normal, messages: messages, checks: checks, threshold: raw.threshold,
-            samples: raw.samples, settings: settings, location: raw.location)
+            id: id,
+            tags: raw.tags,
+            kind: raw.kind ?? .normal,
+            messages: messages,
+            checks: checks,
+            threshold: raw.threshold,
+            samples: raw.samples,
+            settings: settings,
+            location: raw.location
+        )
     }
 
     // MARK: Files
 
     mutating func cases(fromFile relative: String, template: RawCase, at node: Node) -> [Case] {
         let url = relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : directory.appendingPathComponent(relative)
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
-            error(node, "cannot read case file '\(relative)'", hint: "paths are relative to the suite file's folder (\(directory.path))")
+        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8)
+        else {
+            error(
+                node,
+                "cannot read case file '\(relative)'",
+                hint: "paths are relative to the suite file's folder (\(directory.path))"
+            )
             return []
         }
         let fileName = relative
@@ -194,10 +226,18 @@ extension Context {
         case "jsonl", "ndjson": rows = fileContext.jsonlRows(text)
         case "csv": rows = fileContext.csvRows(text)
         case "yaml", "yml":
-            error(node, "case file '\(relative)' is YAML", hint: "list YAML cases inline under 'cases:'; files are JSONL or CSV")
+            error(
+                node,
+                "case file '\(relative)' is YAML",
+                hint: "list YAML cases inline under 'cases:'; files are JSONL or CSV"
+            )
             return []
         default:
-            error(node, "case file '\(relative)' must end in .jsonl or .csv", hint: "use JSONL (one case object per line) or CSV with a header row")
+            error(
+                node,
+                "case file '\(relative)' must end in .jsonl or .csv",
+                hint: "use JSONL (one case object per line) or CSV with a header row"
+            )
             return []
         }
         var cases: [Case] = []
@@ -206,7 +246,9 @@ extension Context {
             fileContext.checkKeys(pairs, valid: Keys.testCase, in: "a case")
             var raw = template.overlaid(with: fileContext.rawCase(fromPairs: pairs, node: row))
             raw.location = fileContext.location(row)
-            if raw.id == nil { raw.id = "\(URL(fileURLWithPath: relative).deletingPathExtension().lastPathComponent)-\(row.line)" }
+            if raw.id == nil {
+                raw.id = "\(URL(fileURLWithPath: relative).deletingPathExtension().lastPathComponent)-\(row.line)"
+            }
             if let testCase = fileContext.finalize(raw) { cases.append(testCase) }
         }
         if rows.isEmpty && fileContext.diagnostics.isEmpty {
@@ -223,11 +265,22 @@ extension Context {
             if trimmed.isEmpty || trimmed.hasPrefix("//") { continue }
             let location = SourceLocation(file: file, line: index + 1)
             guard let value = JSONValue.parse(trimmed) else {
-                diagnostics.append(SuiteDiagnostic(location, "not valid JSON", hint: "each line must be one JSON object, e.g. {\"id\": \"a\", \"prompt\": \"...\"}"))
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        location,
+                        "not valid JSON",
+                        hint: "each line must be one JSON object, e.g. {\"id\": \"a\", \"prompt\": \"...\"}"
+                    )
+                )
                 continue
             }
             guard case .object = value else {
-                diagnostics.append(SuiteDiagnostic(location, "each line must be a JSON object, found \(JSONSchemaValidator.typeName(value))"))
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        location,
+                        "each line must be a JSON object, found \(JSONSchemaValidator.typeName(value))"
+                    )
+                )
                 continue
             }
             rows.append(Node(json: value, line: index + 1))
@@ -242,7 +295,13 @@ extension Context {
         do {
             records = try CSVReader.records(text)
         } catch let error as CSVReader.Failure {
-            diagnostics.append(SuiteDiagnostic(SourceLocation(file: file, line: error.line), error.message, hint: "quote fields containing commas or quotes with \"...\" and double inner quotes"))
+            diagnostics.append(
+                SuiteDiagnostic(
+                    SourceLocation(file: file, line: error.line),
+                    error.message,
+                    hint: "quote fields containing commas or quotes with \"...\" and double inner quotes"
+                )
+            )
             return []
         } catch {
             return []
@@ -250,21 +309,42 @@ extension Context {
         guard let header = records.first else { return [] }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         let headerLocation = SourceLocation(file: file, line: header.line)
-        let knownScalars = ["id", "prompt", "description", "kind", "threshold", "samples"] + Keys.settings.filter { $0 != "params" } + Keys.passThrough
+        let knownScalars =
+            ["id", "prompt", "description", "kind", "threshold", "samples"] + Keys.settings.filter { $0 != "params" }
+            + Keys.passThrough
         let listKeys = ["tags", "contains-any", "contains-all", "icontains-any", "icontains-all"]
         let checkNames = CheckKind.names + CheckKind.names.map { "not-" + $0 }
-        for column in columns where !(knownScalars + listKeys + checkNames).contains(column) && !column.hasPrefix("vars.") {
-            if let near = Suggest.closest(to: column, in: knownScalars + ["tags"] + CheckKind.names), Suggest.distance(column, near) <= 2, column != near {
-                diagnostics.append(SuiteDiagnostic(headerLocation, "unknown column '\(column)'", hint: "did you mean '\(near)'? To use it as a template variable, name the column 'vars.\(column)'"))
+        for column in columns
+        where !(knownScalars + listKeys + checkNames).contains(column) && !column.hasPrefix("vars.") {
+            if let near = Suggest.closest(to: column, in: knownScalars + ["tags"] + CheckKind.names),
+                Suggest.distance(column, near) <= 2, column != near
+            {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        headerLocation,
+                        "unknown column '\(column)'",
+                        hint:
+                            "did you mean '\(near)'? To use it as a template variable, name the column 'vars.\(column)'"
+                    )
+                )
             }
         }
         if !diagnostics.isEmpty { return [] }
-        let numericKeys: Set<String> = ["threshold", "samples", "temperature", "max_tokens", "retries", "concurrency", "seed", "top_p", "top_k", "min_p"]
+        let numericKeys: Set<String> = [
+            "threshold", "samples", "temperature", "max_tokens", "retries", "concurrency", "seed", "top_p", "top_k",
+            "min_p",
+        ]
         var rows: [Node] = []
         for record in records.dropFirst() {
             if record.fields.count == 1, record.fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
             if record.fields.count != columns.count {
-                diagnostics.append(SuiteDiagnostic(SourceLocation(file: file, line: record.line), "row has \(record.fields.count) fields, the header has \(columns.count)", hint: "quote fields that contain commas"))
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        SourceLocation(file: file, line: record.line),
+                        "row has \(record.fields.count) fields, the header has \(columns.count)",
+                        hint: "quote fields that contain commas"
+                    )
+                )
                 continue
             }
             var pairs: [Node.Pair] = []
@@ -272,12 +352,19 @@ extension Context {
             var checks: [Node] = []
             for (column, cell) in zip(columns, record.fields) where !cell.isEmpty {
                 let scalar = Node.scalar(cell, isQuoted: !numericKeys.contains(column), line: record.line)
-                let split = Node.sequence(cell.split(separator: "|").map { .scalar($0.trimmingCharacters(in: .whitespaces), isQuoted: true, line: record.line) }, line: record.line)
+                let split = Node.sequence(
+                    cell.split(separator: "|").map {
+                        .scalar($0.trimmingCharacters(in: .whitespaces), isQuoted: true, line: record.line)
+                    },
+                    line: record.line
+                )
                 if column == "tags" {
                     pairs.append((column, split, record.line))
                 } else if checkNames.contains(column) {
                     let bare = column.hasPrefix("not-") ? String(column.dropFirst(4)) : column
-                    checks.append(.mapping([(column, listKeys.contains(bare) ? split : scalar, record.line)], line: record.line))
+                    checks.append(
+                        .mapping([(column, listKeys.contains(bare) ? split : scalar, record.line)], line: record.line)
+                    )
                 } else if column.hasPrefix("vars.") {
                     vars.append((String(column.dropFirst(5)), scalar, record.line))
                 } else if knownScalars.contains(column) {

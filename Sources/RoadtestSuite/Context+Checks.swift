@@ -22,12 +22,20 @@ extension Context {
         }
         guard typed.count == 1, let (name, argument, _) = typed.first else {
             if typed.count > 1 {
-                error(node, "one check per list item, found \(typed.map { "'\($0.key)'" }.joined(separator: " and "))", hint: "start a new '- ' item for each check")
+                error(
+                    node,
+                    "one check per list item, found \(typed.map { "'\($0.key)'" }.joined(separator: " and "))",
+                    hint: "start a new '- ' item for each check"
+                )
             } else {
                 let key = pairs.first?.key ?? ""
                 let reserved = ["similar"]
                 if reserved.contains(key) {
-                    error(node, "check '\(key)' is not available yet in this version of Roadtest", hint: "available checks: " + checkNames.joined(separator: ", "))
+                    error(
+                        node,
+                        "check '\(key)' is not available yet in this version of Roadtest",
+                        hint: "available checks: " + checkNames.joined(separator: ", ")
+                    )
                 } else {
                     error(node, "unknown check '\(key)'", hint: Suggest.hint(for: key, in: checkNames))
                 }
@@ -36,14 +44,25 @@ extension Context {
         }
         let isNegated = name.hasPrefix("not-")
         let bare = isNegated ? String(name.dropFirst(4)) : name
-        let options = Dictionary(pairs.filter { $0.key != name }.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let options = Dictionary(
+            pairs.filter { $0.key != name }.map { ($0.key, $0.value) },
+            uniquingKeysWith: { first, _ in first }
+        )
         let allowedOptions = Keys.checkModifiers + Self.checkOptions(bare)
         for (key, value, _) in pairs where key != name && !allowedOptions.contains(key) {
-            error(value, "unknown option '\(key)' for check '\(name)'", hint: Suggest.hint(for: key, in: allowedOptions))
+            error(
+                value,
+                "unknown option '\(key)' for check '\(name)'",
+                hint: Suggest.hint(for: key, in: allowedOptions)
+            )
         }
         var check = Check(kind: .equals(""), isNegated: isNegated)
         if let weight = options["weight"] {
-            if let value = number(weight, "weight"), value >= 0 { check.weight = value } else { error(weight, "'weight' must be 0 or more") }
+            if let value = number(weight, "weight"), value >= 0 {
+                check.weight = value
+            } else {
+                error(weight, "'weight' must be 0 or more")
+            }
         }
         if let constraint = options["constraint"] { check.isConstraint = bool(constraint, "constraint") ?? false }
         guard let kind = checkKind(bare, argument: argument, options: options) else { return nil }
@@ -80,12 +99,18 @@ extension Context {
                 return nil
             }
             let caseInsensitive = name.hasPrefix("i")
-            return name.hasSuffix("any") ? .containsAny(items, caseInsensitive: caseInsensitive) : .containsAll(items, caseInsensitive: caseInsensitive)
+            return name.hasSuffix("any")
+                ? .containsAny(items, caseInsensitive: caseInsensitive)
+                : .containsAll(items, caseInsensitive: caseInsensitive)
         case "starts-with": return text(argument, name).map(CheckKind.startsWith)
         case "regex":
             guard let pattern = text(argument, name) else { return nil }
             if (try? NSRegularExpression(pattern: pattern)) == nil {
-                error(argument, "invalid regular expression '\(pattern)'", hint: "in YAML, single-quote patterns with backslashes: regex: '\\d+'")
+                error(
+                    argument,
+                    "invalid regular expression '\(pattern)'",
+                    hint: "in YAML, single-quote patterns with backslashes: regex: '\\d+'"
+                )
                 return nil
             }
             return .regex(pattern)
@@ -104,7 +129,11 @@ extension Context {
                 checkKeys(pairs, valid: ["path", "equals", "value"], in: "json-path")
                 let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
                 guard let path = fields["path"].flatMap({ text($0, "json-path.path") }) else {
-                    error(argument, "'json-path' needs a 'path'", hint: "for example json-path: {path: $.priority, equals: high}")
+                    error(
+                        argument,
+                        "'json-path' needs a 'path'",
+                        hint: "for example json-path: {path: $.priority, equals: high}"
+                    )
                     return nil
                 }
                 return jsonPath(path, expected: (fields["equals"] ?? fields["value"])?.json, at: argument)
@@ -149,7 +178,11 @@ extension Context {
                 checkKeys(pairs, valid: ["rubric", "judge"], in: "judge")
                 let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
                 guard let rubric = fields["rubric"].flatMap({ text($0, "rubric") }) else {
-                    error(argument, "'judge' needs a 'rubric'", hint: "for example judge: {rubric: 'Apologises and offers a refund'}")
+                    error(
+                        argument,
+                        "'judge' needs a 'rubric'",
+                        hint: "for example judge: {rubric: 'Apologises and offers a refund'}"
+                    )
                     return nil
                 }
                 return .judge(rubric: rubric, judge: fields["judge"].flatMap { text($0, "judge") })

@@ -59,7 +59,9 @@ indirect enum Node: Sendable {
             if isQuoted { return .string(text) }
             if let bool { return .bool(bool) }
             if ["null", "~"].contains(text) { return .null }
-            if let number = Double(text), !text.isEmpty, text.first != ".", !text.hasSuffix(".") { return .number(number) }
+            if let number = Double(text), !text.isEmpty, text.first != ".", !text.hasSuffix(".") {
+                return .number(number)
+            }
             return .string(text)
         case .sequence(let items, _): return .array(items.map(\.json))
         case .mapping(let pairs, _):
@@ -80,7 +82,10 @@ indirect enum Node: Sendable {
         case .string(let value): self = .scalar(value, isQuoted: true, line: line)
         case .array(let items): self = .sequence(items.map { Node(json: $0, line: line) }, line: line)
         case .object(let members):
-            self = .mapping(members.keys.sorted().map { (key: $0, value: Node(json: members[$0]!, line: line), keyLine: line) }, line: line)
+            self = .mapping(
+                members.keys.sorted().map { (key: $0, value: Node(json: members[$0]!, line: line), keyLine: line) },
+                line: line
+            )
         }
     }
 
@@ -89,7 +94,8 @@ indirect enum Node: Sendable {
         let line = node.mark?.line ?? 0
         switch node {
         case .scalar(let scalar):
-            let isQuoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted || scalar.style == .literal
+            let isQuoted =
+                scalar.style == .singleQuoted || scalar.style == .doubleQuoted || scalar.style == .literal
                 || scalar.style == .folded
             if !isQuoted, ["", "~", "null", "Null", "NULL"].contains(scalar.string) {
                 self = .null(line: line)
@@ -99,7 +105,12 @@ indirect enum Node: Sendable {
         case .sequence(let sequence):
             self = .sequence(sequence.map { Node(yaml: $0) }, line: line)
         case .mapping(let mapping):
-            self = .mapping(mapping.map { (key: $0.key.string ?? "", value: Node(yaml: $0.value), keyLine: $0.key.mark?.line ?? line) }, line: line)
+            self = .mapping(
+                mapping.map {
+                    (key: $0.key.string ?? "", value: Node(yaml: $0.value), keyLine: $0.key.mark?.line ?? line)
+                },
+                line: line
+            )
         case .alias:
             self = .null(line: line)
         }

@@ -18,7 +18,9 @@ public struct SuiteLoader: Sendable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw RoadtestError.invalidSuite([SuiteDiagnostic(nil, "cannot read suite file \(path)", hint: "check the path exists and is readable")])
+            throw RoadtestError.invalidSuite([
+                SuiteDiagnostic(nil, "cannot read suite file \(path)", hint: "check the path exists and is readable")
+            ])
         }
         return try load(yaml: text, path: path)
     }
@@ -29,7 +31,13 @@ public struct SuiteLoader: Sendable {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                throw RoadtestError.invalidSuite([SuiteDiagnostic(SourceLocation(file: path, line: 1), "the suite file is empty", hint: "start from examples/quickstart.yaml")])
+                throw RoadtestError.invalidSuite([
+                    SuiteDiagnostic(
+                        SourceLocation(file: path, line: 1),
+                        "the suite file is empty",
+                        hint: "start from examples/quickstart.yaml"
+                    )
+                ])
             }
             root = Node(yaml: node)
         } catch let error as RoadtestError {
@@ -46,23 +54,35 @@ public struct SuiteLoader: Sendable {
         if let yamlError = error as? YamlError {
             switch yamlError {
             case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
-                let what = [context?.description, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+                let what = [context?.description, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(
+                    separator: " "
+                )
                 return SuiteDiagnostic(
-                    SourceLocation(file: file, line: mark.line), "invalid YAML: \(what) at column \(mark.column)",
-                    hint: "check indentation and quoting on this line or the one before")
+                    SourceLocation(file: file, line: mark.line),
+                    "invalid YAML: \(what) at column \(mark.column)",
+                    hint: "check indentation and quoting on this line or the one before"
+                )
             default:
                 break
             }
         }
-        return SuiteDiagnostic(SourceLocation(file: file, line: 1), "invalid YAML: \(error)", hint: "check the file is valid YAML")
+        return SuiteDiagnostic(
+            SourceLocation(file: file, line: 1),
+            "invalid YAML: \(error)",
+            hint: "check the file is valid YAML"
+        )
     }
 }
 
 // MARK: - Keys
 
 enum Keys {
-    static let suite = ["name", "description", "candidates", "defaults", "cases", "bars", "samples", "robustness", "prompts"]
-    static let settings = ["system", "temperature", "max_tokens", "timeout", "retries", "concurrency", "stream", "retry_backoff", "params"]
+    static let suite = [
+        "name", "description", "candidates", "defaults", "cases", "bars", "samples", "robustness", "prompts",
+    ]
+    static let settings = [
+        "system", "temperature", "max_tokens", "timeout", "retries", "concurrency", "stream", "retry_backoff", "params",
+    ]
     /// Common request parameters accepted directly and passed through unchanged.
     static let passThrough = [
         "top_p", "top_k", "min_p", "seed", "stop", "presence_penalty", "frequency_penalty", "repeat_penalty",
@@ -73,7 +93,9 @@ enum Keys {
             "id", "provider", "base_url", "model", "api_key_env", "command", "local", "gguf", "llama_server",
             "server_args", "headers", "price", "judge",
         ] + settings + passThrough
-    static let testCase = ["id", "prompt", "messages", "vars", "tags", "kind", "checks", "threshold", "samples", "description"] + settings + passThrough
+    static let testCase =
+        ["id", "prompt", "messages", "vars", "tags", "kind", "checks", "threshold", "samples", "description"] + settings
+        + passThrough
     static let fileEntry = ["file"] + testCase
     static let checkModifiers = ["weight", "constraint"]
     static let price = ["input", "output", "cached_input", "cache_write"]
@@ -102,8 +124,11 @@ struct Context {
         for pair in pairs where !valid.contains(pair.key) {
             diagnostics.append(
                 SuiteDiagnostic(
-                    SourceLocation(file: file, line: pair.keyLine), "unknown key '\(pair.key)' in \(what)",
-                    hint: Suggest.hint(for: pair.key, in: valid)))
+                    SourceLocation(file: file, line: pair.keyLine),
+                    "unknown key '\(pair.key)' in \(what)",
+                    hint: Suggest.hint(for: pair.key, in: valid)
+                )
+            )
         }
     }
 
@@ -111,14 +136,22 @@ struct Context {
 
     mutating func suite(from root: Node) -> Suite? {
         guard case .mapping(let pairs, _) = root else {
-            error(root, "the suite must be a mapping with 'name', 'candidates' and 'cases'", hint: "see the suite format in the README")
+            error(
+                root,
+                "the suite must be a mapping with 'name', 'candidates' and 'cases'",
+                hint: "see the suite format in the README"
+            )
             return nil
         }
         checkKeys(pairs, valid: Keys.suite, in: "the suite")
         let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-        let name = fields["name"].flatMap { string($0, "name") } ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let name =
+            fields["name"].flatMap { string($0, "name") }
+            ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let description = fields["description"].flatMap { string($0, "description") }
-        let defaults = fields["defaults"].map { settings(from: $0, in: "defaults", valid: Keys.settings + Keys.passThrough) } ?? Settings()
+        let defaults =
+            fields["defaults"].map { settings(from: $0, in: "defaults", valid: Keys.settings + Keys.passThrough) }
+            ?? Settings()
         let samples = fields["samples"].flatMap { positiveInt($0, "samples") } ?? 1
 
         var candidates: [Candidate] = []
@@ -135,12 +168,22 @@ struct Context {
         var seenCandidates: [String: Int] = [:]
         for candidate in candidates {
             if seenCandidates[candidate.id] != nil {
-                diagnostics.append(SuiteDiagnostic(SourceLocation(file: file, line: root.line), "candidate id '\(candidate.id)' is used twice", hint: "give each candidate a unique id"))
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        SourceLocation(file: file, line: root.line),
+                        "candidate id '\(candidate.id)' is used twice",
+                        hint: "give each candidate a unique id"
+                    )
+                )
             }
             seenCandidates[candidate.id] = 1
         }
         if !candidates.isEmpty, candidates.allSatisfy(\.isJudge), let node = fields["candidates"] {
-            error(node, "every candidate is a judge", hint: "a judge grades other candidates; add a candidate to evaluate")
+            error(
+                node,
+                "every candidate is a judge",
+                hint: "a judge grades other candidates; add a candidate to evaluate"
+            )
         }
 
         var cases: [Case] = []
@@ -157,13 +200,21 @@ struct Context {
         }
         if let node = fields["cases"], case .sequence = node, cases.isEmpty, diagnostics.isEmpty {
             error(
-                node, "the suite has no cases to run ('cases' is empty, or its files have no rows)",
-                hint: "add at least one case: '- id: ..., prompt: ..., checks: [...]' or '- file: cases.jsonl'")
+                node,
+                "the suite has no cases to run ('cases' is empty, or its files have no rows)",
+                hint: "add at least one case: '- id: ..., prompt: ..., checks: [...]' or '- file: cases.jsonl'"
+            )
         }
         var seenCases: [String: SourceLocation?] = [:]
         for testCase in cases {
             if let first = seenCases[testCase.id] {
-                diagnostics.append(SuiteDiagnostic(testCase.location, "case id '\(testCase.id)' is used twice (first at \(first.map(\.description) ?? "?"))", hint: "give each case a unique id"))
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        testCase.location,
+                        "case id '\(testCase.id)' is used twice (first at \(first.map(\.description) ?? "?"))",
+                        hint: "give each case a unique id"
+                    )
+                )
             } else {
                 seenCases[testCase.id] = testCase.location
             }
@@ -174,7 +225,9 @@ struct Context {
         var prompts: [String] = []
         if let node = fields["prompts"] {
             prompts = stringList(node, "prompts") ?? []
-            if prompts.isEmpty { error(node, "'prompts' is empty", hint: "list alternative system prompts, or remove the key") }
+            if prompts.isEmpty {
+                error(node, "'prompts' is empty", hint: "list alternative system prompts, or remove the key")
+            }
         }
 
         // Judge checks need a judge.
@@ -183,9 +236,21 @@ struct Context {
             for check in testCase.checks {
                 guard case .judge(_, let named) = check.kind else { continue }
                 if let named, !candidates.contains(where: { $0.id == named }) {
-                    diagnostics.append(SuiteDiagnostic(testCase.location, "judge '\(named)' is not a candidate", hint: "add a candidate with 'judge: true' and id '\(named)'"))
+                    diagnostics.append(
+                        SuiteDiagnostic(
+                            testCase.location,
+                            "judge '\(named)' is not a candidate",
+                            hint: "add a candidate with 'judge: true' and id '\(named)'"
+                        )
+                    )
                 } else if named == nil, judgeIDs.isEmpty {
-                    diagnostics.append(SuiteDiagnostic(testCase.location, "case '\(testCase.id)' has a judge check but the suite has no judge", hint: "mark a candidate 'judge: true' or pass --judge ID"))
+                    diagnostics.append(
+                        SuiteDiagnostic(
+                            testCase.location,
+                            "case '\(testCase.id)' has a judge check but the suite has no judge",
+                            hint: "mark a candidate 'judge: true' or pass --judge ID"
+                        )
+                    )
                 }
             }
         }
@@ -196,9 +261,21 @@ struct Context {
                 switch check.kind {
                 case .clarifies(let confirm?), .refuses(let confirm?), .abstains(let confirm?):
                     if confirm != "", !candidates.contains(where: { $0.id == confirm }) {
-                        diagnostics.append(SuiteDiagnostic(testCase.location, "judge '\(confirm)' is not a candidate", hint: "add a candidate with 'judge: true' and id '\(confirm)'"))
+                        diagnostics.append(
+                            SuiteDiagnostic(
+                                testCase.location,
+                                "judge '\(confirm)' is not a candidate",
+                                hint: "add a candidate with 'judge: true' and id '\(confirm)'"
+                            )
+                        )
                     } else if confirm == "", judgeIDs.isEmpty {
-                        diagnostics.append(SuiteDiagnostic(testCase.location, "case '\(testCase.id)' asks a judge to confirm but the suite has no judge", hint: "mark a candidate 'judge: true'"))
+                        diagnostics.append(
+                            SuiteDiagnostic(
+                                testCase.location,
+                                "case '\(testCase.id)' asks a judge to confirm but the suite has no judge",
+                                hint: "mark a candidate 'judge: true'"
+                            )
+                        )
                     }
                 default: break
                 }
@@ -206,8 +283,17 @@ struct Context {
         }
 
         return Suite(
-            name: name, description: description, path: file, candidates: candidates, defaults: defaults, cases: cases, bars: bars,
-            samples: samples, robustness: robustness, prompts: prompts)
+            name: name,
+            description: description,
+            path: file,
+            candidates: candidates,
+            defaults: defaults,
+            cases: cases,
+            bars: bars,
+            samples: samples,
+            robustness: robustness,
+            prompts: prompts
+        )
     }
 
     // MARK: Scalars
@@ -226,7 +312,10 @@ struct Context {
 
     mutating func positiveInt(_ node: Node, _ key: String, allowZero: Bool = false) -> Int? {
         if let value = node.int, value > 0 || (allowZero && value == 0) { return value }
-        error(node, "'\(key)' must be a whole number \(allowZero ? "of 0 or more" : "above 0"), found \(node.string.map { "'\($0)'" } ?? node.typeName)")
+        error(
+            node,
+            "'\(key)' must be a whole number \(allowZero ? "of 0 or more" : "above 0"), found \(node.string.map { "'\($0)'" } ?? node.typeName)"
+        )
         return nil
     }
 
@@ -238,7 +327,11 @@ struct Context {
 
     mutating func duration(_ node: Node, _ key: String) -> Double? {
         if let text = node.string, let seconds = DurationText.seconds(text) { return seconds }
-        error(node, "'\(key)' must be a duration, found \(node.string.map { "'\($0)'" } ?? node.typeName)", hint: "write it like 500ms, 30s or 2m")
+        error(
+            node,
+            "'\(key)' must be a duration, found \(node.string.map { "'\($0)'" } ?? node.typeName)",
+            hint: "write it like 500ms, 30s or 2m"
+        )
         return nil
     }
 
@@ -280,7 +373,11 @@ struct Context {
                 if case .mapping(let params, _) = value {
                     for param in params { settings.extra[param.key] = param.value.json }
                 } else {
-                    error(value, "'params' must be a mapping of request parameters", hint: "for example params: {top_p: 0.9}")
+                    error(
+                        value,
+                        "'params' must be a mapping of request parameters",
+                        hint: "for example params: {top_p: 0.9}"
+                    )
                 }
             default:
                 if Keys.passThrough.contains(key) { settings.extra[key] = value.json }

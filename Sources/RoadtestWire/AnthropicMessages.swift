@@ -20,8 +20,15 @@ public enum AnthropicMessages {
         ]
 
         public init(
-            model: String, system: String?, messages: [Message], max_tokens: Int, temperature: Double? = nil,
-            stream: Bool? = nil, tools: [Tool]? = nil, tool_choice: JSONValue? = nil, extra: [String: JSONValue] = [:]
+            model: String,
+            system: String?,
+            messages: [Message],
+            max_tokens: Int,
+            temperature: Double? = nil,
+            stream: Bool? = nil,
+            tools: [Tool]? = nil,
+            tool_choice: JSONValue? = nil,
+            extra: [String: JSONValue] = [:]
         ) {
             self.model = model
             self.system = system
@@ -158,7 +165,9 @@ public enum AnthropicMessages {
         public var cache_creation_input_tokens: TokenCount?
 
         public init(
-            input_tokens: TokenCount?, output_tokens: TokenCount?, cache_read_input_tokens: TokenCount? = nil,
+            input_tokens: TokenCount?,
+            output_tokens: TokenCount?,
+            cache_read_input_tokens: TokenCount? = nil,
             cache_creation_input_tokens: TokenCount? = nil
         ) {
             self.input_tokens = input_tokens

@@ -20,9 +20,16 @@ public enum OpenAIChat {
         public var extra: [String: JSONValue] = [:]
 
         public init(
-            model: String?, messages: [Message], temperature: Double? = nil, max_tokens: Int? = nil, n: Int? = nil,
-            stream: Bool? = nil, stream_options: StreamOptions? = nil, tools: [Tool]? = nil,
-            tool_choice: JSONValue? = nil, extra: [String: JSONValue] = [:]
+            model: String?,
+            messages: [Message],
+            temperature: Double? = nil,
+            max_tokens: Int? = nil,
+            n: Int? = nil,
+            stream: Bool? = nil,
+            stream_options: StreamOptions? = nil,
+            tools: [Tool]? = nil,
+            tool_choice: JSONValue? = nil,
+            extra: [String: JSONValue] = [:]
         ) {
             self.model = model
             self.messages = messages
@@ -93,8 +100,12 @@ public enum OpenAIChat {
         public var reasoning_content: String?
 
         public init(
-            role: String, content: Content?, tool_calls: [ToolCall]? = nil, tool_call_id: String? = nil,
-            name: String? = nil, reasoning_content: String? = nil
+            role: String,
+            content: Content?,
+            tool_calls: [ToolCall]? = nil,
+            tool_call_id: String? = nil,
+            name: String? = nil,
+            reasoning_content: String? = nil
         ) {
             self.role = role
             self.content = content
@@ -222,7 +233,9 @@ public enum OpenAIChat {
         }
 
         public init(
-            prompt_tokens: TokenCount?, completion_tokens: TokenCount?, cached_tokens: TokenCount? = nil,
+            prompt_tokens: TokenCount?,
+            completion_tokens: TokenCount?,
+            cached_tokens: TokenCount? = nil,
             reasoning_tokens: TokenCount? = nil
         ) {
             self.prompt_tokens = prompt_tokens
@@ -296,7 +309,10 @@ public enum OpenAIChat {
             public var tool_calls: [ToolCall]?
 
             public init(
-                role: String? = nil, content: String? = nil, reasoning_content: String? = nil, tool_calls: [ToolCall]? = nil
+                role: String? = nil,
+                content: String? = nil,
+                reasoning_content: String? = nil,
+                tool_calls: [ToolCall]? = nil
             ) {
                 self.role = role
                 self.content = content

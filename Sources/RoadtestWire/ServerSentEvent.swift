@@ -1,4 +1,5 @@
 import Foundation
+
 /// One server-sent event.
 public struct ServerSentEvent: Sendable, Hashable {
     public var event: String?

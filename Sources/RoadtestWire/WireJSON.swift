@@ -85,13 +85,17 @@ public struct TokenCount: Codable, Sendable, Hashable, ExpressibleByIntegerLiter
             number = try container.decode(Double.self)
         } catch {
             throw DecodingError.typeMismatch(
-                Int.self, .init(codingPath: decoder.codingPath, debugDescription: "a token count must be a number"))
+                Int.self,
+                .init(codingPath: decoder.codingPath, debugDescription: "a token count must be a number")
+            )
         }
         guard number.isFinite, number >= 0, number <= Double(Self.maximum), number == number.rounded() else {
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: decoder.codingPath,
-                    debugDescription: "token count \(number) is not a whole number from 0 to \(Self.maximum)"))
+                    debugDescription: "token count \(number) is not a whole number from 0 to \(Self.maximum)"
+                )
+            )
         }
         value = Int(number)
     }

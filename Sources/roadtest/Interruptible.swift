@@ -8,7 +8,8 @@ import RoadtestRunner
 /// `.interrupted`), and a failure stays a failure.
 enum Interruptible {
     static func run<T: Sendable>(
-        progress: RunProgress?, _ work: @escaping @Sendable () async throws -> T
+        progress: RunProgress?,
+        _ work: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
@@ -46,29 +47,17 @@ struct RoadtestInterrupted: Error, CustomStringConvertible {
     var description: String { "interrupted" }
 }
 
-/// A one-line progress bar on standard error.
+/// A one-line progress bar on standard error, redrawn five times a second.
 struct ProgressBar {
     let progress: RunProgress
-    let start = Date()
+    let start = ContinuousClock.now
 
     func draw() async {
         while !Task.isCancelled {
-            render()
+            let elapsed = ContinuousClock.now - start
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + progress.snapshot.line(elapsed: elapsed)).utf8))
             try? await Task.sleep(for: .milliseconds(200))
         }
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-    }
-
-    func render() {
-        let snapshot = progress.snapshot
-        let width = 28
-        let fraction = snapshot.total > 0 ? Double(snapshot.done) / Double(snapshot.total) : 1
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let elapsed = Date().timeIntervalSince(start)
-        let line = String(
-            format: "\r\u{1B}[2K%@ %d/%d trials · %d passed · %d failed attempts · %d in flight · %.1fs",
-            bar, snapshot.done, snapshot.total, snapshot.passed, snapshot.failedAttempts, snapshot.inFlight, elapsed)
-        FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -31,7 +31,11 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Open-loop arrivals: constant or poisson.")
     var arrival: String = "constant"
 
-    @Flag(name: .long, help: "Find the saturation point: bound it with one-at-a-time and maximum-throughput levels, then try rates between.")
+    @Flag(
+        name: .long,
+        help:
+            "Find the saturation point: bound it with one-at-a-time and maximum-throughput levels, then try rates between."
+    )
     var sweep = false
 
     @Option(name: .long, help: "Highest concurrency of the sweep's maximum-throughput level.")
@@ -64,9 +68,11 @@ struct LoadCommand: AsyncParsableCommand {
         try await withUserFacingErrors {
             let interactive = isInteractive(STDERR_FILENO)
             let session = LoadSession(
-                store: try storeOptions.open(), options: try options(),
+                store: try storeOptions.open(),
+                options: try options(),
                 announce: { printError("roadtest: " + $0) },
-                onLevel: { _, level in if interactive { printError(LoadReport.row(level)) } })
+                onLevel: { _, level in if interactive { printError(LoadReport.row(level)) } }
+            )
             let report = try await Interruptible.run(progress: nil, session.execute)
             FileHandle.standardOutput.write(Data(report.terminalText().utf8))
             if let json { try ReportFile.write(try report.json(), to: json) }
@@ -104,7 +110,15 @@ struct LoadCommand: AsyncParsableCommand {
         levels += try rate.map { try list($0, "rate").map { level(.rate($0, arrival)) } } ?? []
         if levels.isEmpty && !sweep { levels = [1, 8, 32].map { level(.concurrency($0)) } }
         return LoadSession.Options(
-            suitePath: suite, candidates: candidate, levels: levels, sweep: sweep, sweepConcurrency: sweepConcurrency,
-            sweepDuration: seconds ?? 10, warmup: warmup, slo: slo, seed: seed)
+            suitePath: suite,
+            candidates: candidate,
+            levels: levels,
+            sweep: sweep,
+            sweepConcurrency: sweepConcurrency,
+            sweepDuration: seconds ?? 10,
+            warmup: warmup,
+            slo: slo,
+            seed: seed
+        )
     }
 }

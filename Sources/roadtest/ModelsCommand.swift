@@ -3,6 +3,7 @@ import Foundation
 import RoadtestCore
 import RoadtestLocal
 import RoadtestProviders
+import RoadtestReport
 
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,20 +14,15 @@ struct ModelsCommand: AsyncParsableCommand {
 
     struct Install: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Build llama-server from source and install the known models into the Roadtest home (ROADTEST_HOME, default ~/.roadtest).")
+            abstract:
+                "Build llama-server from source and install the known models into the Roadtest home (ROADTEST_HOME, default ~/.roadtest)."
+        )
 
         @Argument(help: "Models to install (default: all known models).")
         var names: [String] = []
 
         func run() async throws {
-            let models = try await withUserFacingErrors {
-                try names.isEmpty ? LocalModel.all : names.map { name in
-                    guard let model = LocalModel.named(name) else {
-                        throw RoadtestError(.invalidArgument, "unknown model '\(name)'; known: \(LocalModel.all.map(\.name).joined(separator: ", "))")
-                    }
-                    return model
-                }
-            }
+            let models = try await withUserFacingErrors { try LocalModel.resolve(names) }
             let home = RoadtestHome()
             let start = Date()
             let interactive = isInteractive(STDERR_FILENO)
@@ -36,37 +32,37 @@ struct ModelsCommand: AsyncParsableCommand {
                 buildProgress: { done, total in
                     guard interactive else { return }
                     FileHandle.standardError.write(Data("\r\u{1B}[2Kbuilding llama-server [\(done)/\(total)]".utf8))
-                })
+                }
+            )
             try await withUserFacingErrors { try await installer.install(models: models) }
-            printError(String(format: "roadtest: local models ready in %@ (%.1fs)", home.root.path, Date().timeIntervalSince(start)))
+            printError(
+                String(
+                    format: "roadtest: local models ready in %@ (%.1fs)",
+                    home.root.path,
+                    Date().timeIntervalSince(start)
+                )
+            )
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each known model: installed or not, path, size, quantisation, instruction-tuned.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show each known model: installed or not, path, size, quantisation, instruction-tuned."
+        )
 
         func run() async throws {
             let home = RoadtestHome()
-            var rows = [["MODEL", "INSTALLED", "SIZE", "QUANT", "PARAMS", "INSTRUCT", "PATH"]]
-            for model in LocalModel.all {
-                let path = home.modelFile(model).path
-                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-                rows.append([
-                    model.name, size != nil ? "yes" : "no", size.map { String(format: "%.0f MB", Double($0) / 1_000_000) } ?? "–",
-                    model.quantisation, model.parameters, model.isInstructionTuned ? "yes" : "no (base)", path,
-                ])
-            }
+            print(TextTable.render(LocalModel.listing(home: home)), terminator: "")
             let server = home.llamaServer.path
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
-            print("llama-server: " + (FileManager.default.isExecutableFile(atPath: server) ? server : "not installed (run `roadtest models install`)"))
+            let installed = FileManager.default.isExecutableFile(atPath: server)
+            print("llama-server: " + (installed ? server : "not installed (run `roadtest models install`)"))
         }
     }
 
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run one local model's llama-server in the foreground for other tools to use.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run one local model's llama-server in the foreground for other tools to use."
+        )
 
         @Argument(help: "A known model name, or a path to a .gguf file.")
         var name: String
@@ -81,8 +77,13 @@ struct ModelsCommand: AsyncParsableCommand {
             let home = RoadtestHome()
             let server = try await withUserFacingErrors {
                 let options = try LlamaServer.Options.resolve(
-                    model: name.hasSuffix(".gguf") ? nil : name, gguf: name.hasSuffix(".gguf") ? name : nil,
-                    llamaServer: nil, home: home, slots: parallel, extraArguments: [])
+                    model: name.hasSuffix(".gguf") ? nil : name,
+                    gguf: name.hasSuffix(".gguf") ? name : nil,
+                    llamaServer: nil,
+                    home: home,
+                    slots: parallel,
+                    extraArguments: []
+                )
                 return try await LlamaServer.start(options, port: port)
             }
             print("serving \(name) at \(server.baseURL) (OpenAI-compatible); Ctrl-C stops it")

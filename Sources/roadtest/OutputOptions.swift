@@ -30,7 +30,8 @@ struct OutputOptions: ParsableArguments {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         let needsTrials = junit != nil || html != nil
-        let trials = needsTrials ? try await store.trialRows(runID: report.runID, failuresOnly: false, limit: 200_000) : []
+        let trials =
+            needsTrials ? try await store.trialRows(runID: report.runID, failuresOnly: false, limit: 200_000) : []
         if let json { try ReportFile.write(JSONReport.render(report), to: json) }
         if let junit { try ReportFile.write(Data(JUnitReport.render(report, trials: trials).utf8), to: junit) }
         if let markdown {

@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
 import RoadtestCore
+import RoadtestReport
 import RoadtestStore
 import RoadtestSuite
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Render a stored run again, in any output format.")
+        commandName: "report",
+        abstract: "Render a stored run again, in any output format."
+    )
 
     @Argument(help: "The run id (see `roadtest runs`), `latest`, or `latest~N`.")
     var runID: String
@@ -19,7 +22,10 @@ struct ReportCommand: AsyncParsableCommand {
             let store = try storeOptions.open()
             guard let id = try await store.resolveRunID(runID), let report = try await store.report(runID: id) else {
                 throw RoadtestError(
-                    .notFound, "no run '\(runID)' in \(storeOptions.store)", hint: "list runs with `roadtest runs`")
+                    .notFound,
+                    "no run '\(runID)' in \(storeOptions.store)",
+                    hint: "list runs with `roadtest runs`"
+                )
             }
             try await output.emit(report, store: store)
             return report.barsMet
@@ -49,10 +55,7 @@ struct RunsCommand: AsyncParsableCommand {
                 let trials = try await store.outcomeCount(runID: run.id)
                 rows.append([run.id, run.suiteName, run.status.rawValue, run.startedAt, String(trials)])
             }
-            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
+            print(TextTable.render(rows), terminator: "")
         }
     }
 }
@@ -60,7 +63,8 @@ struct RunsCommand: AsyncParsableCommand {
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check a suite file and report every problem with file:line, without running it.")
+        abstract: "Check a suite file and report every problem with file:line, without running it."
+    )
 
     @Argument(help: "The suite file (YAML).")
     var suite: String
@@ -71,7 +75,8 @@ struct ValidateCommand: AsyncParsableCommand {
             let trials = RunPlan(suite: loaded).trials.count
             print(
                 "\(suite): ok — \(loaded.scoredCandidates.count) candidate(s), \(loaded.cases.count) case(s), "
-                    + "\(trials) trial(s), \(loaded.bars.count) bar(s)")
+                    + "\(trials) trial(s), \(loaded.bars.count) bar(s)"
+            )
         }
     }
 }

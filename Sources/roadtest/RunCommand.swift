@@ -40,9 +40,15 @@ struct RunCommand: AsyncParsableCommand {
             let session = RunSession(
                 store: store,
                 options: .init(
-                    suitePath: suite, resume: resume, judge: judge, candidates: candidate, concurrency: concurrency,
-                    version: Roadtest.version),
-                announce: { printError("roadtest: " + $0) })
+                    suitePath: suite,
+                    resume: resume,
+                    judge: judge,
+                    candidates: candidate,
+                    concurrency: concurrency,
+                    version: Roadtest.version
+                ),
+                announce: { printError("roadtest: " + $0) }
+            )
             let showProgress = !noProgress && isInteractive(STDERR_FILENO)
             switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
             case .finished(let report):
@@ -51,7 +57,8 @@ struct RunCommand: AsyncParsableCommand {
             case .interrupted(let runID, let stored, let total):
                 printError(
                     "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). "
-                        + "Continue with: roadtest run \(suite) --resume")
+                        + "Continue with: roadtest run \(suite) --resume"
+                )
                 return ExitStatus.interrupted
             }
         }

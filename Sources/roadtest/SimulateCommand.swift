@@ -6,7 +6,8 @@ import RoadtestServer
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Serve a simulated provider (OpenAI and Anthropic wire formats) with scripted answers, latency, capacity and faults.",
+        abstract:
+            "Serve a simulated provider (OpenAI and Anthropic wire formats) with scripted answers, latency, capacity and faults.",
         discussion: """
             Behaviour is chosen per model name, from --profile, and from settings in the name itself:
             model "echo;ttft=100ms;itl=10ms;faults=429,500;capacity=4" echoes the prompt with those settings.

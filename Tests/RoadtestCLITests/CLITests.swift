@@ -21,10 +21,15 @@ struct CLITests {
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
         let result = try await ProcessRunner.run(
-            ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path] + arguments, timeout: timeout, environment: environment)
+            ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path] + arguments,
+            timeout: timeout,
+            environment: environment
+        )
         return Outcome(
-            status: result.status, output: String(decoding: result.standardOutput, as: UTF8.self),
-            errors: String(decoding: result.standardError, as: UTF8.self))
+            status: result.status,
+            output: String(decoding: result.standardOutput, as: UTF8.self),
+            errors: String(decoding: result.standardError, as: UTF8.self)
+        )
     }
 
     @Test func exitCodesReportsAndStoredRuns() async throws {
@@ -52,14 +57,27 @@ struct CLITests {
                             prompt: hi
                             chekcs: []
                         """,
-                    ], in: directory)
-                let good = try await roadtest(["run", "good.yaml", "--json", "out/good.json", "--junit", "out/good.xml", "--markdown", "out/good.md", "--html", "out/good.html"], in: directory)
+                    ],
+                    in: directory
+                )
+                let good = try await roadtest(
+                    [
+                        "run", "good.yaml", "--json", "out/good.json", "--junit", "out/good.xml", "--markdown",
+                        "out/good.md", "--html", "out/good.html",
+                    ],
+                    in: directory
+                )
                 #expect(good.status == 0, "\(good.errors)")
                 #expect(good.output.contains("pass rate"))
                 for file in ["good.json", "good.xml", "good.md", "good.html"] {
-                    #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("out/\(file)").path), "\(file)")
+                    #expect(
+                        FileManager.default.fileExists(atPath: directory.appendingPathComponent("out/\(file)").path),
+                        "\(file)"
+                    )
                 }
-                let json = try #require(JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("out/good.json"))))
+                let json = try #require(
+                    JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("out/good.json")))
+                )
                 #expect(json["schema_version"] == .number(1))
                 #expect(json["candidates"]?.arrayValue?.first?["pass_rate"] == .number(1))
                 let html = try String(contentsOf: directory.appendingPathComponent("out/good.html"), encoding: .utf8)
@@ -81,9 +99,14 @@ struct CLITests {
                 let again = try await roadtest(["report", runID, "--json", "again.json", "--quiet"], in: directory)
                 #expect(again.status == 0)
                 #expect(again.output.isEmpty)
-                let rendered = try #require(JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("again.json"))))
+                let rendered = try #require(
+                    JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("again.json")))
+                )
                 #expect(rendered["candidates"] == json["candidates"])
-                let secretless = try String(contentsOf: directory.appendingPathComponent(".roadtest/roadtest.db"), encoding: .isoLatin1)
+                let secretless = try String(
+                    contentsOf: directory.appendingPathComponent(".roadtest/roadtest.db"),
+                    encoding: .isoLatin1
+                )
                 #expect(!secretless.contains("sk-test-secret"))
             }
         }
@@ -99,18 +122,26 @@ struct CLITests {
                         candidates: [{id: echo, base_url: \(baseURL), model: echo, api_key_env: ROADTEST_TEST_KEY}]
                         cases: [{id: a, prompt: hello}]
                         """
-                    ], in: directory)
+                    ],
+                    in: directory
+                )
                 let missing = try await roadtest(["run", "keyed.yaml"], in: directory)
                 #expect(missing.status == 1)
                 #expect(missing.errors.contains("ROADTEST_TEST_KEY"))
                 setenv("ROADTEST_TEST_KEY", "sk-test-secret-123", 1)
                 defer { unsetenv("ROADTEST_TEST_KEY") }
-                let ok = try await roadtest(["run", "keyed.yaml", "--json", "k.json", "--html", "k.html"], in: directory)
+                let ok = try await roadtest(
+                    ["run", "keyed.yaml", "--json", "k.json", "--html", "k.html"],
+                    in: directory
+                )
                 #expect(ok.status == 0)
                 for file in [".roadtest/roadtest.db", ".roadtest/roadtest.db-wal", "k.json", "k.html"] {
                     let path = directory.appendingPathComponent(file).path
                     guard let data = FileManager.default.contents(atPath: path) else { continue }
-                    #expect(!String(decoding: data, as: UTF8.self).contains("sk-test-secret-123"), "\(file) holds the key")
+                    #expect(
+                        !String(decoding: data, as: UTF8.self).contains("sk-test-secret-123"),
+                        "\(file) holds the key"
+                    )
                 }
                 #expect(!ok.output.contains("sk-test-secret-123") && !ok.errors.contains("sk-test-secret-123"))
             }
@@ -120,12 +151,21 @@ struct CLITests {
     @Test func ctrlCKeepsFinishedWorkAndResumeFinishesTheRun() async throws {
         try await withSimulator { baseURL, simulator in
             try await withTemporaryDirectory { directory in
-                let cases = (1...20).map { "  - {id: c\($0), prompt: case \($0), checks: [{contains: case}]}" }.joined(separator: "\n")
+                let cases = (1...20).map { "  - {id: c\($0), prompt: case \($0), checks: [{contains: case}]}" }.joined(
+                    separator: "\n"
+                )
                 try writeFiles(
-                    ["slow.yaml": "name: slow\ncandidates: [{id: s, base_url: \(baseURL), model: \"s;ttft=150ms\", concurrency: 2}]\ncases:\n\(cases)\n"],
-                    in: directory)
+                    [
+                        "slow.yaml":
+                            "name: slow\ncandidates: [{id: s, base_url: \(baseURL), model: \"s;ttft=150ms\", concurrency: 2}]\ncases:\n\(cases)\n"
+                    ],
+                    in: directory
+                )
                 let binary = try #require(TestEnvironment.binary)
-                let child = try ChildProcess(["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "slow.yaml", "--quiet"])
+                let child = try ChildProcess([
+                    "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "slow.yaml",
+                    "--quiet",
+                ])
                 try await Task.sleep(nanoseconds: 900_000_000)
                 child.send(SIGINT)
                 let status = await child.waitForExit()
@@ -136,12 +176,17 @@ struct CLITests {
                 let resumed = try await roadtest(["run", "slow.yaml", "--resume", "--json", "r.json"], in: directory)
                 #expect(resumed.status == 0, "\(resumed.errors)")
                 #expect(resumed.errors.contains("resuming run"))
-                let json = try #require(JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("r.json"))))
+                let json = try #require(
+                    JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("r.json")))
+                )
                 #expect(json["candidates"]?.arrayValue?.first?["cases"] == .number(20))
                 #expect(json["candidates"]?.arrayValue?.first?["passed"] == .number(20))
                 // Only unfinished trials were sent again (those in flight at Ctrl-C at most).
                 let sentOnResume = simulator.servedRequests.filter { $0.receivedAt > resumedAt }.count
-                #expect(sentOnResume <= 20 - servedBefore + 2, "sent \(sentOnResume) on resume after \(servedBefore) before")
+                #expect(
+                    sentOnResume <= 20 - servedBefore + 2,
+                    "sent \(sentOnResume) on resume after \(servedBefore) before"
+                )
             }
         }
     }
@@ -150,14 +195,23 @@ struct CLITests {
     func noLlamaServerSurvivesCtrlCOrKill9() async throws {
         #expect(TestEnvironment.localModelsInstalled)
         try await withTemporaryDirectory { directory in
-            let cases = (1...40).map { "  - {id: c\($0), prompt: Write a long story about the number \($0).}" }.joined(separator: "\n")
+            let cases = (1...40).map { "  - {id: c\($0), prompt: Write a long story about the number \($0).}" }.joined(
+                separator: "\n"
+            )
             try writeFiles(
-                ["local.yaml": "name: local\ncandidates: [{id: smol, local: smollm2-135m-instruct, concurrency: 1}]\ndefaults: {max_tokens: 64}\ncases:\n\(cases)\n"],
-                in: directory)
+                [
+                    "local.yaml":
+                        "name: local\ncandidates: [{id: smol, local: smollm2-135m-instruct, concurrency: 1}]\ndefaults: {max_tokens: 64}\ncases:\n\(cases)\n"
+                ],
+                in: directory
+            )
             let binary = try #require(TestEnvironment.binary)
             let marker = "--model \(RoadtestHome().modelFile(.smolLM2).path)"
             for signal in [SIGINT, SIGKILL, SIGTERM] {
-                let child = try ChildProcess(["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "local.yaml", "--quiet"])
+                let child = try ChildProcess([
+                    "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "local.yaml",
+                    "--quiet",
+                ])
                 // Wait for the server to be up and serving.
                 var started = false
                 for _ in 0..<200 {

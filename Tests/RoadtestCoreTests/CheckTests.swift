@@ -25,7 +25,9 @@ import Testing
     @Test func jsonChecks() {
         #expect(passes(.isJSON(schema: nil), #" {"a": 1} "#))
         #expect(!passes(.isJSON(schema: nil), "```json\n{}\n```"))
-        let schema = JSONValue.parse(#"{"type": "object", "required": ["priority"], "properties": {"priority": {"enum": ["low", "high"]}, "n": {"type": "integer", "minimum": 1}}}"#)!
+        let schema = JSONValue.parse(
+            #"{"type": "object", "required": ["priority"], "properties": {"priority": {"enum": ["low", "high"]}, "n": {"type": "integer", "minimum": 1}}}"#
+        )!
         #expect(passes(.isJSON(schema: schema), #"{"priority": "high", "n": 2}"#))
         #expect(!passes(.isJSON(schema: schema), #"{"priority": "urgent"}"#))
         #expect(!passes(.isJSON(schema: schema), #"{"n": 2}"#))

@@ -7,7 +7,10 @@ import Testing
     @Test func parsesEveryKindOfValue() {
         let text = #"{"a": [1, -2.5, 3e2, 0, true, false, null], "s": "x\"y\\z\n\u00e9\ud83d\ude00", "o": {}, "e": []}"#
         let value = JSONValue.parse(text)
-        #expect(value?["a"] == .array([.number(1), .number(-2.5), .number(300), .number(0), .bool(true), .bool(false), .null]))
+        #expect(
+            value?["a"]
+                == .array([.number(1), .number(-2.5), .number(300), .number(0), .bool(true), .bool(false), .null])
+        )
         #expect(value?["s"] == .string("x\"y\\z\né😀"))
         #expect(value?["o"] == .object([:]) && value?["e"] == .array([]))
         #expect(JSONValue.parse(" 42 ") == .number(42))
@@ -33,7 +36,8 @@ import Testing
     @Test func agreesWithFoundationOnMutatedInput() {
         // Seeded mutations of a realistic chunk: whatever Foundation accepts we accept with the same value,
         // and whatever it rejects we reject.
-        let seed = #"{"id":"c1","choices":[{"index":0,"delta":{"content":"Hi \"there\"","tool_calls":[{"index":0,"function":{"arguments":"{\"q\":1}"}}]},"finish_reason":null}],"usage":{"prompt_tokens":12,"completion_tokens":3.5e1}}"#
+        let seed =
+            #"{"id":"c1","choices":[{"index":0,"delta":{"content":"Hi \"there\"","tool_calls":[{"index":0,"function":{"arguments":"{\"q\":1}"}}]},"finish_reason":null}],"usage":{"prompt_tokens":12,"completion_tokens":3.5e1}}"#
         var random = SplitMix64(seed: 11)
         let alphabet = Array(#"{}[]",:\"0123456789-+.eEtrufalsn \u"#.utf8)
         for _ in 0..<3000 {

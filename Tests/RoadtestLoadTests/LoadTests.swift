@@ -10,7 +10,9 @@ import Testing
 @Suite(.serialized) struct LoadTests {
     func generator(_ baseURL: String, model: String, transport: HTTPTransport, slo: SLO? = nil) -> LoadGenerator {
         let provider = OpenAIProvider(baseURL: baseURL, apiKey: nil, transport: transport)
-        let requests = (1...4).map { ChatRequest(model: model, messages: [Message(role: "user", content: "prompt \($0)")], timeout: 30) }
+        let requests = (1...4).map {
+            ChatRequest(model: model, messages: [Message(role: "user", content: "prompt \($0)")], timeout: 30)
+        }
         return LoadGenerator(provider: provider, source: RequestSource(requests: requests), slo: slo)
     }
 
@@ -31,12 +33,22 @@ import Testing
             let e2e = try #require(level.e2e.p50)
             // Against the script, and against what the simulator itself recorded sending (the harness's own bias).
             let served = simulator.servedRequests
-            let serverTTFT = served.compactMap { request in request.firstContentAt.map { Double($0 - request.receivedAt) / 1e6 } }.sorted()
-            let serverE2E = served.compactMap { request in request.lastContentAt.map { Double($0 - request.receivedAt) / 1e6 } }.sorted()
+            let serverTTFT = served.compactMap { request in
+                request.firstContentAt.map { Double($0 - request.receivedAt) / 1e6 }
+            }.sorted()
+            let serverE2E = served.compactMap { request in
+                request.lastContentAt.map { Double($0 - request.receivedAt) / 1e6 }
+            }.sorted()
             let serverTTFTMedian = serverTTFT[serverTTFT.count / 2]
             let serverE2EMedian = serverE2E[serverE2E.count / 2]
-            #expect(abs(ttft - 100) < 2, "TTFT p50 \(ttft) ms; the simulator sent its first chunk at p50 \(serverTTFTMedian) ms")
-            #expect(abs(e2e - 180) < 2, "E2E p50 \(e2e) ms; the simulator sent its last chunk at p50 \(serverE2EMedian) ms")
+            #expect(
+                abs(ttft - 100) < 2,
+                "TTFT p50 \(ttft) ms; the simulator sent its first chunk at p50 \(serverTTFTMedian) ms"
+            )
+            #expect(
+                abs(e2e - 180) < 2,
+                "E2E p50 \(e2e) ms; the simulator sent its last chunk at p50 \(serverE2EMedian) ms"
+            )
             #expect(abs(ttft - serverTTFTMedian) < 2, "TTFT bias \(ttft - serverTTFTMedian) ms")
             #expect(abs(e2e - serverE2EMedian) < 2, "E2E bias \(e2e - serverE2EMedian) ms")
             let tpot = try #require(level.tpot.p50)

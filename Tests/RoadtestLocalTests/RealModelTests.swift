@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import RoadtestCore
 import RoadtestLocal
 import RoadtestProviders
@@ -11,9 +8,16 @@ import RoadtestSuite
 import RoadtestTestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// Integration tests against the real local models (llama-server with SmolLM2-135M-Instruct and Gemma 3 270M).
 /// They assert what is stable at temperature 0, not what the models answer.
-@Suite(.serialized, .enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI, "run `roadtest models install` first"))
+@Suite(
+    .serialized,
+    .enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI, "run `roadtest models install` first")
+)
 struct RealModelTests {
     @Test func bothModelsRunSideBySideAndTheirServersStop() async throws {
         #expect(TestEnvironment.localModelsInstalled, "CI must install the local models (make test does)")
@@ -31,12 +35,23 @@ struct RealModelTests {
                       - {id: add, prompt: What is 2 plus 2?, checks: [{number: 4}]}
                       - {id: hello, prompt: Say hello., checks: [{max-length: 2000}]}
                     """
-                ], in: directory)
+                ],
+                in: directory
+            )
             let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
             let store = try SQLiteStore()
             try await store.createRun(
-                RunRecord(id: "real", suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: .running, startedAt: RunRecord.timestamp(), version: "test"),
-                suite: suite)
+                RunRecord(
+                    id: "real",
+                    suiteName: suite.name,
+                    suitePath: suite.path,
+                    suiteHash: "h",
+                    status: .running,
+                    startedAt: RunRecord.timestamp(),
+                    version: "test"
+                ),
+                suite: suite
+            )
             let transport = HTTPTransport()
             var ports: [Int] = []
             try await CandidateEndpoints.with(suite: suite, transport: transport) { providers in
@@ -70,7 +85,12 @@ struct RealModelTests {
             }
             for candidate in ["smollm2", "gemma3"] {
                 for caseID in ["capital", "add", "hello"] {
-                    let attempt = try #require(try await store.attempts(runID: "real", key: TrialKey(candidate: candidate, caseID: caseID, sample: 0)).last)
+                    let attempt = try #require(
+                        try await store.attempts(
+                            runID: "real",
+                            key: TrialKey(candidate: candidate, caseID: caseID, sample: 0)
+                        ).last
+                    )
                     #expect(attempt.attemptClass == .ok)
                     let ttft = try #require(attempt.timeToFirstToken)
                     let e2e = try #require(attempt.endToEnd)
@@ -86,24 +106,45 @@ struct RealModelTests {
     @Test func aServerThatCannotStartIsAClearError() async throws {
         let home = RoadtestHome()
         await #expect(throws: RoadtestError.self) {
-            let options = try LlamaServer.Options.resolve(model: "smollm2", gguf: nil, llamaServer: nil, home: home, slots: 1, extraArguments: ["--no-such-flag"])
+            let options = try LlamaServer.Options.resolve(
+                model: "smollm2",
+                gguf: nil,
+                llamaServer: nil,
+                home: home,
+                slots: 1,
+                extraArguments: ["--no-such-flag"]
+            )
             _ = try await LlamaServer.start(options, timeout: 30)
         }
         #expect(throws: RoadtestError.self) {
-            _ = try LlamaServer.Options.resolve(model: "no-such-model", gguf: nil, llamaServer: nil, home: home, slots: 1, extraArguments: [])
+            _ = try LlamaServer.Options.resolve(
+                model: "no-such-model",
+                gguf: nil,
+                llamaServer: nil,
+                home: home,
+                slots: 1,
+                extraArguments: []
+            )
         }
     }
 
     @Test func gemmaIsServedWithItsOwnChatTemplate() async throws {
         // The Gemma GGUF carries no chat template; llama-server would fall back to ChatML (`<|im_start|>`).
         let options = try LlamaServer.Options.resolve(
-            model: "gemma3-270m", gguf: nil, llamaServer: nil, home: RoadtestHome(), slots: 1, extraArguments: [])
+            model: "gemma3-270m",
+            gguf: nil,
+            llamaServer: nil,
+            home: RoadtestHome(),
+            slots: 1,
+            extraArguments: []
+        )
         let server = try await LlamaServer.start(options, timeout: 60)
         defer { server.stop() }
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/apply-template")!)
         request.httpMethod = "POST"
         request.httpBody = Data(
-            #"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]}"#.utf8)
+            #"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]}"#.utf8
+        )
         let (data, _) = try await URLSession.shared.data(for: request)
         let prompt = try #require(JSONValue.parse(data)?["prompt"]?.stringValue)
         #expect(prompt == "<start_of_turn>user\nBe brief.\n\nHi?<end_of_turn>\n<start_of_turn>model\n")
@@ -114,14 +155,28 @@ struct RealModelTests {
         // llama-server's /v1/messages is an independent implementation of the Messages API; its input_tokens
         // leaves out cached prompt tokens. Three prompts of ~37 tokens each: both endpoints must count the prompt.
         let options = try LlamaServer.Options.resolve(
-            model: "smollm2-135m-instruct", gguf: nil, llamaServer: nil, home: RoadtestHome(), slots: 1,
-            extraArguments: [])
+            model: "smollm2-135m-instruct",
+            gguf: nil,
+            llamaServer: nil,
+            home: RoadtestHome(),
+            slots: 1,
+            extraArguments: []
+        )
         let server = try await LlamaServer.start(options, timeout: 60)
         defer { server.stop() }
         let transport = HTTPTransport()
-        let openAI = OpenAIProvider(baseURL: server.baseURL, apiKey: nil, headers: ["Connection": "close"], transport: transport)
+        let openAI = OpenAIProvider(
+            baseURL: server.baseURL,
+            apiKey: nil,
+            headers: ["Connection": "close"],
+            transport: transport
+        )
         let anthropic = AnthropicProvider(
-            baseURL: server.baseURL, apiKey: nil, headers: ["Connection": "close"], transport: transport)
+            baseURL: server.baseURL,
+            apiKey: nil,
+            headers: ["Connection": "close"],
+            transport: transport
+        )
         let prompts = [
             "Please summarise in one short sentence why the sky looks blue on a clear summer afternoon.",
             "Please summarise in one short sentence why the sea looks blue on a clear summer afternoon.",
@@ -132,15 +187,23 @@ struct RealModelTests {
         for stream in [true, false] {
             for prompt in prompts {
                 let request = ChatRequest(
-                    model: "smollm2", messages: [Message(role: "user", content: prompt)], temperature: 0, maxTokens: 4,
-                    stream: stream, timeout: 60)
+                    model: "smollm2",
+                    messages: [Message(role: "user", content: prompt)],
+                    temperature: 0,
+                    maxTokens: 4,
+                    stream: stream,
+                    timeout: 60
+                )
                 let viaOpenAI = await openAI.send(request)
                 let viaAnthropic = await anthropic.send(request)
                 #expect(viaOpenAI.attemptClass == .ok && viaAnthropic.attemptClass == .ok)
                 #expect(!viaAnthropic.isTokenCountEstimated)
                 openAITotal += viaOpenAI.inputTokens
                 anthropicTotal += viaAnthropic.inputTokens
-                #expect(abs(viaOpenAI.inputTokens - viaAnthropic.inputTokens) <= 3, "\(viaOpenAI.inputTokens) vs \(viaAnthropic.inputTokens)")
+                #expect(
+                    abs(viaOpenAI.inputTokens - viaAnthropic.inputTokens) <= 3,
+                    "\(viaOpenAI.inputTokens) vs \(viaAnthropic.inputTokens)"
+                )
             }
         }
         #expect(anthropicTotal > 150, "Anthropic-format input tokens \(anthropicTotal) (OpenAI format: \(openAITotal))")

@@ -10,7 +10,13 @@ import Testing
     static let badNumbers = ["1e40", "-5", "1.5", "\"12\"", "1e308", "true", "[]"]
 
     func request(stream: Bool) -> ChatRequest {
-        ChatRequest(model: "m", messages: [Message(role: "user", content: "hi")], maxTokens: 8, stream: stream, timeout: 3)
+        ChatRequest(
+            model: "m",
+            messages: [Message(role: "user", content: "hi")],
+            maxTokens: 8,
+            stream: stream,
+            timeout: 3
+        )
     }
 
     func openAIStream(_ number: String) -> [String] {
@@ -49,13 +55,16 @@ import Testing
                     ("anthropic stream", anthropic, true, anthropicStream(number).joined()),
                     (
                         "anthropic body", anthropic, false,
-                        #"{"content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":1,"output_tokens":"# + number + "}}"
+                        #"{"content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":1,"output_tokens":"# + number
+                            + "}}"
                     ),
                 ]
                 for (name, provider, stream, body) in cases {
                     server.script([
                         .init(
-                            headers: [("Content-Type", stream ? "text/event-stream" : "application/json")], chunks: [body])
+                            headers: [("Content-Type", stream ? "text/event-stream" : "application/json")],
+                            chunks: [body]
+                        )
                     ])
                     let response = await provider.send(request(stream: stream))
                     #expect(response.attemptClass == .malformed, "\(name) with \(number): \(response.attemptClass)")
@@ -78,34 +87,46 @@ import Testing
         func openAIEvent() -> String {
             switch random.next() % 7 {
             case 0: return "data: [DONE]\n\n"
-            case 1: return #"data: {"choices":[],"usage":{"prompt_tokens":"# + pick(numbers) + #","completion_tokens":"#
-                + pick(numbers) + #","prompt_tokens_details":{"cached_tokens":"# + pick(numbers) + "}}}\n\n"
-            case 2: return #"data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":"# + pick(["0", "1", "-3", "1e40"])
-                + #","id":"c","function":{"name":"f","arguments":"{\"a\":"# + pick(numbers) + #"}"}}]}}]}"# + "\n\n"
+            case 1:
+                return #"data: {"choices":[],"usage":{"prompt_tokens":"# + pick(numbers) + #","completion_tokens":"#
+                    + pick(numbers) + #","prompt_tokens_details":{"cached_tokens":"# + pick(numbers) + "}}}\n\n"
+            case 2:
+                return #"data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":"#
+                    + pick(["0", "1", "-3", "1e40"])
+                    + #","id":"c","function":{"name":"f","arguments":"{\"a\":"# + pick(numbers) + #"}"}}]}}]}"# + "\n\n"
             case 3: return "data: {\"choices\": [ {broken\n\n"
             case 4: return "event: error\ndata: {\"error\": 1}\n\n"
             case 5: return ": comment\r\n\r\n"
-            default: return #"data: {"choices":[{"index":0,"delta":{"content":""# + pick(texts) + #"","reasoning_content":"x"}}]}"#
-                + "\n\n"
+            default:
+                return #"data: {"choices":[{"index":0,"delta":{"content":""# + pick(texts)
+                    + #"","reasoning_content":"x"}}]}"#
+                    + "\n\n"
             }
         }
         func anthropicEvent() -> String {
             switch random.next() % 7 {
             case 0: return "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
-            case 1: return "event: message_start\ndata: " + #"{"type":"message_start","message":{"usage":{"input_tokens":"#
-                + pick(numbers) + #","cache_read_input_tokens":"# + pick(numbers) + #","output_tokens":"# + pick(numbers)
-                + "}}}\n\n"
-            case 2: return "event: content_block_start\ndata: "
-                + #"{"type":"content_block_start","index":"# + pick(["0", "1", "2.5"])
-                + #","content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"# + "\n\n"
-            case 3: return "event: content_block_delta\ndata: "
-                + #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"#
-                + pick(numbers) + "\"}}\n\n"
-            case 4: return "event: message_delta\ndata: " + #"{"type":"message_delta","usage":{"output_tokens":"#
-                + pick(numbers) + "}}\n\n"
+            case 1:
+                return "event: message_start\ndata: " + #"{"type":"message_start","message":{"usage":{"input_tokens":"#
+                    + pick(numbers) + #","cache_read_input_tokens":"# + pick(numbers) + #","output_tokens":"#
+                    + pick(numbers)
+                    + "}}}\n\n"
+            case 2:
+                return "event: content_block_start\ndata: "
+                    + #"{"type":"content_block_start","index":"# + pick(["0", "1", "2.5"])
+                    + #","content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"# + "\n\n"
+            case 3:
+                return "event: content_block_delta\ndata: "
+                    + #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"#
+                    + pick(numbers) + "\"}}\n\n"
+            case 4:
+                return "event: message_delta\ndata: " + #"{"type":"message_delta","usage":{"output_tokens":"#
+                    + pick(numbers) + "}}\n\n"
             case 5: return "data: \u{00}\u{FF}garbage\n\n"
-            default: return "event: content_block_delta\ndata: "
-                + #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""# + pick(texts) + "\"}}\n\n"
+            default:
+                return "event: content_block_delta\ndata: "
+                    + #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""# + pick(texts)
+                    + "\"}}\n\n"
             }
         }
         var cases: [(isAnthropic: Bool, stream: Bool, reply: HostileServer.Reply)] = []
@@ -132,8 +153,11 @@ import Testing
                 ]
             }
             let reply = HostileServer.Reply(
-                status: status, headers: [("Retry-After", pick(["1", "-5", "1e40", "soon", "0.5"]))], chunks: chunks,
-                abort: random.next() % 5 == 0)
+                status: status,
+                headers: [("Retry-After", pick(["1", "-5", "1e40", "soon", "0.5"]))],
+                chunks: chunks,
+                abort: random.next() % 5 == 0
+            )
             cases.append((isAnthropic, stream, reply))
         }
         let script = cases

@@ -23,7 +23,9 @@ import Testing
     @Test func aCommandCandidateTimeoutIsOneTimeoutPerAttempt() async throws {
         let provider = CommandProvider(arguments: ["sh", "-c", "sleep 30"])
         let start = ContinuousClock.now
-        let response = await provider.send(ChatRequest(model: nil, messages: [Message(role: "user", content: "hi")], timeout: 1))
+        let response = await provider.send(
+            ChatRequest(model: nil, messages: [Message(role: "user", content: "hi")], timeout: 1)
+        )
         #expect(response.attemptClass == .timeout)
         #expect(ContinuousClock.now - start < .seconds(4))
     }

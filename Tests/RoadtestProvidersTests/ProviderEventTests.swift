@@ -16,8 +16,11 @@ import Testing
 
     func request(_ model: String, stream: Bool) -> ChatRequest {
         ChatRequest(
-            model: model, messages: [Message(role: "user", content: "What is the weather in Paris?")], maxTokens: 64,
-            stream: stream, timeout: 5,
+            model: model,
+            messages: [Message(role: "user", content: "What is the weather in Paris?")],
+            maxTokens: 64,
+            stream: stream,
+            timeout: 5,
             tools: [
                 .object([
                     "type": .string("function"),
@@ -29,13 +32,15 @@ import Testing
                         ]),
                     ]),
                 ])
-            ])
+            ]
+        )
     }
 
     @Test func toolCallDeltasAreJoinedIntoTheCallAndTimeTheFirstToken() async throws {
         try await withSimulator { baseURL, _ in
             let transport = HTTPTransport()
-            let model = #"tools;ttft=60ms;itl=15ms;tool_call=get_weather;tool_args={"city": "Paris", "unit": "celsius"}"#
+            let model =
+                #"tools;ttft=60ms;itl=15ms;tool_call=get_weather;tool_args={"city": "Paris", "unit": "celsius"}"#
             for (name, provider) in providers(baseURL, transport) {
                 for stream in [true, false] {
                     // The streamed events: tool-call fragments, no text.
@@ -44,7 +49,10 @@ import Testing
                         if case .toolCall = event { fragments += 1 }
                         if case .text(let text, _) = event { Issue.record("\(name) sent text '\(text)'") }
                     }
-                    #expect(stream ? fragments >= 3 : fragments == 1, "\(name) stream \(stream): \(fragments) fragments")
+                    #expect(
+                        stream ? fragments >= 3 : fragments == 1,
+                        "\(name) stream \(stream): \(fragments) fragments"
+                    )
                     // The buffered response: one complete call.
                     let response = await provider.send(request(model, stream: stream))
                     #expect(response.attemptClass == .ok, "\(name) \(response.message ?? "")")
@@ -52,7 +60,9 @@ import Testing
                     let call = try #require(response.toolCalls.first, "\(name) stream \(stream)")
                     #expect(response.toolCalls.count == 1)
                     #expect(call.name == "get_weather")
-                    #expect(JSONValue.parse(call.arguments) == JSONValue.parse(#"{"city": "Paris", "unit": "celsius"}"#))
+                    #expect(
+                        JSONValue.parse(call.arguments) == JSONValue.parse(#"{"city": "Paris", "unit": "celsius"}"#)
+                    )
                     #expect(call.id.hasPrefix("call_"))
                     let ttft = try #require(response.timeToFirstToken)
                     #expect(ttft >= 0.055 && ttft < 0.2, "\(name) TTFT \(ttft)")
@@ -104,9 +114,13 @@ import Testing
                 let uncached = viaAnthropic.inputTokens - 1200
                 let price = Price(input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75)
                 let cost = price.cost(
-                    inputTokens: viaAnthropic.inputTokens, outputTokens: viaAnthropic.outputTokens,
-                    cachedInputTokens: viaAnthropic.cachedInputTokens, cacheWriteTokens: viaAnthropic.cacheWriteInputTokens)
-                let expected = (Double(uncached) * 3 + 1000 * 0.3 + 200 * 3.75 + Double(viaAnthropic.outputTokens) * 15) / 1e6
+                    inputTokens: viaAnthropic.inputTokens,
+                    outputTokens: viaAnthropic.outputTokens,
+                    cachedInputTokens: viaAnthropic.cachedInputTokens,
+                    cacheWriteTokens: viaAnthropic.cacheWriteInputTokens
+                )
+                let expected =
+                    (Double(uncached) * 3 + 1000 * 0.3 + 200 * 3.75 + Double(viaAnthropic.outputTokens) * 15) / 1e6
                 #expect(abs(cost - expected) < 1e-12)
             }
             await transport.shutdown()

@@ -7,15 +7,30 @@ import Testing
 
 /// Providers against the real simulator on loopback: wire formats, timing truth and fault classes.
 @Suite(.serialized) struct ProviderTests {
-    func request(_ model: String, stream: Bool = true, timeout: Double = 5, prompt: String = "one two three") -> ChatRequest {
-        ChatRequest(model: model, messages: [Message(role: "user", content: prompt)], maxTokens: 64, stream: stream, timeout: timeout)
+    func request(
+        _ model: String,
+        stream: Bool = true,
+        timeout: Double = 5,
+        prompt: String = "one two three"
+    ) -> ChatRequest {
+        ChatRequest(
+            model: model,
+            messages: [Message(role: "user", content: prompt)],
+            maxTokens: 64,
+            stream: stream,
+            timeout: timeout
+        )
     }
 
     @Test func streamingTimingMatchesTheScriptWithinTwoMilliseconds() async throws {
         try await withSimulator { baseURL, _ in
             let transport = HTTPTransport()
             let openAI = OpenAIProvider(baseURL: baseURL, apiKey: nil, transport: transport)
-            let anthropic = AnthropicProvider(baseURL: baseURL.replacingOccurrences(of: "/v1", with: ""), apiKey: nil, transport: transport)
+            let anthropic = AnthropicProvider(
+                baseURL: baseURL.replacingOccurrences(of: "/v1", with: ""),
+                apiKey: nil,
+                transport: transport
+            )
             let model = "timed;ttft=80ms;itl=20ms;reply=alpha beta gamma delta epsilon"
             // Warm the connection so the measurement is of steady state.
             _ = await openAI.send(request(model))

@@ -28,10 +28,20 @@ import Testing
 
     @Test func roleOnlyChunkIsNotContentAndUsageIsRead() {
         var decoder = OpenAIStreamDecoder()
-        #expect(decoder.decode(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)).isEmpty)
+        #expect(
+            decoder.decode(
+                ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)
+            ).isEmpty
+        )
         #expect(decoder.decode(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{}}]}"#)).isEmpty)
-        #expect(decoder.decode(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#)) == [.text("Hi")])
-        let usage = decoder.decode(ServerSentEvent(data: #"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#))
+        #expect(
+            decoder.decode(ServerSentEvent(data: #"{"choices":[{"index":0,"delta":{"content":"Hi"}}]}"#)) == [
+                .text("Hi")
+            ]
+        )
+        let usage = decoder.decode(
+            ServerSentEvent(data: #"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#)
+        )
         #expect(usage == [.usage(TokenUsage(input: 12, output: 3))])
         #expect(decoder.decode(ServerSentEvent(data: "[DONE]")) == [.end])
     }
@@ -53,13 +63,21 @@ import Testing
         var decoder = AnthropicStreamDecoder()
         let start = decoder.decode(
             ServerSentEvent(
-                event: "message_start", data: #"{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}"#))
+                event: "message_start",
+                data: #"{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}"#
+            )
+        )
         #expect(start == [.usage(TokenUsage(input: 9, output: 1, cacheRead: nil, cacheWrite: nil))])
         let text = decoder.decode(
             ServerSentEvent(
-                event: "content_block_delta", data: #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Yo"}}"#))
+                event: "content_block_delta",
+                data: #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Yo"}}"#
+            )
+        )
         #expect(text == [.text("Yo")])
-        let delta = decoder.decode(ServerSentEvent(event: "message_delta", data: #"{"type":"message_delta","usage":{"output_tokens":4}}"#))
+        let delta = decoder.decode(
+            ServerSentEvent(event: "message_delta", data: #"{"type":"message_delta","usage":{"output_tokens":4}}"#)
+        )
         #expect(delta == [.usage(TokenUsage(input: 9, output: 4))])
         #expect(decoder.decode(ServerSentEvent(event: "message_stop", data: #"{"type":"message_stop"}"#)) == [.end])
         guard case .malformed = decoder.decode(ServerSentEvent(event: "error", data: #"{"type":"error"}"#)).first else {

@@ -42,7 +42,8 @@ import Testing
             #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) != nil)
             try ReportFile.write(Data("fresh".utf8), to: directory.appendingPathComponent("sub/dir/new.json").path)
             #expect(
-                try String(contentsOf: directory.appendingPathComponent("sub/dir/new.json"), encoding: .utf8) == "fresh")
+                try String(contentsOf: directory.appendingPathComponent("sub/dir/new.json"), encoding: .utf8) == "fresh"
+            )
             #expect(throws: ReportFile.WriteError.self) { try ReportFile.write(Data(), to: directory.path) }
         }
     }

@@ -1,27 +1,65 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import RoadtestCore
 import RoadtestReport
 import Testing
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 @Suite struct ReportTests {
     static let hostile = "<script>alert('x')</script> & \"quotes\" \u{1B}[31mred | `code` ]]>"
 
     func sample() -> (RunReport, [TrialRow]) {
         let card = Scorecard(
-            id: "cand<b>", provider: "openai", model: "m", cases: 2, trials: 2, passed: 1, passRate: 0.5,
-            passRateCI95: [0.09, 0.91], byTag: ["t": TagScore(cases: 1, passed: 1, passRate: 1)], failuresByCheck: ["contains": 1],
-            latencyMilliseconds: LatencySummary(ttft: Percentiles(milliseconds: [10, 20]), e2e: Percentiles(milliseconds: [30, 40])),
-            outputTokensPerSecond: 12, tokens: TokenSummary(input: 10, output: 20, outputEstimated: 0, judgeInput: 0, judgeOutput: 0),
-            attempts: 3, retries: 1, errors: ["http_429": 1], costUSD: CostSummary(total: 0.002, perSuccess: 0.002, judge: 0), sampling: nil,
-            bars: BarsSummary(met: false, results: [BarResult(bar: "pass_rate", target: 0.9, value: 0.5, met: false, margin: -0.4)]))
-        let report = RunReport(runID: "r1", suite: "suite <x>", suitePath: "/s.yaml", status: "finished", startedAt: "now", finishedAt: "later", candidates: [card])
+            id: "cand<b>",
+            provider: "openai",
+            model: "m",
+            cases: 2,
+            trials: 2,
+            passed: 1,
+            passRate: 0.5,
+            passRateCI95: [0.09, 0.91],
+            byTag: ["t": TagScore(cases: 1, passed: 1, passRate: 1)],
+            failuresByCheck: ["contains": 1],
+            latencyMilliseconds: LatencySummary(
+                ttft: Percentiles(milliseconds: [10, 20]),
+                e2e: Percentiles(milliseconds: [30, 40])
+            ),
+            outputTokensPerSecond: 12,
+            tokens: TokenSummary(input: 10, output: 20, outputEstimated: 0, judgeInput: 0, judgeOutput: 0),
+            attempts: 3,
+            retries: 1,
+            errors: ["http_429": 1],
+            costUSD: CostSummary(total: 0.002, perSuccess: 0.002, judge: 0),
+            sampling: nil,
+            bars: BarsSummary(
+                met: false,
+                results: [BarResult(bar: "pass_rate", target: 0.9, value: 0.5, met: false, margin: -0.4)]
+            )
+        )
+        let report = RunReport(
+            runID: "r1",
+            suite: "suite <x>",
+            suitePath: "/s.yaml",
+            status: "finished",
+            startedAt: "now",
+            finishedAt: "later",
+            candidates: [card]
+        )
         let trial = TrialRow(
-            key: TrialKey(candidate: "cand<b>", caseID: "case&1", sample: 0), tags: ["t"], input: Self.hostile, passed: false, score: 0,
-            output: Self.hostile, checks: [CheckResult(check: "contains", passed: false, score: 0, weight: 1, reason: Self.hostile)],
-            finalClass: .ok, attempts: 1, endToEnd: 0.04, costUSD: 0.001)
+            key: TrialKey(candidate: "cand<b>", caseID: "case&1", sample: 0),
+            tags: ["t"],
+            input: Self.hostile,
+            passed: false,
+            score: 0,
+            output: Self.hostile,
+            checks: [CheckResult(check: "contains", passed: false, score: 0, weight: 1, reason: Self.hostile)],
+            finalClass: .ok,
+            attempts: 1,
+            endToEnd: 0.04,
+            costUSD: 0.001
+        )
         return (report, [trial])
     }
 
@@ -69,7 +107,10 @@ import Testing
         #expect(json["schema_version"] == .number(1))
         #expect(json["run_id"] == .string("r1"))
         let card = try #require(json["candidates"]?.arrayValue?.first)
-        for key in ["id", "cases", "passed", "pass_rate", "pass_rate_ci95", "by_tag", "latency_ms", "tokens", "attempts", "retries", "errors", "cost_usd", "bars"] {
+        for key in [
+            "id", "cases", "passed", "pass_rate", "pass_rate_ci95", "by_tag", "latency_ms", "tokens", "attempts",
+            "retries", "errors", "cost_usd", "bars",
+        ] {
             #expect(card[key] != nil, "missing \(key)")
         }
         #expect(card["latency_ms"]?["ttft"]?["p95"] == .number(20))
@@ -86,11 +127,18 @@ import Testing
         cards[0].id = "a-candidate-with-a-long-name"
         cards[1].failuresByCheck = Dictionary(
             uniqueKeysWithValues: ["contains", "icontains", "regex", "is-json", "json-path", "max-length", "judge"]
-                .enumerated().map { ($1, $0 + 1) })
+                .enumerated().map { ($1, $0 + 1) }
+        )
         cards[2].id = "third"
         let wide = RunReport(
-            runID: "r", suite: "s", suitePath: "/s.yaml", status: "finished", startedAt: "now", finishedAt: nil,
-            candidates: cards)
+            runID: "r",
+            suite: "s",
+            suitePath: "/s.yaml",
+            status: "finished",
+            startedAt: "now",
+            finishedAt: nil,
+            candidates: cards
+        )
         let text = TerminalReport(useColor: false).render(wide, failures: trials)
         // Then no line is wider than 100 columns and every failed check is still shown
         for line in text.split(separator: "\n") { #expect(line.count <= 100, "\(line.count): \(line)") }

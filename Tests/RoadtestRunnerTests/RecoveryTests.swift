@@ -24,7 +24,9 @@ import Testing
         var promptDependent = ModelBehavior()
         promptDependent.reply = "Lyon."
         promptDependent.systemRules = [(match: "expert", reply: "Paris")]
-        return SimulatorProfile(models: ["asker": asker, "inventor": inventor, "brittle": brittle, "prompted": promptDependent])
+        return SimulatorProfile(models: [
+            "asker": asker, "inventor": inventor, "brittle": brittle, "prompted": promptDependent,
+        ])
     }
 
     @Test func scriptedBehavioursProduceExactlyTheExpectedFigures() async throws {
@@ -55,13 +57,24 @@ import Testing
                             checks:
                               - clarifies: true
                         """
-                    ], in: directory)
+                    ],
+                    in: directory
+                )
                 let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
                 #expect(suite.variants.map(\.name) == ["", "case#1", "typos#1", "noise#1", "prompt#1"])
                 let store = try SQLiteStore()
                 try await store.createRun(
-                    RunRecord(id: "r", suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: .running, startedAt: RunRecord.timestamp(), version: "t"),
-                    suite: suite)
+                    RunRecord(
+                        id: "r",
+                        suiteName: suite.name,
+                        suitePath: suite.path,
+                        suiteHash: "h",
+                        status: .running,
+                        startedAt: RunRecord.timestamp(),
+                        version: "t"
+                    ),
+                    suite: suite
+                )
                 let transport = HTTPTransport()
                 let factory = ProviderFactory(transport: transport)
                 var providers: [String: any ModelProvider] = [:]
@@ -77,19 +90,41 @@ import Testing
                 let prompted = try #require(cards["prompted"])
 
                 // The asker handles the ambiguous case and is never confidently wrong; it breaks the length rule.
-                #expect(asker.recovery == RecoverySummary(ambiguous: 1, handled: 1, rate: 1, confidentWrong: 0, confidentWrongRate: 0))
+                #expect(
+                    asker.recovery
+                        == RecoverySummary(ambiguous: 1, handled: 1, rate: 1, confidentWrong: 0, confidentWrongRate: 0)
+                )
                 #expect(asker.constraints.checked == 5)
                 #expect(asker.constraints.violated == 5)
                 #expect(asker.constraints.byCheck["max-length"]?.violationRate == 1)
-                #expect(asker.robustness == RobustnessSummary(cleanPassRate: 0.5, perturbedPassRate: 0.5, worstCasePassRate: 0.5, byPerturbation: ["case": 0.5, "typos": 0.5, "noise": 0.5]))
+                #expect(
+                    asker.robustness
+                        == RobustnessSummary(
+                            cleanPassRate: 0.5,
+                            perturbedPassRate: 0.5,
+                            worstCasePassRate: 0.5,
+                            byPerturbation: ["case": 0.5, "typos": 0.5, "noise": 0.5]
+                        )
+                )
 
                 // The inventor answers everything, wrongly and confidently.
-                #expect(inventor.recovery == RecoverySummary(ambiguous: 1, handled: 0, rate: 0, confidentWrong: 1, confidentWrongRate: 1))
+                #expect(
+                    inventor.recovery
+                        == RecoverySummary(ambiguous: 1, handled: 0, rate: 0, confidentWrong: 1, confidentWrongRate: 1)
+                )
                 #expect(inventor.constraints.violated == 0)
                 #expect(inventor.passRate == 0)
 
                 // The brittle model is right only on the exact clean prompt (and when noise wraps it unchanged).
-                #expect(brittle.robustness == RobustnessSummary(cleanPassRate: 0.5, perturbedPassRate: 1.0 / 6.0, worstCasePassRate: 0, byPerturbation: ["case": 0, "typos": 0, "noise": 0.5]))
+                #expect(
+                    brittle.robustness
+                        == RobustnessSummary(
+                            cleanPassRate: 0.5,
+                            perturbedPassRate: 1.0 / 6.0,
+                            worstCasePassRate: 0,
+                            byPerturbation: ["case": 0, "typos": 0, "noise": 0.5]
+                        )
+                )
                 #expect(brittle.recovery.confidentWrong == 0)
 
                 // The prompt-dependent model needs the expert prompt.
@@ -102,7 +137,12 @@ import Testing
 
                 // Reports show the variant inputs and prompts.
                 let trials = try await store.trialRows(runID: "r")
-                let typo = try #require(trials.first { $0.key.candidate == "brittle" && $0.key.caseID == "capital" && $0.key.variant == .perturbed(.typos, 1) })
+                let typo = try #require(
+                    trials.first {
+                        $0.key.candidate == "brittle" && $0.key.caseID == "capital"
+                            && $0.key.variant == .perturbed(.typos, 1)
+                    }
+                )
                 #expect(typo.input != "What is the capital of France?")
                 let html = HTMLReport.render(report, trials: trials)
                 #expect(html.contains("Input (perturbed: typos#1)"))
@@ -146,8 +186,15 @@ import Testing
             #expect(perturbation.apply(to: "", seed: 1, key: "k", index: 1) != "" || perturbation == .truncate)
             #expect(perturbation.apply(to: "ok", seed: 1, key: "k", index: 1) != "ok")
         }
-        #expect(Perturbation.typos.apply(to: input, seed: 1, key: "a", index: 1) != Perturbation.typos.apply(to: input, seed: 2, key: "a", index: 1))
-        #expect(Perturbation.unicode.apply(to: input, seed: 1, key: "a", index: 1).unicodeScalars.contains { $0.value > 0x7F })
+        #expect(
+            Perturbation.typos.apply(to: input, seed: 1, key: "a", index: 1)
+                != Perturbation.typos.apply(to: input, seed: 2, key: "a", index: 1)
+        )
+        #expect(
+            Perturbation.unicode.apply(to: input, seed: 1, key: "a", index: 1).unicodeScalars.contains {
+                $0.value > 0x7F
+            }
+        )
     }
 
     @Test func suiteErrorsForRobustnessAndPrompts() async throws {
@@ -160,13 +207,18 @@ import Testing
                     prompts: []
                     cases: [{id: c, prompt: hi, checks: [{clarifies: {confirm: nobody}}]}]
                     """
-                ], in: directory)
+                ],
+                in: directory
+            )
             do {
                 _ = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
                 Issue.record("the suite should not load")
             } catch let error as RoadtestError {
                 let text = error.description
-                #expect(text.contains("suite.yaml:2:") && text.contains("unknown perturbation 'typo'") && text.contains("'typos'"))
+                #expect(
+                    text.contains("suite.yaml:2:") && text.contains("unknown perturbation 'typo'")
+                        && text.contains("'typos'")
+                )
                 #expect(text.contains("'variants' must be a whole number above 0"))
                 #expect(text.contains("suite.yaml:3:") && text.contains("'prompts' is empty"))
                 #expect(text.contains("judge 'nobody' is not a candidate"))

@@ -42,7 +42,9 @@ import Testing
         func latestUnfinishedRun(suitePath: String) async throws -> RunRecord? {
             try await base.latestUnfinishedRun(suitePath: suitePath)
         }
-        func completedTrials(runID: String) async throws -> Set<TrialKey> { try await base.completedTrials(runID: runID) }
+        func completedTrials(runID: String) async throws -> Set<TrialKey> {
+            try await base.completedTrials(runID: runID)
+        }
         func outcomeCount(runID: String) async throws -> Int { try await base.outcomeCount(runID: runID) }
         func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws {
             try await base.forEachOutcome(runID: runID, body)
@@ -69,7 +71,9 @@ import Testing
                 cases:
                 \(lines.joined(separator: "\n"))
                 """
-            ], in: directory)
+            ],
+            in: directory
+        )
         return directory.appendingPathComponent("suite.yaml").path
     }
 
@@ -123,7 +127,9 @@ import Testing
                 RunSession.Options(suitePath: path, candidates: ["missing"]),
                 RunSession.Options(suitePath: path, concurrency: 0),
             ] {
-                await #expect(throws: RoadtestError.self) { _ = try await RunSession(store: store, options: options).execute() }
+                await #expect(throws: RoadtestError.self) {
+                    _ = try await RunSession(store: store, options: options).execute()
+                }
             }
             #expect(try await store.runs(limit: 10).isEmpty)
         }

@@ -16,11 +16,21 @@ import Testing
         return try SuiteLoader().load(path: path.path)
     }
 
-    func execute(_ suite: Suite, store: SQLiteStore, runID: String = "run-1", skipping: Set<TrialKey> = []) async throws {
+    func execute(_ suite: Suite, store: SQLiteStore, runID: String = "run-1", skipping: Set<TrialKey> = []) async throws
+    {
         if try await store.run(id: runID) == nil {
             try await store.createRun(
-                RunRecord(id: runID, suiteName: suite.name, suitePath: suite.path, suiteHash: "h", status: .running, startedAt: RunRecord.timestamp(), version: "test"),
-                suite: suite)
+                RunRecord(
+                    id: runID,
+                    suiteName: suite.name,
+                    suitePath: suite.path,
+                    suiteHash: "h",
+                    status: .running,
+                    startedAt: RunRecord.timestamp(),
+                    version: "test"
+                ),
+                suite: suite
+            )
         }
         let transport = HTTPTransport()
         let factory = ProviderFactory(transport: transport, workingDirectory: suite.directory)
@@ -50,10 +60,16 @@ import Testing
                     defaults: {retries: 3}
                     cases:
                       - {id: c1, prompt: hello world, checks: [{contains: hello}]}
-                    """, baseURL: baseURL, in: directory)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
                 let store = try SQLiteStore()
                 try await execute(suite, store: store)
-                let attempts = try await store.attempts(runID: "run-1", key: TrialKey(candidate: "throttled", caseID: "c1", sample: 0))
+                let attempts = try await store.attempts(
+                    runID: "run-1",
+                    key: TrialKey(candidate: "throttled", caseID: "c1", sample: 0)
+                )
                 #expect(attempts.map(\.attemptClass) == [.http429, .http5xx, .ok])
                 #expect(attempts.map(\.httpStatus) == [429, 500, 200])
                 #expect(attempts[0].retryAfter == 0.3)
@@ -86,7 +102,10 @@ import Testing
                       - {id: down, base_url: BASE_URL, model: "d;faults=503;cycle=true", retries: 2, retry_backoff: 5ms}
                     cases:
                       - {id: c1, prompt: hi}
-                    """, baseURL: baseURL, in: directory)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
                 let store = try SQLiteStore()
                 try await execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
@@ -123,7 +142,10 @@ import Testing
                       pass_rate: 0.5
                       p95_latency: 10s
                       cost_per_success: 0.0000001
-                    """, baseURL: baseURL, in: directory)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
                 let store = try SQLiteStore()
                 try await execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
@@ -165,7 +187,10 @@ import Testing
                         price: {input: 1000000, output: 1000000}
                     cases:
                       - {id: c1, prompt: thank you, checks: [{judge: is polite}]}
-                    """, baseURL: baseURL, in: directory)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
                 let store = try SQLiteStore()
                 try await execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
@@ -186,7 +211,13 @@ import Testing
     @Test func commandCheckGradesWithAnExternalProgram() async throws {
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in
-                try writeFiles(["grade.sh": "#!/bin/sh\ngrep -q yes && echo '{\"score\": 1, \"reason\": \"found yes\"}' || exit 1\n"], in: directory)
+                try writeFiles(
+                    [
+                        "grade.sh":
+                            "#!/bin/sh\ngrep -q yes && echo '{\"score\": 1, \"reason\": \"found yes\"}' || exit 1\n"
+                    ],
+                    in: directory
+                )
                 let suite = try suite(
                     """
                     candidates:
@@ -194,7 +225,10 @@ import Testing
                     cases:
                       - {id: pass, prompt: yes please, checks: [{command: [sh, grade.sh]}]}
                       - {id: fail, prompt: no thanks, checks: [{command: "sh grade.sh"}]}
-                    """, baseURL: baseURL, in: directory)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
                 let store = try SQLiteStore()
                 try await execute(suite, store: store)
                 let rows = try await store.trialRows(runID: "run-1")
@@ -208,14 +242,19 @@ import Testing
     @Test func interruptedRunResumesWithoutRedoingFinishedWork() async throws {
         try await withSimulator { baseURL, simulator in
             try await withTemporaryDirectory { directory in
-                let cases = (1...12).map { "  - {id: c\($0), prompt: case \($0), checks: [{contains: case}]}" }.joined(separator: "\n")
+                let cases = (1...12).map { "  - {id: c\($0), prompt: case \($0), checks: [{contains: case}]}" }.joined(
+                    separator: "\n"
+                )
                 let suite = try suite(
                     """
                     candidates:
                       - {id: slow, base_url: BASE_URL, model: "slow;ttft=100ms", concurrency: 2}
                     cases:
                     \(cases)
-                    """, baseURL: baseURL, in: directory)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
                 let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
                 let task = Task { try await execute(suite, store: store) }
                 try await Task.sleep(nanoseconds: 380_000_000)

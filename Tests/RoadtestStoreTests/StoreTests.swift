@@ -8,32 +8,58 @@ import Testing
 @Suite struct StoreTests {
     static func suite(headers: [String: String] = [:]) -> Suite {
         Suite(
-            name: "s", path: "/tmp/s.yaml",
+            name: "s",
+            path: "/tmp/s.yaml",
             candidates: [Candidate(id: "a", provider: .openai, baseURL: "http://127.0.0.1:1/v1", headers: headers)],
             cases: [
                 Case(id: "c1", tags: ["billing"], messages: [Message(role: "user", content: "one")]),
                 Case(id: "c2", kind: .ambiguous, messages: [Message(role: "user", content: "two")]),
             ],
-            robustness: RobustnessConfig(perturbations: [.typos], variants: 2), prompts: ["Be brief."])
+            robustness: RobustnessConfig(perturbations: [.typos], variants: 2),
+            prompts: ["Be brief."]
+        )
     }
 
     static func run(_ id: String) -> RunRecord {
         RunRecord(
-            id: id, suiteName: "s", suitePath: "/tmp/s.yaml", suiteHash: "h", status: .running,
-            startedAt: RunRecord.timestamp(), version: "test")
+            id: id,
+            suiteName: "s",
+            suitePath: "/tmp/s.yaml",
+            suiteHash: "h",
+            status: .running,
+            startedAt: RunRecord.timestamp(),
+            version: "test"
+        )
     }
 
-    static func outcome(_ caseID: String, _ variant: Variant, passed: Bool, sample: Int = 0, e2e: Double = 0.1) -> Outcome {
+    static func outcome(
+        _ caseID: String,
+        _ variant: Variant,
+        passed: Bool,
+        sample: Int = 0,
+        e2e: Double = 0.1
+    ) -> Outcome {
         var response = ProviderResponse(
-            attemptClass: .ok, output: passed ? "fine" : "wrong", inputTokens: 10, outputTokens: 5,
-            timeToFirstToken: e2e / 2, endToEnd: e2e)
+            attemptClass: .ok,
+            output: passed ? "fine" : "wrong",
+            inputTokens: 10,
+            outputTokens: 5,
+            timeToFirstToken: e2e / 2,
+            endToEnd: e2e
+        )
         response.httpStatus = 200
         let failed = CheckResult(check: "contains", passed: passed, score: passed ? 1 : 0, weight: 1, reason: "")
         return Outcome(
-            key: TrialKey(candidate: "a", caseID: caseID, sample: sample, variant: variant), passed: passed,
-            score: passed ? 1 : 0, output: response.output, checks: [failed],
-            attempts: [Attempt(role: .task, number: 1, response: response, costUSD: 0.001)], costUSD: 0.001,
-            finalClass: .ok, input: "x")
+            key: TrialKey(candidate: "a", caseID: caseID, sample: sample, variant: variant),
+            passed: passed,
+            score: passed ? 1 : 0,
+            output: response.output,
+            checks: [failed],
+            attempts: [Attempt(role: .task, number: 1, response: response, costUSD: 0.001)],
+            costUSD: 0.001,
+            finalClass: .ok,
+            input: "x"
+        )
     }
 
     @Test func headerValuesAreNeverStoredNotEvenWhenAResumedSuiteChanges() async throws {
@@ -44,9 +70,13 @@ import Testing
             try await store.createRun(Self.run("r1"), suite: Self.suite(headers: ["Authorization": "Bearer sk-first"]))
             // When a resumed run's suite changed and is stored again
             try await store.updateSuite(
-                runID: "r1", suite: Self.suite(headers: ["Authorization": "Bearer sk-second-secret"]), hash: "h2")
+                runID: "r1",
+                suite: Self.suite(headers: ["Authorization": "Bearer sk-second-secret"]),
+                hash: "h2"
+            )
             // Then neither value is anywhere in the database file
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let bytes =
+                try Data(contentsOf: URL(fileURLWithPath: path))
                 + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(!text.contains("sk-first") && !text.contains("sk-second-secret"))

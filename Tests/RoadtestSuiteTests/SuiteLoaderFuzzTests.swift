@@ -66,7 +66,9 @@ import Testing
                         "suite.yaml": target == 0 ? Self.mutate(Self.seedSuite, &random) : Self.seedSuite,
                         "cases.jsonl": target == 1 ? Self.mutate(Self.jsonl, &random) : Self.jsonl,
                         "cases.csv": target == 2 ? Self.mutate(Self.csv, &random) : Self.csv,
-                    ], in: directory)
+                    ],
+                    in: directory
+                )
                 do {
                     let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
                     #expect(!suite.cases.isEmpty && !suite.scoredCandidates.isEmpty)

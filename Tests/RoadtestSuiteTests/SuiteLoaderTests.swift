@@ -91,15 +91,15 @@ import Testing
                     tags: [triage]
                 """,
             "data/cases.jsonl": """
-                {"id": "j1", "prompt": "2+2?", "checks": [{"number": 4}]}
+            {"id": "j1", "prompt": "2+2?", "checks": [{"number": 4}]}
 
-                {"id": "j2", "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]}
-                """,
+            {"id": "j2", "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}]}
+            """,
             "data/tickets.csv": """
-                id,ticket,contains-any,tags
-                t1,"I was charged twice, please help",billing|refund,urgent
-                t2,App crashes,bug,
-                """,
+            id,ticket,contains-any,tags
+            t1,"I was charged twice, please help",billing|refund,urgent
+            t2,App crashes,bug,
+            """,
         ])
         #expect(suite.cases.map(\.id) == ["j1", "j2", "t1", "t2"])
         #expect(suite.cases[0].checks[0].kind == .number(value: 4, tolerance: 0))
@@ -119,7 +119,12 @@ import Testing
                     promt: hello
                 """
         ])
-        #expect(problems.contains { $0.hasPrefix("suite.yaml:7:") && $0.contains("unknown key 'promt'") && $0.contains("did you mean 'prompt'?") })
+        #expect(
+            problems.contains {
+                $0.hasPrefix("suite.yaml:7:") && $0.contains("unknown key 'promt'")
+                    && $0.contains("did you mean 'prompt'?")
+            }
+        )
     }
 
     @Test func unknownCheckSuggestsTheClosest() async {
@@ -132,7 +137,11 @@ import Testing
                       - contians: x
                 """
         ])
-        #expect(problems.contains { $0.hasPrefix("suite.yaml:9:") && $0.contains("unknown check 'contians'") && $0.contains("'contains'") })
+        #expect(
+            problems.contains {
+                $0.hasPrefix("suite.yaml:9:") && $0.contains("unknown check 'contians'") && $0.contains("'contains'")
+            }
+        )
     }
 
     @Test func badValuesNameTheirLine() async {
@@ -166,21 +175,26 @@ import Testing
                   - file: cases.jsonl
                   - file: cases.csv
                 """,
-            "cases.jsonl": "{\"id\": \"ok\", \"prompt\": \"hi\"}\n{\"id\": \"bad\", prompt: }\n{\"id\": \"x\", \"promptt\": \"hi\"}\n",
+            "cases.jsonl":
+                "{\"id\": \"ok\", \"prompt\": \"hi\"}\n{\"id\": \"bad\", prompt: }\n{\"id\": \"x\", \"promptt\": \"hi\"}\n",
             "cases.csv": "id,prompt\nc1,hello\nc2,\"never closed\n",
         ])
         #expect(problems.contains { $0.hasPrefix("cases.jsonl:2:") && $0.contains("not valid JSON") })
-        #expect(problems.contains { $0.hasPrefix("cases.jsonl:3:") && $0.contains("'promptt'") && $0.contains("did you mean 'prompt'?") })
+        #expect(
+            problems.contains {
+                $0.hasPrefix("cases.jsonl:3:") && $0.contains("'promptt'") && $0.contains("did you mean 'prompt'?")
+            }
+        )
         #expect(problems.contains { $0.hasPrefix("cases.csv:3:") && $0.contains("never closed") })
     }
 
     @Test func duplicateIDsAndMissingCandidatesAreReported() async {
         let problems = await diagnostics([
             "suite.yaml": """
-                cases:
-                  - {id: a, prompt: x}
-                  - {id: a, prompt: y}
-                """
+            cases:
+              - {id: a, prompt: x}
+              - {id: a, prompt: y}
+            """
         ])
         #expect(problems.contains { $0.contains("no 'candidates'") })
         #expect(problems.contains { $0.hasPrefix("suite.yaml:3:") && $0.contains("used twice") })
@@ -189,13 +203,13 @@ import Testing
     @Test func apiKeysAreOnlyNamedNeverWritten() async {
         let problems = await diagnostics([
             "suite.yaml": """
-                candidates:
-                  - id: a
-                    base_url: http://x/v1
-                    api_key_env: sk-live-123
-                cases:
-                  - {id: a, prompt: x}
-                """
+            candidates:
+              - id: a
+                base_url: http://x/v1
+                api_key_env: sk-live-123
+            cases:
+              - {id: a, prompt: x}
+            """
         ])
         #expect(problems.contains { $0.hasPrefix("suite.yaml:4:") && $0.contains("must name an environment variable") })
     }

@@ -5,7 +5,8 @@ import RoadtestProviders
 /// Facts about this machine that decide which integration tests can run.
 public enum TestEnvironment {
     /// The package root (two folders above this file's folder).
-    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
 
     /// The built `roadtest` executable (`swift build` puts it here; `make test` builds it first).
     /// When both a debug and a release build exist, the newer one.

@@ -56,20 +56,25 @@ public final class HostileServer: Sendable {
                 if let field = HTTPField.Name(name) { fields[field] = value }
             }
             return Response(
-                status: HTTPResponse.Status(code: reply.status), headers: fields,
+                status: HTTPResponse.Status(code: reply.status),
+                headers: fields,
                 body: ResponseBody { writer in
                     for chunk in reply.chunks { try await writer.write(ByteBuffer(string: chunk)) }
                     if reply.abort { throw Aborted() }
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
         router.post("/**", use: handler)
         var logger = Logger(label: "roadtest.hostile")
         logger.logLevel = .critical
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
         let server = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }

@@ -184,7 +184,14 @@ public struct LoadReport: Sendable, Hashable, Codable {
         case slo, candidates, warnings
     }
 
-    public init(id: String, suite: String, startedAt: String, slo: SLO?, candidates: [CandidateLoad], warnings: [String]) {
+    public init(
+        id: String,
+        suite: String,
+        startedAt: String,
+        slo: SLO?,
+        candidates: [CandidateLoad],
+        warnings: [String]
+    ) {
         self.id = id
         self.suite = suite
         self.startedAt = startedAt

@@ -27,8 +27,14 @@ public struct RunRecord: Sendable, Hashable, Codable {
     public var version: String
 
     public init(
-        id: String, suiteName: String, suitePath: String, suiteHash: String, status: RunStatus, startedAt: String,
-        finishedAt: String? = nil, version: String
+        id: String,
+        suiteName: String,
+        suitePath: String,
+        suiteHash: String,
+        status: RunStatus,
+        startedAt: String,
+        finishedAt: String? = nil,
+        version: String
     ) {
         self.id = id
         self.suiteName = suiteName

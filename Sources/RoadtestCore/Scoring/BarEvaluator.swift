@@ -28,7 +28,13 @@ public enum BarEvaluator {
                 return BarResult(bar: bar.metric.rawValue, target: bar.target, value: nil, met: false, margin: nil)
             }
             let margin = bar.metric.isMinimum ? value - bar.target : bar.target - value
-            return BarResult(bar: bar.metric.rawValue, target: bar.target, value: value, met: margin >= -1e-12, margin: margin)
+            return BarResult(
+                bar: bar.metric.rawValue,
+                target: bar.target,
+                value: value,
+                met: margin >= -1e-12,
+                margin: margin
+            )
         }
         return BarsSummary(met: results.allSatisfy(\.met), results: results)
     }

@@ -9,7 +9,14 @@ public struct Percentiles: Sendable, Hashable, Codable {
     public var p99: Double?
     public var max: Double?
 
-    public init(count: Int = 0, p50: Double? = nil, p90: Double? = nil, p95: Double? = nil, p99: Double? = nil, max: Double? = nil) {
+    public init(
+        count: Int = 0,
+        p50: Double? = nil,
+        p90: Double? = nil,
+        p95: Double? = nil,
+        p99: Double? = nil,
+        max: Double? = nil
+    ) {
         self.count = count
         self.p50 = p50
         self.p90 = p90
@@ -22,9 +29,13 @@ public struct Percentiles: Sendable, Hashable, Codable {
     public init(milliseconds values: [Double]) {
         let sorted = values.sorted()
         self.init(
-            count: sorted.count, p50: Statistics.percentile(sorted: sorted, 0.50),
-            p90: Statistics.percentile(sorted: sorted, 0.90), p95: Statistics.percentile(sorted: sorted, 0.95),
-            p99: Statistics.percentile(sorted: sorted, 0.99), max: sorted.last)
+            count: sorted.count,
+            p50: Statistics.percentile(sorted: sorted, 0.50),
+            p90: Statistics.percentile(sorted: sorted, 0.90),
+            p95: Statistics.percentile(sorted: sorted, 0.95),
+            p99: Statistics.percentile(sorted: sorted, 0.99),
+            max: sorted.last
+        )
     }
 
     public func value(at p: Double) -> Double? {

@@ -28,7 +28,12 @@ public struct RunReport: Sendable, Hashable, Codable {
     }
 
     public init(
-        runID: String, suite: String, suitePath: String, status: String, startedAt: String, finishedAt: String?,
+        runID: String,
+        suite: String,
+        suitePath: String,
+        status: String,
+        startedAt: String,
+        finishedAt: String?,
         candidates: [Scorecard]
     ) {
         self.schemaVersion = Self.schemaVersion
@@ -60,8 +65,18 @@ public struct TrialRow: Sendable, Hashable, Codable {
     public var system: String?
 
     public init(
-        key: TrialKey, tags: [String], input: String, passed: Bool, score: Double, output: String,
-        checks: [CheckResult], finalClass: AttemptClass, attempts: Int, endToEnd: Double?, costUSD: Double, system: String? = nil
+        key: TrialKey,
+        tags: [String],
+        input: String,
+        passed: Bool,
+        score: Double,
+        output: String,
+        checks: [CheckResult],
+        finalClass: AttemptClass,
+        attempts: Int,
+        endToEnd: Double?,
+        costUSD: Double,
+        system: String? = nil
     ) {
         self.key = key
         self.tags = tags

@@ -47,13 +47,35 @@ public struct Scorecard: Sendable, Hashable, Codable {
     }
 
     public init(
-        id: String, provider: String, model: String?, cases: Int, trials: Int, passed: Double, passRate: Double,
-        passRateCI95: [Double], byTag: [String: TagScore], failuresByCheck: [String: Int],
-        latencyMilliseconds: LatencySummary, outputTokensPerSecond: Double?, tokens: TokenSummary, attempts: Int,
-        retries: Int, errors: [String: Int], costUSD: CostSummary, sampling: SamplingSummary?, bars: BarsSummary,
-        recovery: RecoverySummary = RecoverySummary(ambiguous: 0, handled: 0, rate: nil, confidentWrong: 0, confidentWrongRate: nil),
+        id: String,
+        provider: String,
+        model: String?,
+        cases: Int,
+        trials: Int,
+        passed: Double,
+        passRate: Double,
+        passRateCI95: [Double],
+        byTag: [String: TagScore],
+        failuresByCheck: [String: Int],
+        latencyMilliseconds: LatencySummary,
+        outputTokensPerSecond: Double?,
+        tokens: TokenSummary,
+        attempts: Int,
+        retries: Int,
+        errors: [String: Int],
+        costUSD: CostSummary,
+        sampling: SamplingSummary?,
+        bars: BarsSummary,
+        recovery: RecoverySummary = RecoverySummary(
+            ambiguous: 0,
+            handled: 0,
+            rate: nil,
+            confidentWrong: 0,
+            confidentWrongRate: nil
+        ),
         constraints: ConstraintSummary = ConstraintSummary(checked: 0, violated: 0, violationRate: 0, byCheck: [:]),
-        robustness: RobustnessSummary? = nil, promptSensitivity: PromptSensitivity? = nil
+        robustness: RobustnessSummary? = nil,
+        promptSensitivity: PromptSensitivity? = nil
     ) {
         self.id = id
         self.provider = provider

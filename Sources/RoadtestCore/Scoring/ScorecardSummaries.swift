@@ -212,7 +212,12 @@ public struct RobustnessSummary: Sendable, Hashable, Codable {
         case byPerturbation = "by_perturbation"
     }
 
-    public init(cleanPassRate: Double, perturbedPassRate: Double, worstCasePassRate: Double, byPerturbation: [String: Double]) {
+    public init(
+        cleanPassRate: Double,
+        perturbedPassRate: Double,
+        worstCasePassRate: Double,
+        byPerturbation: [String: Double]
+    ) {
         self.cleanPassRate = cleanPassRate
         self.perturbedPassRate = perturbedPassRate
         self.worstCasePassRate = worstCasePassRate

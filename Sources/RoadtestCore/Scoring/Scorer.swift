@@ -123,7 +123,9 @@ struct CandidateTally: Sendable {
             robustCases[outcome.key.caseID] = (robustCases[outcome.key.caseID] ?? true) && outcome.passed
         case .perturbation:
             perturbed.add(outcome.passed)
-            if let perturbation = variant.perturbation { byPerturbation[perturbation, default: Count()].add(outcome.passed) }
+            if let perturbation = variant.perturbation {
+                byPerturbation[perturbation, default: Count()].add(outcome.passed)
+            }
             robustCases[outcome.key.caseID] = (robustCases[outcome.key.caseID] ?? true) && outcome.passed
         case .prompt:
             byPrompt[variant.index, default: Count()].add(outcome.passed)
@@ -173,33 +175,58 @@ struct CandidateTally: Sendable {
             }
         }
         for (tag, total) in tagTotals {
-            byTag[tag] = TagScore(cases: total.cases, passed: total.passed, passRate: total.passed / Double(total.cases))
+            byTag[tag] = TagScore(
+                cases: total.cases,
+                passed: total.passed,
+                passRate: total.passed / Double(total.cases)
+            )
         }
 
         var errorCounts: [String: Int] = [:]
-        for errorClass in AttemptClass.errorClasses where errorClass != .commandFailed || candidate.provider == .command {
+        for errorClass in AttemptClass.errorClasses where errorClass != .commandFailed || candidate.provider == .command
+        {
             errorCounts[errorClass.rawValue] = 0
         }
         for (errorClass, count) in errors { errorCounts[errorClass.rawValue, default: 0] += count }
 
         return Scorecard(
-            id: candidate.id, provider: candidate.provider.rawValue,
-            model: candidate.model ?? candidate.local ?? candidate.gguf, cases: caseCount, trials: trials,
-            passed: maxSamples > 1 ? expectedPassed : Double(trialsPassed), passRate: passRate,
-            passRateCI95: [interval.lower, interval.upper], byTag: byTag, failuresByCheck: failuresByCheck,
+            id: candidate.id,
+            provider: candidate.provider.rawValue,
+            model: candidate.model ?? candidate.local ?? candidate.gguf,
+            cases: caseCount,
+            trials: trials,
+            passed: maxSamples > 1 ? expectedPassed : Double(trialsPassed),
+            passRate: passRate,
+            passRateCI95: [interval.lower, interval.upper],
+            byTag: byTag,
+            failuresByCheck: failuresByCheck,
             latencyMilliseconds: LatencySummary(
-                ttft: Percentiles(milliseconds: timeToFirstToken), e2e: Percentiles(milliseconds: endToEnd)),
+                ttft: Percentiles(milliseconds: timeToFirstToken),
+                e2e: Percentiles(milliseconds: endToEnd)
+            ),
             outputTokensPerSecond: okSeconds > 0 ? Double(okOutputTokens) / okSeconds : nil,
             tokens: TokenSummary(
-                input: inputTokens, output: outputTokens, outputEstimated: estimatedOutputTokens,
-                judgeInput: judgeInputTokens, judgeOutput: judgeOutputTokens),
-            attempts: taskAttempts, retries: max(0, taskAttempts - allTrials), errors: errorCounts,
+                input: inputTokens,
+                output: outputTokens,
+                outputEstimated: estimatedOutputTokens,
+                judgeInput: judgeInputTokens,
+                judgeOutput: judgeOutputTokens
+            ),
+            attempts: taskAttempts,
+            retries: max(0, taskAttempts - allTrials),
+            errors: errorCounts,
             costUSD: CostSummary(
-                total: totalCost, perSuccess: allPassed > 0 ? totalCost / Double(allPassed) : nil, judge: judgeCost),
+                total: totalCost,
+                perSuccess: allPassed > 0 ? totalCost / Double(allPassed) : nil,
+                judge: judgeCost
+            ),
             sampling: maxSamples > 1 ? sampling(maxSamples: maxSamples) : nil,
-            bars: BarsSummary(met: true, results: []), recovery: recovery, constraints: constraintSummary,
+            bars: BarsSummary(met: true, results: []),
+            recovery: recovery,
+            constraints: constraintSummary,
             robustness: suite.robustness == nil ? nil : robustness,
-            promptSensitivity: suite.prompts.isEmpty ? nil : promptSensitivity(suite: suite))
+            promptSensitivity: suite.prompts.isEmpty ? nil : promptSensitivity(suite: suite)
+        )
     }
 
     func sampling(maxSamples: Int) -> SamplingSummary {
@@ -209,20 +236,28 @@ struct CandidateTally: Sendable {
             let eligible = cases.values.filter { $0.trials >= k }
             guard !eligible.isEmpty else { continue }
             let count = Double(eligible.count)
-            passAtK[String(k)] = eligible.reduce(0) { $0 + Statistics.passAtK(n: $1.trials, c: $1.passed, k: k) } / count
-            passHatK[String(k)] = eligible.reduce(0) { $0 + Statistics.passHatK(n: $1.trials, c: $1.passed, k: k) } / count
+            passAtK[String(k)] =
+                eligible.reduce(0) { $0 + Statistics.passAtK(n: $1.trials, c: $1.passed, k: k) } / count
+            passHatK[String(k)] =
+                eligible.reduce(0) { $0 + Statistics.passHatK(n: $1.trials, c: $1.passed, k: k) } / count
         }
         let flips = cases.values.filter { $0.passed > 0 && $0.passed < $0.trials }.count
         return SamplingSummary(
-            samples: maxSamples, passAtK: passAtK, passHatK: passHatK,
-            flipRate: cases.isEmpty ? 0 : Double(flips) / Double(cases.count))
+            samples: maxSamples,
+            passAtK: passAtK,
+            passHatK: passHatK,
+            flipRate: cases.isEmpty ? 0 : Double(flips) / Double(cases.count)
+        )
     }
 
     var recovery: RecoverySummary {
         RecoverySummary(
-            ambiguous: ambiguous, handled: handled, rate: ambiguous > 0 ? Double(handled) / Double(ambiguous) : nil,
+            ambiguous: ambiguous,
+            handled: handled,
+            rate: ambiguous > 0 ? Double(handled) / Double(ambiguous) : nil,
             confidentWrong: confidentWrong,
-            confidentWrongRate: ordinary > 0 ? Double(confidentWrong) / Double(ordinary) : nil)
+            confidentWrongRate: ordinary > 0 ? Double(confidentWrong) / Double(ordinary) : nil
+        )
     }
 
     var constraintSummary: ConstraintSummary {
@@ -230,24 +265,31 @@ struct CandidateTally: Sendable {
         let violated = constraints.values.reduce(0) { $0 + $1.violated }
         func rate(_ violated: Int, _ checked: Int) -> Double { checked > 0 ? Double(violated) / Double(checked) : 0 }
         return ConstraintSummary(
-            checked: checked, violated: violated, violationRate: rate(violated, checked),
+            checked: checked,
+            violated: violated,
+            violationRate: rate(violated, checked),
             byCheck: constraints.mapValues {
                 .init(checked: $0.checked, violated: $0.violated, violationRate: rate($0.violated, $0.checked))
-            })
+            }
+        )
     }
 
     var robustness: RobustnessSummary {
         let worst = robustCases.values.filter { $0 }.count
         return RobustnessSummary(
-            cleanPassRate: original.rate, perturbedPassRate: perturbed.rate,
+            cleanPassRate: original.rate,
+            perturbedPassRate: perturbed.rate,
             worstCasePassRate: robustCases.isEmpty ? 0 : Double(worst) / Double(robustCases.count),
-            byPerturbation: Dictionary(uniqueKeysWithValues: byPerturbation.map { ($0.key.rawValue, $0.value.rate) }))
+            byPerturbation: Dictionary(uniqueKeysWithValues: byPerturbation.map { ($0.key.rawValue, $0.value.rate) })
+        )
     }
 
     func promptSensitivity(suite: Suite) -> PromptSensitivity {
         var entries = [
             PromptSensitivity.Entry(
-                prompt: suite.defaults.system ?? "(no system prompt)", passRate: byPrompt[0]?.rate ?? 0)
+                prompt: suite.defaults.system ?? "(no system prompt)",
+                passRate: byPrompt[0]?.rate ?? 0
+            )
         ]
         for (index, prompt) in suite.prompts.enumerated() {
             entries.append(.init(prompt: prompt, passRate: byPrompt[index + 1]?.rate ?? 0))
