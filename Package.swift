@@ -62,7 +62,12 @@ let package = Package(
         ),
         .target(
             name: "RoadtestLocal",
-            dependencies: ["RoadtestCore", "RoadtestProviders"],
+            dependencies: [
+                "RoadtestCore", "RoadtestProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

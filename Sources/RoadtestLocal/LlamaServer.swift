@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import RoadtestCore
 import RoadtestProviders
 
@@ -198,7 +201,7 @@ public final class LlamaServer: Sendable {
                     ) ?? ""
                 throw RoadtestError(.localModel, "llama-server exited while starting (\(logPath)):\n\(tail)")
             }
-            if healthStatus(port: port) == 200 { return server }
+            if await healthStatus(port: port) == 200 { return server }
             try? await Task.sleep(nanoseconds: 50_000_000)
             if Task.isCancelled {
                 server.stop()
@@ -268,30 +271,14 @@ public final class LlamaServer: Sendable {
     }
 
     /// The HTTP status of `GET /health`, or nil when nothing answers.
-    public static func healthStatus(port: Int) -> Int? {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { return nil }
-        defer { close(socket) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { return nil }
-        let request = "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
-        _ = request.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = recv(socket, &buffer, buffer.count, 0)
-        guard count > 12 else { return nil }
-        let line = String(decoding: buffer[0..<count], as: UTF8.self)
-        let parts = line.split(separator: " ")
-        return parts.count > 1 ? Int(parts[1]) : nil
+    public static func healthStatus(port: Int) async -> Int? {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
+        request.method = .GET
+        // A new connection per probe: a starting server may drop kept-alive ones.
+        request.headers.add(name: "Connection", value: "close")
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)) else { return nil }
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        return Int(response.status.code)
     }
 }
 

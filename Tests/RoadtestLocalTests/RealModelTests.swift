@@ -63,7 +63,7 @@ struct RealModelTests {
             #expect(ports.count == 2)
             for port in ports {
                 // The servers are gone: nothing answers on their ports.
-                #expect(LlamaServer.healthStatus(port: port) == nil, "llama-server on port \(port) still answers")
+                #expect(await LlamaServer.healthStatus(port: port) == nil, "llama-server on port \(port) still answers")
             }
             let report = try #require(try await store.report(runID: "real"))
             #expect(report.candidates.map(\.id).sorted() == ["gemma3", "smollm2"])
