@@ -20,6 +20,8 @@ let package = Package(
         // HTTP client (providers)
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // Child processes (command candidates and checks, the installer)
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         // Storage
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         // Logging
@@ -54,6 +56,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,11 +1,15 @@
 import Foundation
 import RoadtestCore
+import Subprocess
+import Synchronization
 
-#if canImport(Glibc)
-import Glibc
+#if canImport(System)
+import System
+#else
+import SystemPackage
 #endif
 
-/// Runs a program with bytes on stdin and collects stdout and stderr, with a timeout.
+/// Runs a program with bytes on stdin and collects stdout and stderr, with a timeout (swift-subprocess).
 ///
 /// The program runs in its own process group. At the deadline (or when the calling task is cancelled) the whole
 /// group gets SIGTERM, then SIGKILL after a short grace period, so a hung program and every child it started
@@ -20,7 +24,12 @@ public enum ProcessRunner {
         public var firstOutputAt: UInt64?
     }
 
-    /// Runs `arguments` (the first is the program, looked up on PATH) with `input` on stdin.
+    /// How long a stopped program's process group has between SIGTERM and SIGKILL.
+    static let killGrace: Duration = .milliseconds(500)
+    /// Standard error kept (its tail is what errors quote).
+    static let errorLimit = 1 << 20
+
+    /// Runs `arguments` (the first is the program, looked up on PATH unless it has a `/`) with `input` on stdin.
     /// `onOutput` sees stdout and stderr bytes as they arrive.
     public static func run(
         _ arguments: [String],
@@ -30,82 +39,109 @@ public enum ProcessRunner {
         workingDirectory: String? = nil,
         onOutput: (@Sendable (Data) -> Void)? = nil
     ) async throws -> Result {
-        let output = try makePipe()
-        let errors = try makePipe()
-        let child: ChildProcess
-        do {
-            child = try ChildProcess(
-                arguments,
-                environment: environment,
-                pipeStandardInput: true,
-                standardOutput: .fileDescriptor(output.write),
-                standardError: .fileDescriptor(errors.write),
-                newProcessGroup: true,
-                workingDirectory: workingDirectory
-            )
-        } catch {
-            for fd in [output.read, output.write, errors.read, errors.write] { close(fd) }
-            throw error
-        }
-        close(output.write)
-        close(errors.write)
-        let collector = Collector()
-        let readers = DispatchGroup()
-        for (fd, isError) in [(output.read, false), (errors.read, true)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                var buffer = [UInt8](repeating: 0, count: 65_536)
-                while true {
-                    let count = read(fd, &buffer, buffer.count)
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { break }
-                    let data = Data(buffer[0..<count])
-                    collector.append(data, isError: isError)
-                    onOutput?(data)
+        precondition(!arguments.isEmpty)
+        let executable: Executable = arguments[0].contains("/") ? .path(FilePath(arguments[0])) : .name(arguments[0])
+        var platform = PlatformOptions()
+        // Its own process group (id = its pid): a deadline stops the program and everything it started.
+        platform.processGroupID = 0
+        let timedOut = ExpiryFlag()
+        let outcome = try await Subprocess.run(
+            executable,
+            arguments: Arguments(Array(arguments.dropFirst())),
+            // Each entry ends with its NUL: swift-subprocess hands raw entries to strdup, which would otherwise read
+            // past the end of the array (and copy whatever memory follows into the child's environment).
+            environment: environment.map { values in .custom(values.map { Array("\($0.key)=\($0.value)".utf8) + [0] }) }
+                ?? .inherit,
+            workingDirectory: workingDirectory.map { FilePath($0) },
+            platformOptions: platform,
+            input: .data(input),
+            output: .sequence,
+            error: .sequence
+        ) { execution -> (Data, Data, UInt64?) in
+            let stop: @Sendable () -> Void = {
+                try? execution.send(signal: .terminate, toProcessGroup: true)
+            }
+            return try await withThrowingTaskGroup(of: Captured.self) { group in
+                group.addTask {
+                    var collected = Data()
+                    var first: UInt64?
+                    for try await buffer in execution.standardOutput {
+                        if first == nil { first = Monotonic.now() }
+                        let data = buffer.withUnsafeBytes { Data($0) }
+                        collected.append(data)
+                        onOutput?(data)
+                    }
+                    return .output(collected, first)
                 }
-                close(fd)
-                readers.leave()
+                group.addTask {
+                    var collected = Data()
+                    for try await buffer in execution.standardError {
+                        let data = buffer.withUnsafeBytes { Data($0) }
+                        if collected.count < errorLimit { collected.append(data) }
+                        onOutput?(data)
+                    }
+                    return .error(collected)
+                }
+                // The deadline: stop the group, then kill whatever is left of it. It also ends the readers when a
+                // child left behind keeps the pipes open.
+                group.addTask {
+                    try await withTaskCancellationHandler {
+                        try await Task.sleep(for: .nanoseconds(Int64(max(0, timeout) * 1e9)))
+                    } onCancel: {
+                    }
+                    timedOut.set()
+                    stop()
+                    try? await Task.sleep(for: killGrace)
+                    try? execution.send(signal: .kill, toProcessGroup: true)
+                    return .deadline
+                }
+                var output = Data()
+                var errors = Data()
+                var first: UInt64?
+                var readers = 2
+                do {
+                    while readers > 0, let captured = try await group.next() {
+                        switch captured {
+                        case .output(let data, let at):
+                            output = data
+                            first = at
+                            readers -= 1
+                        case .error(let data):
+                            errors = data
+                            readers -= 1
+                        case .deadline: break
+                        }
+                    }
+                } catch {
+                    // Cancelled (Ctrl-C, or the caller's own deadline): stop the program's group too.
+                    stop()
+                    try? execution.send(signal: .kill, toProcessGroup: true)
+                    throw error
+                }
+                group.cancelAll()
+                return (output, errors, first)
             }
         }
-        if let stdin = child.standardInput {
-            DispatchQueue.global().async {
-                signal(SIGPIPE, SIG_IGN)
-                try? stdin.write(contentsOf: input)
-                try? stdin.close()
-            }
+        let (output, errors, first) = outcome.closureResult
+        let status: Int32
+        switch outcome.terminationStatus {
+        case .exited(let code): status = Int32(code)
+        case .signaled(let signal): status = 128 + Int32(signal)
         }
-        let stopGroup: @Sendable () -> Void = {
-            child.send(SIGTERM, toGroup: true)
-            // Children that ignore SIGTERM, or keep our pipes open after the leader exited, are killed.
-            DispatchQueue.global().asyncAfter(deadline: .now() + killGrace) { child.send(SIGKILL, toGroup: true) }
-        }
-        let timer = DispatchWorkItem {
-            collector.markTimedOut()
-            stopGroup()
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout), execute: timer)
-        let status = await withTaskCancellationHandler {
-            await child.waitForExit()
-        } onCancel: {
-            stopGroup()
-        }
-        // A child left behind with our pipes open keeps the readers waiting until the deadline stops the group.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            readers.notify(queue: .global()) { continuation.resume() }
-        }
-        timer.cancel()
-        let snapshot = collector.snapshot()
         return Result(
             status: status,
-            standardOutput: snapshot.output,
-            standardError: snapshot.error,
-            timedOut: snapshot.timedOut,
-            firstOutputAt: snapshot.first
+            standardOutput: output,
+            standardError: errors,
+            timedOut: timedOut.isSet,
+            firstOutputAt: first
         )
     }
 
-    /// How long a stopped program's process group has between SIGTERM and SIGKILL.
-    static let killGrace: Double = 0.5
+    enum Captured: Sendable {
+        case output(Data, UInt64?)
+        case error(Data)
+        case deadline
+    }
 
     /// A pipe whose ends are not inherited by other children.
     static func makePipe() throws -> (read: Int32, write: Int32) {
@@ -113,31 +149,5 @@ public enum ProcessRunner {
         guard pipe(&fds) == 0 else { throw ChildProcess.SpawnError(description: "cannot create a pipe") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
-    }
-}
-
-private final class Collector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var output = Data()
-    private var error = Data()
-    private var timedOut = false
-    private var first: UInt64?
-
-    func append(_ data: Data, isError: Bool) {
-        let now = Monotonic.now()
-        lock.withLock {
-            if isError {
-                if error.count < 1 << 20 { error.append(data) }
-            } else {
-                if first == nil { first = now }
-                output.append(data)
-            }
-        }
-    }
-
-    func markTimedOut() { lock.withLock { timedOut = true } }
-
-    func snapshot() -> (output: Data, error: Data, timedOut: Bool, first: UInt64?) {
-        lock.withLock { (output, error, timedOut, first) }
     }
 }

@@ -29,4 +29,13 @@ import Testing
         #expect(response.attemptClass == .timeout)
         #expect(ContinuousClock.now - start < .seconds(4))
     }
+
+    @Test func theEnvironmentGivenIsExactlyTheChildsEnvironment() async throws {
+        // Many entries, so a missing terminator would run one into the memory after it.
+        var environment = ["PATH": "/usr/bin:/bin"]
+        for index in 0..<50 { environment["ROADTEST_VAR_\(index)"] = String(repeating: "v", count: index) }
+        let result = try await ProcessRunner.run(["/usr/bin/env"], timeout: 10, environment: environment)
+        let lines = String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(Set(lines) == Set(environment.map { "\($0.key)=\($0.value)" }))
+    }
 }
