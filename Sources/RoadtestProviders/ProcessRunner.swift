@@ -142,12 +142,4 @@ public enum ProcessRunner {
         case error(Data)
         case deadline
     }
-
-    /// A pipe whose ends are not inherited by other children.
-    static func makePipe() throws -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw ChildProcess.SpawnError(description: "cannot create a pipe") }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        return (fds[0], fds[1])
-    }
 }
