@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         // Logging
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // Servers and signal handling (already under Hummingbird)
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         // Simulator server
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         // Latency histograms
@@ -41,6 +43,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

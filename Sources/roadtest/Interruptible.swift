@@ -2,6 +2,7 @@ import Foundation
 import RoadtestLocal
 import RoadtestProviders
 import RoadtestRunner
+import UnixSignals
 
 /// Runs work that Ctrl-C (SIGINT) or SIGTERM cancels, drawing progress on the terminal meanwhile. What the work
 /// returns or throws is passed on: cancellation is the work's to turn into an ending (a run session returns
@@ -14,25 +15,26 @@ enum Interruptible {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let task = Task { try await work() }
-        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if task.isCancelled {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let watcher = Task {
+            var received = 0
+            for await _ in signals {
+                received += 1
+                if received == 1 {
+                    task.cancel()
+                } else {
                     // A second Ctrl-C: stop now.
                     printError("\nroadtest: stopped")
                     LlamaServer.terminateAll()
                     exit(ExitStatus.interrupted)
                 }
-                task.cancel()
             }
-            source.resume()
-            return source
         }
         let drawer = progress.map { progress in Task { await ProgressBar(progress: progress).draw() } }
         let result = await task.result
         drawer?.cancel()
         _ = await drawer?.result
-        for source in sources { source.cancel() }
+        watcher.cancel()
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
         if case .failure(let error) = result, error is CancellationError {
