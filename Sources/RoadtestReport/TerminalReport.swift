@@ -35,6 +35,11 @@ public struct TerminalReport: Sendable {
                 return "\(Format.percent(sampling.passAtK[k])) / \(Format.percent(sampling.passHatK[k])) (k=\(k))"
             }
             row("flip rate") { Format.percent($0.sampling?.flipRate) }
+            row("flaky cases") { card in
+                let flaky = card.sampling?.flakyCases ?? []
+                return flaky.isEmpty
+                    ? "none" : flaky.prefix(6).map { Escape.terminal($0) }.joined(separator: " ") + (flaky.count > 6 ? " …" : "")
+            }
         }
         let tags = Set(cards.flatMap { $0.byTag.keys }).sorted()
         for tag in tags {
@@ -67,6 +72,9 @@ public struct TerminalReport: Sendable {
         }
         row("cost total") { Format.usd($0.costUSD.total) }
         row("cost / success") { Format.usd($0.costUSD.perSuccess) }
+        row("detectable Δ (80% power)") { card in
+            card.minimumDetectableDifference.map { String(format: "±%.0f pt", $0 * 100) } ?? "–"
+        }
         let bars = Array(Set(cards.flatMap { $0.bars.results.map(\.bar) })).sorted()
         for bar in bars {
             let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target

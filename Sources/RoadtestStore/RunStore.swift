@@ -93,3 +93,126 @@ public enum StoreLocation {
         }
     }
 }
+
+extension RunStore {
+    /// One candidate's trials of a run, keyed for pairing.
+    public func pairedTrials(runID: String, candidate: String) async throws -> [PairKey: PairedTrial] {
+        var trials: [PairKey: PairedTrial] = [:]
+        try await forEachOutcome(runID: runID) { record in
+            guard record.outcome.key.candidate == candidate else { return }
+            trials[PairKey(record.outcome.key)] = PairedTrial(record)
+        }
+        return trials
+    }
+
+    /// Compares two stored runs (`candidates` pairs base and head candidate ids; by default every candidate the
+    /// two runs share, by id). Throws `notFound` for an unknown run and when nothing can be paired.
+    public func compare(
+        base baseReference: String,
+        head headReference: String,
+        candidates: [(base: String, head: String)]? = nil,
+        comparison: RunComparison = RunComparison()
+    ) async throws -> ComparisonReport {
+        guard let baseID = try await resolveRunID(baseReference), let base = try await run(id: baseID) else {
+            throw RoadtestError(.notFound, "no run '\(baseReference)'", hint: "list runs with `roadtest runs`")
+        }
+        guard let headID = try await resolveRunID(headReference), let head = try await run(id: headID) else {
+            throw RoadtestError(.notFound, "no run '\(headReference)'", hint: "list runs with `roadtest runs`")
+        }
+        let baseSuite = try await suite(runID: baseID)
+        let headSuite = try await suite(runID: headID)
+        let baseCandidates = baseSuite?.scoredCandidates.map(\.id) ?? []
+        let headCandidates = headSuite?.scoredCandidates.map(\.id) ?? []
+        let pairs = candidates ?? baseCandidates.filter { headCandidates.contains($0) }.map { ($0, $0) }
+        guard !pairs.isEmpty else {
+            throw RoadtestError(
+                .notFound,
+                "runs \(baseID) and \(headID) share no candidate",
+                hint: "name them: --candidates BASE_ID,HEAD_ID (base run's: \(baseCandidates.joined(separator: ", ")); "
+                    + "head run's: \(headCandidates.joined(separator: ", ")))"
+            )
+        }
+        var results: [CandidateComparison] = []
+        var warnings: [String] = []
+        for (baseCandidate, headCandidate) in pairs {
+            guard baseCandidates.contains(baseCandidate) else {
+                throw RoadtestError(.notFound, "run \(baseID) has no candidate '\(baseCandidate)'")
+            }
+            guard headCandidates.contains(headCandidate) else {
+                throw RoadtestError(.notFound, "run \(headID) has no candidate '\(headCandidate)'")
+            }
+            let result = comparison.compare(
+                baseID: baseCandidate,
+                headID: headCandidate,
+                base: try await pairedTrials(runID: baseID, candidate: baseCandidate),
+                head: try await pairedTrials(runID: headID, candidate: headCandidate)
+            )
+            if result.unpaired > 0 {
+                warnings.append(
+                    "\(result.id): \(result.unpaired) trial(s) are in only one of the runs and are not compared"
+                )
+            }
+            if let detectable = result.minimumDetectableDifference, comparison.minimumEffect > 0,
+                detectable > comparison.minimumEffect
+            {
+                warnings.append(
+                    String(
+                        format: "%@: %d pairs can detect differences of about %.0f%% (80%% power), larger than "
+                            + "--min-effect %.0f%%; add cases or samples",
+                        result.id,
+                        result.pairs,
+                        detectable * 100,
+                        comparison.minimumEffect * 100
+                    )
+                )
+            }
+            results.append(result)
+        }
+        guard results.contains(where: { $0.pairs > 0 }) else {
+            throw RoadtestError(
+                .notFound,
+                "runs \(baseID) and \(headID) have no trial in common",
+                hint: "compare runs of the same suite (same case ids)"
+            )
+        }
+        return ComparisonReport(
+            base: .init(runID: baseID, suite: base.suiteName),
+            head: .init(runID: headID, suite: head.suiteName),
+            candidates: results,
+            alpha: comparison.alpha,
+            minimumEffect: comparison.minimumEffect,
+            warnings: warnings
+        )
+    }
+}
+
+extension RunStore {
+    /// The base and head outputs of every flipped trial of a comparison, keyed for `ComparisonRenderer.html`.
+    public func flippedOutputs(_ report: ComparisonReport) async throws -> [String: (base: String, head: String)] {
+        func outputs(_ runID: String) async throws -> [String: String] {
+            var byKey: [String: String] = [:]
+            for row in try await trialRows(runID: runID, failuresOnly: false, limit: 200_000) {
+                let variant = row.key.variant.isOriginal ? "" : row.key.variant.name
+                byKey[
+                    [row.key.candidate, row.key.caseID, String(row.key.sample), variant].joined(separator: "\u{1F}")
+                ] =
+                    row.output
+            }
+            return byKey
+        }
+        let base = try await outputs(report.base.runID)
+        let head = try await outputs(report.head.runID)
+        var result: [String: (base: String, head: String)] = [:]
+        for candidate in report.candidates {
+            for flip in candidate.flipped {
+                let tail = [flip.caseID, String(flip.sample), flip.variant ?? ""]
+                let key = ([candidate.id] + tail).joined(separator: "\u{1F}")
+                result[key] = (
+                    base[([candidate.baseID] + tail).joined(separator: "\u{1F}")] ?? "",
+                    head[([candidate.headID] + tail).joined(separator: "\u{1F}")] ?? ""
+                )
+            }
+        }
+        return result
+    }
+}

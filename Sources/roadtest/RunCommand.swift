@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RoadtestCore
 import RoadtestRunner
+import RoadtestStore
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,12 +32,30 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Never show the progress bar.")
     var noProgress = false
 
+    @Option(name: .long, help: "After the run, compare it with this run (an id or latest) and exit by the comparison.")
+    var baseline: String?
+
+    @Option(name: .long, help: "With --baseline: write the comparison as Markdown (a pull-request comment).")
+    var compareMarkdown: String?
+
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var comparison: ComparisonOptions
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
             let store = try storeOptions.open()
+            // `latest` means the latest run before this one.
+            let baselineID = try await baseline.asyncMap { reference in
+                guard let id = try await store.resolveRunID(reference) else {
+                    throw RoadtestError(
+                        .notFound,
+                        "--baseline \(reference): no such run",
+                        hint: "list runs with `roadtest runs`"
+                    )
+                }
+                return id
+            }
             let session = RunSession(
                 store: store,
                 options: .init(
@@ -53,6 +72,16 @@ struct RunCommand: AsyncParsableCommand {
             switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
             case .finished(let report):
                 try await output.emit(report, store: store)
+                if let baselineID {
+                    return try await comparison.run(
+                        store: store,
+                        base: baselineID,
+                        head: report.runID,
+                        candidates: nil,
+                        outputs: ComparisonOutputs(markdown: compareMarkdown),
+                        quiet: output.quiet
+                    )
+                }
                 return report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet
             case .interrupted(let runID, let stored, let total):
                 printError(

@@ -234,4 +234,64 @@ struct CLITests {
             }
         }
     }
+
+    @Test func compareGatesCIOnARealRegression() async throws {
+        var steady = ModelBehavior()
+        steady.reply = "ok"
+        var worse = steady
+        worse.rules = (1...10).map { (match: "case \($0) ", reply: "no") }
+        try await withSimulator(profile: SimulatorProfile(models: ["steady": steady, "worse": worse])) { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                func suite(_ model: String) -> String {
+                    let cases = (1...20).map {
+                        "  - {id: c\($0), prompt: \"case \($0) please\", checks: [{equals: ok}]}"
+                    }
+                    return "name: gate\ncandidates: [{id: bot, base_url: \(baseURL), model: \(model)}]\ncases:\n"
+                        + cases.joined(separator: "\n") + "\n"
+                }
+                try writeFiles(["steady.yaml": suite("steady"), "worse.yaml": suite("worse")], in: directory)
+                #expect(try await roadtest(["run", "steady.yaml", "--quiet"], in: directory).status == 0)
+                #expect(try await roadtest(["run", "steady.yaml", "--quiet"], in: directory).status == 0)
+                // A null comparison passes the gate.
+                let null = try await roadtest(
+                    ["compare", "latest~1", "latest", "--fail-on", "regression", "--json", "null.json"],
+                    in: directory
+                )
+                #expect(null.status == 0, "\(null.errors)")
+                #expect(null.output.contains("no significant change"))
+                // The CI gate in one step: run, compare with the latest run before it, exit by the comparison.
+                let gated = try await roadtest(
+                    [
+                        "run", "worse.yaml", "--quiet", "--baseline", "latest", "--fail-on", "regression",
+                        "--compare-markdown", "pr.md",
+                    ],
+                    in: directory
+                )
+                #expect(gated.status == 100, "\(gated.output) \(gated.errors)")
+                let markdown = try String(contentsOf: directory.appendingPathComponent("pr.md"), encoding: .utf8)
+                #expect(markdown.contains("regression") && markdown.contains("c10"))
+                // The JSON contract.
+                let compared = try await roadtest(
+                    ["compare", "latest~1", "latest", "--json", "-", "--html", "flips.html"],
+                    in: directory
+                )
+                #expect(compared.status == 0)
+                let json = try #require(JSONValue.parse(compared.output), "\(compared.output)")
+                #expect(json["regressed"] == .bool(true))
+                let card = try #require(json["candidates"]?.arrayValue?.first)
+                for key in [
+                    "pairs", "unpaired", "both_pass", "both_fail", "regressions", "fixes", "pass_rate", "mcnemar_p",
+                    "verdict", "latency_ms", "cost_per_success", "flipped",
+                ] {
+                    #expect(card[key] != nil, "\(key)")
+                }
+                #expect(card["verdict"] == .string("regression") && card["regressions"] == .number(10))
+                let html = try String(contentsOf: directory.appendingPathComponent("flips.html"), encoding: .utf8)
+                #expect(html.contains("pass → fail") && html.contains("<pre>no</pre>"))
+                // Could not compare: exit 1 with a clear message.
+                let unknown = try await roadtest(["compare", "nope", "latest"], in: directory)
+                #expect(unknown.status == 1 && unknown.errors.contains("no run 'nope'"))
+            }
+        }
+    }
 }

@@ -58,3 +58,21 @@ import Testing
         #expect(DurationText.seconds("-1s") == nil)
     }
 }
+
+@Suite struct PairedStatisticsTests {
+    @Test func detectableDifferenceShrinksWithTheSquareRootOfCases() throws {
+        let hundred = try #require(Statistics.minimumDetectableDifference(cases: 100, discordance: 0.2))
+        let four = try #require(Statistics.minimumDetectableDifference(cases: 400, discordance: 0.2))
+        #expect(abs(hundred - 2.801585 * (0.2 / 100).squareRoot()) < 1e-9)
+        #expect(abs(hundred / four - 2) < 1e-9)
+        #expect(Statistics.minimumDetectableDifference(cases: 0) == nil)
+    }
+
+    @Test func bootstrapIsSeededAndCoversTheTruth() throws {
+        let values = (0..<200).map { Double($0 % 10) }
+        let first = try #require(Statistics.bootstrapInterval(values) { $0.reduce(0, +) / Double($0.count) })
+        let again = try #require(Statistics.bootstrapInterval(values) { $0.reduce(0, +) / Double($0.count) })
+        #expect(first.lower == again.lower && first.upper == again.upper)
+        #expect(first.lower < 4.5 && first.upper > 4.5 && first.upper - first.lower < 1.5)
+    }
+}

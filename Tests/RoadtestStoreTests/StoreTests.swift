@@ -147,6 +147,9 @@ import Testing
         #expect(card.robustness?.worstCasePassRate == 0)
         #expect(card.promptSensitivity?.byPrompt.map(\.passRate) == [2.0 / 3.0, 0.5])
         #expect(card.sampling?.samples == 2)
+        #expect(card.sampling?.flakyCases == [])
+        // 2 cases: a paired comparison could only detect very large differences.
+        #expect((card.minimumDetectableDifference ?? 0) > 0.5)
     }
 
     @Test func runsResolveLatestAndStatusesAreTyped() async throws {

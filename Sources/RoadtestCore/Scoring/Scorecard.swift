@@ -31,6 +31,9 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var robustness: RobustnessSummary?
     /// Present when the suite sets `prompts`.
     public var promptSensitivity: PromptSensitivity?
+    /// The smallest pass-rate difference a paired comparison on this many cases can detect (80% power, alpha
+    /// 0.05), assuming pairs flip at 2·p·(1−p) (at least 5%) for this pass rate p.
+    public var minimumDetectableDifference: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, model, cases, trials, passed
@@ -44,6 +47,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
         case costUSD = "cost_usd"
         case sampling, bars, recovery, constraints, robustness
         case promptSensitivity = "prompt_sensitivity"
+        case minimumDetectableDifference = "minimum_detectable_difference"
     }
 
     public init(

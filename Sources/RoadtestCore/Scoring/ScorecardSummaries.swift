@@ -116,12 +116,15 @@ public struct SamplingSummary: Sendable, Hashable, Codable {
     public var passHatK: [String: Double]
     /// Fraction of cases whose samples disagree (some pass, some fail).
     public var flipRate: Double
+    /// The cases whose samples disagree (flaky), by id.
+    public var flakyCases: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case samples
         case passAtK = "pass_at_k"
         case passHatK = "pass_hat_k"
         case flipRate = "flip_rate"
+        case flakyCases = "flaky_cases"
     }
 
     public init(samples: Int, passAtK: [String: Double], passHatK: [String: Double], flipRate: Double) {

@@ -30,6 +30,8 @@ public struct Scorer: Sendable {
         suite.scoredCandidates.map { candidate in
             var card = (tallies[candidate.id] ?? CandidateTally()).scorecard(for: candidate, suite: suite)
             card.bars = BarEvaluator.evaluate(suite.bars, on: card)
+            card.minimumDetectableDifference = Statistics.minimumDetectableDifference(
+                cases: card.cases, discordance: max(0.05, 2 * card.passRate * (1 - card.passRate)))
             return card
         }
     }
@@ -241,13 +243,15 @@ struct CandidateTally: Sendable {
             passHatK[String(k)] =
                 eligible.reduce(0) { $0 + Statistics.passHatK(n: $1.trials, c: $1.passed, k: k) } / count
         }
-        let flips = cases.values.filter { $0.passed > 0 && $0.passed < $0.trials }.count
-        return SamplingSummary(
+        let flaky = cases.filter { $0.value.passed > 0 && $0.value.passed < $0.value.trials }.map(\.key).sorted()
+        var summary = SamplingSummary(
             samples: maxSamples,
             passAtK: passAtK,
             passHatK: passHatK,
-            flipRate: cases.isEmpty ? 0 : Double(flips) / Double(cases.count)
+            flipRate: cases.isEmpty ? 0 : Double(flaky.count) / Double(cases.count)
         )
+        summary.flakyCases = flaky
+        return summary
     }
 
     var recovery: RecoverySummary {
