@@ -38,7 +38,8 @@ public struct TerminalReport: Sendable {
             row("flaky cases") { card in
                 let flaky = card.sampling?.flakyCases ?? []
                 return flaky.isEmpty
-                    ? "none" : flaky.prefix(6).map { Escape.terminal($0) }.joined(separator: " ") + (flaky.count > 6 ? " …" : "")
+                    ? "none"
+                    : flaky.prefix(6).map { Escape.terminal($0) }.joined(separator: " ") + (flaky.count > 6 ? " …" : "")
             }
         }
         let tags = Set(cards.flatMap { $0.byTag.keys }).sorted()

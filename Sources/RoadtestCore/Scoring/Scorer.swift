@@ -31,7 +31,9 @@ public struct Scorer: Sendable {
             var card = (tallies[candidate.id] ?? CandidateTally()).scorecard(for: candidate, suite: suite)
             card.bars = BarEvaluator.evaluate(suite.bars, on: card)
             card.minimumDetectableDifference = Statistics.minimumDetectableDifference(
-                cases: card.cases, discordance: max(0.05, 2 * card.passRate * (1 - card.passRate)))
+                cases: card.cases,
+                discordance: max(0.05, 2 * card.passRate * (1 - card.passRate))
+            )
             return card
         }
     }
