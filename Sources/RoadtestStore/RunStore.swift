@@ -216,3 +216,57 @@ extension RunStore {
         return result
     }
 }
+
+extension RunStore {
+    /// The finished runs of the suite at `suitePath` (oldest first, at most `limit`), each candidate's figures, and
+    /// drift: each run compared (paired) with the previous run that had the same candidate.
+    public func history(
+        suitePath: String,
+        limit: Int = 50,
+        comparison: RunComparison = RunComparison()
+    ) async throws
+        -> HistoryReport
+    {
+        let path = URL(fileURLWithPath: suitePath).standardizedFileURL.path
+        let runs = try await runs(limit: 10_000).filter { $0.suitePath == path && $0.status == .finished }
+            .prefix(limit).reversed()
+        guard let latest = runs.last else {
+            throw RoadtestError(
+                .notFound,
+                "no finished run of \(suitePath) in the store",
+                hint: "run it first: roadtest run \(suitePath)"
+            )
+        }
+        var result: [HistoryReport.Run] = []
+        var previous: [String: String] = [:]
+        for run in runs {
+            guard let report = try await report(runID: run.id) else { continue }
+            var points: [HistoryReport.Point] = []
+            for card in report.candidates {
+                var point = HistoryReport.Point(
+                    candidate: card.id,
+                    passRate: card.passRate,
+                    passRateCI95: card.passRateCI95,
+                    e2eP95Milliseconds: card.latencyMilliseconds.e2e.p95,
+                    costPerSuccess: card.costUSD.perSuccess
+                )
+                if let before = previous[card.id] {
+                    let paired = comparison.compare(
+                        baseID: card.id,
+                        headID: card.id,
+                        base: try await pairedTrials(runID: before, candidate: card.id),
+                        head: try await pairedTrials(runID: run.id, candidate: card.id)
+                    )
+                    if paired.pairs > 0 {
+                        point.drift = paired.verdict
+                        point.mcnemarP = paired.mcnemarP
+                    }
+                }
+                previous[card.id] = run.id
+                points.append(point)
+            }
+            result.append(HistoryReport.Run(runID: run.id, startedAt: run.startedAt, candidates: points))
+        }
+        return HistoryReport(suite: latest.suiteName, suitePath: path, runs: result)
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import RoadtestCore
 import RoadtestProviders
+import RoadtestReport
 import RoadtestRunner
 import RoadtestServer
 import RoadtestStore
@@ -124,6 +125,31 @@ import Testing
                 abs(ours - expected[index]) <= 1e-9 * max(1, expected[index]),
                 "b=\(b) c=\(c): \(ours) vs \(expected[index])"
             )
+        }
+    }
+
+    @Test func historyShowsEachRunAndFlagsDrift() async throws {
+        try await withSimulator(profile: Self.profile) { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                // One suite file, run three times; the endpoint's model degrades before the third run.
+                var path = ""
+                for model in ["steady", "steady", "worse"] {
+                    path = try suite(baseURL, model: model, in: directory, name: "tracked")
+                    _ = try await run(path, store)
+                }
+                let history = try await store.history(suitePath: path)
+                #expect(history.runs.count == 3)
+                let points = history.runs.map { try! #require($0.candidates.first) }
+                #expect(points.map(\.passRate) == [1, 1, 0.6])
+                #expect(points.map(\.drift) == [nil, .noSignificantChange, .regression])
+                #expect(history.drifts.count == 1 && history.drifts.first?.runID == history.runs[2].runID)
+                let page = HistoryRenderer.html(history)
+                #expect(page.contains("Pass rate by run") && page.contains("REGRESSION"))
+                await #expect(throws: RoadtestError.self) {
+                    _ = try await store.history(suitePath: directory.appendingPathComponent("other.yaml").path)
+                }
+            }
         }
     }
 }
