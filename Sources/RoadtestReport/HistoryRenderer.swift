@@ -105,3 +105,39 @@ public enum HistoryRenderer {
         return html + "</table></body></html>\n"
     }
 }
+
+/// Renders the life of each case.
+public enum CaseLifecycleRenderer {
+    public static func json(_ report: CaseLifecycleReport) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(report)
+    }
+
+    public static func terminal(_ report: CaseLifecycleReport) -> String {
+        let candidates = Array(Set(report.cases.flatMap(\.passRate.keys))).sorted()
+        var rows = [["CASE"] + candidates.map { Escape.terminal($0) } + ["STATUS"]]
+        for status in report.cases {
+            var label = [String]()
+            if status.saturated { label.append("saturated") }
+            if status.neverPassed { label.append("never passed") }
+            if status.discriminates { label.append("discriminates") }
+            rows.append(
+                [Escape.terminal(status.id)] + candidates.map { Format.percent(status.passRate[$0]) }
+                    + [label.isEmpty ? "–" : label.joined(separator: ", ")]
+            )
+        }
+        var text = "Roadtest cases · \(Escape.terminal(report.suite)) · over \(report.runIDs.count) run(s)\n"
+        text += TextTable.render(rows)
+        let saturated = report.cases.filter(\.saturated).map(\.id)
+        if !saturated.isEmpty {
+            text +=
+                "\(saturated.count) saturated case(s) every candidate passes in every run no longer tell them apart; "
+                + "consider retiring them: " + saturated.prefix(20).map { Escape.terminal($0) }.joined(separator: ", ")
+                + (saturated.count > 20 ? ", …" : "") + "\n"
+        }
+        let never = report.cases.filter(\.neverPassed).count
+        if never > 0 { text += "\(never) case(s) never passed: check the case, or the candidates are not there yet\n" }
+        return text
+    }
+}

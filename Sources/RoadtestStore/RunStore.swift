@@ -270,3 +270,24 @@ extension RunStore {
         return HistoryReport(suite: latest.suiteName, suitePath: path, runs: result)
     }
 }
+
+extension RunStore {
+    /// Each case's status over the last `runs` finished runs of the suite at `suitePath`.
+    public func caseLifecycle(suitePath: String, runs count: Int = 5) async throws -> CaseLifecycleReport {
+        let path = URL(fileURLWithPath: suitePath).standardizedFileURL.path
+        let recent = try await runs(limit: 10_000).filter { $0.suitePath == path && $0.status == .finished }
+            .prefix(max(1, count)).reversed()
+        guard let latest = recent.last else {
+            throw RoadtestError(
+                .notFound,
+                "no finished run of \(suitePath) in the store",
+                hint: "run it first: roadtest run \(suitePath)"
+            )
+        }
+        var builder = CaseLifecycleReport.Builder()
+        for run in recent {
+            try await forEachOutcome(runID: run.id) { builder.add($0) }
+        }
+        return builder.report(suite: latest.suiteName, runIDs: recent.map(\.id))
+    }
+}

@@ -152,4 +152,41 @@ import Testing
             }
         }
     }
+
+    @Test func caseLifecycleFindsSaturatedNeverPassedAndDiscriminatingCases() async throws {
+        try await withSimulator(profile: Self.profile) { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                var cases = (1...12).map { "  - {id: c\($0), prompt: \"case \($0) please\", checks: [{equals: ok}]}" }
+                cases.append("  - {id: impossible, prompt: \"anything\", checks: [{equals: never}]}")
+                try writeFiles(
+                    [
+                        "two.yaml": """
+                        name: lifecycle
+                        candidates:
+                          - {id: steady, base_url: \(baseURL), model: steady}
+                          - {id: worse, base_url: \(baseURL), model: worse}
+                        cases:
+                        \(cases.joined(separator: "\n"))
+                        """
+                    ],
+                    in: directory
+                )
+                let path = directory.appendingPathComponent("two.yaml").path
+                for _ in 0..<2 { _ = try await run(path, store) }
+                let report = try await store.caseLifecycle(suitePath: path, runs: 5)
+                #expect(report.runIDs.count == 2 && report.cases.count == 13)
+                let byID = Dictionary(uniqueKeysWithValues: report.cases.map { ($0.id, $0) })
+                // `worse` breaks cases 1–8: those tell the candidates apart; 9–12 every candidate passes.
+                for id in (1...8).map({ "c\($0)" }) {
+                    #expect(byID[id]?.discriminates == true && byID[id]?.saturated == false, "\(id)")
+                }
+                for id in (9...12).map({ "c\($0)" }) { #expect(byID[id]?.saturated == true, "\(id)") }
+                #expect(byID["impossible"]?.neverPassed == true && byID["impossible"]?.discriminates == false)
+                #expect(byID["c9"]?.trials["steady"] == 2)
+                let text = CaseLifecycleRenderer.terminal(report)
+                #expect(text.contains("4 saturated case(s)") && text.contains("1 case(s) never passed"))
+            }
+        }
+    }
 }
