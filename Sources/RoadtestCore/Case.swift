@@ -65,6 +65,8 @@ public struct Case: Sendable, Hashable, Codable {
     public var samples: Int?
     public var settings: Settings
     public var location: SourceLocation?
+    /// A holdout case: its input, expected values and outputs stay out of every report (id and a hash only).
+    public var isPrivate: Bool
 
     public init(
         id: String,
@@ -75,8 +77,10 @@ public struct Case: Sendable, Hashable, Codable {
         threshold: Double? = nil,
         samples: Int? = nil,
         settings: Settings = Settings(),
-        location: SourceLocation? = nil
+        location: SourceLocation? = nil,
+        isPrivate: Bool = false
     ) {
+        self.isPrivate = isPrivate
         self.id = id
         self.tags = tags
         self.kind = kind
@@ -86,6 +90,25 @@ public struct Case: Sendable, Hashable, Codable {
         self.samples = samples
         self.settings = settings
         self.location = location
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, tags, kind, messages, checks, threshold, samples, settings, location, isPrivate
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        tags = try container.decode([String].self, forKey: .tags)
+        kind = try container.decode(CaseKind.self, forKey: .kind)
+        messages = try container.decode([Message].self, forKey: .messages)
+        checks = try container.decode([Check].self, forKey: .checks)
+        threshold = try container.decodeIfPresent(Double.self, forKey: .threshold)
+        samples = try container.decodeIfPresent(Int.self, forKey: .samples)
+        settings = try container.decode(Settings.self, forKey: .settings)
+        location = try container.decodeIfPresent(SourceLocation.self, forKey: .location)
+        // Suites stored before private cases existed have no such key.
+        isPrivate = try container.decodeIfPresent(Bool.self, forKey: .isPrivate) ?? false
     }
 
     /// The last user message, the case's input as a reader sees it.

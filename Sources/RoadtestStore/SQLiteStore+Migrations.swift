@@ -109,6 +109,9 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v5-private-cases") { db in
+            try db.execute(sql: "ALTER TABLE test_case ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

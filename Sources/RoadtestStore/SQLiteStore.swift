@@ -101,8 +101,14 @@ public final class SQLiteStore: RunStore {
     static func storeCases(_ suite: Suite, runID: String, db: Database) throws {
         for testCase in suite.cases {
             try db.execute(
-                sql: "INSERT OR REPLACE INTO test_case (run_id, case_id, kind, tags, input) VALUES (?, ?, ?, ?, ?)",
-                arguments: [runID, testCase.id, testCase.kind.rawValue, encodeTags(testCase.tags), testCase.input]
+                sql: """
+                    INSERT OR REPLACE INTO test_case (run_id, case_id, kind, tags, input, private)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    runID, testCase.id, testCase.kind.rawValue, encodeTags(testCase.tags),
+                    testCase.isPrivate ? "" : testCase.input, testCase.isPrivate,
+                ]
             )
         }
     }
@@ -358,7 +364,8 @@ public final class SQLiteStore: RunStore {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT o.*, c.tags AS tags, COALESCE(o.input, c.input) AS effective_input FROM outcome o
+                    SELECT o.*, c.tags AS tags, COALESCE(o.input, c.input) AS effective_input,
+                        COALESCE(c.private, 0) AS is_private FROM outcome o
                     LEFT JOIN test_case c ON c.run_id = o.run_id AND c.case_id = o.case_id
                     WHERE o.run_id = ? \(filter)
                     ORDER BY o.candidate_id, o.case_id, o.variant, o.sample LIMIT ?
@@ -367,7 +374,7 @@ public final class SQLiteStore: RunStore {
             ).map { row in
                 let checksJSON: String = row["checks"]
                 let checks = (try? JSONDecoder().decode([CheckResult].self, from: Data(checksJSON.utf8))) ?? []
-                return TrialRow(
+                let trial = TrialRow(
                     key: Self.trialKey(row),
                     tags: Self.decodeTags(row["tags"] ?? "[]"),
                     input: row["effective_input"] ?? "",
@@ -381,6 +388,8 @@ public final class SQLiteStore: RunStore {
                     costUSD: row["cost_usd"],
                     system: row["system"]
                 )
+                let isPrivate: Bool = row["is_private"]
+                return isPrivate ? trial.redacted() : trial
             }
         }
     }

@@ -13,6 +13,7 @@ struct RawCase {
     var checks: [Check] = []
     var threshold: Double?
     var samples: Int?
+    var isPrivate: Bool?
     var settings = Settings()
     var location: SourceLocation
 
@@ -28,6 +29,7 @@ struct RawCase {
         result.checks = checks + row.checks
         result.threshold = row.threshold ?? threshold
         result.samples = row.samples ?? samples
+        result.isPrivate = row.isPrivate ?? isPrivate
         result.settings = settings.overlaid(with: row.settings)
         return result
     }
@@ -95,6 +97,7 @@ extension Context {
                     raw.threshold = threshold
                 }
             case "samples": raw.samples = positiveInt(value, key)
+            case "private": raw.isPrivate = bool(value, key)
             default: break
             }
         }
@@ -202,7 +205,8 @@ extension Context {
             threshold: raw.threshold,
             samples: raw.samples,
             settings: settings,
-            location: raw.location
+            location: raw.location,
+            isPrivate: raw.isPrivate ?? false
         )
     }
 
@@ -310,7 +314,8 @@ extension Context {
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         let headerLocation = SourceLocation(file: file, line: header.line)
         let knownScalars =
-            ["id", "prompt", "description", "kind", "threshold", "samples"] + Keys.settings.filter { $0 != "params" }
+            ["id", "prompt", "description", "kind", "threshold", "samples", "private"]
+            + Keys.settings.filter { $0 != "params" }
             + Keys.passThrough
         let listKeys = ["tags", "contains-any", "contains-all", "icontains-any", "icontains-all"]
         let checkNames = CheckKind.names + CheckKind.names.map { "not-" + $0 }

@@ -94,7 +94,11 @@ enum Keys {
             "server_args", "headers", "price", "judge",
         ] + settings + passThrough
     static let testCase =
-        ["id", "prompt", "messages", "vars", "tags", "kind", "checks", "threshold", "samples", "description"] + settings
+        [
+            "id", "prompt", "messages", "vars", "tags", "kind", "checks", "threshold", "samples", "description",
+            "private",
+        ]
+        + settings
         + passThrough
     static let fileEntry = ["file"] + testCase
     static let checkModifiers = ["weight", "constraint"]

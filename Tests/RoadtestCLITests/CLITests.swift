@@ -294,4 +294,47 @@ struct CLITests {
             }
         }
     }
+
+    @Test func privateCasesStayOutOfEveryReport() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(
+                    [
+                        "holdout.yaml": """
+                        name: holdout
+                        candidates: [{id: echo, base_url: \(baseURL), model: echo}]
+                        cases:
+                          - {id: public-case, prompt: hello there, checks: [{contains: zebra}]}
+                          - {id: secret-case, private: true, prompt: HOLDOUT-INPUT-7731, checks: [{contains: HOLDOUT-EXPECTED-9184}]}
+                          - file: more.jsonl
+                            private: true
+                        """,
+                        "more.jsonl":
+                            #"{"id": "secret-row", "prompt": "HOLDOUT-ROW-5522", "checks": [{"equals": "HOLDOUT-ROW-EXPECTED"}]}"#,
+                    ],
+                    in: directory
+                )
+                let run = try await roadtest(
+                    [
+                        "run", "holdout.yaml", "--html", "r.html", "--markdown", "r.md", "--junit", "r.xml", "--json",
+                        "r.json",
+                    ],
+                    in: directory
+                )
+                #expect(run.status == 0 || run.status == 100, "\(run.errors)")
+                let report = try await roadtest(["report", "latest"], in: directory)
+                var texts = [run.output, run.errors, report.output]
+                for file in ["r.html", "r.md", "r.xml", "r.json"] {
+                    texts.append(try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8))
+                }
+                for secret in [
+                    "HOLDOUT-INPUT-7731", "HOLDOUT-EXPECTED-9184", "HOLDOUT-ROW-5522", "HOLDOUT-ROW-EXPECTED",
+                ] {
+                    #expect(!texts.contains { $0.contains(secret) }, "\(secret) reached a report")
+                }
+                let html = texts[3]
+                #expect(html.contains("secret-case") && html.contains("private case") && html.contains("hello there"))
+            }
+        }
+    }
 }

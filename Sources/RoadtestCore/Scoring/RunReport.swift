@@ -92,3 +92,20 @@ public struct TrialRow: Sendable, Hashable, Codable {
         self.system = system
     }
 }
+
+extension TrialRow {
+    /// The row of a private (holdout) case as reports may show it: its id, and hashes of its input and output;
+    /// no input, expected value, check reason or output.
+    public func redacted() -> TrialRow {
+        func hash(_ text: String) -> String { String(format: "fnv1a:%016llx", FNV.hash(text)) }
+        var row = self
+        row.input = "[private case · input \(hash(input))]"
+        row.output = "[private case · output \(hash(output))]"
+        row.checks = checks.map { check in
+            var check = check
+            check.reason = "[private]"
+            return check
+        }
+        return row
+    }
+}
