@@ -286,6 +286,7 @@ struct CLITests {
                     #expect(card[key] != nil, "\(key)")
                 }
                 #expect(card["verdict"] == .string("regression") && card["regressions"] == .number(10))
+                #expect(card["flipped"]?.arrayValue?.first?["variant"] == .null)
                 let html = try String(contentsOf: directory.appendingPathComponent("flips.html"), encoding: .utf8)
                 #expect(html.contains("pass → fail") && html.contains("<pre>no</pre>"))
                 // Could not compare: exit 1 with a clear message.

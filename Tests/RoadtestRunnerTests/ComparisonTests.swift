@@ -75,6 +75,8 @@ import Testing
                 #expect(ci[0] < -0.4 && ci[1] < 0 && ci[1] > -0.4, "\(ci)")
                 #expect(Set(card.flipped.map(\.caseID)) == Set((1...8).map { "c\($0)" }))
                 #expect(card.byTag["t0"]?.regressions == 4 && card.byTag["t1"]?.regressions == 4)
+                #expect(card.byTag["t0"]?.latencyMilliseconds.e2eP95.base != nil)
+                #expect(card.byTag["t0"]?.costPerSuccess.base == 0)
                 #expect(regressed.tripped([.regression]) == [.regression])
 
                 // One case broken: a real difference, but not a significant one (p = 1).

@@ -46,6 +46,14 @@ public struct Flip: Sendable, Hashable, Codable {
         self.base = base
         self.head = head
     }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(caseID, forKey: .caseID)
+        try container.encode(sample, forKey: .sample)
+        try container.encode(variant, forKey: .variant)  // null for the case as written
+        try container.encode(base, forKey: .base)
+        try container.encode(head, forKey: .head)
+    }
 }
 
 public struct LatencyComparison: Sendable, Hashable, Codable {
@@ -68,11 +76,17 @@ public struct TagComparison: Sendable, Hashable, Codable {
     public var fixes: Int
     public var passRate: Delta
     public var mcnemarP: Double
+    public var verdict: Verdict
+    public var latencyMilliseconds: LatencyComparison
+    public var costPerSuccess: Delta
 
     enum CodingKeys: String, CodingKey {
         case pairs, regressions, fixes
         case passRate = "pass_rate"
         case mcnemarP = "mcnemar_p"
+        case verdict
+        case latencyMilliseconds = "latency_ms"
+        case costPerSuccess = "cost_per_success"
     }
 }
 

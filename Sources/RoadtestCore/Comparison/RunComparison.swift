@@ -111,46 +111,32 @@ public struct RunComparison: Sendable {
                 clusters.append([(pair.base, pair.head)])
             }
         }
-        let passRate = delta(clusters) { side in
-            side.isEmpty ? nil : Double(side.filter(\.passed).count) / Double(side.count)
-        }
         let p = Statistics.mcnemarExactP(regressions, fixes)
-        var verdict = Verdict.noSignificantChange
-        if let difference = passRate.delta, p < alpha, abs(difference) >= minimumEffect, difference != 0 {
-            verdict = difference < 0 ? .regression : .improvement
-        }
-        func percentile(_ p: Double, _ value: @escaping (PairedTrial) -> Double?) -> Delta {
-            delta(clusters) { side in
-                let values = side.compactMap(value).sorted()
-                return Statistics.percentile(sorted: values, p).map { $0 * 1000 }
-            }
-        }
-        let latency = LatencyComparison(
-            e2eP50: percentile(0.5, \.endToEnd),
-            e2eP95: percentile(0.95, \.endToEnd),
-            ttftP50: percentile(0.5, \.timeToFirstToken),
-            ttftP95: percentile(0.95, \.timeToFirstToken)
-        )
-        let costPerSuccess = delta(clusters) { side in
-            let passed = side.filter(\.passed).count
-            return passed > 0 ? side.reduce(0) { $0 + $1.costUSD } / Double(passed) : nil
-        }
+        let overall = figures(clusters, resamples: resamples)
+        let outcome = verdict(overall.passRate.delta, p)
+        // The same per tag (fewer resamples: there may be many tags).
         var byTag: [String: TagComparison] = [:]
-        let tags = Set(pairs.flatMap(\.base.tags))
-        for tag in tags {
-            let tagged = pairs.filter { $0.base.tags.contains(tag) }
-            let tagRegressions = tagged.filter { $0.base.passed && !$0.head.passed }.count
-            let tagFixes = tagged.filter { !$0.base.passed && $0.head.passed }.count
-            let baseRate = Double(tagged.filter(\.base.passed).count) / Double(tagged.count)
-            let headRate = Double(tagged.filter(\.head.passed).count) / Double(tagged.count)
+        for tag in Set(pairs.flatMap(\.base.tags)) {
+            let tagged = clusters.map { $0.filter { $0.base.tags.contains(tag) } }.filter { !$0.isEmpty }
+            let flat = tagged.flatMap { $0 }
+            let tagRegressions = flat.filter { $0.base.passed && !$0.head.passed }.count
+            let tagFixes = flat.filter { !$0.base.passed && $0.head.passed }.count
+            let tagP = Statistics.mcnemarExactP(tagRegressions, tagFixes)
+            let tagFigures = self.figures(tagged, resamples: min(resamples, 500))
             byTag[tag] = TagComparison(
-                pairs: tagged.count,
+                pairs: flat.count,
                 regressions: tagRegressions,
                 fixes: tagFixes,
-                passRate: Delta(base: baseRate, head: headRate, delta: headRate - baseRate, ci95: nil),
-                mcnemarP: Statistics.mcnemarExactP(tagRegressions, tagFixes)
+                passRate: tagFigures.passRate,
+                mcnemarP: tagP,
+                verdict: self.verdict(tagFigures.passRate.delta, tagP),
+                latencyMilliseconds: tagFigures.latency,
+                costPerSuccess: tagFigures.costPerSuccess
             )
         }
+        let passRate = overall.passRate
+        let latency = overall.latency
+        let costPerSuccess = overall.costPerSuccess
         let discordance = pairs.isEmpty ? 0.2 : max(Double(flipped.count) / Double(pairs.count), 0.05)
         return CandidateComparison(
             id: headID == baseID ? headID : "\(baseID) → \(headID)",
@@ -164,7 +150,7 @@ public struct RunComparison: Sendable {
             fixes: fixes,
             passRate: passRate,
             mcnemarP: p,
-            verdict: verdict,
+            verdict: outcome,
             latencyMilliseconds: latency,
             costPerSuccess: costPerSuccess,
             flipped: flipped,
@@ -176,11 +162,45 @@ public struct RunComparison: Sendable {
         )
     }
 
+    func verdict(_ difference: Double?, _ p: Double) -> Verdict {
+        guard let difference, p < alpha, abs(difference) >= minimumEffect, difference != 0 else {
+            return .noSignificantChange
+        }
+        return difference < 0 ? .regression : .improvement
+    }
+
+    typealias Clusters = [[(base: PairedTrial, head: PairedTrial)]]
+
+    /// Pass rate, latency percentiles and cost per success of paired clusters, with bootstrap intervals.
+    func figures(
+        _ clusters: Clusters,
+        resamples: Int
+    ) -> (
+        passRate: Delta, latency: LatencyComparison, costPerSuccess: Delta
+    ) {
+        let passRate = delta(clusters, resamples: resamples) { side in
+            side.isEmpty ? nil : Double(side.filter(\.passed).count) / Double(side.count)
+        }
+        func percentile(_ p: Double, _ value: @escaping (PairedTrial) -> Double?) -> Delta {
+            delta(clusters, resamples: resamples) { side in
+                Statistics.percentile(sorted: side.compactMap(value).sorted(), p).map { $0 * 1000 }
+            }
+        }
+        let latency = LatencyComparison(
+            e2eP50: percentile(0.5, \.endToEnd),
+            e2eP95: percentile(0.95, \.endToEnd),
+            ttftP50: percentile(0.5, \.timeToFirstToken),
+            ttftP95: percentile(0.95, \.timeToFirstToken)
+        )
+        let costPerSuccess = delta(clusters, resamples: resamples) { side in
+            let passed = side.filter(\.passed).count
+            return passed > 0 ? side.reduce(0) { $0 + $1.costUSD } / Double(passed) : nil
+        }
+        return (passRate, latency, costPerSuccess)
+    }
+
     /// Base value, head value, head − base, and a paired bootstrap interval of the difference.
-    func delta(
-        _ clusters: [[(base: PairedTrial, head: PairedTrial)]],
-        _ statistic: ([PairedTrial]) -> Double?
-    ) -> Delta {
+    func delta(_ clusters: Clusters, resamples: Int, _ statistic: ([PairedTrial]) -> Double?) -> Delta {
         let base = statistic(clusters.flatMap { $0.map(\.base) })
         let head = statistic(clusters.flatMap { $0.map(\.head) })
         let difference = base.flatMap { base in head.map { $0 - base } }
