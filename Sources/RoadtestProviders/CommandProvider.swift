@@ -112,13 +112,11 @@ public struct CommandProvider: ModelProvider {
     /// A token count the program reported: a whole number from 0 to `TokenCount.maximum`, or absent.
     static func tokenCount(_ value: JSONValue?, _ field: String) throws -> Int? {
         guard let value, value != .null else { return nil }
-        guard case .number(let number) = value, number.isFinite, number >= 0, number == number.rounded(),
-            number <= Double(TokenCount.maximum)
-        else {
+        guard case .number(let number) = value, let count = TokenCount.validated(number) else {
             throw WireError(
                 reason: "\(field): \(value.jsonText) is not a whole number of tokens from 0 to \(TokenCount.maximum)"
             )
         }
-        return Int(number)
+        return count
     }
 }

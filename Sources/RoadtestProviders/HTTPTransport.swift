@@ -53,7 +53,7 @@ public final class HTTPTransport: Sendable {
     }
 
     /// One attempt, buffered: the events fold into a `ResponseAccumulator` inside the attempt's own task (no event
-    /// crosses tasks). The deadline is one event-loop timer that cancels that task.
+    /// crosses tasks).
     func send<Decoder: WireStreamDecoder>(
         _ decoder: Decoder.Type,
         url: String,
@@ -64,8 +64,7 @@ public final class HTTPTransport: Sendable {
     ) async -> ProviderResponse {
         let request = Self.request(url: url, headers: headers, body: body, stream: stream)
         let client = self.client
-        let expired = ExpiryFlag()
-        let work = Task { () -> ResponseAccumulator in
+        return await withAttemptDeadline(timeout) { expired in
             var accumulator = ResponseAccumulator()
             await Self.perform(
                 Decoder.self,
@@ -77,18 +76,7 @@ public final class HTTPTransport: Sendable {
                 sink: &accumulator
             )
             return accumulator
-        }
-        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
-            expired.set()
-            work.cancel()
-        }
-        let accumulator = await withTaskCancellationHandler {
-            await work.value
-        } onCancel: {
-            work.cancel()
-        }
-        timer.cancel()
-        return accumulator.response()
+        }.response()
     }
 
     /// One attempt, streamed: every event reaches `onEvent` as it arrives.
@@ -103,9 +91,8 @@ public final class HTTPTransport: Sendable {
     ) async {
         let request = Self.request(url: url, headers: headers, body: body, stream: stream)
         let client = self.client
-        let expired = ExpiryFlag()
         let (events, continuation) = AsyncStream.makeStream(of: ProviderEvent.self)
-        let work = Task {
+        await withAttemptDeadline(timeout) { expired in
             var sink = ContinuationSink(continuation: continuation)
             await Self.perform(
                 Decoder.self,
@@ -117,17 +104,33 @@ public final class HTTPTransport: Sendable {
                 sink: &sink
             )
             continuation.finish()
+        } whileRunning: {
+            for await event in events { onEvent(event) }
         }
+    }
+
+    /// Runs an attempt in its own task with one event-loop timer as its deadline (no timer task per request): at
+    /// the deadline, or when the caller is cancelled, the attempt's task is cancelled. `whileRunning` runs in the
+    /// caller meanwhile.
+    func withAttemptDeadline<T: Sendable>(
+        _ timeout: Double,
+        _ attempt: @escaping @Sendable (ExpiryFlag) async -> T,
+        whileRunning: () async -> Void = {}
+    ) async -> T {
+        let expired = ExpiryFlag()
+        let work = Task { await attempt(expired) }
         let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
             expired.set()
             work.cancel()
         }
-        await withTaskCancellationHandler {
-            for await event in events { onEvent(event) }
+        let value = await withTaskCancellationHandler {
+            await whileRunning()
+            return await work.value
         } onCancel: {
             work.cancel()
         }
         timer.cancel()
+        return value
     }
 
     static func request(url: String, headers: [(String, String)], body: Data, stream: Bool) -> HTTPClientRequest {

@@ -4,7 +4,9 @@ import RoadtestWire
 
 /// Any OpenAI-compatible `/v1/chat/completions` endpoint (llama-server, vLLM, OpenAI, gateways).
 /// Streams with `stream_options.include_usage` by default.
-public struct OpenAIProvider: ModelProvider {
+public struct OpenAIProvider: HTTPWireProvider {
+    typealias Decoder = OpenAIStreamDecoder
+
     public let url: String
     public let apiKey: String?
     public let headers: [String: String]
@@ -66,32 +68,12 @@ public struct OpenAIProvider: ModelProvider {
         return headers
     }
 
-    public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
-        await transport.run(
-            OpenAIStreamDecoder.self,
-            url: url,
-            headers: requestHeaders,
-            body: Self.body(for: request),
-            stream: request.stream,
-            timeout: request.timeout,
-            onEvent: onEvent
-        )
-    }
-
-    public func send(_ request: ChatRequest) async -> ProviderResponse {
-        await transport.send(
-            OpenAIStreamDecoder.self,
-            url: url,
-            headers: requestHeaders,
-            body: Self.body(for: request),
-            stream: request.stream,
-            timeout: request.timeout
-        )
-    }
 }
 
 /// Anthropic Messages `/v1/messages`, streaming by default.
-public struct AnthropicProvider: ModelProvider {
+public struct AnthropicProvider: HTTPWireProvider {
+    typealias Decoder = AnthropicStreamDecoder
+
     public let url: String
     public let apiKey: String?
     public let headers: [String: String]
@@ -186,9 +168,22 @@ public struct AnthropicProvider: ModelProvider {
         return headers
     }
 
+}
+
+/// An HTTP provider is a wire format (its request encoding and stream decoder) over the shared transport; running
+/// and sending an attempt is the same for every format.
+protocol HTTPWireProvider: ModelProvider {
+    associatedtype Decoder: WireStreamDecoder
+    var url: String { get }
+    var transport: HTTPTransport { get }
+    var requestHeaders: [(String, String)] { get }
+    static func body(for request: ChatRequest) -> Data
+}
+
+extension HTTPWireProvider {
     public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
         await transport.run(
-            AnthropicStreamDecoder.self,
+            Decoder.self,
             url: url,
             headers: requestHeaders,
             body: Self.body(for: request),
@@ -200,7 +195,7 @@ public struct AnthropicProvider: ModelProvider {
 
     public func send(_ request: ChatRequest) async -> ProviderResponse {
         await transport.send(
-            AnthropicStreamDecoder.self,
+            Decoder.self,
             url: url,
             headers: requestHeaders,
             body: Self.body(for: request),

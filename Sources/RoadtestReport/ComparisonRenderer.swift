@@ -4,9 +4,7 @@ import RoadtestCore
 /// Renders a paired comparison: terminal, JSON (the contract), Markdown (a pull-request comment), HTML.
 public enum ComparisonRenderer {
     public static func json(_ report: ComparisonReport) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(report)
+        try JSONReport.encode(report)
     }
 
     static func percent(_ value: Double?) -> String { Format.percent(value) }

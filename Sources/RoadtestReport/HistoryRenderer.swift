@@ -4,9 +4,7 @@ import RoadtestCore
 /// Renders a suite's history: terminal, JSON, and HTML with trend charts.
 public enum HistoryRenderer {
     public static func json(_ report: HistoryReport) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(report)
+        try JSONReport.encode(report)
     }
 
     static func drift(_ point: HistoryReport.Point) -> String {
@@ -109,9 +107,7 @@ public enum HistoryRenderer {
 /// Renders the life of each case.
 public enum CaseLifecycleRenderer {
     public static func json(_ report: CaseLifecycleReport) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(report)
+        try JSONReport.encode(report)
     }
 
     public static func terminal(_ report: CaseLifecycleReport) -> String {

@@ -4,9 +4,7 @@ import RoadtestCore
 extension LoadReport {
     /// The JSON document (schema_version 1).
     public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONReport.encode(self)
     }
 
     /// One table per candidate, a row per level.

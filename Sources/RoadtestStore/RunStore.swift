@@ -95,14 +95,27 @@ public enum StoreLocation {
 }
 
 extension RunStore {
-    /// One candidate's trials of a run, keyed for pairing.
-    public func pairedTrials(runID: String, candidate: String) async throws -> [PairKey: PairedTrial] {
-        var trials: [PairKey: PairedTrial] = [:]
+    /// Every candidate's trials of a run, keyed for pairing, read in one pass.
+    public func pairedTrials(runID: String) async throws -> [String: [PairKey: PairedTrial]] {
+        var trials: [String: [PairKey: PairedTrial]] = [:]
         try await forEachOutcome(runID: runID) { record in
-            guard record.outcome.key.candidate == candidate else { return }
-            trials[PairKey(record.outcome.key)] = PairedTrial(record)
+            trials[record.outcome.key.candidate, default: [:]][PairKey(record.outcome.key)] = PairedTrial(record)
         }
         return trials
+    }
+
+    /// The finished runs of the suite at `suitePath`, oldest first: the latest `limit` of them.
+    func finishedRuns(suitePath: String, limit: Int) async throws -> [RunRecord] {
+        let path = URL(fileURLWithPath: suitePath).standardizedFileURL.path
+        let runs = try await runs(limit: 10_000).filter { $0.suitePath == path && $0.status == .finished }
+        guard !runs.isEmpty else {
+            throw RoadtestError(
+                .notFound,
+                "no finished run of \(suitePath) in the store",
+                hint: "run it first: roadtest run \(suitePath)"
+            )
+        }
+        return Array(runs.prefix(max(1, limit)).reversed())
     }
 
     /// Compares two stored runs (`candidates` pairs base and head candidate ids; by default every candidate the
@@ -132,6 +145,8 @@ extension RunStore {
                     + "head run's: \(headCandidates.joined(separator: ", ")))"
             )
         }
+        let baseTrials = try await pairedTrials(runID: baseID)
+        let headTrials = baseID == headID ? baseTrials : try await pairedTrials(runID: headID)
         var results: [CandidateComparison] = []
         var warnings: [String] = []
         for (baseCandidate, headCandidate) in pairs {
@@ -144,8 +159,8 @@ extension RunStore {
             let result = comparison.compare(
                 baseID: baseCandidate,
                 headID: headCandidate,
-                base: try await pairedTrials(runID: baseID, candidate: baseCandidate),
-                head: try await pairedTrials(runID: headID, candidate: headCandidate)
+                base: baseTrials[baseCandidate] ?? [:],
+                head: headTrials[headCandidate] ?? [:]
             )
             if result.unpaired > 0 {
                 warnings.append(
@@ -227,22 +242,21 @@ extension RunStore {
     ) async throws
         -> HistoryReport
     {
-        let path = URL(fileURLWithPath: suitePath).standardizedFileURL.path
-        let runs = try await runs(limit: 10_000).filter { $0.suitePath == path && $0.status == .finished }
-            .prefix(limit).reversed()
-        guard let latest = runs.last else {
-            throw RoadtestError(
-                .notFound,
-                "no finished run of \(suitePath) in the store",
-                hint: "run it first: roadtest run \(suitePath)"
-            )
-        }
+        let runs = try await finishedRuns(suitePath: suitePath, limit: limit)
         var result: [HistoryReport.Run] = []
-        var previous: [String: String] = [:]
+        // The latest trials of each candidate, for drift against the next run that has it.
+        var previous: [String: [PairKey: PairedTrial]] = [:]
         for run in runs {
-            guard let report = try await report(runID: run.id) else { continue }
+            guard let suite = try await suite(runID: run.id) else { continue }
+            // One pass over the run feeds both the scorecards and the pairing.
+            var scorer = Scorer(suite: suite)
+            var trials: [String: [PairKey: PairedTrial]] = [:]
+            try await forEachOutcome(runID: run.id) { record in
+                scorer.add(record)
+                trials[record.outcome.key.candidate, default: [:]][PairKey(record.outcome.key)] = PairedTrial(record)
+            }
             var points: [HistoryReport.Point] = []
-            for card in report.candidates {
+            for card in scorer.scorecards() {
                 var point = HistoryReport.Point(
                     candidate: card.id,
                     passRate: card.passRate,
@@ -250,44 +264,35 @@ extension RunStore {
                     e2eP95Milliseconds: card.latencyMilliseconds.e2e.p95,
                     costPerSuccess: card.costUSD.perSuccess
                 )
+                let current = trials[card.id] ?? [:]
                 if let before = previous[card.id] {
-                    let paired = comparison.compare(
-                        baseID: card.id,
-                        headID: card.id,
-                        base: try await pairedTrials(runID: before, candidate: card.id),
-                        head: try await pairedTrials(runID: run.id, candidate: card.id)
-                    )
+                    let paired = comparison.compare(baseID: card.id, headID: card.id, base: before, head: current)
                     if paired.pairs > 0 {
                         point.drift = paired.verdict
                         point.mcnemarP = paired.mcnemarP
                     }
                 }
-                previous[card.id] = run.id
+                previous[card.id] = current
                 points.append(point)
             }
             result.append(HistoryReport.Run(runID: run.id, startedAt: run.startedAt, candidates: points))
         }
-        return HistoryReport(suite: latest.suiteName, suitePath: path, runs: result)
+        return HistoryReport(
+            suite: runs.last?.suiteName ?? "",
+            suitePath: URL(fileURLWithPath: suitePath).standardizedFileURL.path,
+            runs: result
+        )
     }
 }
 
 extension RunStore {
     /// Each case's status over the last `runs` finished runs of the suite at `suitePath`.
     public func caseLifecycle(suitePath: String, runs count: Int = 5) async throws -> CaseLifecycleReport {
-        let path = URL(fileURLWithPath: suitePath).standardizedFileURL.path
-        let recent = try await runs(limit: 10_000).filter { $0.suitePath == path && $0.status == .finished }
-            .prefix(max(1, count)).reversed()
-        guard let latest = recent.last else {
-            throw RoadtestError(
-                .notFound,
-                "no finished run of \(suitePath) in the store",
-                hint: "run it first: roadtest run \(suitePath)"
-            )
-        }
+        let recent = try await finishedRuns(suitePath: suitePath, limit: count)
         var builder = CaseLifecycleReport.Builder()
         for run in recent {
             try await forEachOutcome(runID: run.id) { builder.add($0) }
         }
-        return builder.report(suite: latest.suiteName, runIDs: recent.map(\.id))
+        return builder.report(suite: recent.last?.suiteName ?? "", runIDs: recent.map(\.id))
     }
 }

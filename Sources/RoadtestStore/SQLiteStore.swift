@@ -290,8 +290,10 @@ public final class SQLiteStore: RunStore {
                 let key = Self.trialKey(row)
                 let sortKey = Self.sortKey(row)
                 var trialAttempts: [Attempt] = []
-                while let attemptRow = pending, Self.sortKey(attemptRow) <= sortKey {
-                    if Self.sortKey(attemptRow) == sortKey { trialAttempts.append(Self.attempt(attemptRow)) }
+                while let attemptRow = pending {
+                    let attemptKey = Self.sortKey(attemptRow)
+                    guard attemptKey <= sortKey else { break }
+                    if attemptKey == sortKey { trialAttempts.append(Self.attempt(attemptRow)) }
                     pending = try attempts.next()
                 }
                 let checksJSON: String = row["checks"]

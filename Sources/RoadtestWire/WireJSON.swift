@@ -78,6 +78,12 @@ public struct TokenCount: Codable, Sendable, Hashable, ExpressibleByIntegerLiter
         self.value = value
     }
 
+    /// `number` as a token count: a whole number from 0 to `maximum`, else nil.
+    public static func validated(_ number: Double) -> Int? {
+        guard number.isFinite, number >= 0, number <= Double(maximum), number == number.rounded() else { return nil }
+        return Int(number)
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let number: Double
@@ -89,7 +95,7 @@ public struct TokenCount: Codable, Sendable, Hashable, ExpressibleByIntegerLiter
                 .init(codingPath: decoder.codingPath, debugDescription: "a token count must be a number")
             )
         }
-        guard number.isFinite, number >= 0, number <= Double(Self.maximum), number == number.rounded() else {
+        guard let count = Self.validated(number) else {
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: decoder.codingPath,
@@ -97,7 +103,7 @@ public struct TokenCount: Codable, Sendable, Hashable, ExpressibleByIntegerLiter
                 )
             )
         }
-        value = Int(number)
+        value = count
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -46,15 +46,16 @@ struct RunCommand: AsyncParsableCommand {
         let code = try await withUserFacingErrors { () -> Int32 in
             let store = try storeOptions.open()
             // `latest` means the latest run before this one.
-            let baselineID = try await baseline.asyncMap { reference in
-                guard let id = try await store.resolveRunID(reference) else {
+            var baselineID: String?
+            if let baseline {
+                baselineID = try await store.resolveRunID(baseline)
+                guard baselineID != nil else {
                     throw RoadtestError(
                         .notFound,
-                        "--baseline \(reference): no such run",
+                        "--baseline \(baseline): no such run",
                         hint: "list runs with `roadtest runs`"
                     )
                 }
-                return id
             }
             let session = RunSession(
                 store: store,

@@ -202,11 +202,3 @@ public struct ComparisonReport: Sendable, Hashable, Codable {
         }
     }
 }
-
-extension Optional {
-    /// `map` with an async throwing transform.
-    public func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}

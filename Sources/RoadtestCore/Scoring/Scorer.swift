@@ -114,7 +114,6 @@ struct CandidateTally: Sendable {
             if outcome.passed { tally.passed += 1 }
             cases[outcome.key.caseID] = tally
             original.add(outcome.passed)
-            byPrompt[0, default: Count()].add(outcome.passed)
             if record.kind == .ambiguous {
                 ambiguous += 1
                 if outcome.clarified || outcome.abstained { handled += 1 }
@@ -294,7 +293,7 @@ struct CandidateTally: Sendable {
         var entries = [
             PromptSensitivity.Entry(
                 prompt: suite.defaults.system ?? "(no system prompt)",
-                passRate: byPrompt[0]?.rate ?? 0
+                passRate: original.rate
             )
         ]
         for (index, prompt) in suite.prompts.enumerated() {
