@@ -76,3 +76,11 @@ import Testing
         #expect(first.lower < 4.5 && first.upper > 4.5 && first.upper - first.lower < 1.5)
     }
 }
+
+@Suite struct ComparisonContractTests {
+    @Test func figuresThatCouldNotBeComputedAreNull() throws {
+        let data = try JSONEncoder().encode(Delta(base: 0.5, head: nil, delta: nil, ci95: nil))
+        let json = try #require(JSONValue.parse(data))
+        #expect(json == .object(["base": .number(0.5), "head": .null, "delta": .null, "ci95": .null]))
+    }
+}

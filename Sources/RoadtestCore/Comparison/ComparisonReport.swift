@@ -23,6 +23,17 @@ public struct Delta: Sendable, Hashable, Codable {
 
     /// The whole interval lies above zero: the head is larger, beyond noise.
     public var isSignificantIncrease: Bool { (ci95?.first ?? 0) > 0 }
+
+    enum CodingKeys: String, CodingKey { case base, head, delta, ci95 }
+
+    /// A figure that could not be computed is `null`, as everywhere in Roadtest's JSON.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(base, forKey: .base)
+        try container.encode(head, forKey: .head)
+        try container.encode(delta, forKey: .delta)
+        try container.encode(ci95, forKey: .ci95)
+    }
 }
 
 /// A pair whose outcome changed.
