@@ -104,6 +104,9 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -160,6 +163,13 @@ let package = Package(
         .testTarget(
             name: "RoadtestReportTests",
             dependencies: ["RoadtestCore", "RoadtestReport", "RoadtestTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestServerTests",
+            dependencies: [
+                "RoadtestCore", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,6 +15,15 @@ public enum AttemptClass: String, Sendable, Hashable, Codable, CaseIterable {
     /// A `command` provider's program exited non-zero or could not start.
     case commandFailed = "command_failed"
 
+    /// Failures worth moving to the next candidate of a fallback chain (after the candidate's own retries): every
+    /// failure of the endpoint rather than of the request. A 4xx (bad request) would fail anywhere.
+    public var warrantsFallback: Bool {
+        switch self {
+        case .http429, .http5xx, .timeout, .connection, .streamCut, .malformed, .commandFailed: return true
+        case .ok, .http4xx: return false
+        }
+    }
+
     /// Failures worth another attempt: throttling, server errors, timeouts and connection errors.
     public var isRetryable: Bool {
         switch self {
@@ -129,13 +138,17 @@ public struct Attempt: Sendable, Hashable, Codable {
     public var retryAfter: Double?
     public var message: String?
     public var costUSD: Double
+    /// The candidate this attempt went to when it was not the trial's own (a fallback); nil otherwise.
+    public var candidate: String?
 
     public init(
         role: Role,
         number: Int,
         response: ProviderResponse,
-        costUSD: Double
+        costUSD: Double,
+        candidate: String? = nil
     ) {
+        self.candidate = candidate
         self.role = role
         self.number = number
         self.attemptClass = response.attemptClass
@@ -187,6 +200,13 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var clarified: Bool
     /// The output declined or admitted it does not know (deterministic detector).
     public var abstained: Bool
+    /// The candidate whose answer was graded when it was not the trial's own (a fallback served it); nil otherwise.
+    public var servedBy: String?
+    /// When the trial's first attempt was sent (seconds since 1970).
+    public var startedAt: Double?
+    /// Seconds from the first attempt's send to the end of the last task attempt: retries, backoff and fallbacks
+    /// included. What the caller waited.
+    public var elapsed: Double?
 
     public init(
         key: TrialKey,

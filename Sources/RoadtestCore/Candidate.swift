@@ -30,6 +30,12 @@ public struct Candidate: Sendable, Hashable, Codable {
     public var settings: Settings
     /// A judge grades other candidates' outputs and is not itself scored.
     public var isJudge: Bool
+    /// Candidates tried in order when this one fails with a failure worth falling back on, after its own retries.
+    public var fallback: [String] = []
+    /// The circuit breaker: skip this candidate for a while after consecutive failures.
+    public var cooldown: Cooldown?
+    /// Reached only as another candidate's fallback; not scored on its own.
+    public var isFallbackOnly: Bool = false
 
     public init(
         id: String,
@@ -63,6 +69,48 @@ public struct Candidate: Sendable, Hashable, Codable {
         self.isJudge = isJudge
     }
 
+    enum CodingKeys: String, CodingKey {
+        case id, provider, baseURL, model, apiKeyEnvironmentVariable, command, local, gguf, llamaServer
+        case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        provider = try container.decode(ProviderKind.self, forKey: .provider)
+        baseURL = try container.decodeIfPresent(String.self, forKey: .baseURL)
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+        apiKeyEnvironmentVariable = try container.decodeIfPresent(String.self, forKey: .apiKeyEnvironmentVariable)
+        command = try container.decodeIfPresent([String].self, forKey: .command)
+        local = try container.decodeIfPresent(String.self, forKey: .local)
+        gguf = try container.decodeIfPresent(String.self, forKey: .gguf)
+        llamaServer = try container.decodeIfPresent(String.self, forKey: .llamaServer)
+        serverArguments = try container.decode([String].self, forKey: .serverArguments)
+        headers = try container.decode([String: String].self, forKey: .headers)
+        price = try container.decodeIfPresent(Price.self, forKey: .price)
+        settings = try container.decode(Settings.self, forKey: .settings)
+        isJudge = try container.decode(Bool.self, forKey: .isJudge)
+        // Suites stored before fallback chains existed have none of these keys.
+        fallback = try container.decodeIfPresent([String].self, forKey: .fallback) ?? []
+        cooldown = try container.decodeIfPresent(Cooldown.self, forKey: .cooldown)
+        isFallbackOnly = try container.decodeIfPresent(Bool.self, forKey: .isFallbackOnly) ?? false
+    }
+
+    /// Scored in a run: neither a judge nor reached only as a fallback.
+    public var isScored: Bool { !isJudge && !isFallbackOnly }
+
     /// The price used for cost: the configured one, or zero.
     public var effectivePrice: Price { price ?? .free }
+}
+
+/// A circuit breaker's setting: after `after` consecutive failed attempts a candidate is skipped for `duration`
+/// seconds, then one request probes it (success closes the circuit, failure opens it again).
+public struct Cooldown: Sendable, Hashable, Codable {
+    public var after: Int
+    public var duration: Double
+
+    public init(after: Int, duration: Double) {
+        self.after = after
+        self.duration = duration
+    }
 }

@@ -79,7 +79,19 @@ public struct Suite: Sendable, Hashable, Codable {
     public var directory: String { URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path }
 
     /// Candidates that are scored (every one not marked as a judge).
-    public var scoredCandidates: [Candidate] { candidates.filter { !$0.isJudge } }
+    public var scoredCandidates: [Candidate] { candidates.filter(\.isScored) }
+
+    /// A candidate and every candidate its fallback chain reaches, in chain order, each once.
+    public func fallbackChain(of candidate: Candidate) -> [Candidate] {
+        var chain = [candidate]
+        var seen: Set<String> = [candidate.id]
+        for id in candidate.fallback where !seen.contains(id) {
+            guard let next = candidates.first(where: { $0.id == id }) else { continue }
+            chain.append(next)
+            seen.insert(id)
+        }
+        return chain
+    }
 
     /// The judge candidates.
     public var judges: [Candidate] { candidates.filter(\.isJudge) }

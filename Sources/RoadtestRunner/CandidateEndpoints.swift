@@ -6,6 +6,10 @@ import RoadtestProviders
 /// Makes every candidate's provider, starting managed local servers first and stopping them afterwards,
 /// whatever way `body` ends.
 public enum CandidateEndpoints {
+    /// Maps a candidate's endpoint (its base URL, a managed server's included) to the one requests go to: how a
+    /// drill puts a chaos proxy in front of chosen candidates. Identity by default.
+    public typealias Interpose = @Sendable (Candidate, String) async throws -> String
+
     /// Calls `body` with a provider for every candidate (judges included). Local candidates get a `llama-server`
     /// started for them, stopped when `body` returns or throws.
     public static func with<T>(
@@ -13,12 +17,20 @@ public enum CandidateEndpoints {
         transport: HTTPTransport,
         home: RoadtestHome = RoadtestHome(),
         announce: (String) -> Void = { _ in },
+        interpose: Interpose? = nil,
         _ body: ([String: any ModelProvider]) async throws -> T
     ) async throws -> T {
         let factory = ProviderFactory(transport: transport, workingDirectory: suite.directory)
         var providers: [String: any ModelProvider] = [:]
         for candidate in suite.candidates where candidate.provider != .local {
-            providers[candidate.id] = try factory.makeProvider(for: candidate)
+            if let interpose, candidate.provider != .command, let url = candidate.baseURL {
+                providers[candidate.id] = try factory.makeProvider(
+                    for: candidate,
+                    baseURL: try await interpose(candidate, url)
+                )
+            } else {
+                providers[candidate.id] = try factory.makeProvider(for: candidate)
+            }
         }
         var servers: [LlamaServer] = []
         defer { for server in servers { server.stop() } }
@@ -49,7 +61,8 @@ public enum CandidateEndpoints {
                 // as a connection error that is the harness's, not the model's. A new loopback connection per
                 // request costs well under a millisecond.
                 served.headers["Connection"] = served.headers["Connection"] ?? "close"
-                providers[candidate.id] = try factory.makeProvider(for: served, baseURL: server.baseURL)
+                let url = try await interpose?(served, server.baseURL) ?? server.baseURL
+                providers[candidate.id] = try factory.makeProvider(for: served, baseURL: url)
             } catch var error as RoadtestError {
                 error.message = "candidate '\(candidate.id)': " + error.message
                 throw error

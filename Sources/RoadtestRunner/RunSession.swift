@@ -66,14 +66,22 @@ public struct RunSession: Sendable {
     public let home: RoadtestHome
     /// Notes for the user (resuming, starting a local server).
     public let announce: @Sendable (String) -> Void
+    /// Puts something in front of candidates' endpoints (a drill's chaos proxies).
+    public let interpose: CandidateEndpoints.Interpose?
+    /// Called with the run's id once it is created or resumed.
+    public let onRunID: @Sendable (String) -> Void
 
     public init(
         store: any RunStore,
         options: Options,
         progress: RunProgress = RunProgress(total: 0),
         home: RoadtestHome = RoadtestHome(),
-        announce: @escaping @Sendable (String) -> Void = { _ in }
+        announce: @escaping @Sendable (String) -> Void = { _ in },
+        interpose: CandidateEndpoints.Interpose? = nil,
+        onRunID: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.interpose = interpose
+        self.onRunID = onRunID
         self.store = store
         self.options = options
         self.progress = progress
@@ -85,14 +93,20 @@ public struct RunSession: Sendable {
     public func execute() async throws -> Ending {
         let suite = try Self.applyOverrides(options, to: try SuiteLoader().load(path: options.suitePath))
         let (runID, completed) = try await startOrResume(suite)
+        onRunID(runID)
         let plan = RunPlan(suite: suite)
         let remaining = plan.trials.filter { !completed.contains($0.key) }
         progress.start(total: plan.trials.count, alreadyDone: plan.trials.count - remaining.count)
 
         let transport = HTTPTransport()
         do {
-            try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
-                providers in
+            try await CandidateEndpoints.with(
+                suite: suite,
+                transport: transport,
+                home: home,
+                announce: announce,
+                interpose: interpose
+            ) { providers in
                 let runner = Runner(
                     suite: suite,
                     sink: store,
@@ -181,7 +195,15 @@ public struct RunSession: Sendable {
                     "--candidate \(id): no candidate has that id (candidates: \(known))"
                 )
             }
-            suite.candidates = suite.candidates.filter { options.candidates.contains($0.id) || $0.isJudge }
+            // Judges stay, and so does every candidate a chosen one falls back on.
+            var keep = Set(options.candidates)
+            for candidate in suite.candidates where keep.contains(candidate.id) { keep.formUnion(candidate.fallback) }
+            suite.candidates = suite.candidates.filter { keep.contains($0.id) || $0.isJudge }
+            // A scored candidate kept only as a chosen one's fallback is not scored in this run.
+            for index in suite.candidates.indices
+            where !options.candidates.contains(suite.candidates[index].id) && !suite.candidates[index].isJudge {
+                suite.candidates[index].isFallbackOnly = true
+            }
         }
         if let concurrency = options.concurrency {
             guard concurrency > 0 else { throw RoadtestError(.invalidArgument, "--concurrency must be above 0") }

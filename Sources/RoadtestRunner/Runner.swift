@@ -22,6 +22,8 @@ public struct Runner: Sendable {
     /// Judge used for `judge` checks that name none (`--judge`, else the suite's first judge).
     public let defaultJudge: String?
     public let logger: Logger
+    /// Circuit breakers for candidates with a `cooldown`, shared by every trial of the run.
+    public let breakers = CircuitBreakers()
 
     public init(
         suite: Suite,
@@ -119,23 +121,33 @@ public struct Runner: Sendable {
         do {
             let settings = suite.settings(for: candidate, case: testCase)
             let (messages, system) = suite.apply(variant, to: testCase, system: settings.system)
-            let request = ChatRequest(
-                model: candidate.model,
-                system: system,
-                messages: messages,
-                temperature: settings.temperature,
-                maxTokens: settings.maxTokens,
-                stream: settings.stream ?? true,
-                extra: settings.extra,
-                timeout: settings.timeout ?? Settings.builtInTimeout
-            )
-            let (response, attempts) = try await Self.send(
-                request,
-                to: provider,
-                role: .task,
-                price: candidate.effectivePrice,
-                settings: settings
-            )
+            var links: [ChainLink] = []
+            for member in suite.fallbackChain(of: candidate) {
+                guard let memberProvider = member.id == candidate.id ? provider : providers[member.id] else { continue }
+                let memberSettings = suite.settings(for: member, case: testCase)
+                // A fallback gets the same conversation; its own system prompt only when the case names none.
+                let memberSystem =
+                    member.id == candidate.id
+                    ? system : suite.apply(variant, to: testCase, system: memberSettings.system).1
+                links.append(
+                    ChainLink(
+                        id: member.id,
+                        provider: memberProvider,
+                        request: Self.request(
+                            model: member.model,
+                            system: memberSystem,
+                            messages: messages,
+                            settings: memberSettings
+                        ),
+                        price: member.effectivePrice,
+                        retryPolicy: Self.retryPolicy(memberSettings),
+                        cooldown: member.cooldown
+                    )
+                )
+            }
+            let request = links[0].request
+            let result = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
+            let (response, attempts) = (result.response, result.attempts)
             let input = request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input
             var outcome = try await grade(
                 key: key,
@@ -145,6 +157,9 @@ public struct Runner: Sendable {
                 attempts: attempts
             )
             outcome.system = system
+            outcome.servedBy = result.servedBy == candidate.id ? nil : result.servedBy
+            outcome.startedAt = result.startedAt
+            outcome.elapsed = result.elapsed
             try Task.checkCancellation()
             try await sink.record(outcome, runID: runID)
             progress?.finished(
@@ -157,7 +172,28 @@ public struct Runner: Sendable {
         }
     }
 
-    /// Sends with retries; returns the last response and every attempt.
+    /// The request a candidate gets for a case: its model and effective settings.
+    static func request(model: String?, system: String?, messages: [Message], settings: Settings) -> ChatRequest {
+        ChatRequest(
+            model: model,
+            system: system,
+            messages: messages,
+            temperature: settings.temperature,
+            maxTokens: settings.maxTokens,
+            stream: settings.stream ?? true,
+            extra: settings.extra,
+            timeout: settings.timeout ?? Settings.builtInTimeout
+        )
+    }
+
+    static func retryPolicy(_ settings: Settings) -> RetryPolicy {
+        RetryPolicy(
+            maxRetries: settings.retries ?? Settings.builtInRetries,
+            baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff
+        )
+    }
+
+    /// Sends to one provider with retries (a chain of one); returns the last response and every attempt.
     static func send(
         _ request: ChatRequest,
         to provider: any ModelProvider,
@@ -165,35 +201,14 @@ public struct Runner: Sendable {
         price: Price,
         settings: Settings
     ) async throws -> (ProviderResponse, [Attempt]) {
-        let policy = RetryPolicy(
-            maxRetries: settings.retries ?? Settings.builtInRetries,
-            baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff
+        let link = ChainLink(
+            id: "",
+            provider: provider,
+            request: request,
+            price: price,
+            retryPolicy: retryPolicy(settings)
         )
-        var attempts: [Attempt] = []
-        var number = 1
-        while true {
-            try Task.checkCancellation()
-            let response = await provider.send(request)
-            try Task.checkCancellation()
-            let cost = price.cost(
-                inputTokens: response.inputTokens,
-                outputTokens: response.outputTokens,
-                cachedInputTokens: response.cachedInputTokens,
-                cacheWriteTokens: response.cacheWriteInputTokens
-            )
-            attempts.append(Attempt(role: role, number: number, response: response, costUSD: cost))
-            guard
-                let delay = policy.delay(
-                    afterAttempt: number,
-                    attemptClass: response.attemptClass,
-                    retryAfter: response.retryAfter,
-                    jitter: Double.random(in: 0..<1)
-                )
-            else {
-                return (response, attempts)
-            }
-            try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-            number += 1
-        }
+        let result = try await FallbackChain(links: [link]).send(role: role)
+        return (result.response, result.attempts)
     }
 }

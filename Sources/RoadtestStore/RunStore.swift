@@ -37,6 +37,9 @@ public protocol RunStore: OutcomeSink {
     /// Stores a `roadtest load` report (its JSON document).
     func saveLoadRun(id: String, suiteName: String, startedAt: String, json: Data) async throws
     func loadRunJSON(id: String) async throws -> Data?
+    /// Stores a `roadtest drill` report (its JSON document) under the faulted run's id.
+    func saveDrill(runID: String, cleanRunID: String, startedAt: String, json: Data) async throws
+    func drillJSON(runID: String) async throws -> Data?
 }
 
 extension RunStore {

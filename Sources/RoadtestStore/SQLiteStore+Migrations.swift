@@ -112,6 +112,22 @@ extension SQLiteStore {
         migrator.registerMigration("v5-private-cases") { db in
             try db.execute(sql: "ALTER TABLE test_case ADD COLUMN private INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v6-fallback-and-drills") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE attempt ADD COLUMN candidate TEXT;
+                    ALTER TABLE outcome ADD COLUMN served_by TEXT;
+                    ALTER TABLE outcome ADD COLUMN started_at REAL;
+                    ALTER TABLE outcome ADD COLUMN elapsed REAL;
+                    CREATE TABLE drill (
+                        run_id TEXT PRIMARY KEY,
+                        clean_run_id TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        report_json TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

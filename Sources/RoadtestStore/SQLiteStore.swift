@@ -50,6 +50,24 @@ public final class SQLiteStore: RunStore {
         }
     }
 
+    public func saveDrill(runID: String, cleanRunID: String, startedAt: String, json: Data) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO drill (run_id, clean_run_id, started_at, report_json) VALUES (?, ?, ?, ?)
+                    """,
+                arguments: [runID, cleanRunID, startedAt, String(decoding: json, as: UTF8.self)]
+            )
+        }
+    }
+
+    public func drillJSON(runID: String) async throws -> Data? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT report_json FROM drill WHERE run_id = ?", arguments: [runID])
+                .map { Data($0.utf8) }
+        }
+    }
+
     // MARK: - Runs
 
     static func runRecord(_ row: Row) -> RunRecord {
@@ -178,14 +196,15 @@ public final class SQLiteStore: RunStore {
                 sql: """
                     INSERT OR REPLACE INTO outcome (run_id, candidate_id, case_id, sample, variant, passed, score, output,
                         checks, cost_usd, final_class, attempts, e2e, completed_at, input, system, clarified, abstained,
-                        variant_kind, variant_index, variant_perturbation)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        variant_kind, variant_index, variant_perturbation, served_by, started_at, elapsed)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     runID, key.candidate, key.caseID, key.sample, key.variant.name, outcome.passed, outcome.score,
                     outcome.output, checks, outcome.costUSD, outcome.finalClass.rawValue, taskAttempts, e2e,
                     RunRecord.timestamp(), outcome.input, outcome.system, outcome.clarified, outcome.abstained,
                     key.variant.kind.rawValue, key.variant.index, key.variant.perturbation?.rawValue,
+                    outcome.servedBy, outcome.startedAt, outcome.elapsed,
                 ]
             )
             for attempt in outcome.attempts {
@@ -193,14 +212,14 @@ public final class SQLiteStore: RunStore {
                     sql: """
                         INSERT OR REPLACE INTO attempt (run_id, candidate_id, case_id, sample, variant, role, number,
                             class, http_status, ttft, e2e, input_tokens, output_tokens, estimated, retry_after, message,
-                            cost_usd)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            cost_usd, candidate)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         runID, key.candidate, key.caseID, key.sample, key.variant.name, attempt.role.rawValue,
                         attempt.number, attempt.attemptClass.rawValue, attempt.httpStatus, attempt.timeToFirstToken,
                         attempt.endToEnd, attempt.inputTokens, attempt.outputTokens, attempt.isTokenCountEstimated,
-                        attempt.retryAfter, attempt.message, attempt.costUSD,
+                        attempt.retryAfter, attempt.message, attempt.costUSD, attempt.candidate,
                     ]
                 )
             }
@@ -255,7 +274,8 @@ public final class SQLiteStore: RunStore {
             role: Attempt.Role(rawValue: row["role"]) ?? .task,
             number: row["number"],
             response: response,
-            costUSD: row["cost_usd"]
+            costUSD: row["cost_usd"],
+            candidate: row["candidate"]
         )
     }
 
@@ -272,7 +292,7 @@ public final class SQLiteStore: RunStore {
                 sql: """
                     SELECT o.candidate_id, o.case_id, o.sample, o.variant, o.variant_kind, o.variant_index,
                         o.variant_perturbation, o.passed, o.score, o.checks, o.cost_usd, o.final_class, o.clarified,
-                        o.abstained, t.kind AS case_kind, t.tags AS tags
+                        o.abstained, o.served_by, o.started_at, o.elapsed, t.kind AS case_kind, t.tags AS tags
                     FROM outcome o LEFT JOIN test_case t ON t.run_id = o.run_id AND t.case_id = o.case_id
                     WHERE o.run_id = ? ORDER BY o.candidate_id, o.case_id, o.sample, o.variant
                     """,
@@ -310,6 +330,9 @@ public final class SQLiteStore: RunStore {
                 )
                 outcome.clarified = row["clarified"]
                 outcome.abstained = row["abstained"]
+                outcome.servedBy = row["served_by"]
+                outcome.startedAt = row["started_at"]
+                outcome.elapsed = row["elapsed"]
                 try body(
                     OutcomeRecord(
                         outcome: outcome,

@@ -59,6 +59,9 @@ extension Context {
         }
         if let price = fields["price"] { candidate.price = self.price(from: price) }
         candidate.isJudge = fields["judge"].flatMap { bool($0, "judge") } ?? false
+        candidate.fallback = fields["fallback"].flatMap { stringList($0, "fallback") } ?? []
+        candidate.isFallbackOnly = fields["fallback_only"].flatMap { bool($0, "fallback_only") } ?? false
+        if let node = fields["cooldown"] { candidate.cooldown = cooldown(from: node, id: id) }
         candidate.settings = settings(fromPairs: pairs)
 
         switch provider {
@@ -104,6 +107,75 @@ extension Context {
             )
         }
         return candidate
+    }
+
+    mutating func cooldown(from node: Node, id: String) -> Cooldown? {
+        guard case .mapping(let pairs, _) = node else {
+            error(node, "'cooldown' must be a mapping", hint: "for example cooldown: {after: 3, for: 30s}")
+            return nil
+        }
+        checkKeys(pairs, valid: Keys.cooldown, in: "cooldown")
+        let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard let afterNode = fields["after"], let forNode = fields["for"] else {
+            error(
+                node,
+                "candidate '\(id)': 'cooldown' needs 'after' (failures in a row) and 'for' (how long to skip)",
+                hint: "for example cooldown: {after: 3, for: 30s}"
+            )
+            return nil
+        }
+        guard let after = positiveInt(afterNode, "cooldown.after"), let duration = duration(forNode, "cooldown.for")
+        else { return nil }
+        return Cooldown(after: after, duration: duration)
+    }
+
+    /// Fallback chains name other candidates, never themselves or a judge; a `fallback_only` candidate is some
+    /// candidate's fallback.
+    mutating func checkFallbacks(_ candidates: [Candidate], node: Node) {
+        let byID = Dictionary(candidates.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let items: [Node]
+        if case .sequence(let nodes, _) = node { items = nodes } else { items = [] }
+        for (index, candidate) in candidates.enumerated() {
+            let place = index < items.count ? items[index] : node
+            for id in candidate.fallback {
+                if id == candidate.id {
+                    error(place, "candidate '\(id)' names itself as its fallback", hint: "name other candidates")
+                } else if let target = byID[id] {
+                    if target.isJudge {
+                        error(
+                            place,
+                            "candidate '\(candidate.id)' falls back on '\(id)', a judge",
+                            hint: "fall back on a candidate that answers tasks"
+                        )
+                    }
+                } else {
+                    error(
+                        place,
+                        "candidate '\(candidate.id)' falls back on '\(id)', which is not a candidate",
+                        hint: Suggest.closest(to: id, in: candidates.map(\.id)).map { "did you mean '\($0)'?" }
+                            ?? "candidates: " + candidates.map(\.id).joined(separator: ", ")
+                    )
+                }
+            }
+            if candidate.fallback.count != Set(candidate.fallback).count {
+                error(
+                    place,
+                    "candidate '\(candidate.id)' names a fallback twice",
+                    hint: "each candidate is tried at most once per request"
+                )
+            }
+            if candidate.isFallbackOnly {
+                if candidate.isJudge {
+                    error(place, "candidate '\(candidate.id)' is both a judge and fallback_only")
+                } else if !candidates.contains(where: { $0.fallback.contains(candidate.id) }) {
+                    error(
+                        place,
+                        "candidate '\(candidate.id)' is fallback_only but no candidate falls back on it",
+                        hint: "add 'fallback: [\(candidate.id)]' to a candidate, or remove fallback_only"
+                    )
+                }
+            }
+        }
     }
 
     mutating func commandLine(_ node: Node) -> [String]? {

@@ -91,7 +91,7 @@ enum Keys {
     static let candidate =
         [
             "id", "provider", "base_url", "model", "api_key_env", "command", "local", "gguf", "llama_server",
-            "server_args", "headers", "price", "judge",
+            "server_args", "headers", "price", "judge", "fallback", "cooldown", "fallback_only",
         ] + settings + passThrough
     static let testCase =
         [
@@ -103,6 +103,7 @@ enum Keys {
     static let fileEntry = ["file"] + testCase
     static let checkModifiers = ["weight", "constraint"]
     static let price = ["input", "output", "cached_input", "cache_write"]
+    static let cooldown = ["after", "for"]
 }
 
 // MARK: - Context
@@ -182,7 +183,8 @@ struct Context {
             }
             seenCandidates[candidate.id] = 1
         }
-        if !candidates.isEmpty, candidates.allSatisfy(\.isJudge), let node = fields["candidates"] {
+        if let node = fields["candidates"] { checkFallbacks(candidates, node: node) }
+        if !candidates.isEmpty, candidates.allSatisfy({ !$0.isScored }), let node = fields["candidates"] {
             error(
                 node,
                 "every candidate is a judge",

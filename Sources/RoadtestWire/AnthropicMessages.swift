@@ -262,3 +262,26 @@ public enum AnthropicMessages {
         }
     }
 }
+
+extension AnthropicMessages {
+    /// An error response body and stream event: `{"type": "error", "error": {"type", "message"}}`.
+    public struct ErrorBody: Codable, Sendable, Hashable {
+        public struct Detail: Codable, Sendable, Hashable {
+            public var type: String
+            public var message: String
+
+            public init(type: String, message: String) {
+                self.type = type
+                self.message = message
+            }
+        }
+
+        public var type: String
+        public var error: Detail
+
+        public init(type: String, message: String) {
+            self.type = "error"
+            error = Detail(type: type, message: message)
+        }
+    }
+}

@@ -348,3 +348,26 @@ struct AnyKey: CodingKey {
         return nil
     }
 }
+
+extension OpenAIChat {
+    /// An error response body: `{"error": {"message", "type", "code"}}`, also sent as a stream event.
+    public struct ErrorBody: Codable, Sendable, Hashable {
+        public struct Detail: Codable, Sendable, Hashable {
+            public var message: String
+            public var type: String
+            public var code: String?
+
+            public init(message: String, type: String, code: String? = nil) {
+                self.message = message
+                self.type = type
+                self.code = code
+            }
+        }
+
+        public var error: Detail
+
+        public init(message: String, type: String, code: String? = nil) {
+            error = Detail(message: message, type: type, code: code)
+        }
+    }
+}

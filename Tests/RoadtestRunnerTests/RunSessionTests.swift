@@ -59,6 +59,10 @@ import Testing
             try await base.saveLoadRun(id: id, suiteName: suiteName, startedAt: startedAt, json: json)
         }
         func loadRunJSON(id: String) async throws -> Data? { try await base.loadRunJSON(id: id) }
+        func saveDrill(runID: String, cleanRunID: String, startedAt: String, json: Data) async throws {
+            try await base.saveDrill(runID: runID, cleanRunID: cleanRunID, startedAt: startedAt, json: json)
+        }
+        func drillJSON(runID: String) async throws -> Data? { try await base.drillJSON(runID: runID) }
     }
 
     func suiteFile(_ baseURL: String, cases: Int, in directory: URL, model: String = "echo") throws -> String {

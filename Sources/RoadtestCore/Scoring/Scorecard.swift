@@ -34,6 +34,8 @@ public struct Scorecard: Sendable, Hashable, Codable {
     /// The smallest pass-rate difference a paired comparison on this many cases can detect (80% power, alpha
     /// 0.05), assuming pairs flip at 2·p·(1−p) (at least 5%) for this pass rate p.
     public var minimumDetectableDifference: Double?
+    /// Present when the candidate has a fallback chain or a fallback served any of its trials.
+    public var fallback: FallbackSummary?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, model, cases, trials, passed
@@ -48,6 +50,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
         case sampling, bars, recovery, constraints, robustness
         case promptSensitivity = "prompt_sensitivity"
         case minimumDetectableDifference = "minimum_detectable_difference"
+        case fallback
     }
 
     public init(
@@ -79,8 +82,10 @@ public struct Scorecard: Sendable, Hashable, Codable {
         ),
         constraints: ConstraintSummary = ConstraintSummary(checked: 0, violated: 0, violationRate: 0, byCheck: [:]),
         robustness: RobustnessSummary? = nil,
-        promptSensitivity: PromptSensitivity? = nil
+        promptSensitivity: PromptSensitivity? = nil,
+        fallback: FallbackSummary? = nil
     ) {
+        self.fallback = fallback
         self.id = id
         self.provider = provider
         self.model = model
@@ -109,5 +114,31 @@ public struct Scorecard: Sendable, Hashable, Codable {
     /// Total error attempts / attempts.
     public var errorRate: Double {
         attempts > 0 ? Double(errors.values.reduce(0, +)) / Double(attempts) : 0
+    }
+}
+
+/// Who answered a candidate's trials when its fallback chain was used.
+public struct FallbackSummary: Sendable, Hashable, Codable {
+    /// The candidate's fallback chain, in order.
+    public var chain: [String]
+    /// Trials whose graded answer came from a fallback candidate.
+    public var servedByFallback: Int
+    /// Those trials by the candidate that served them.
+    public var servedBy: [String: Int]
+    /// Moves from one candidate of the chain to the next, over all trials (failed trials included).
+    public var moves: Int
+
+    enum CodingKeys: String, CodingKey {
+        case chain
+        case servedByFallback = "served_by_fallback"
+        case servedBy = "served_by"
+        case moves
+    }
+
+    public init(chain: [String], servedByFallback: Int, servedBy: [String: Int], moves: Int) {
+        self.chain = chain
+        self.servedByFallback = servedByFallback
+        self.servedBy = servedBy
+        self.moves = moves
     }
 }

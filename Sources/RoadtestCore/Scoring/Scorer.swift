@@ -91,11 +91,18 @@ struct CandidateTally: Sendable {
     var perturbed = Count()
     var byPerturbation: [Perturbation: Count] = [:]
     var byPrompt: [Int: Count] = [:]
+    /// Moves to another candidate of a fallback chain (not retries).
+    var fallbackHops = 0
+    var servedBy: [String: Int] = [:]
 
     mutating func add(_ record: OutcomeRecord) {
         let outcome = record.outcome
         let variant = outcome.key.variant
         totalCost += outcome.costUSD
+        if let server = outcome.servedBy { servedBy[server, default: 0] += 1 }
+        var reached: Set<String?> = []
+        for attempt in outcome.attempts where attempt.role == .task { reached.insert(attempt.candidate) }
+        fallbackHops += max(0, reached.count - 1)
         allTrials += 1
         if outcome.passed { allPassed += 1 }
         if !outcome.passed {
@@ -216,7 +223,7 @@ struct CandidateTally: Sendable {
                 judgeOutput: judgeOutputTokens
             ),
             attempts: taskAttempts,
-            retries: max(0, taskAttempts - allTrials),
+            retries: max(0, taskAttempts - allTrials - fallbackHops),
             errors: errorCounts,
             costUSD: CostSummary(
                 total: totalCost,
@@ -228,7 +235,15 @@ struct CandidateTally: Sendable {
             recovery: recovery,
             constraints: constraintSummary,
             robustness: suite.robustness == nil ? nil : robustness,
-            promptSensitivity: suite.prompts.isEmpty ? nil : promptSensitivity(suite: suite)
+            promptSensitivity: suite.prompts.isEmpty ? nil : promptSensitivity(suite: suite),
+            fallback: candidate.fallback.isEmpty && servedBy.isEmpty
+                ? nil
+                : FallbackSummary(
+                    chain: candidate.fallback,
+                    servedByFallback: servedBy.values.reduce(0, +),
+                    servedBy: servedBy,
+                    moves: fallbackHops
+                )
         )
     }
 

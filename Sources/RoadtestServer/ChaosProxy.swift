@@ -1,0 +1,559 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import RoadtestCore
+import RoadtestWire
+import Synchronization
+
+/// A scenario's time zero: set when created, or by the first request through any proxy that shares it.
+public final class ChaosClock: Sendable {
+    private let zero = Mutex<(monotonic: UInt64, wall: Double)?>(nil)
+
+    public init(startingNow: Bool) {
+        if startingNow { _ = start(at: Monotonic.now()) }
+    }
+
+    /// Time zero in monotonic nanoseconds, set to `now` if not set yet.
+    public func start(at now: UInt64) -> UInt64 {
+        zero.withLock { zero in
+            if zero == nil { zero = (now, Date().timeIntervalSince1970) }
+            return zero!.monotonic
+        }
+    }
+
+    /// Time zero as wall-clock seconds since 1970, once set.
+    public var wallClockZero: Double? { zero.withLock { $0?.wall } }
+}
+
+/// A request context that keeps the connection's channel, so the proxy can drop a connection (a reset, a cut
+/// stream) the way a failing network does.
+public struct ChaosRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// The fault-injecting reverse proxy behind `roadtest chaos` and `roadtest drill`. Every request is forwarded to
+/// the upstream origin with its path unchanged, and its response streamed back as it arrives (no buffering),
+/// unless the fault plan picks a fault for it: an HTTP error answered by the proxy (429 with Retry-After, 500,
+/// 503), a stall, a reset connection, a stream cut after some events, a corrupted event, an error event, or a
+/// response slowed down by a factor. Every request is logged as one `ChaosLogEntry`.
+///
+/// ```swift
+/// let proxy = ChaosProxy(options: .init(upstream: "http://127.0.0.1:8080", plan: plan))
+/// let app = proxy.makeApplication(port: 0) { port in print("listening on \(port)") }
+/// try await app.runService()
+/// ```
+public final class ChaosProxy: Sendable {
+    public struct Options: Sendable {
+        /// The upstream origin, `http://host:port` (a path, if any, is ignored: paths are forwarded unchanged).
+        public var upstream: String
+        public var plan: FaultPlan
+        /// The candidate this proxy stands in front of (drills), recorded in the log.
+        public var candidate: String?
+        /// Largest request body accepted.
+        public var maxBodySize: Int
+
+        public init(upstream: String, plan: FaultPlan, candidate: String? = nil, maxBodySize: Int = 64 << 20) {
+            self.upstream = upstream
+            self.plan = plan
+            self.candidate = candidate
+            self.maxBodySize = maxBodySize
+        }
+    }
+
+    struct State {
+        var nextID = 0
+        var occurrences: [UInt64: Int] = [:]
+        var entries: [ChaosLogEntry] = []
+    }
+
+    public let options: Options
+    /// The scenario clock (shared by the proxies of one drill).
+    public let clock: ChaosClock
+    let origin: String
+    let client: HTTPClient
+    let ownsClient: Bool
+    let state = Mutex(State())
+    let onLog: @Sendable (ChaosLogEntry) -> Void
+
+    /// - Parameters:
+    ///   - clock: the scenario's clock; several proxies of one drill share it.
+    ///   - onLog: called with each request's log entry when its response ends.
+    public init(
+        options: Options,
+        clock: ChaosClock = ChaosClock(startingNow: true),
+        client: HTTPClient? = nil,
+        onLog: @escaping @Sendable (ChaosLogEntry) -> Void = { _ in }
+    ) throws {
+        guard let url = URL(string: options.upstream), let scheme = url.scheme, let host = url.host,
+            scheme == "http" || scheme == "https"
+        else {
+            throw RoadtestError(
+                .invalidArgument,
+                "upstream '\(options.upstream)' is not an http(s) origin",
+                hint: "for example --upstream http://127.0.0.1:8080"
+            )
+        }
+        self.origin = "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+        self.options = options
+        self.clock = clock
+        self.onLog = onLog
+        if let client {
+            self.client = client
+            ownsClient = false
+        } else {
+            var configuration = HTTPClient.Configuration()
+            configuration.decompression = .disabled
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(4),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: 1024
+            )
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout = .init(connect: .seconds(10), read: nil)
+            configuration.httpVersion = .http1Only
+            self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            ownsClient = true
+        }
+    }
+
+    /// Every request logged so far, in the order their responses ended.
+    public var entries: [ChaosLogEntry] { state.withLock { $0.entries } }
+
+    public func shutdown() async {
+        if ownsClient { try? await client.shutdown() }
+    }
+
+    /// The proxy as a Hummingbird application on `host:port` (port 0 picks a free port; `onRunning` gets it).
+    public func makeApplication(
+        host: String = "127.0.0.1",
+        port: Int,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        var logger = Logger(label: "roadtest.chaos")
+        logger.logLevel = .critical
+        return Application(
+            responder: Responder(proxy: self),
+            configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-chaos"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    struct Responder: HTTPResponder {
+        let proxy: ChaosProxy
+
+        func respond(to request: Request, context: ChaosRequestContext) async throws -> Response {
+            try await proxy.handle(request, context: context)
+        }
+    }
+
+    /// The connection was dropped on purpose (a reset, a stall's end, a cut).
+    struct Dropped: Error {}
+
+    // MARK: - Handling
+
+    func handle(_ request: Request, context: ChaosRequestContext) async throws -> Response {
+        let arrival = Monotonic.now()
+        let body = try await request.body.collect(upTo: options.maxBodySize)
+        let hash = FaultPlan.hash(body.readableBytesView)
+        let (id, occurrence) = state.withLock { state -> (Int, Int) in
+            state.nextID += 1
+            let occurrence = state.occurrences[hash, default: 0]
+            state.occurrences[hash] = occurrence + 1
+            return (state.nextID, occurrence)
+        }
+        let elapsed = Monotonic.seconds(from: clock.start(at: arrival), to: arrival)
+        let decision = options.plan.decide(bodyHash: hash, occurrence: occurrence, elapsed: elapsed)
+        let path = request.uri.description
+        var entry = ChaosLogEntry(
+            time: RunRecord.timestamp(),
+            t: (elapsed * 1000).rounded() / 1000,
+            id: id,
+            method: request.method.rawValue,
+            path: path,
+            fault: decision?.rule.kind.rawValue,
+            kind: decision?.rule.kind.category,
+            window: decision?.window,
+            candidate: options.candidate
+        )
+        let format: WireFormat = request.uri.path.hasSuffix("/messages") ? .anthropic : .openAI
+        let rule = decision?.rule
+
+        switch rule?.kind {
+        case .http429:
+            finish(&entry, status: 429, arrival: arrival)
+            return Self.error(
+                .tooManyRequests,
+                format: format,
+                type: format == .anthropic ? "rate_limit_error" : "rate_limit_exceeded",
+                message: "rate limit injected by roadtest chaos",
+                retryAfter: rule?.retryAfter
+            )
+        case .http500:
+            finish(&entry, status: 500, arrival: arrival)
+            return Self.error(
+                .internalServerError,
+                format: format,
+                type: "api_error",
+                message: "server error injected by roadtest chaos"
+            )
+        case .http503:
+            finish(&entry, status: 503, arrival: arrival)
+            return Self.error(
+                .serviceUnavailable,
+                format: format,
+                type: "overloaded_error",
+                message: "overload injected by roadtest chaos"
+            )
+        case .reset:
+            finish(&entry, status: nil, arrival: arrival)
+            await Self.reset(context.channel)
+            throw Dropped()
+        case .stall:
+            await Self.hold(context.channel, seconds: rule?.stallHold ?? 300)
+            finish(&entry, status: nil, arrival: arrival)
+            await Self.reset(context.channel)
+            throw Dropped()
+        default:
+            break
+        }
+
+        var upstreamRequest = HTTPClientRequest(url: origin + path)
+        upstreamRequest.method = HTTPMethod(rawValue: request.method.rawValue)
+        for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
+            upstreamRequest.headers.add(name: field.name.rawName, value: field.value)
+        }
+        upstreamRequest.body = .bytes(body)
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await client.execute(upstreamRequest, timeout: .hours(24))
+        } catch {
+            entry.fault = nil
+            entry.kind = nil
+            finish(&entry, status: 502, arrival: arrival)
+            return Self.error(.badGateway, format: format, type: "api_error", message: "upstream unreachable: \(error)")
+        }
+        let status = Int(upstream.status.code)
+        entry.upstreamStatus = status
+        var headers = HTTPFields()
+        for header in upstream.headers where !Self.hopByHop.contains(header.name.lowercased()) {
+            if let name = HTTPFields.Element.Name(header.name) {
+                headers.append(HTTPFields.Element(name: name, value: header.value))
+            }
+        }
+        // Body faults strike answers, not upstream errors (those pass through unchanged and are not counted).
+        let bodyRule = (200..<300).contains(status) ? rule : nil
+        if rule != nil && bodyRule == nil {
+            entry.fault = nil
+            entry.kind = nil
+            entry.window = nil
+        }
+        let isStream = upstream.headers.first(name: "content-type")?.contains("text/event-stream") ?? false
+        let factor = bodyRule?.slowFactor ?? 1
+        // Slowing down: each piece leaves the proxy at `factor` times the time it took to reach it. The upstream is
+        // read as fast as it sends, so pieces are stamped with their true arrival.
+        if factor > 1 { await Self.sleep(until: Self.scaled(arrival, Monotonic.now(), factor)) }
+        let channel = context.channel
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: headers,
+            body: ResponseBody { [entry] writer in
+                var entry = entry
+                var relay = Relay(rule: bodyRule, format: format, isStream: isStream)
+                do {
+                    var dropped = false
+                    if factor > 1 {
+                        for try await (buffer, stamp) in Self.stamped(upstream.body) {
+                            await Self.sleep(until: Self.scaled(arrival, stamp, factor))
+                            dropped = try await Self.write(relay.feed(buffer), to: &writer)
+                            if dropped { break }
+                        }
+                    } else {
+                        for try await buffer in upstream.body {
+                            dropped = try await Self.write(relay.feed(buffer), to: &writer)
+                            if dropped { break }
+                        }
+                    }
+                    if !dropped { dropped = try await Self.write(relay.finish(), to: &writer) }
+                    entry.events = relay.events
+                    self.finish(&entry, status: status, arrival: arrival)
+                    if dropped {
+                        await Self.reset(channel)
+                        throw Dropped()
+                    }
+                    try await writer.finish(nil)
+                } catch let error as Dropped {
+                    throw error
+                } catch {
+                    // The client went away (or the upstream broke): log what was passed on.
+                    entry.events = relay.events
+                    self.finish(&entry, status: status, arrival: arrival)
+                    throw error
+                }
+            }
+        )
+    }
+
+    /// Writes a relay's output; true when it said to drop the connection (nothing after that is written).
+    static func write(_ outputs: [Relay.Output], to writer: inout any ResponseBodyWriter) async throws -> Bool {
+        for output in outputs {
+            switch output {
+            case .bytes(let bytes): try await writer.write(bytes)
+            case .drop: return true
+            }
+        }
+        return false
+    }
+
+    func finish(_ entry: inout ChaosLogEntry, status: Int?, arrival: UInt64) {
+        entry.status = status
+        entry.durationMS = (Monotonic.seconds(from: arrival, to: Monotonic.now()) * 1e6).rounded() / 1000
+        let done = entry
+        state.withLock { state in
+            if state.entries.count >= 1_000_000 { state.entries.removeFirst(100_000) }
+            state.entries.append(done)
+        }
+        onLog(done)
+    }
+
+    /// Headers that belong to one connection, not to the message (RFC 9110 section 7.6.1), and the length, which
+    /// the proxy's own framing sets.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host",
+        "content-length", "proxy-authenticate", "proxy-authorization",
+    ]
+
+    /// The time a piece that reached the proxy at `stamp` leaves it when slowed down by `factor`.
+    static func scaled(_ arrival: UInt64, _ stamp: UInt64, _ factor: Double) -> UInt64 {
+        arrival + UInt64(Double(stamp &- arrival) * factor)
+    }
+
+    /// The body's buffers with their arrival times, read ahead by a task of their own.
+    static func stamped(_ body: HTTPClientResponse.Body) -> AsyncThrowingStream<(ByteBuffer, UInt64), any Error> {
+        AsyncThrowingStream { continuation in
+            let reader = Task {
+                do {
+                    for try await buffer in body { continuation.yield((buffer, Monotonic.now())) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in reader.cancel() }
+        }
+    }
+
+    static func sleep(until deadline: UInt64) async {
+        let now = Monotonic.now()
+        guard deadline > now else { return }
+        try? await Task.sleep(nanoseconds: deadline - now)
+    }
+
+    /// Closes the connection with a TCP reset (SO_LINGER 0), as a dying server or middlebox does.
+    static func reset(_ channel: any Channel) async {
+        if let provider = channel as? any SocketOptionProvider {
+            _ = try? await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        try? await channel.close()
+    }
+
+    /// Waits until the client closes the connection or `seconds` pass, sending nothing.
+    static func hold(_ channel: any Channel, seconds: Double) async {
+        let once = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            once.withLock { $0 = continuation }
+            let resume: @Sendable () -> Void = { once.withLock { $0.take() }?.resume() }
+            channel.closeFuture.whenComplete { _ in resume() }
+            channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(max(0, seconds) * 1e9))) { resume() }
+        }
+    }
+
+    enum WireFormat {
+        case openAI
+        case anthropic
+    }
+
+    static func error(
+        _ status: HTTPResponse.Status,
+        format: WireFormat,
+        type: String,
+        message: String,
+        retryAfter: Double? = nil
+    ) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter {
+            headers[.retryAfter] = retryAfter.rounded() == retryAfter ? String(Int(retryAfter)) : String(retryAfter)
+        }
+        let body =
+            format == .anthropic
+            ? WireJSON.data(AnthropicMessages.ErrorBody(type: type, message: message))
+            : WireJSON.data(OpenAIChat.ErrorBody(message: message, type: type))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Passes an upstream body on, applying a body fault. Pure: bytes in, bytes (or a drop) out.
+///
+/// Without a body fault (or for `slow`, which only delays), buffers pass through untouched. Streams are split into
+/// events for the others: `cut` forwards `cutAfterEvents` events and drops the connection (never the end marker: the
+/// last event is held back until the next arrives); `malformed` corrupts the first event; `error_event` sends the
+/// format's error event after the first event and ends the stream there. Whole bodies: `cut` sends half and drops,
+/// `malformed` sends half followed by broken JSON, `error_event` replaces the body with an error object.
+struct Relay {
+    enum Output {
+        case bytes(ByteBuffer)
+        /// Close the connection abruptly now.
+        case drop
+    }
+
+    let rule: FaultRule?
+    let format: ChaosProxy.WireFormat
+    let isStream: Bool
+    /// Events (or buffers, when passing through) sent on.
+    private(set) var events = 0
+    private var pending: [UInt8] = []
+    private var held: [UInt8]?
+    private var body: [UInt8] = []
+    private var ended = false
+
+    init(rule: FaultRule?, format: ChaosProxy.WireFormat, isStream: Bool) {
+        self.rule = rule
+        self.format = format
+        self.isStream = isStream
+    }
+
+    var passesThrough: Bool { rule == nil || rule?.kind == .slow }
+
+    mutating func feed(_ buffer: ByteBuffer) -> [Output] {
+        guard !ended else { return [] }
+        if passesThrough {
+            events += 1
+            return [.bytes(buffer)]
+        }
+        guard isStream else {
+            body.append(contentsOf: buffer.readableBytesView)
+            return []
+        }
+        pending.append(contentsOf: buffer.readableBytesView)
+        var outputs: [Output] = []
+        while let end = Self.eventEnd(in: pending) {
+            let event = Array(pending[..<end])
+            pending.removeFirst(end)
+            outputs += handle(event)
+            if ended { break }
+        }
+        return outputs
+    }
+
+    mutating func finish() -> [Output] {
+        guard !ended else { return [] }
+        ended = true
+        if passesThrough { return [] }
+        guard let kind = rule?.kind else { return [] }
+        if !isStream {
+            switch kind {
+            case .cut:
+                return [.bytes(ByteBuffer(bytes: body.prefix(body.count / 2))), .drop]
+            case .malformed:
+                return [.bytes(ByteBuffer(bytes: Array(body.prefix(body.count / 2)) + Array("{\"broken".utf8)))]
+            case .errorEvent:
+                return [.bytes(ByteBuffer(bytes: Array(errorJSON.utf8)))]
+            default:
+                return [.bytes(ByteBuffer(bytes: body))]
+            }
+        }
+        // The stream ended before the fault struck: strike now, before the held last event (the end marker).
+        var outputs: [Output] = []
+        switch kind {
+        case .cut:
+            outputs.append(.drop)
+        case .errorEvent:
+            outputs.append(.bytes(ByteBuffer(string: errorEvent)))
+        default:
+            if let held { outputs.append(.bytes(ByteBuffer(bytes: held))) }
+            if !pending.isEmpty { outputs.append(.bytes(ByteBuffer(bytes: pending))) }
+        }
+        return outputs
+    }
+
+    /// One complete event from the upstream, through the fault.
+    private mutating func handle(_ event: [UInt8]) -> [Output] {
+        guard let rule else { return [] }
+        switch rule.kind {
+        case .malformed:
+            if events == 0 {
+                events += 1
+                return [.bytes(ByteBuffer(bytes: Self.corrupted(event)))]
+            }
+            events += 1
+            return [.bytes(ByteBuffer(bytes: event))]
+        case .cut:
+            // Hold each event until the next arrives, so the stream's last event is never the one sent.
+            let previous = held
+            held = event
+            guard let previous else { return [] }
+            if events >= rule.cutAfterEvents {
+                ended = true
+                return [.drop]
+            }
+            events += 1
+            return [.bytes(ByteBuffer(bytes: previous))]
+        case .errorEvent:
+            let previous = held
+            held = event
+            guard let previous else { return [] }
+            events += 1
+            ended = true
+            return [.bytes(ByteBuffer(bytes: previous)), .bytes(ByteBuffer(string: errorEvent))]
+        default:
+            events += 1
+            return [.bytes(ByteBuffer(bytes: event))]
+        }
+    }
+
+    var errorJSON: String {
+        format == .anthropic
+            ? WireJSON.text(
+                AnthropicMessages.ErrorBody(type: "overloaded_error", message: "error event injected by roadtest chaos")
+            )
+            : WireJSON.text(
+                OpenAIChat.ErrorBody(message: "error event injected by roadtest chaos", type: "server_error")
+            )
+    }
+
+    var errorEvent: String {
+        format == .anthropic
+            ? ServerSentEvent(event: "error", data: errorJSON).encoded
+            : ServerSentEvent(data: errorJSON).encoded
+    }
+
+    /// The event with its data replaced by broken JSON (its `event:` name kept).
+    static func corrupted(_ event: [UInt8]) -> [UInt8] {
+        let text = String(decoding: event, as: UTF8.self)
+        let name = text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("event:") }
+        return Array(((name.map { $0 + "\n" } ?? "") + "data: {\"choices\": [ {broken\n\n").utf8)
+    }
+
+    /// The index just past the first complete event (its blank line) in `bytes`, if there is one.
+    static func eventEnd(in bytes: [UInt8]) -> Int? {
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 0x0A && bytes[index + 1] == 0x0A { return index + 2 }
+            if index + 3 < bytes.count, bytes[index] == 0x0D, bytes[index + 1] == 0x0A, bytes[index + 2] == 0x0D,
+                bytes[index + 3] == 0x0A
+            {
+                return index + 4
+            }
+            index += 1
+        }
+        return nil
+    }
+}
