@@ -39,7 +39,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner",
                 "RoadtestStore",
-                "RoadtestReport", "RoadtestServer", "RoadtestLoad",
+                "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestDrill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -99,6 +99,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "RoadtestReport", dependencies: ["RoadtestCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RoadtestDrill",
+            dependencies: [
+                "RoadtestCore", "RoadtestSuite", "RoadtestLocal", "RoadtestRunner", "RoadtestServer", "RoadtestStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RoadtestServer",
             dependencies: [
@@ -170,6 +178,11 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestDrillTests",
+            dependencies: ["RoadtestCore", "RoadtestDrill", "RoadtestStore", "RoadtestTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -70,6 +70,8 @@ public final class ChaosProxy: Sendable {
     }
 
     struct State {
+        var holds: [Int: @Sendable () -> Void] = [:]
+        var released = false
         var nextID = 0
         var occurrences: [UInt64: Int] = [:]
         var entries: [ChaosLogEntry] = []
@@ -128,6 +130,7 @@ public final class ChaosProxy: Sendable {
     public var entries: [ChaosLogEntry] { state.withLock { $0.entries } }
 
     public func shutdown() async {
+        releaseHolds()
         if ownsClient { try? await client.shutdown() }
     }
 
@@ -218,7 +221,7 @@ public final class ChaosProxy: Sendable {
             await Self.reset(context.channel)
             throw Dropped()
         case .stall:
-            await Self.hold(context.channel, seconds: rule?.stallHold ?? 300)
+            await hold(id: id, channel: context.channel, seconds: rule?.stallHold ?? 120)
             finish(&entry, status: nil, arrival: arrival)
             await Self.reset(context.channel)
             throw Dropped()
@@ -365,15 +368,32 @@ public final class ChaosProxy: Sendable {
         try? await channel.close()
     }
 
-    /// Waits until the client closes the connection or `seconds` pass, sending nothing.
-    static func hold(_ channel: any Channel, seconds: Double) async {
+    /// Waits until the client closes the connection, `seconds` pass, or the proxy releases every hold (it is
+    /// stopping), sending nothing.
+    func hold(id: Int, channel: any Channel, seconds: Double) async {
         let once = Mutex<CheckedContinuation<Void, Never>?>(nil)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             once.withLock { $0 = continuation }
             let resume: @Sendable () -> Void = { once.withLock { $0.take() }?.resume() }
+            let released = state.withLock { state -> Bool in
+                state.holds[id] = resume
+                return state.released
+            }
+            if released { resume() }
             channel.closeFuture.whenComplete { _ in resume() }
             channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(max(0, seconds) * 1e9))) { resume() }
         }
+        state.withLock { _ = $0.holds.removeValue(forKey: id) }
+    }
+
+    /// Ends every stall now and any later one at once: call before stopping the server, which waits for requests
+    /// in flight.
+    public func releaseHolds() {
+        let holds = state.withLock { state -> [@Sendable () -> Void] in
+            state.released = true
+            return Array(state.holds.values)
+        }
+        for resume in holds { resume() }
     }
 
     enum WireFormat {

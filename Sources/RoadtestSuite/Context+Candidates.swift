@@ -124,8 +124,9 @@ extension Context {
             )
             return nil
         }
-        guard let after = positiveInt(afterNode, "cooldown.after"), let duration = duration(forNode, "cooldown.for")
-        else { return nil }
+        let after = positiveInt(afterNode, "cooldown.after")
+        let duration = duration(forNode, "cooldown.for")
+        guard let after, let duration else { return nil }
         return Cooldown(after: after, duration: duration)
     }
 

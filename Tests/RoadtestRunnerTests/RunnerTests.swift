@@ -279,3 +279,95 @@ import Testing
         }
     }
 }
+
+/// Fallback chains in the runner: who is asked, in what order, and what each attempt costs.
+@Suite(.serialized) struct FallbackChainTests {
+    @Test func eachCandidateIsAskedAtMostOnceAndEveryAttemptIsChargedAtItsOwnPrice() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                // a and b fall back on each other and both fail: a request asks a, then b, and stops (no loop).
+                let suite = try RunnerTests().suite(
+                    """
+                    candidates:
+                      - id: a
+                        base_url: BASE_URL
+                        model: "a;faults=500;cycle=true"
+                        retries: 1
+                        retry_backoff: 1ms
+                        fallback: [b]
+                        price: {input: 1000000, output: 0}
+                      - id: b
+                        base_url: BASE_URL
+                        model: "b;faults=503;cycle=true"
+                        retries: 0
+                        fallback: [a]
+                        price: {input: 2000000, output: 0}
+                    cases:
+                      - {id: one, prompt: hello, checks: [{contains: hello}]}
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
+                #expect(suite.scoredCandidates.map(\.id) == ["a", "b"])
+                let store = try SQLiteStore()
+                try await RunnerTests().execute(suite, store: store)
+                let attempts = try await store.attempts(
+                    runID: "run-1",
+                    key: TrialKey(candidate: "a", caseID: "one", sample: 0)
+                )
+                // a twice (one retry), then b once; never a again.
+                #expect(attempts.map(\.candidate) == [nil, nil, "b"])
+                #expect(attempts.map(\.attemptClass) == [.http5xx, .http5xx, .http5xx])
+                // Errors carry no tokens; the trial is not served by anyone else.
+                var served: String?? = .none
+                try await store.forEachOutcome(runID: "run-1") { record in
+                    if record.outcome.key.candidate == "a" { served = .some(record.outcome.servedBy) }
+                }
+                #expect(served == .some("b"))
+            }
+        }
+    }
+
+    @Test func aFallbackServesWithItsOwnModelAndPrice() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let suite = try RunnerTests().suite(
+                    """
+                    candidates:
+                      - id: main
+                        base_url: BASE_URL
+                        model: "main;faults=429;cycle=true;retry_after=0"
+                        retries: 0
+                        fallback: [spare]
+                        price: {input: 1000000, output: 1000000}
+                      - id: spare
+                        base_url: BASE_URL
+                        model: "spare;reply=spare says hello"
+                        fallback_only: true
+                        price: {input: 3000000, output: 3000000}
+                    cases:
+                      - {id: one, prompt: hello, checks: [{contains: spare}]}
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
+                let store = try SQLiteStore()
+                try await RunnerTests().execute(suite, store: store)
+                let report = try #require(try await store.report(runID: "run-1"))
+                let card = try #require(report.candidates.first)
+                #expect(report.candidates.count == 1 && card.passRate == 1)
+                #expect(card.fallback?.servedBy == ["spare": 1] && card.retries == 0)
+                let attempts = try await store.attempts(
+                    runID: "run-1",
+                    key: TrialKey(candidate: "main", caseID: "one", sample: 0)
+                )
+                let served = try #require(attempts.last)
+                #expect(served.candidate == "spare" && served.attemptClass == .ok)
+                // Charged at the spare's price: $3 per million tokens, input and output.
+                let expected = Double(served.inputTokens + served.outputTokens) * 3
+                #expect(abs(served.costUSD - expected) < 1e-9)
+                #expect(abs(card.costUSD.total - attempts.map(\.costUSD).reduce(0, +)) < 1e-12)
+            }
+        }
+    }
+}

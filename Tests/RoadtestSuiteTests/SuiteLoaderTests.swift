@@ -250,3 +250,82 @@ import Testing
         #expect(emptyFile.contains { $0.contains("no cases") }, "\(emptyFile)")
     }
 }
+
+@Suite struct FallbackAndScenarioLoadingTests {
+    @Test func fallbackChainsAreCheckedWithFileAndLine() async {
+        let problems = await SuiteLoaderTests().diagnostics([
+            "suite.yaml": """
+            candidates:
+              - id: a
+                base_url: http://127.0.0.1:1/v1
+                fallback: [a, nobody]
+                cooldown: {after: 0, for: soon}
+              - id: spare
+                base_url: http://127.0.0.1:1/v1
+                fallback_only: true
+            cases:
+              - {id: one, prompt: hi}
+            """
+        ])
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:2:") && $0.contains("names itself") })
+        #expect(problems.contains { $0.contains("'nobody', which is not a candidate") })
+        #expect(problems.contains { $0.contains("cooldown.after") })
+        #expect(problems.contains { $0.contains("cooldown.for") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:6:") && $0.contains("no candidate falls back on it") })
+    }
+
+    @Test func aValidChainLoads() async throws {
+        let suite = try await SuiteLoaderTests().load([
+            "suite.yaml": """
+            candidates:
+              - id: a
+                base_url: http://127.0.0.1:1/v1
+                fallback: [spare]
+                cooldown: {after: 3, for: 30s}
+              - id: spare
+                base_url: http://127.0.0.1:1/v1
+                fallback_only: true
+            cases:
+              - {id: one, prompt: hi}
+            """
+        ])
+        #expect(suite.scoredCandidates.map(\.id) == ["a"])
+        #expect(suite.candidates[0].cooldown == Cooldown(after: 3, duration: 30))
+        #expect(suite.fallbackChain(of: suite.candidates[0]).map(\.id) == ["a", "spare"])
+    }
+
+    @Test func scenariosLoadAndProblemsNameTheLine() async throws {
+        try await withTemporaryDirectory { directory in
+            try writeFiles(
+                [
+                    "ok.yaml": """
+                    - {at: 10s, for: 5s, fault: 503, rate: 100%}
+                    - {at: 30s, for: 10s, fault: 429, rate: 60%, retry_after: 2s}
+                    - {at: 50s, for: 10s, fault: slow, factor: 8}
+                    """,
+                    "bad.yaml": """
+                    faults: 429:5%
+                    timeline:
+                      - {at: 10s, for: 5s, fault: 504}
+                      - {at: 10s, fault: 503}
+                      - {at: 1s, for: 1s, fault: cut, factor: 2}
+                    """,
+                ],
+                in: directory
+            )
+            let scenario = try ScenarioLoader().load(path: directory.appendingPathComponent("ok.yaml").path)
+            #expect(scenario.windows.count == 3)
+            #expect(scenario.windows[1].rule.retryAfter == 2 && abs(scenario.windows[1].rule.rate - 0.6) < 1e-9)
+            #expect(scenario.windows[2].rule.slowFactor == 8 && scenario.windows[2].end == 60)
+            do {
+                _ = try ScenarioLoader().load(path: directory.appendingPathComponent("bad.yaml").path)
+                Issue.record("a bad scenario loaded")
+            } catch let error as RoadtestError {
+                let lines = error.diagnostics.map(\.description)
+                #expect(lines.contains { $0.contains("bad.yaml:3:") && $0.contains("unknown fault '504'") })
+                #expect(lines.contains { $0.contains("bad.yaml:4:") && $0.contains("needs 'at', 'for' and 'fault'") })
+                #expect(lines.contains { $0.contains("bad.yaml:5:") && $0.contains("'factor' goes with fault 'slow'") })
+            }
+        }
+    }
+}

@@ -19,11 +19,13 @@ public func withChaosProxy<T: Sendable>(
     let path = URL(string: upstream)?.path ?? ""
     do {
         let result = try await body("http://127.0.0.1:\(port)" + path, proxy)
+        proxy.releaseHolds()
         server.cancel()
         _ = await server.result
         await proxy.shutdown()
         return result
     } catch {
+        proxy.releaseHolds()
         server.cancel()
         _ = await server.result
         await proxy.shutdown()
