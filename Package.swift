@@ -150,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "RoadtestLocalTests",
             dependencies: [
-                "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
+                "RoadtestCore", "RoadtestDrill", "RoadtestLocal", "RoadtestProviders", "RoadtestRunner",
+                "RoadtestStore",
                 "RoadtestSuite", "RoadtestTestSupport",
             ],
             swiftSettings: swiftSettings

@@ -338,4 +338,102 @@ struct CLITests {
             }
         }
     }
+
+    @Test func drillExitsByWhatWasLostAndWritesTheContract() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let cases = (1...10).map { "  - {id: c\($0), prompt: case \($0) hello, checks: [{contains: hello}]}" }
+                try writeFiles(
+                    [
+                        "suite.yaml": """
+                        name: cli-drill
+                        candidates:
+                          - {id: main, base_url: \(baseURL), model: "main", retries: 0, fallback: [spare]}
+                          - {id: spare, base_url: \(baseURL), model: "spare", fallback_only: true}
+                          - {id: alone, base_url: \(baseURL), model: "alone", retries: 0}
+                        cases:
+                        \(cases.joined(separator: "\n"))
+                        """
+                    ],
+                    in: directory
+                )
+                let held = try await roadtest(
+                    [
+                        "drill", "suite.yaml", "--candidate", "main", "--faults", "429:30%,cut:10%", "--seed", "3",
+                        "--json", "drill.json", "--html", "drill.html", "--log", "log.jsonl", "--min-success-rate", "1",
+                    ],
+                    in: directory
+                )
+                #expect(held.status == 0, "\(held.errors)")
+                #expect(held.output.contains("served by fallback"))
+                let json = try #require(
+                    JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("drill.json")))
+                )
+                #expect(json["schema_version"] == .number(1))
+                let resilience = try #require(json["candidates"]?.arrayValue?.first?["resilience"])
+                for key in [
+                    "faults", "trials", "succeeded", "success_rate", "clean_success_rate", "lost", "served_by_fallback",
+                    "retries", "added_latency_ms", "cost_increase", "recovery_s",
+                ] {
+                    #expect(resilience[key] != nil, "resilience.\(key) is missing")
+                }
+                #expect(resilience["recovery_s"] == .null && resilience["lost"] == .number(0))
+                for key in ["http_429", "http_5xx", "stream_cut", "timeout", "malformed", "reset", "slow"] {
+                    #expect(resilience["faults"]?[key] != nil, "faults.\(key) is missing")
+                }
+                // One log line per proxied request, each with the fault (or null) and the upstream status.
+                let lines = try String(contentsOf: directory.appendingPathComponent("log.jsonl"), encoding: .utf8)
+                    .split(separator: "\n")
+                #expect(.number(Double(lines.count)) == resilience["requests"])
+                let first = try #require(JSONValue.parse(Data(lines[0].utf8)))
+                for key in ["time", "path", "fault", "upstream_status"] { #expect(first[key] != nil, "log.\(key)") }
+                let html = try String(contentsOf: directory.appendingPathComponent("drill.html"), encoding: .utf8)
+                #expect(html.contains("<svg") && html.contains("Timeline"))
+
+                // Without a fallback or retries, faults cost trials: below the floor is exit 100.
+                let broken = try await roadtest(
+                    [
+                        "drill", "suite.yaml", "--candidate", "alone", "--faults", "500:50%", "--min-success-rate",
+                        "0.9",
+                    ],
+                    in: directory
+                )
+                #expect(broken.status == 100, "\(broken.errors)")
+                let bad = try await roadtest(["drill", "suite.yaml", "--faults", "404:10%"], in: directory)
+                #expect(bad.status == 1 && bad.errors.contains("unknown fault '404'"), "\(bad.errors)")
+            }
+        }
+    }
+
+    @Test func chaosProxiesARealClientAndLogsEveryRequest() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let binary = try #require(TestEnvironment.binary)
+                let upstream = baseURL.replacingOccurrences(of: "/v1", with: "")
+                let port = 30_000 + Int.random(in: 0..<20_000)
+                let child = try ChildProcess([
+                    binary.path, "chaos", "--upstream", upstream, "--listen", "127.0.0.1:\(port)", "--faults",
+                    "500:100%",
+                    "--log", directory.appendingPathComponent("chaos.jsonl").path,
+                ])
+                let transport = HTTPTransport()
+                let provider = OpenAIProvider(baseURL: "http://127.0.0.1:\(port)/v1", apiKey: nil, transport: transport)
+                var response = ProviderResponse(attemptClass: .connection)
+                for _ in 0..<50 where response.attemptClass == .connection {
+                    try await Task.sleep(nanoseconds: 100_000_000)
+                    response = await provider.send(
+                        ChatRequest(model: "echo", messages: [Message(role: "user", content: "hi")], timeout: 5)
+                    )
+                }
+                await transport.shutdown()
+                #expect(response.attemptClass == .http5xx && response.httpStatus == 500)
+                child.send(SIGTERM)
+                #expect(await child.waitForExit() == 0)
+                let log = try String(contentsOf: directory.appendingPathComponent("chaos.jsonl"), encoding: .utf8)
+                let entry = try #require(log.split(separator: "\n").last.flatMap { JSONValue.parse(Data($0.utf8)) })
+                #expect(entry["fault"] == .string("500") && entry["status"] == .number(500))
+                #expect(entry["upstream_status"] == .null && entry["path"] == .string("/v1/chat/completions"))
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestDrill
 import RoadtestLocal
 import RoadtestProviders
 import RoadtestRunner
@@ -208,5 +209,42 @@ struct RealModelTests {
         }
         #expect(anthropicTotal > 150, "Anthropic-format input tokens \(anthropicTotal) (OpenAI format: \(openAITotal))")
         await transport.shutdown()
+    }
+}
+
+/// A drill on the real local models: faults in front of SmolLM2's llama-server, Gemma 3 as its fallback.
+@Suite(
+    .serialized,
+    .enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI, "run `roadtest models install` first")
+)
+struct RealModelDrillTests {
+    @Test func smolLM2WithGemmaAsFallbackLosesNothingUnderFaults() async throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../examples/drill-local.yaml"
+        ).standardizedFileURL.path
+        let store = try SQLiteStore()
+        let session = DrillSession(
+            store: store,
+            options: .init(
+                suitePath: example,
+                faults: try FaultSpec.parse("429:30%@0s,cut:10%@1"),
+                seed: 7
+            )
+        )
+        guard case .finished(let report) = try await session.execute() else {
+            Issue.record("the drill did not finish")
+            return
+        }
+        #expect(report.drilled == ["smollm2"])
+        let resilience = try #require(report.candidates.first { $0.scorecard.id == "smollm2" }?.resilience)
+        #expect(resilience.trials == 18 && resilience.lost == 0)
+        #expect(resilience.faults["http_429", default: 0] > 0, "faults \(resilience.faultsByKind)")
+        // The proxy in front of llama-server and the client agree on every fault.
+        #expect(resilience.attemptClasses["http_429", default: 0] == resilience.faults["http_429"])
+        #expect(resilience.attemptClasses["stream_cut", default: 0] == resilience.faults["stream_cut"])
+        // Every trial was answered, by SmolLM2 or by Gemma 3.
+        #expect(resilience.successRate == resilience.cleanSuccessRate, "\(resilience)")
+        if resilience.faults["stream_cut", default: 0] > 0 { #expect(resilience.servedByFallback > 0) }
+        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
     }
 }
