@@ -120,6 +120,10 @@ public struct DrillSession: Sendable {
                 )
             }
             cleanRunID = id
+            let path = URL(fileURLWithPath: options.suitePath).standardizedFileURL.path
+            if let run = try await store.run(id: id), run.suitePath != path {
+                announce("note: clean run \(id) is of \(run.suitePath), not \(path); figures compare different suites")
+            }
         } else {
             announce("clean run: the suite without faults")
             switch try await RunSession(

@@ -177,7 +177,7 @@ public final class ChaosProxy: Sendable {
         let decision = options.plan.decide(bodyHash: hash, occurrence: occurrence, elapsed: elapsed)
         let path = request.uri.description
         var entry = ChaosLogEntry(
-            time: RunRecord.timestamp(),
+            time: "",
             t: (elapsed * 1000).rounded() / 1000,
             id: id,
             method: request.method.rawValue,
@@ -287,12 +287,14 @@ public final class ChaosProxy: Sendable {
                     }
                     if !dropped { dropped = try await Self.write(relay.finish(), to: &writer) }
                     entry.events = relay.events
-                    self.finish(&entry, status: status, arrival: arrival)
                     if dropped {
+                        self.finish(&entry, status: status, arrival: arrival)
                         await Self.reset(channel)
                         throw Dropped()
                     }
                     try await writer.finish(nil)
+                    // Logged once the client has the whole response: the log is never on its path.
+                    self.finish(&entry, status: status, arrival: arrival)
                 } catch let error as Dropped {
                     throw error
                 } catch {
@@ -318,6 +320,11 @@ public final class ChaosProxy: Sendable {
 
     func finish(_ entry: inout ChaosLogEntry, status: Int?, arrival: UInt64) {
         entry.status = status
+        if entry.time.isEmpty {
+            // The wall-clock time of arrival: now minus the monotonic time since.
+            let since = Monotonic.seconds(from: arrival, to: Monotonic.now())
+            entry.time = Self.timestamp(Date(timeIntervalSinceNow: -since))
+        }
         entry.durationMS = (Monotonic.seconds(from: arrival, to: Monotonic.now()) * 1e6).rounded() / 1000
         let done = entry
         state.withLock { state in
@@ -326,6 +333,16 @@ public final class ChaosProxy: Sendable {
         }
         onLog(done)
     }
+
+    static let formatter = Mutex<ISO8601DateFormatter>(
+        {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter
+        }()
+    )
+
+    static func timestamp(_ date: Date) -> String { formatter.withLock { $0.string(from: date) } }
 
     /// Headers that belong to one connection, not to the message (RFC 9110 section 7.6.1), and the length, which
     /// the proxy's own framing sets.

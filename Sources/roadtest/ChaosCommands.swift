@@ -6,7 +6,6 @@ import RoadtestDrill
 import RoadtestReport
 import RoadtestServer
 import RoadtestSuite
-import Synchronization
 
 /// The faults to inject, from `--faults` and `--scenario`.
 struct FaultOptions: ParsableArguments {
@@ -49,40 +48,6 @@ struct FaultOptions: ParsableArguments {
     }
 }
 
-/// Appends JSON lines to a file or standard output, one whole line per write.
-final class JSONLinesLog: Sendable {
-    let handle: Mutex<FileHandle?>
-
-    init(path: String?) throws {
-        guard let path else {
-            handle = Mutex(nil)
-            return
-        }
-        if path == "-" {
-            handle = Mutex(FileHandle.standardOutput)
-            return
-        }
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw RoadtestError(.invalidArgument, "--log \(path): cannot create the file")
-            }
-        }
-        guard let file = FileHandle(forWritingAtPath: path) else {
-            throw RoadtestError(.invalidArgument, "--log \(path): cannot open the file for writing")
-        }
-        file.seekToEndOfFile()
-        handle = Mutex(file)
-    }
-
-    func write(_ entry: ChaosLogEntry) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(entry) else { return }
-        line.append(0x0A)
-        handle.withLock { $0?.write(line) }
-    }
-}
-
 struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
@@ -110,7 +75,7 @@ struct ChaosCommand: AsyncParsableCommand {
         let code = try await withUserFacingErrors { () -> Int32 in
             let (spec, windows) = try faultOptions.load()
             let (host, port) = try Self.address(listen)
-            let sink = try JSONLinesLog(path: log)
+            let sink = try ChaosLogWriter(path: log)
             let proxy = try ChaosProxy(
                 options: .init(
                     upstream: upstream,
@@ -211,7 +176,7 @@ struct DrillCommand: AsyncParsableCommand {
         let code = try await withUserFacingErrors { () -> Int32 in
             let (spec, windows) = try faultOptions.load()
             let store = try storeOptions.open()
-            let sink = try JSONLinesLog(path: log)
+            let sink = try ChaosLogWriter(path: log)
             let session = DrillSession(
                 store: store,
                 options: .init(
