@@ -140,15 +140,19 @@ public struct Attempt: Sendable, Hashable, Codable {
     public var costUSD: Double
     /// The candidate this attempt went to when it was not the trial's own (a fallback); nil otherwise.
     public var candidate: String?
+    /// Which of a strategy's samples this attempt belongs to (0-based); nil without a strategy.
+    public var strategySample: Int?
 
     public init(
         role: Role,
         number: Int,
         response: ProviderResponse,
         costUSD: Double,
-        candidate: String? = nil
+        candidate: String? = nil,
+        strategySample: Int? = nil
     ) {
         self.candidate = candidate
+        self.strategySample = strategySample
         self.role = role
         self.number = number
         self.attemptClass = response.attemptClass
@@ -205,8 +209,10 @@ public struct Outcome: Sendable, Hashable, Codable {
     /// When the trial's first attempt was sent (seconds since 1970).
     public var startedAt: Double?
     /// Seconds from the first attempt's send to the end of the last task attempt: retries, backoff and fallbacks
-    /// included. What the caller waited.
+    /// included. What the caller waited. With a strategy: until the selected answer existed.
     public var elapsed: Double?
+    /// The answer's identity for majority votes across samples (`AnswerSelection.answerKey`), when answered.
+    public var answerKey: String?
 
     public init(
         key: TrialKey,

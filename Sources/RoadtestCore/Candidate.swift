@@ -36,6 +36,8 @@ public struct Candidate: Sendable, Hashable, Codable {
     public var cooldown: Cooldown?
     /// Reached only as another candidate's fallback; not scored on its own.
     public var isFallbackOnly: Bool = false
+    /// Several samples per trial and one selected (`strategy: {samples: 5, select: majority}`).
+    public var strategy: Strategy?
 
     public init(
         id: String,
@@ -71,7 +73,7 @@ public struct Candidate: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, provider, baseURL, model, apiKeyEnvironmentVariable, command, local, gguf, llamaServer
-        case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly
+        case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly, strategy
     }
 
     public init(from decoder: any Decoder) throws {
@@ -94,6 +96,7 @@ public struct Candidate: Sendable, Hashable, Codable {
         fallback = try container.decodeIfPresent([String].self, forKey: .fallback) ?? []
         cooldown = try container.decodeIfPresent(Cooldown.self, forKey: .cooldown)
         isFallbackOnly = try container.decodeIfPresent(Bool.self, forKey: .isFallbackOnly) ?? false
+        strategy = try container.decodeIfPresent(Strategy.self, forKey: .strategy)
     }
 
     /// Scored in a run: neither a judge nor reached only as a fallback.

@@ -23,3 +23,10 @@ public enum DurationText {
         return String(format: "%.2fs", seconds)
     }
 }
+
+extension DurationText {
+    /// A number as a short label: `5`, `0.7`.
+    public static func trimmed(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : String(format: "%g", value)
+    }
+}

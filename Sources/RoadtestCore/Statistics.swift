@@ -51,4 +51,46 @@ public enum Statistics {
         }
         return result
     }
+
+    /// majority@k for one case: over every subset of k of its n samples (`votes`: each sample's answer key, nil when
+    /// it failed, and whether it passed), the share whose majority answer passed. The majority is the most frequent
+    /// key, ties to the earliest sample; a subset with no answer fails. Exact up to 20,000 subsets, else the mean
+    /// over 20,000 subsets drawn with a fixed seed.
+    public static func majorityAtK(votes: [(key: String?, passed: Bool)], k: Int) -> Double {
+        let n = votes.count
+        guard k >= 1, k <= n else { return 0 }
+        func wins(_ subset: [Int]) -> Bool {
+            guard let chosen = AnswerSelection.majority(subset.map { votes[$0].key }) else { return false }
+            return votes[subset[chosen]].passed
+        }
+        var total = 1.0
+        for index in 0..<k { total = total * Double(n - index) / Double(index + 1) }
+        if total <= 20_000 {
+            var subset = Array(0..<k)
+            var passed = 0
+            var count = 0
+            while true {
+                count += 1
+                if wins(subset) { passed += 1 }
+                var position = k - 1
+                while position >= 0 && subset[position] == n - k + position { position -= 1 }
+                if position < 0 { break }
+                subset[position] += 1
+                for next in (position + 1)..<k { subset[next] = subset[next - 1] + 1 }
+            }
+            return Double(passed) / Double(count)
+        }
+        var state: UInt64 = 0x5EED
+        var passed = 0
+        for _ in 0..<20_000 {
+            var pool = Array(0..<n)
+            for index in 0..<k {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                let pick = index + Int((state >> 33) % UInt64(n - index))
+                pool.swapAt(index, pick)
+            }
+            if wins(Array(pool[0..<k]).sorted()) { passed += 1 }
+        }
+        return Double(passed) / 20_000
+    }
 }

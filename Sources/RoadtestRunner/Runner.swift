@@ -146,9 +146,21 @@ public struct Runner: Sendable {
                 )
             }
             let request = links[0].request
-            let result = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
-            let (response, attempts) = (result.response, result.attempts)
             let input = request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input
+            let result: Sampled
+            if let strategy = candidate.strategy {
+                result = try await sample(strategy, links: links, key: key, testCase: testCase, input: input)
+            } else {
+                let sent = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
+                result = Sampled(
+                    response: sent.response,
+                    attempts: sent.attempts,
+                    servedBy: sent.servedBy,
+                    startedAt: sent.startedAt,
+                    elapsed: sent.elapsed
+                )
+            }
+            let (response, attempts) = (result.response, result.attempts)
             var outcome = try await grade(
                 key: key,
                 testCase: testCase,
@@ -160,6 +172,7 @@ public struct Runner: Sendable {
             outcome.servedBy = result.servedBy == candidate.id ? nil : result.servedBy
             outcome.startedAt = result.startedAt
             outcome.elapsed = result.elapsed
+            outcome.answerKey = outcome.finalClass == .ok ? AnswerSelection.answerKey(outcome.output) : nil
             try Task.checkCancellation()
             try await sink.record(outcome, runID: runID)
             progress?.finished(

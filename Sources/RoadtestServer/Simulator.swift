@@ -19,6 +19,8 @@ public final class Simulator: Sendable {
 
     struct State {
         var requestCounts: [String: Int] = [:]
+        /// Requests per (model, last user message), for noisy models.
+        var promptCounts: [String: Int] = [:]
         var slots: [String: SlotPool] = [:]
         var log: [ServedRequest] = []
     }
@@ -191,7 +193,7 @@ public final class Simulator: Sendable {
         if behavior.toolCall != nil {
             chunks = Self.fragments(of: behavior.toolArguments)
         } else {
-            chunks = Self.chunks(of: behavior.answer(system: system, lastUser: lastUser))
+            chunks = Self.chunks(of: noisyAnswer(model: model, behavior: behavior, system: system, lastUser: lastUser))
             if let maxTokens, maxTokens >= 0, chunks.count > maxTokens { chunks = Array(chunks.prefix(maxTokens)) }
         }
         let plan = Plan(
@@ -299,6 +301,21 @@ public final class Simulator: Sendable {
         guard !behavior.faults.isEmpty else { return .ok }
         if behavior.cyclesFaults { return behavior.faults[index % behavior.faults.count] }
         return index < behavior.faults.count ? behavior.faults[index] : .ok
+    }
+
+    /// The answer, or for a noisy model (`right=3/5`) the wrong one when this request falls past the right share of
+    /// its block of identical prompts.
+    func noisyAnswer(model: String, behavior: ModelBehavior, system: String?, lastUser: String) -> String {
+        let answer = behavior.answer(system: system, lastUser: lastUser)
+        guard let rightOf = behavior.rightOf else { return answer }
+        let key = model + "\u{1F}" + lastUser
+        let index = state.withLock { state -> Int in
+            let count = state.promptCounts[key, default: 0]
+            state.promptCounts[key] = count + 1
+            return count
+        }
+        if index % rightOf.of < rightOf.right { return answer }
+        return behavior.wrongReply == "distinct" ? "wrong answer \(index)" : behavior.wrongReply
     }
 
     func slotPool(model: String, capacity: Int?) -> SlotPool? {

@@ -59,6 +59,11 @@ public struct ModelBehavior: Sendable, Hashable {
     /// Prompt tokens reported as read from / written to the cache.
     public var cacheRead = 0
     public var cacheWrite = 0
+    /// A noisy model: of every `rightOf.of` requests with the same model and last user message, the first
+    /// `rightOf.right` get the real answer and the rest `wrongReply` (`right=3/5`: right with probability 3/5).
+    public var rightOf: (right: Int, of: Int)?
+    /// The wrong answer; `distinct` makes every wrong answer different.
+    public var wrongReply = "I am not sure."
 
     public init() {}
 
@@ -75,7 +80,8 @@ public struct ModelBehavior: Sendable, Hashable {
             && lhs.freezes.map(\.duration) == rhs.freezes.map(\.duration)
             && lhs.toolCall == rhs.toolCall && lhs.toolArguments == rhs.toolArguments
             && lhs.reasoningDeltas == rhs.reasoningDeltas && lhs.cacheRead == rhs.cacheRead
-            && lhs.cacheWrite == rhs.cacheWrite
+            && lhs.cacheWrite == rhs.cacheWrite && lhs.rightOf?.right == rhs.rightOf?.right
+            && lhs.rightOf?.of == rhs.rightOf?.of && lhs.wrongReply == rhs.wrongReply
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -129,6 +135,13 @@ public struct ModelBehavior: Sendable, Hashable {
             chunksBeforeCut = chunks
         case "hold": hold = try duration()
         case "tag": break  // free text to tell requests apart in /_sim/requests
+        case "right":
+            let parts = value.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2, parts[1] > 0, (0...parts[1]).contains(parts[0]) else {
+                throw SimulatorProfileError("'right' needs a fraction like 3/5, got '\(value)'")
+            }
+            rightOf = (parts[0], parts[1])
+        case "wrong": wrongReply = value
         case "tool_call": toolCall = value
         case "tool_args":
             guard JSONValue.parse(value) != nil else {
@@ -147,7 +160,7 @@ public struct ModelBehavior: Sendable, Hashable {
             if key == "cache_read" { cacheRead = count } else { cacheWrite = count }
         default:
             throw SimulatorProfileError(
-                "unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, "
+                "unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, right, wrong, "
                     + "cut_after, hold, tool_call, tool_args, reasoning, cache_read, cache_write"
             )
         }

@@ -128,6 +128,14 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v7-strategies") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE attempt ADD COLUMN strategy_sample INTEGER;
+                    ALTER TABLE outcome ADD COLUMN answer_key TEXT;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -196,15 +196,15 @@ public final class SQLiteStore: RunStore {
                 sql: """
                     INSERT OR REPLACE INTO outcome (run_id, candidate_id, case_id, sample, variant, passed, score, output,
                         checks, cost_usd, final_class, attempts, e2e, completed_at, input, system, clarified, abstained,
-                        variant_kind, variant_index, variant_perturbation, served_by, started_at, elapsed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        variant_kind, variant_index, variant_perturbation, served_by, started_at, elapsed, answer_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     runID, key.candidate, key.caseID, key.sample, key.variant.name, outcome.passed, outcome.score,
                     outcome.output, checks, outcome.costUSD, outcome.finalClass.rawValue, taskAttempts, e2e,
                     RunRecord.timestamp(), outcome.input, outcome.system, outcome.clarified, outcome.abstained,
                     key.variant.kind.rawValue, key.variant.index, key.variant.perturbation?.rawValue,
-                    outcome.servedBy, outcome.startedAt, outcome.elapsed,
+                    outcome.servedBy, outcome.startedAt, outcome.elapsed, outcome.answerKey,
                 ]
             )
             for attempt in outcome.attempts {
@@ -212,14 +212,15 @@ public final class SQLiteStore: RunStore {
                     sql: """
                         INSERT OR REPLACE INTO attempt (run_id, candidate_id, case_id, sample, variant, role, number,
                             class, http_status, ttft, e2e, input_tokens, output_tokens, estimated, retry_after, message,
-                            cost_usd, candidate)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            cost_usd, candidate, strategy_sample)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         runID, key.candidate, key.caseID, key.sample, key.variant.name, attempt.role.rawValue,
                         attempt.number, attempt.attemptClass.rawValue, attempt.httpStatus, attempt.timeToFirstToken,
                         attempt.endToEnd, attempt.inputTokens, attempt.outputTokens, attempt.isTokenCountEstimated,
                         attempt.retryAfter, attempt.message, attempt.costUSD, attempt.candidate,
+                        attempt.strategySample,
                     ]
                 )
             }
@@ -275,7 +276,8 @@ public final class SQLiteStore: RunStore {
             number: row["number"],
             response: response,
             costUSD: row["cost_usd"],
-            candidate: row["candidate"]
+            candidate: row["candidate"],
+            strategySample: row["strategy_sample"]
         )
     }
 
@@ -292,7 +294,7 @@ public final class SQLiteStore: RunStore {
                 sql: """
                     SELECT o.candidate_id, o.case_id, o.sample, o.variant, o.variant_kind, o.variant_index,
                         o.variant_perturbation, o.passed, o.score, o.checks, o.cost_usd, o.final_class, o.clarified,
-                        o.abstained, o.served_by, o.started_at, o.elapsed, t.kind AS case_kind, t.tags AS tags
+                        o.abstained, o.served_by, o.started_at, o.elapsed, o.answer_key, t.kind AS case_kind, t.tags AS tags
                     FROM outcome o LEFT JOIN test_case t ON t.run_id = o.run_id AND t.case_id = o.case_id
                     WHERE o.run_id = ? ORDER BY o.candidate_id, o.case_id, o.sample, o.variant
                     """,
@@ -333,6 +335,7 @@ public final class SQLiteStore: RunStore {
                 outcome.servedBy = row["served_by"]
                 outcome.startedAt = row["started_at"]
                 outcome.elapsed = row["elapsed"]
+                outcome.answerKey = row["answer_key"]
                 try body(
                     OutcomeRecord(
                         outcome: outcome,

@@ -62,6 +62,7 @@ extension Context {
         candidate.fallback = fields["fallback"].flatMap { stringList($0, "fallback") } ?? []
         candidate.isFallbackOnly = fields["fallback_only"].flatMap { bool($0, "fallback_only") } ?? false
         if let node = fields["cooldown"] { candidate.cooldown = cooldown(from: node, id: id) }
+        if let node = fields["strategy"] { candidate.strategy = strategy(from: node, id: id) }
         candidate.settings = settings(fromPairs: pairs)
 
         switch provider {
@@ -128,6 +129,160 @@ extension Context {
         let duration = duration(forNode, "cooldown.for")
         guard let after, let duration else { return nil }
         return Cooldown(after: after, duration: duration)
+    }
+
+    mutating func strategy(from node: Node, id: String) -> Strategy? {
+        guard case .mapping(let pairs, _) = node else {
+            error(node, "'strategy' must be a mapping", hint: "for example strategy: {samples: 5, select: majority}")
+            return nil
+        }
+        checkKeys(pairs, valid: Keys.strategy, in: "strategy")
+        let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard let samplesNode = fields["samples"], let samples = positiveInt(samplesNode, "strategy.samples") else {
+            if fields["samples"] == nil {
+                error(node, "candidate '\(id)': 'strategy' needs 'samples'", hint: "for example strategy: {samples: 5}")
+            }
+            return nil
+        }
+        var strategy = Strategy(samples: samples)
+        if let selectNode = fields["select"] {
+            let names = Strategy.Selection.allCases.map(\.rawValue)
+            guard let text = selectNode.string, let select = Strategy.Selection(rawValue: text) else {
+                error(
+                    selectNode,
+                    "unknown selection '\(selectNode.string ?? selectNode.typeName)'",
+                    hint: Suggest.closest(to: selectNode.string ?? "", in: names).map { "did you mean '\($0)'?" }
+                        ?? "selections: " + names.joined(separator: ", ")
+                )
+                return nil
+            }
+            strategy.select = select
+        }
+        if let verifierNode = fields["verifier"] { strategy.verifier = check(from: verifierNode) }
+        if strategy.select != .majority && strategy.verifier == nil {
+            error(
+                node,
+                "candidate '\(id)': '\(strategy.select.rawValue)' needs a 'verifier'",
+                hint: strategy.select == .firstValid
+                    ? "name the check a sample must pass, e.g. verifier: is-json"
+                    : "a judge rubric or a command scores each sample, e.g. verifier: {judge: \"Is it correct?\"}"
+            )
+        }
+        return strategy
+    }
+
+    /// Expands `matrix:` (candidate id -> key -> values) into one configuration per combination, named
+    /// `id@k=5,t=0.7` by the keys that take more than one value. The matrixed candidate itself is replaced.
+    mutating func expandMatrix(_ node: Node, candidates: [Candidate]) -> [Candidate] {
+        guard case .mapping(let entries, _) = node else {
+            error(
+                node,
+                "'matrix' must be a mapping of candidate ids to values",
+                hint: "matrix: {smol: {strategy.samples: [1, 3, 5]}}"
+            )
+            return candidates
+        }
+        var result = candidates
+        let keys = Keys.matrix.map(\.0)
+        for (id, axesNode, keyLine) in entries {
+            guard let index = result.firstIndex(where: { $0.id == id }) else {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        SourceLocation(file: file, line: keyLine),
+                        "matrix names '\(id)', which is not a candidate",
+                        hint: Suggest.closest(to: id, in: candidates.map(\.id)).map { "did you mean '\($0)'?" }
+                            ?? "candidates: " + candidates.map(\.id).joined(separator: ", ")
+                    )
+                )
+                continue
+            }
+            guard case .mapping(let axisPairs, _) = axesNode else {
+                error(
+                    axesNode,
+                    "matrix '\(id)' must map keys to lists of values",
+                    hint: "for example {temperature: [0, 0.7]}"
+                )
+                continue
+            }
+            checkKeys(axisPairs, valid: keys, in: "matrix '\(id)'")
+            var axes: [(key: String, values: [Node])] = []
+            for (key, valuesNode, _) in axisPairs where keys.contains(key) {
+                if case .sequence(let items, _) = valuesNode, !items.isEmpty {
+                    axes.append((key, items))
+                } else if case .sequence = valuesNode {
+                    error(valuesNode, "matrix '\(id)'.\(key) has no values")
+                } else {
+                    axes.append((key, [valuesNode]))
+                }
+            }
+            var configurations: [Candidate] = [result[index]]
+            var names: [[String]] = [[]]
+            for axis in axes {
+                let short = Keys.matrix.first { $0.0 == axis.key }!.1
+                var nextConfigurations: [Candidate] = []
+                var nextNames: [[String]] = []
+                for (base, name) in zip(configurations, names) {
+                    for (valueIndex, value) in axis.values.enumerated() {
+                        var configuration = base
+                        guard let label = apply(axis.key, value: value, to: &configuration) else { continue }
+                        nextConfigurations.append(configuration)
+                        let shown = axis.key == "system" ? "\(valueIndex + 1)" : label
+                        nextNames.append(axis.values.count > 1 ? name + ["\(short)=\(shown)"] : name)
+                    }
+                }
+                configurations = nextConfigurations
+                names = nextNames
+            }
+            for (offset, name) in names.enumerated() where !name.isEmpty {
+                configurations[offset].id = id + "@" + name.joined(separator: ",")
+            }
+            result.replaceSubrange(index...index, with: configurations)
+        }
+        return result
+    }
+
+    /// Sets one matrix value on a configuration; the value as its name shows it, nil when it is invalid.
+    mutating func apply(_ key: String, value: Node, to candidate: inout Candidate) -> String? {
+        switch key {
+        case "model":
+            guard let text = string(value, "matrix model") else { return nil }
+            candidate.model = text
+            return text
+        case "temperature", "top_p":
+            guard let number = number(value, "matrix " + key) else { return nil }
+            if key == "temperature" {
+                candidate.settings.temperature = number
+            } else {
+                candidate.settings.extra["top_p"] = .number(number)
+            }
+            return DurationText.trimmed(number)
+        case "max_tokens":
+            guard let count = positiveInt(value, "matrix max_tokens") else { return nil }
+            candidate.settings.maxTokens = count
+            return String(count)
+        case "system":
+            guard let text = string(value, "matrix system") else { return nil }
+            candidate.settings.system = text
+            return text
+        case "strategy.samples":
+            guard let count = positiveInt(value, "matrix strategy.samples") else { return nil }
+            var strategy = candidate.strategy ?? Strategy(samples: count)
+            strategy.samples = count
+            candidate.strategy = strategy
+            return String(count)
+        case "strategy.select":
+            guard let text = string(value, "matrix strategy.select"), let select = Strategy.Selection(rawValue: text)
+            else {
+                error(value, "unknown selection in matrix", hint: "majority, best-of or first-valid")
+                return nil
+            }
+            var strategy = candidate.strategy ?? Strategy(samples: 1)
+            strategy.select = select
+            candidate.strategy = strategy
+            return text
+        default:
+            return nil
+        }
     }
 
     /// Fallback chains name other candidates, never themselves or a judge; a `fallback_only` candidate is some

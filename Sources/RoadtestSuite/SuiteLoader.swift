@@ -79,6 +79,7 @@ public struct SuiteLoader: Sendable {
 enum Keys {
     static let suite = [
         "name", "description", "candidates", "defaults", "cases", "bars", "samples", "robustness", "prompts",
+        "matrix",
     ]
     static let settings = [
         "system", "temperature", "max_tokens", "timeout", "retries", "concurrency", "stream", "retry_backoff", "params",
@@ -91,7 +92,7 @@ enum Keys {
     static let candidate =
         [
             "id", "provider", "base_url", "model", "api_key_env", "command", "local", "gguf", "llama_server",
-            "server_args", "headers", "price", "judge", "fallback", "cooldown", "fallback_only",
+            "server_args", "headers", "price", "judge", "fallback", "cooldown", "fallback_only", "strategy",
         ] + settings + passThrough
     static let testCase =
         [
@@ -104,6 +105,12 @@ enum Keys {
     static let checkModifiers = ["weight", "constraint"]
     static let price = ["input", "output", "cached_input", "cache_write"]
     static let cooldown = ["after", "for"]
+    static let strategy = ["samples", "select", "verifier"]
+    /// What a `matrix:` may vary, and how a configuration's name abbreviates it.
+    static let matrix = [
+        ("model", "model"), ("temperature", "t"), ("max_tokens", "max_tokens"), ("top_p", "top_p"),
+        ("system", "system"), ("strategy.samples", "k"), ("strategy.select", "select"),
+    ]
 }
 
 // MARK: - Context
@@ -183,6 +190,7 @@ struct Context {
             }
             seenCandidates[candidate.id] = 1
         }
+        if let node = fields["matrix"] { candidates = expandMatrix(node, candidates: candidates) }
         if let node = fields["candidates"] { checkFallbacks(candidates, node: node) }
         if !candidates.isEmpty, candidates.allSatisfy({ !$0.isScored }), let node = fields["candidates"] {
             error(

@@ -371,3 +371,114 @@ import Testing
         }
     }
 }
+
+/// Sampling strategies and curves against a scripted noisy model: `right=3/5` answers right on exactly 3 of every
+/// 5 identical prompts, so every expected figure is known exactly.
+@Suite(.serialized) struct StrategyTests {
+    static let cases = (1...4).map {
+        "  - {id: c\($0), prompt: \"case \($0): the capital is Paris\", checks: [{contains: Paris}]}"
+    }
+    .joined(separator: "\n")
+
+    @Test func majorityAtKAndCostPerSuccessFromRepeatedSamplesAreExact() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let suite = try RunnerTests().suite(
+                    """
+                    samples: 5
+                    candidates:
+                      - id: noisy
+                        base_url: BASE_URL
+                        model: "noisy;right=3/5;wrong=Lyon"
+                        concurrency: 1
+                        price: {input: 1000000, output: 0}
+                    cases:
+                    \(Self.cases)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
+                let store = try SQLiteStore()
+                try await RunnerTests().execute(suite, store: store)
+                let card = try #require(try await store.report(runID: "run-1")?.candidates.first)
+                #expect(abs(card.passRate - 0.6) < 1e-12)
+                let sampling = try #require(card.sampling)
+                // Samples 0-2 right, 3-4 "Lyon": majority of 2 ties go to the earlier (right) sample.
+                let expected: [String: Double] = ["1": 0.6, "2": 0.9, "3": 0.7, "4": 1.0, "5": 1.0]
+                for (k, value) in expected {
+                    #expect(abs((sampling.majorityAtK[k] ?? -1) - value) < 1e-12, "majority@\(k)")
+                }
+                #expect(abs((sampling.passAtK["3"] ?? 0) - 1) < 1e-12)
+                // Every trial costs its prompt's input tokens at $1 each; the curve's cost per success is k x that
+                // over majority@k.
+                let trialCost = card.costUSD.total / Double(card.trials)
+                for point in sampling.curve {
+                    let majority = try #require(expected[String(point.k)])
+                    #expect(abs((point.costPerSuccessMajority ?? 0) - Double(point.k) * trialCost / majority) < 1e-9)
+                }
+            }
+        }
+    }
+
+    @Test func strategiesSelectAsScriptedAndCountEverySample() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(
+                    [
+                        "score.sh": """
+                        if grep -q Paris; then echo '{"score": 0.9}'; else echo '{"score": 0.1}'; exit 1; fi
+                        """
+                    ],
+                    in: directory
+                )
+                func candidate(_ id: String, _ model: String, _ strategy: String) -> String {
+                    """
+                      - id: \(id)
+                        base_url: BASE_URL
+                        model: "\(model);tag=\(id)"
+                        concurrency: 1
+                        price: {input: 1000000, output: 0}
+                        strategy: \(strategy)
+                    """
+                }
+                let suite = try RunnerTests().suite(
+                    """
+                    candidates:
+                    \(candidate("majority", "noisy;right=3/5", "{samples: 5, select: majority}"))
+                    \(candidate("outvoted", "noisy;right=2/5", "{samples: 5, select: majority}"))
+                    \(candidate("scattered", "noisy;right=2/5;wrong=distinct", "{samples: 5, select: majority}"))
+                    \(candidate("valid", "noisy;right=1/5", "{samples: 5, select: first-valid, verifier: {contains: Paris}}"))
+                    \(candidate("best", "noisy;right=1/5", "{samples: 5, select: best-of, verifier: {command: [sh, score.sh]}}"))
+                    cases:
+                    \(Self.cases)
+                    """,
+                    baseURL: baseURL,
+                    in: directory
+                )
+                let store = try SQLiteStore()
+                try await RunnerTests().execute(suite, store: store)
+                let cards = try #require(try await store.report(runID: "run-1")?.candidates)
+                let passRates = Dictionary(uniqueKeysWithValues: cards.map { ($0.id, $0.passRate) })
+                #expect(passRates == ["majority": 1, "outvoted": 0, "scattered": 1, "valid": 1, "best": 1])
+                for card in cards {
+                    let strategy = try #require(card.strategy, "\(card.id)")
+                    #expect(strategy.samples == 5 && strategy.samplesPerTrial == 5, "\(card.id)")
+                    #expect(card.attempts == 20 && card.retries == 0, "\(card.id): \(card.attempts) attempts")
+                    // Latency is until the selected answer exists; there is no first token before selection.
+                    #expect(card.latencyMilliseconds.ttft.count == 0)
+                    #expect(card.latencyMilliseconds.e2e.count == (card.passRate > 0 ? 4 : 4))
+                    // Every sample is paid for: 5 prompts' input tokens per trial.
+                    let perTrial = card.costUSD.total / 4
+                    let attempts = try await store.attempts(
+                        runID: "run-1",
+                        key: TrialKey(candidate: card.id, caseID: "c1", sample: 0)
+                    )
+                    let tokens = attempts.filter { $0.role == .task }.map(\.inputTokens).reduce(0, +)
+                    #expect(abs(perTrial - Double(tokens)) < 1e-9, "\(card.id)")
+                    #expect(Set(attempts.compactMap(\.strategySample)) == Set(0..<5))
+                }
+                #expect(cards.first { $0.id == "majority" }?.strategy?.name == "majority@5")
+            }
+        }
+    }
+}

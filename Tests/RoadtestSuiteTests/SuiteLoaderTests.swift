@@ -329,3 +329,50 @@ import Testing
         }
     }
 }
+
+@Suite struct StrategyAndMatrixLoadingTests {
+    @Test func aMatrixExpandsACandidateIntoNamedConfigurations() async throws {
+        let suite = try await SuiteLoaderTests().load([
+            "suite.yaml": """
+            candidates:
+              - id: smol
+                base_url: http://127.0.0.1:1/v1
+                strategy: {samples: 1, select: majority}
+              - id: big
+                base_url: http://127.0.0.1:1/v1
+            matrix:
+              smol:
+                strategy.samples: [1, 3, 5]
+                temperature: [0.7]
+            cases:
+              - {id: one, prompt: hi}
+            """
+        ])
+        #expect(suite.candidates.map(\.id) == ["smol@k=1", "smol@k=3", "smol@k=5", "big"])
+        #expect(suite.candidates.prefix(3).map { $0.strategy?.samples } == [1, 3, 5])
+        #expect(suite.candidates.prefix(3).allSatisfy { $0.settings.temperature == 0.7 })
+    }
+
+    @Test func strategiesAndMatricesAreCheckedWithFileAndLine() async {
+        let problems = await SuiteLoaderTests().diagnostics([
+            "suite.yaml": """
+            candidates:
+              - id: a
+                base_url: http://127.0.0.1:1/v1
+                strategy: {samples: 0, select: vote}
+              - id: b
+                base_url: http://127.0.0.1:1/v1
+                strategy: {samples: 3, select: first-valid}
+            matrix:
+              c: {temperature: [0, 1]}
+              a: {colour: [red]}
+            cases:
+              - {id: one, prompt: hi}
+            """
+        ])
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:4:") && $0.contains("strategy.samples") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:7:") && $0.contains("'first-valid' needs a 'verifier'") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:9:") && $0.contains("matrix names 'c'") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:10:") && $0.contains("unknown key 'colour'") })
+    }
+}

@@ -36,6 +36,8 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var minimumDetectableDifference: Double?
     /// Present when the candidate has a fallback chain or a fallback served any of its trials.
     public var fallback: FallbackSummary?
+    /// Present when the candidate samples several answers per trial.
+    public var strategy: StrategySummary?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, model, cases, trials, passed
@@ -50,7 +52,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
         case sampling, bars, recovery, constraints, robustness
         case promptSensitivity = "prompt_sensitivity"
         case minimumDetectableDifference = "minimum_detectable_difference"
-        case fallback
+        case fallback, strategy
     }
 
     public init(
@@ -83,9 +85,11 @@ public struct Scorecard: Sendable, Hashable, Codable {
         constraints: ConstraintSummary = ConstraintSummary(checked: 0, violated: 0, violationRate: 0, byCheck: [:]),
         robustness: RobustnessSummary? = nil,
         promptSensitivity: PromptSensitivity? = nil,
-        fallback: FallbackSummary? = nil
+        fallback: FallbackSummary? = nil,
+        strategy: StrategySummary? = nil
     ) {
         self.fallback = fallback
+        self.strategy = strategy
         self.id = id
         self.provider = provider
         self.model = model

@@ -118,6 +118,44 @@ public struct SamplingSummary: Sendable, Hashable, Codable {
     public var flipRate: Double
     /// The cases whose samples disagree (flaky), by id.
     public var flakyCases: [String] = []
+    /// majority@k by k: the chance that a majority vote over k of the samples (normalised answers) picks a
+    /// passing answer (mean over cases).
+    public var majorityAtK: [String: Double] = [:]
+    /// The sampling curve: per k, pass@k and majority@k with the cost per success of sending k samples.
+    public var curve: [CurvePoint] = []
+
+    /// One k of the sampling curve.
+    public struct CurvePoint: Sendable, Hashable, Codable {
+        public var k: Int
+        public var passAtK: Double
+        public var majorityAtK: Double
+        /// k × the mean cost of a trial / pass@k (an oracle picks the passing sample).
+        public var costPerSuccessPass: Double?
+        /// k × the mean cost of a trial / majority@k (what a majority vote ships).
+        public var costPerSuccessMajority: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case k
+            case passAtK = "pass_at_k"
+            case majorityAtK = "majority_at_k"
+            case costPerSuccessPass = "cost_per_success_pass"
+            case costPerSuccessMajority = "cost_per_success_majority"
+        }
+
+        public init(
+            k: Int,
+            passAtK: Double,
+            majorityAtK: Double,
+            costPerSuccessPass: Double?,
+            costPerSuccessMajority: Double?
+        ) {
+            self.k = k
+            self.passAtK = passAtK
+            self.majorityAtK = majorityAtK
+            self.costPerSuccessPass = costPerSuccessPass
+            self.costPerSuccessMajority = costPerSuccessMajority
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case samples
@@ -125,6 +163,8 @@ public struct SamplingSummary: Sendable, Hashable, Codable {
         case passHatK = "pass_hat_k"
         case flipRate = "flip_rate"
         case flakyCases = "flaky_cases"
+        case majorityAtK = "majority_at_k"
+        case curve
     }
 
     public init(samples: Int, passAtK: [String: Double], passHatK: [String: Double], flipRate: Double) {
@@ -256,5 +296,31 @@ public struct PromptSensitivity: Sendable, Hashable, Codable {
     public init(byPrompt: [Entry], spread: Double) {
         self.byPrompt = byPrompt
         self.spread = spread
+    }
+}
+
+/// A candidate's sampling strategy as run.
+public struct StrategySummary: Sendable, Hashable, Codable {
+    /// `majority@5`.
+    public var name: String
+    public var samples: Int
+    public var select: String
+    /// Distinct samples sent per trial, on average (failed samples included, retries not).
+    public var samplesPerTrial: Double
+    /// Verifier and judge calls per trial, on average.
+    public var judgeCallsPerTrial: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, samples, select
+        case samplesPerTrial = "samples_per_trial"
+        case judgeCallsPerTrial = "judge_calls_per_trial"
+    }
+
+    public init(name: String, samples: Int, select: String, samplesPerTrial: Double, judgeCallsPerTrial: Double) {
+        self.name = name
+        self.samples = samples
+        self.select = select
+        self.samplesPerTrial = samplesPerTrial
+        self.judgeCallsPerTrial = judgeCallsPerTrial
     }
 }

@@ -22,7 +22,13 @@ public struct Scorer: Sendable {
 
     /// Adds one outcome record. Records of candidates the suite does not score are ignored.
     public mutating func add(_ record: OutcomeRecord) {
-        tallies[record.outcome.key.candidate, default: CandidateTally()].add(record)
+        let id = record.outcome.key.candidate
+        if tallies[id] == nil {
+            var tally = CandidateTally()
+            tally.timesSelection = (suite.candidates.first { $0.id == id }?.strategy?.samples ?? 1) > 1
+            tallies[id] = tally
+        }
+        tallies[id]!.add(record)
     }
 
     /// One scorecard per scored candidate, in the suite's order, bars evaluated.
@@ -47,6 +53,8 @@ struct CandidateTally: Sendable {
         var tags: [String] = []
         /// Every trial of the case as written and of its perturbed copies passed (worst case).
         var allRobustPassed = true
+        /// Each trial's answer key and verdict, by sample, for majority@k.
+        var votes: [Int: (key: String?, passed: Bool)] = [:]
     }
 
     struct Count: Sendable {
@@ -93,6 +101,11 @@ struct CandidateTally: Sendable {
     var byPrompt: [Int: Count] = [:]
     /// Moves to another candidate of a fallback chain (not retries).
     var fallbackHops = 0
+    /// With a multi-sample strategy, latency is the time until the selected answer existed (per trial).
+    var timesSelection = false
+    var strategySamples = 0
+    var judgeCalls = 0
+    var originalCost = 0.0
     var servedBy: [String: Int] = [:]
 
     mutating func add(_ record: OutcomeRecord) {
@@ -101,8 +114,20 @@ struct CandidateTally: Sendable {
         totalCost += outcome.costUSD
         if let server = outcome.servedBy { servedBy[server, default: 0] += 1 }
         var reached: Set<String?> = []
-        for attempt in outcome.attempts where attempt.role == .task { reached.insert(attempt.candidate) }
+        var samples: Set<Int> = []
+        for attempt in outcome.attempts where attempt.role == .task {
+            if let sample = attempt.strategySample { samples.insert(sample) }
+        }
+        for attempt in outcome.attempts
+        where attempt.role == .task && attempt.strategySample ?? 0 == (samples.min() ?? 0) {
+            reached.insert(attempt.candidate)
+        }
         fallbackHops += max(0, reached.count - 1)
+        strategySamples += max(1, samples.count)
+        judgeCalls += outcome.attempts.filter { $0.role == .judge }.count
+        if timesSelection, outcome.finalClass == .ok, let elapsed = outcome.elapsed {
+            endToEnd.append(elapsed * 1000)
+        }
         allTrials += 1
         if outcome.passed { allPassed += 1 }
         if !outcome.passed {
@@ -119,6 +144,8 @@ struct CandidateTally: Sendable {
             var tally = cases[outcome.key.caseID] ?? CaseTally(tags: record.tags)
             tally.trials += 1
             if outcome.passed { tally.passed += 1 }
+            tally.votes[outcome.key.sample] = (outcome.answerKey, outcome.passed)
+            originalCost += outcome.costUSD
             cases[outcome.key.caseID] = tally
             original.add(outcome.passed)
             if record.kind == .ambiguous {
@@ -153,9 +180,10 @@ struct CandidateTally: Sendable {
                 okOutputTokens += attempt.outputTokens
                 if let seconds = attempt.endToEnd {
                     okSeconds += seconds
-                    endToEnd.append(seconds * 1000)
+                    if !timesSelection { endToEnd.append(seconds * 1000) }
                 }
-                if let seconds = attempt.timeToFirstToken { timeToFirstToken.append(seconds * 1000) }
+                // A multi-sample answer has no first token before it is selected: TTFT is not measured.
+                if let seconds = attempt.timeToFirstToken, !timesSelection { timeToFirstToken.append(seconds * 1000) }
             } else {
                 errors[attempt.attemptClass, default: 0] += 1
             }
@@ -223,7 +251,7 @@ struct CandidateTally: Sendable {
                 judgeOutput: judgeOutputTokens
             ),
             attempts: taskAttempts,
-            retries: max(0, taskAttempts - allTrials - fallbackHops),
+            retries: max(0, taskAttempts - strategySamples - fallbackHops),
             errors: errorCounts,
             costUSD: CostSummary(
                 total: totalCost,
@@ -243,7 +271,16 @@ struct CandidateTally: Sendable {
                     servedByFallback: servedBy.values.reduce(0, +),
                     servedBy: servedBy,
                     moves: fallbackHops
+                ),
+            strategy: candidate.strategy.map {
+                StrategySummary(
+                    name: $0.label,
+                    samples: $0.samples,
+                    select: $0.select.rawValue,
+                    samplesPerTrial: allTrials > 0 ? Double(strategySamples) / Double(allTrials) : 0,
+                    judgeCallsPerTrial: allTrials > 0 ? Double(judgeCalls) / Double(allTrials) : 0
                 )
+            }
         )
     }
 
@@ -260,6 +297,28 @@ struct CandidateTally: Sendable {
                 eligible.reduce(0) { $0 + Statistics.passHatK(n: $1.trials, c: $1.passed, k: k) } / count
         }
         let flaky = cases.filter { $0.value.passed > 0 && $0.value.passed < $0.value.trials }.map(\.key).sorted()
+        var majorityAtK: [String: Double] = [:]
+        var curve: [SamplingSummary.CurvePoint] = []
+        let originalTrials = cases.values.reduce(0) { $0 + $1.trials }
+        let meanCost = originalTrials > 0 ? originalCost / Double(originalTrials) : 0
+        for k in 1...maxSamples {
+            let eligible = cases.values.filter { $0.votes.count >= k }
+            guard !eligible.isEmpty, let pass = passAtK[String(k)] else { continue }
+            let majority =
+                eligible.reduce(0.0) { total, tally in
+                    total + Statistics.majorityAtK(votes: tally.votes.sorted { $0.key < $1.key }.map(\.value), k: k)
+                } / Double(eligible.count)
+            majorityAtK[String(k)] = majority
+            curve.append(
+                SamplingSummary.CurvePoint(
+                    k: k,
+                    passAtK: pass,
+                    majorityAtK: majority,
+                    costPerSuccessPass: pass > 0 ? Double(k) * meanCost / pass : nil,
+                    costPerSuccessMajority: majority > 0 ? Double(k) * meanCost / majority : nil
+                )
+            )
+        }
         var summary = SamplingSummary(
             samples: maxSamples,
             passAtK: passAtK,
@@ -267,6 +326,8 @@ struct CandidateTally: Sendable {
             flipRate: cases.isEmpty ? 0 : Double(flaky.count) / Double(cases.count)
         )
         summary.flakyCases = flaky
+        summary.majorityAtK = majorityAtK
+        summary.curve = curve
         return summary
     }
 
