@@ -54,6 +54,43 @@ public enum HTMLReport {
                 format: { Format.usd($0) }
             )
         }
+        let curves = cards.filter { ($0.sampling?.curve.count ?? 0) > 1 }
+        if !curves.isEmpty {
+            html += SVGChart.lines(
+                title: "Sampling curve: majority@k and pass@k against k samples",
+                xAxis: "k samples",
+                yAxis: "rate",
+                curves.flatMap { card in
+                    let curve = card.sampling?.curve ?? []
+                    return [
+                        SVGChart.Series(
+                            name: "\(card.id) majority@k",
+                            points: curve.map { (Double($0.k), $0.majorityAtK) }
+                        ),
+                        SVGChart.Series(name: "\(card.id) pass@k", points: curve.map { (Double($0.k), $0.passAtK) }),
+                    ]
+                },
+                formatX: { Format.number($0) },
+                formatY: { Format.percent($0) }
+            )
+            if curves.contains(where: { $0.sampling?.curve.contains { $0.costPerSuccessMajority != nil } ?? false }) {
+                html += SVGChart.lines(
+                    title: "Cost per success of a majority vote over k samples",
+                    xAxis: "k samples",
+                    yAxis: "USD",
+                    curves.map { card in
+                        SVGChart.Series(
+                            name: card.id,
+                            points: (card.sampling?.curve ?? []).compactMap { point in
+                                point.costPerSuccessMajority.map { (Double(point.k), $0) }
+                            }
+                        )
+                    },
+                    formatX: { Format.number($0) },
+                    formatY: { Format.usd($0) }
+                )
+            }
+        }
         html += "</section>"
         html +=
             "<section><h2>Trials</h2><p class=\"note\">Failing trials open first; click a row to see the input, the output and every check.</p>"

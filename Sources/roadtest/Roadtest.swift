@@ -21,7 +21,7 @@ struct Roadtest: AsyncParsableCommand {
             ReportCommand.self,
             RunsCommand.self,
             ValidateCommand.self,
-            ModelsCommand.self, SimulateCommand.self, ChaosCommand.self, DrillCommand.self,
+            PickCommand.self, ModelsCommand.self, SimulateCommand.self, ChaosCommand.self, DrillCommand.self,
         ]
     )
 }

@@ -436,4 +436,77 @@ struct CLITests {
             }
         }
     }
+
+    @Test func pickChoosesTheSampledSmallModelExactlyWhenTheRuleSaysSo() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                // small5: right on 3 of 5 samples, majority of 5 -> always right, 5 cheap calls per trial.
+                // big: always right, one call at 10x the price. outvoted: right on 2 of 5 -> majority wrong.
+                let cases = (1...10).map {
+                    "  - {id: c\($0), prompt: \"case \($0): the capital is Paris\", checks: [{contains: Paris}]}"
+                }
+                try writeFiles(
+                    [
+                        "suite.yaml": """
+                        name: pick
+                        candidates:
+                          - {id: small5, base_url: \(baseURL), model: "noisy;right=3/5;tag=s", concurrency: 1,
+                             price: {input: 1, output: 1}, strategy: {samples: 5, select: majority},
+                             headers: {X-Secret: hunter2}}
+                          - {id: big, base_url: \(baseURL), model: "echo;tag=b", price: {input: 10, output: 10}}
+                          - {id: outvoted, base_url: \(baseURL), model: "noisy;right=2/5;tag=o", concurrency: 1,
+                             price: {input: 0.1, output: 0.1}, strategy: {samples: 5, select: majority}}
+                        cases:
+                        \(cases.joined(separator: "\n"))
+                        """,
+                        "strict.yaml": "bars: {pass_rate: 0.9}\n",
+                        "loose.yaml": "pass_rate: 0.7\n",
+                    ],
+                    in: directory
+                )
+                let ran = try await roadtest(["run", "suite.yaml", "--quiet"], in: directory)
+                #expect(ran.status == 0, "\(ran.errors)")
+                func pick(_ arguments: [String]) async throws -> (Int32, JSONValue) {
+                    let outcome = try await roadtest(["pick", "latest", "--json", "-"] + arguments, in: directory)
+                    return (
+                        outcome.status, try #require(JSONValue.parse(Data(outcome.output.utf8)), "\(outcome.errors)")
+                    )
+                }
+                // 10/10 has a 95% lower bound of 0.72: under the default rule nothing clears a 0.9 bar...
+                let (strictStatus, strict) = try await pick(["--bars", "strict.yaml"])
+                #expect(strictStatus == 100)
+                #expect(strict["rule"] == .string("ci_lower_bound"))
+                let overall = try #require(strict["picks"]?.arrayValue?.first)
+                #expect(overall["scope"] == .string("overall") && overall["candidate"] == .null)
+                #expect(overall["closest"] != .null && overall["clears"] == .bool(false))
+                // ...on the point estimate both clear, and five cheap samples cost less than one big call.
+                let (pointStatus, point) = try await pick(["--bars", "strict.yaml", "--point"])
+                #expect(pointStatus == 0)
+                let chosen = try #require(point["picks"]?.arrayValue?.first)
+                #expect(chosen["candidate"] == .string("small5") && chosen["fallback"] == .string("big"))
+                #expect(point["rule"] == .string("point"))
+                // A 0.7 bar is cleared on the lower bound too.
+                let (_, loose) = try await pick(["--bars", "loose.yaml"])
+                #expect(loose["picks"]?.arrayValue?.first?["candidate"] == .string("small5"))
+                #expect(loose["saturated"] == .bool(false))
+                let frontier = try #require(loose["frontier"]?.arrayValue?.compactMap { $0["candidate"]?.stringValue })
+                #expect(frontier == ["small5"], "small5 is cheaper per success and as good as big")
+                // The routing policy: the pick with its fallback, candidate definitions, no secrets.
+                let written = try await roadtest(
+                    [
+                        "pick", "latest", "--bars", "loose.yaml", "--policy", "policy.yaml", "--html", "pick.html",
+                        "--quiet",
+                    ],
+                    in: directory
+                )
+                #expect(written.status == 0)
+                let policy = try String(contentsOf: directory.appendingPathComponent("policy.yaml"), encoding: .utf8)
+                #expect(policy.contains("candidate: \"small5\"") && policy.contains("fallback: [\"big\"]"))
+                #expect(policy.contains("strategy: {samples: 5, select: majority}"))
+                #expect(!policy.contains("hunter2") && policy.contains("# headers to set: X-Secret"))
+                let html = try String(contentsOf: directory.appendingPathComponent("pick.html"), encoding: .utf8)
+                #expect(html.contains("<svg") && html.contains("small5"))
+            }
+        }
+    }
 }

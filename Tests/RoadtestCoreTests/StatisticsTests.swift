@@ -84,3 +84,54 @@ import Testing
         #expect(json == .object(["base": .number(0.5), "head": .null, "delta": .null, "ci95": .null]))
     }
 }
+
+@Suite struct PickerTests {
+    func card(_ id: String, passed: Int, of cases: Int, cost: Double?, p95: Double?) -> Scorecard {
+        let interval = Statistics.wilsonInterval(successes: Double(passed), trials: Double(cases))
+        return Scorecard(
+            id: id,
+            provider: "openai",
+            model: nil,
+            cases: cases,
+            trials: cases,
+            passed: Double(passed),
+            passRate: Double(passed) / Double(cases),
+            passRateCI95: [interval.lower, interval.upper],
+            byTag: [:],
+            failuresByCheck: [:],
+            latencyMilliseconds: LatencySummary(ttft: Percentiles(), e2e: Percentiles(count: cases, p95: p95)),
+            outputTokensPerSecond: nil,
+            tokens: TokenSummary(input: 0, output: 0, outputEstimated: 0, judgeInput: 0, judgeOutput: 0),
+            attempts: cases,
+            retries: 0,
+            errors: [:],
+            costUSD: CostSummary(total: (cost ?? 0) * Double(passed), perSuccess: cost, judge: 0),
+            sampling: nil,
+            bars: BarsSummary(met: true, results: [])
+        )
+    }
+
+    @Test func theRuleDecidesAndTiesGoToLatency() {
+        let bars = [Bar(metric: .passRate, target: 0.8)]
+        let cards = [
+            card("cheap", passed: 18, of: 20, cost: 0.001, p95: 900),  // point 0.90, lower bound ~0.70
+            card("big", passed: 100, of: 100, cost: 0.01, p95: 500),  // lower bound ~0.96
+            card("twin", passed: 100, of: 100, cost: 0.01, p95: 400),
+        ]
+        let strict = Picker.choose(scope: "overall", cards: cards, bars: bars, rule: .ciLowerBound)
+        #expect(strict.candidate == "twin" && strict.fallback == "big", "same cost: lower p95 first")
+        let point = Picker.choose(scope: "overall", cards: cards, bars: bars, rule: .point)
+        #expect(point.candidate == "cheap" && point.fallback == "twin" && point.saturated)
+        let none = Picker.choose(
+            scope: "overall",
+            cards: cards,
+            bars: [Bar(metric: .passRate, target: 0.99)],
+            rule: .ciLowerBound
+        )
+        #expect(none.candidate == nil && none.closest == "big" && !none.clears)
+        let frontier = Picker.points(cards).filter(\.onFrontier).map(\.candidate)
+        #expect(frontier == ["cheap", "big", "twin"])
+        let dominated = Picker.points(cards + [card("worse", passed: 10, of: 20, cost: 0.02, p95: 100)])
+        #expect(dominated.first { $0.candidate == "worse" }?.onFrontier == false)
+    }
+}
