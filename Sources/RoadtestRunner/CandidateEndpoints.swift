@@ -35,36 +35,59 @@ public enum CandidateEndpoints {
         var servers: [LlamaServer] = []
         defer { for server in servers { server.stop() } }
         let locals = suite.candidates.filter { $0.provider == .local }
+        // Configurations of one local model (a matrix, say) share one server: its slots are theirs together.
+        func serverKey(_ candidate: Candidate) -> String {
+            [candidate.local ?? "", candidate.gguf ?? "", candidate.llamaServer ?? ""].joined(separator: "\u{1F}")
+                + "\u{1F}" + candidate.serverArguments.joined(separator: "\u{1F}")
+        }
+        var groups: [(key: String, members: [Candidate])] = []
+        for candidate in locals {
+            if let index = groups.firstIndex(where: { $0.key == serverKey(candidate) }) {
+                groups[index].members.append(candidate)
+            } else {
+                groups.append((serverKey(candidate), [candidate]))
+            }
+        }
         // Local servers run side by side: they share the cores instead of each spinning a thread per core
         // (oversubscribed llama.cpp threads slow generation down many times over).
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, locals.count))
-        for candidate in locals {
-            let slots = candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, groups.count))
+        for group in groups {
+            let first = group.members[0]
+            // In flight at once: each member's concurrency times its samples per trial.
+            let wanted = group.members.reduce(0) { total, member in
+                total
+                    + (member.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency)
+                    * (member.strategy?.samples ?? 1)
+            }
+            let slots = max(1, min(16, wanted))
+            let names = group.members.map { "'\($0.id)'" }.joined(separator: ", ")
             do {
                 var options = try LlamaServer.Options.resolve(
-                    model: candidate.local,
-                    gguf: candidate.gguf,
-                    llamaServer: candidate.llamaServer,
+                    model: first.local,
+                    gguf: first.gguf,
+                    llamaServer: first.llamaServer,
                     home: home,
                     slots: slots,
-                    extraArguments: candidate.serverArguments
+                    extraArguments: first.serverArguments
                 )
                 options.threads = threads
                 announce(
-                    "starting llama-server for '\(candidate.id)' (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))"
+                    "starting llama-server for \(names) (\(options.model.lastPathComponent), \(slots) slot\(slots == 1 ? "" : "s"))"
                 )
                 let server = try await LlamaServer.start(options)
                 servers.append(server)
-                var served = candidate
-                served.model = candidate.model ?? options.name
-                // llama-server closes kept-alive connections on its own schedule; a request sent on one then fails
-                // as a connection error that is the harness's, not the model's. A new loopback connection per
-                // request costs well under a millisecond.
-                served.headers["Connection"] = served.headers["Connection"] ?? "close"
-                let url = try await interpose?(served, server.baseURL) ?? server.baseURL
-                providers[candidate.id] = try factory.makeProvider(for: served, baseURL: url)
+                for candidate in group.members {
+                    var served = candidate
+                    served.model = candidate.model ?? options.name
+                    // llama-server closes kept-alive connections on its own schedule; a request sent on one then
+                    // fails as a connection error that is the harness's, not the model's. A new loopback
+                    // connection per request costs well under a millisecond.
+                    served.headers["Connection"] = served.headers["Connection"] ?? "close"
+                    let url = try await interpose?(served, server.baseURL) ?? server.baseURL
+                    providers[candidate.id] = try factory.makeProvider(for: served, baseURL: url)
+                }
             } catch var error as RoadtestError {
-                error.message = "candidate '\(candidate.id)': " + error.message
+                error.message = "candidate \(names): " + error.message
                 throw error
             }
         }

@@ -248,3 +248,43 @@ struct RealModelDrillTests {
         #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
     }
 }
+
+/// Sampling strategies and `pick` on the real local models: SmolLM2 at k = 1, 3, 5 against Gemma 3.
+@Suite(
+    .serialized,
+    .enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI, "run `roadtest models install` first")
+)
+struct RealModelSamplingTests {
+    @Test func smolLM2SampledKTimesIsScoredAndPickedAgainstGemma() async throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../examples/sampling-local.yaml"
+        ).standardizedFileURL.path
+        let store = try SQLiteStore()
+        guard
+            case .finished(let report) = try await RunSession(store: store, options: .init(suitePath: example))
+                .execute()
+        else {
+            Issue.record("the run did not finish")
+            return
+        }
+        #expect(report.candidates.map(\.id) == ["smollm2@k=1", "smollm2@k=3", "smollm2@k=5", "gemma3"])
+        var inputTokens: [String: Int] = [:]
+        for card in report.candidates {
+            #expect(card.trials == 6, "\(card.id)")
+            inputTokens[card.id] = card.tokens.input
+            if let strategy = card.strategy {
+                // Every sample was sent and answered by llama-server.
+                #expect(strategy.samplesPerTrial == Double(strategy.samples), "\(card.id)")
+                #expect(card.errors.values.reduce(0, +) == 0, "\(card.id) errors \(card.errors)")
+            }
+        }
+        // k samples of the same prompt: exactly k times the prompt tokens, as llama-server counted them.
+        let one = try #require(inputTokens["smollm2@k=1"])
+        #expect(inputTokens["smollm2@k=3"] == 3 * one && inputTokens["smollm2@k=5"] == 5 * one)
+        let picked = try await PickSession(store: store, options: .init(run: report.runID, rule: .point)).execute()
+        #expect(picked.report.points.count == 4)
+        #expect(picked.report.picks.first?.scope == "overall")
+        #expect(picked.policy.contains("routes:"))
+        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+    }
+}
