@@ -38,6 +38,9 @@ public struct Candidate: Sendable, Hashable, Codable {
     public var isFallbackOnly: Bool = false
     /// Several samples per trial and one selected (`strategy: {samples: 5, select: majority}`).
     public var strategy: Strategy?
+    /// An OpenAI-compatible embeddings endpoint (`embeddings: true`) for `similar` checks and votes by meaning;
+    /// not scored. A local one gets its llama-server started with `--embeddings`.
+    public var isEmbeddings: Bool = false
 
     public init(
         id: String,
@@ -73,7 +76,8 @@ public struct Candidate: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, provider, baseURL, model, apiKeyEnvironmentVariable, command, local, gguf, llamaServer
-        case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly, strategy
+        case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly, strategy,
+            isEmbeddings
     }
 
     public init(from decoder: any Decoder) throws {
@@ -97,10 +101,11 @@ public struct Candidate: Sendable, Hashable, Codable {
         cooldown = try container.decodeIfPresent(Cooldown.self, forKey: .cooldown)
         isFallbackOnly = try container.decodeIfPresent(Bool.self, forKey: .isFallbackOnly) ?? false
         strategy = try container.decodeIfPresent(Strategy.self, forKey: .strategy)
+        isEmbeddings = try container.decodeIfPresent(Bool.self, forKey: .isEmbeddings) ?? false
     }
 
     /// Scored in a run: neither a judge nor reached only as a fallback.
-    public var isScored: Bool { !isJudge && !isFallbackOnly }
+    public var isScored: Bool { !isJudge && !isFallbackOnly && !isEmbeddings }
 
     /// The price used for cost: the configured one, or zero.
     public var effectivePrice: Price { price ?? .free }

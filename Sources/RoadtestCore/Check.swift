@@ -22,6 +22,9 @@ public enum CheckKind: Sendable, Hashable, Codable {
     case judge(rubric: String, judge: String?)
     /// An external program grades: output on stdin, exit 0 passes, optional JSON `{"score": x}` on stdout.
     case command([String])
+    /// Cosine similarity of the output's and `expected`'s embeddings at least `threshold` (the score is the
+    /// similarity); `embeddings` names the embeddings candidate (default: the suite's first).
+    case similar(expected: String, threshold: Double, embeddings: String?)
     /// The output asks a clarifying question (deterministic detector; `confirm` names a judge to confirm it).
     case clarifies(confirm: String?)
     /// The output declines or admits it does not know (`refuses`); `abstains` is the same detector.
@@ -47,6 +50,7 @@ public enum CheckKind: Sendable, Hashable, Codable {
         case .cost: return "cost"
         case .judge: return "judge"
         case .command: return "command"
+        case .similar: return "similar"
         case .clarifies: return "clarifies"
         case .refuses: return "refuses"
         case .abstains: return "abstains"
@@ -57,7 +61,7 @@ public enum CheckKind: Sendable, Hashable, Codable {
     public static let names = [
         "equals", "contains", "icontains", "contains-any", "icontains-any", "contains-all", "icontains-all",
         "starts-with", "regex", "is-json", "json-path", "number", "max-length", "word-count", "latency", "cost",
-        "judge", "command", "clarifies", "refuses", "abstains",
+        "judge", "command", "similar", "clarifies", "refuses", "abstains",
     ]
 }
 

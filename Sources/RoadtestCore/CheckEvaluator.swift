@@ -120,7 +120,7 @@ public enum CheckEvaluator {
                 declined,
                 declined ? "declines or admits it does not know" : "answers without declining or admitting uncertainty"
             )
-        case .judge, .command:
+        case .judge, .command, .similar:
             return nil
         }
     }

@@ -17,11 +17,30 @@ public struct Strategy: Sendable, Hashable, Codable {
     /// `best-of`: the check that scores each sample (a `judge` rubric or a `command` program, or any check);
     /// `first-valid`: the check a sample must pass (say `is-json`).
     public var verifier: Check?
+    /// `majority`: group answers by meaning (embeddings, cosine at least `threshold`) instead of by normalised text.
+    public var similar: Bool = false
+    public var threshold: Double = 0.85
+    /// The embeddings candidate for `similar` (default: the suite's first).
+    public var embeddings: String?
 
     public init(samples: Int, select: Selection = .majority, verifier: Check? = nil) {
         self.samples = samples
         self.select = select
         self.verifier = verifier
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case samples, select, verifier, similar, threshold, embeddings
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        samples = try container.decode(Int.self, forKey: .samples)
+        select = try container.decode(Selection.self, forKey: .select)
+        verifier = try container.decodeIfPresent(Check.self, forKey: .verifier)
+        similar = try container.decodeIfPresent(Bool.self, forKey: .similar) ?? false
+        threshold = try container.decodeIfPresent(Double.self, forKey: .threshold) ?? 0.85
+        embeddings = try container.decodeIfPresent(String.self, forKey: .embeddings)
     }
 
     /// How reports name it: `majority@5`.
@@ -50,6 +69,33 @@ public enum AnswerSelection {
             counts[key, default: (0, index)].count += 1
         }
         return counts.values.max { a, b in a.count != b.count ? a.count < b.count : a.first > b.first }?.first
+    }
+
+    /// Groups answers by meaning: each answer joins the first group whose first member's vector is at least
+    /// `threshold` similar (cosine), else starts a group. Returns a group number per answer (nil stays nil).
+    public static func groups(_ vectors: [[Double]?], threshold: Double) -> [Int?] {
+        var leaders: [[Double]] = []
+        return vectors.map { vector in
+            guard let vector else { return nil }
+            if let index = leaders.firstIndex(where: { cosine($0, vector) >= threshold }) { return index }
+            leaders.append(vector)
+            return leaders.count - 1
+        }
+    }
+
+    /// Cosine similarity (0 when either vector is empty or zero, or their lengths differ).
+    public static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        guard a.count == b.count, !a.isEmpty else { return 0 }
+        var dot = 0.0
+        var normA = 0.0
+        var normB = 0.0
+        for index in a.indices {
+            dot += a[index] * b[index]
+            normA += a[index] * a[index]
+            normB += b[index] * b[index]
+        }
+        guard normA > 0, normB > 0 else { return 0 }
+        return dot / (normA.squareRoot() * normB.squareRoot())
     }
 
     /// The index of the best score (ties: the earliest); nil entries do not compete.

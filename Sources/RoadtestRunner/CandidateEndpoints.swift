@@ -34,7 +34,14 @@ public enum CandidateEndpoints {
         }
         var servers: [LlamaServer] = []
         defer { for server in servers { server.stop() } }
-        let locals = suite.candidates.filter { $0.provider == .local }
+        let locals = suite.candidates.filter { $0.provider == .local }.map { candidate -> Candidate in
+            // An embeddings candidate's server serves /v1/embeddings (mean pooling unless told otherwise).
+            guard candidate.isEmbeddings, !candidate.serverArguments.contains("--embeddings") else { return candidate }
+            var served = candidate
+            served.serverArguments += ["--embeddings"]
+            if !served.serverArguments.contains("--pooling") { served.serverArguments += ["--pooling", "mean"] }
+            return served
+        }
         // Configurations of one local model (a matrix, say) share one server: its slots are theirs together.
         func serverKey(_ candidate: Candidate) -> String {
             [candidate.local ?? "", candidate.gguf ?? "", candidate.llamaServer ?? ""].joined(separator: "\u{1F}")

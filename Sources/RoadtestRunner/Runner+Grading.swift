@@ -76,6 +76,16 @@ extension Runner {
                 )
                 results.append(result)
                 attempts += judgeAttempts
+            case .similar(let expected, let threshold, let named):
+                let (result, embeddingAttempts) = await similar(
+                    check: check,
+                    expected: expected,
+                    threshold: threshold,
+                    embeddingsID: named,
+                    output: response.output
+                )
+                results.append(result)
+                attempts += embeddingAttempts
             case .command(let arguments):
                 results.append(
                     await command(
@@ -260,6 +270,66 @@ extension Runner {
                 score: verdict.score,
                 reason: "judge '\(id)': \(verdict.reason)"
             ), attempts
+        )
+    }
+
+    // MARK: - Embeddings
+
+    /// The embeddings endpoint `named` (default: the suite's first embeddings candidate).
+    func embedder(_ named: String?) -> (Candidate, EmbeddingsClient)? {
+        guard let id = named ?? suite.candidates.first(where: \.isEmbeddings)?.id,
+            let candidate = suite.candidates.first(where: { $0.id == id }),
+            let provider = providers[id] as? OpenAIProvider
+        else { return nil }
+        return (candidate, EmbeddingsClient(provider: provider, model: candidate.model))
+    }
+
+    /// Embeds `texts`; the call is returned as an attempt charged at the embeddings candidate's price.
+    func embed(
+        _ texts: [String],
+        with named: String?
+    ) async -> (vectors: [[Double]]?, attempt: Attempt?, reason: String) {
+        guard let (candidate, client) = embedder(named) else { return (nil, nil, "no embeddings endpoint available") }
+        let timeout = candidate.settings.timeout ?? suite.defaults.timeout ?? Settings.builtInTimeout
+        let result = await client.embed(texts, timeout: timeout)
+        let attempt = Attempt(
+            role: .judge,
+            number: 0,
+            response: result.response,
+            costUSD: candidate.effectivePrice.cost(
+                inputTokens: result.response.inputTokens,
+                outputTokens: 0,
+                cachedInputTokens: 0,
+                cacheWriteTokens: 0
+            ),
+            candidate: candidate.id
+        )
+        return (result.vectors, attempt, result.response.message ?? "")
+    }
+
+    func similar(
+        check: Check,
+        expected: String,
+        threshold: Double,
+        embeddingsID: String?,
+        output: String
+    ) async -> (CheckResult, [Attempt]) {
+        let (vectors, attempt, reason) = await embed([output, expected], with: embeddingsID)
+        guard let vectors, vectors.count == 2 else {
+            return (
+                CheckEvaluator.result(for: check, passed: false, score: 0, reason: "embeddings failed: \(reason)"),
+                attempt.map { [$0] } ?? []
+            )
+        }
+        let similarity = AnswerSelection.cosine(vectors[0], vectors[1])
+        return (
+            CheckEvaluator.result(
+                for: check,
+                passed: similarity >= threshold,
+                score: max(0, similarity),
+                reason: String(format: "similarity %.3f (threshold %.2f)", similarity, threshold)
+            ),
+            attempt.map { [$0] } ?? []
         )
     }
 

@@ -53,6 +53,29 @@ extension Runner {
         var chosen: Int?
         var selectedAt = samples.map(\.1).max() ?? Monotonic.now()
         switch strategy.select {
+        case .majority where strategy.similar:
+            // Group by meaning: one embeddings call for every answered sample.
+            let indices = answered.indices.filter { answered[$0] }
+            let (vectors, attempt, _) = await embed(
+                indices.map { samples[$0].0.response.output },
+                with: strategy.embeddings
+            )
+            if var attempt {
+                attempt.number = attempts.count + 1
+                attempts.append(attempt)
+            }
+            var byIndex: [[Double]?] = Array(repeating: nil, count: samples.count)
+            if let vectors { for (offset, index) in indices.enumerated() { byIndex[index] = vectors[offset] } }
+            // Without vectors the vote falls back to normalised text.
+            chosen =
+                vectors == nil
+                ? AnswerSelection.majority(
+                    samples.enumerated().map {
+                        answered[$0.offset] ? AnswerSelection.normalised($0.element.0.response.output) : nil
+                    }
+                )
+                : AnswerSelection.majority(AnswerSelection.groups(byIndex, threshold: strategy.threshold))
+            selectedAt = Monotonic.now()
         case .majority:
             chosen = AnswerSelection.majority(
                 samples.enumerated().map {

@@ -63,6 +63,7 @@ extension Context {
         candidate.isFallbackOnly = fields["fallback_only"].flatMap { bool($0, "fallback_only") } ?? false
         if let node = fields["cooldown"] { candidate.cooldown = cooldown(from: node, id: id) }
         if let node = fields["strategy"] { candidate.strategy = strategy(from: node, id: id) }
+        candidate.isEmbeddings = fields["embeddings"].flatMap { bool($0, "embeddings") } ?? false
         candidate.settings = settings(fromPairs: pairs)
 
         switch provider {
@@ -159,6 +160,12 @@ extension Context {
             strategy.select = select
         }
         if let verifierNode = fields["verifier"] { strategy.verifier = check(from: verifierNode) }
+        if let node = fields["similar"] { strategy.similar = bool(node, "strategy.similar") ?? false }
+        if let node = fields["threshold"], let value = number(node, "strategy.threshold") { strategy.threshold = value }
+        if let node = fields["embeddings"] { strategy.embeddings = string(node, "strategy.embeddings") }
+        if strategy.similar && strategy.select != .majority {
+            error(fields["similar"]!, "'similar' groups a majority vote; it goes with select: majority")
+        }
         if strategy.select != .majority && strategy.verifier == nil {
             error(
                 node,

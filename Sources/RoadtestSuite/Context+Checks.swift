@@ -29,16 +29,7 @@ extension Context {
                 )
             } else {
                 let key = pairs.first?.key ?? ""
-                let reserved = ["similar"]
-                if reserved.contains(key) {
-                    error(
-                        node,
-                        "check '\(key)' is not available yet in this version of Roadtest",
-                        hint: "available checks: " + checkNames.joined(separator: ", ")
-                    )
-                } else {
-                    error(node, "unknown check '\(key)'", hint: Suggest.hint(for: key, in: checkNames))
-                }
+                error(node, "unknown check '\(key)'", hint: Suggest.hint(for: key, in: checkNames))
             }
             return nil
         }
@@ -76,6 +67,7 @@ extension Context {
         case "json-path": return ["value", "equals"]
         case "is-json": return ["schema"]
         case "judge": return ["judge", "rubric"]
+        case "similar": return ["threshold", "embeddings"]
         case "word-count": return ["min", "max"]
         case "clarifies", "refuses", "abstains": return ["confirm"]
         default: return []
@@ -90,6 +82,21 @@ extension Context {
 
     mutating func checkKind(_ name: String, argument: Node, options: [String: Node]) -> CheckKind? {
         switch name {
+        case "similar":
+            guard let expected = text(argument, name) else { return nil }
+            var threshold = 0.85
+            if let node = options["threshold"] {
+                guard let value = number(node, "threshold"), (-1...1).contains(value) else {
+                    error(node, "'threshold' must be a cosine similarity from -1 to 1", hint: "for example 0.85")
+                    return nil
+                }
+                threshold = value
+            }
+            return .similar(
+                expected: expected,
+                threshold: threshold,
+                embeddings: options["embeddings"].flatMap { string($0, "embeddings") }
+            )
         case "equals": return text(argument, name).map(CheckKind.equals)
         case "contains": return text(argument, name).map(CheckKind.contains)
         case "icontains": return text(argument, name).map(CheckKind.icontains)

@@ -93,6 +93,7 @@ enum Keys {
         [
             "id", "provider", "base_url", "model", "api_key_env", "command", "local", "gguf", "llama_server",
             "server_args", "headers", "price", "judge", "fallback", "cooldown", "fallback_only", "strategy",
+            "embeddings",
         ] + settings + passThrough
     static let testCase =
         [
@@ -105,7 +106,7 @@ enum Keys {
     static let checkModifiers = ["weight", "constraint"]
     static let price = ["input", "output", "cached_input", "cache_write"]
     static let cooldown = ["after", "for"]
-    static let strategy = ["samples", "select", "verifier"]
+    static let strategy = ["samples", "select", "verifier", "similar", "threshold", "embeddings"]
     /// What a `matrix:` may vary, and how a configuration's name abbreviates it.
     static let matrix = [
         ("model", "model"), ("temperature", "t"), ("max_tokens", "max_tokens"), ("top_p", "top_p"),
@@ -241,6 +242,52 @@ struct Context {
             prompts = stringList(node, "prompts") ?? []
             if prompts.isEmpty {
                 error(node, "'prompts' is empty", hint: "list alternative system prompts, or remove the key")
+            }
+        }
+
+        // `similar` checks and votes by meaning need an embeddings candidate.
+        let embedders = Set(candidates.filter(\.isEmbeddings).map(\.id))
+        func checkEmbeddings(_ named: String?, at location: SourceLocation?, what: String) {
+            if let named, !embedders.contains(named) {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        location,
+                        "\(what) names '\(named)', which is not an embeddings candidate",
+                        hint: "add 'embeddings: true' to candidate '\(named)'"
+                    )
+                )
+            } else if named == nil, embedders.isEmpty {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        location,
+                        "\(what) needs an embeddings candidate",
+                        hint: "add a candidate with 'embeddings: true' (e.g. local: smollm2-135m-instruct)"
+                    )
+                )
+            }
+        }
+        for testCase in cases {
+            for check in testCase.checks {
+                if case .similar(_, _, let named) = check.kind {
+                    checkEmbeddings(named, at: testCase.location, what: "case '\(testCase.id)': check 'similar'")
+                }
+            }
+        }
+        for candidate in candidates {
+            guard let strategy = candidate.strategy else { continue }
+            if strategy.similar {
+                checkEmbeddings(
+                    strategy.embeddings,
+                    at: SourceLocation(file: file, line: root.line),
+                    what: "candidate '\(candidate.id)': 'similar: true'"
+                )
+            }
+            if let verifier = strategy.verifier, case .similar(_, _, let named) = verifier.kind {
+                checkEmbeddings(
+                    named,
+                    at: SourceLocation(file: file, line: root.line),
+                    what: "candidate '\(candidate.id)': verifier"
+                )
             }
         }
 

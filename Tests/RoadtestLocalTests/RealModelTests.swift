@@ -288,3 +288,88 @@ struct RealModelSamplingTests {
         #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
     }
 }
+
+/// The `similar` check and majority votes by meaning, with embeddings from a real llama-server (SmolLM2 with
+/// `--embeddings`); the answers come from command candidates so that only the embeddings are under test.
+@Suite(
+    .serialized,
+    .enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI, "run `roadtest models install` first")
+)
+struct RealEmbeddingsTests {
+    static let answers = """
+        import json, sys
+        request = json.load(sys.stdin)
+        answers = ["Bananas are yellow.", "Paris is the capital of France.", "The capital of France is Paris.",
+                   "Paris is the capital city of France.", "I like green apples."]
+        print(json.dumps({"output": answers[int(request.get("seed", 0)) % 5]}))
+        """
+
+    @Test func similarityChecksAndVotesByMeaningUseTheEmbeddingsEndpoint() async throws {
+        try await withTemporaryDirectory { directory in
+            try writeFiles(
+                [
+                    "answers.py": Self.answers,
+                    "suite.yaml": """
+                    name: similar
+                    candidates:
+                      - {id: emb, local: smollm2-135m-instruct, embeddings: true}
+                      - id: exact
+                        command: [python3, answers.py]
+                        strategy: {samples: 5, select: majority}
+                      - id: meaning
+                        command: [python3, answers.py]
+                        strategy: {samples: 5, select: majority, similar: true, threshold: 0.85}
+                      - id: paraphrase
+                        command: [python3, -c, 'print("{\\"output\\": \\"The capital of France is Paris.\\"}")']
+                    cases:
+                      - id: capital
+                        prompt: What is the capital of France?
+                        checks: [{icontains: paris}]
+                    """,
+                    "checks.yaml": """
+                    name: similar-checks
+                    candidates:
+                      - {id: emb, local: smollm2-135m-instruct, embeddings: true}
+                      - id: paraphrase
+                        command: [python3, -c, 'print("{\\"output\\": \\"The capital of France is Paris.\\"}")']
+                    cases:
+                      - id: close
+                        prompt: What is the capital of France?
+                        checks: [{similar: Paris is the capital of France}]
+                      - id: far
+                        prompt: What is the capital of France?
+                        checks: [{not-similar: Bananas are yellow fruit}]
+                    """,
+                ],
+                in: directory
+            )
+            let store = try SQLiteStore()
+            for file in ["suite.yaml", "checks.yaml"] {
+                let session = RunSession(
+                    store: store,
+                    options: .init(suitePath: directory.appendingPathComponent(file).path)
+                )
+                guard case .finished(let report) = try await session.execute() else {
+                    Issue.record("\(file) did not finish")
+                    return
+                }
+                let rates = Dictionary(uniqueKeysWithValues: report.candidates.map { ($0.id, $0.passRate) })
+                if file == "suite.yaml" {
+                    // All five answers differ as text: the vote takes the first (bananas). By meaning, three
+                    // answers say Paris.
+                    #expect(rates == ["exact": 0, "meaning": 1, "paraphrase": 1], "\(rates)")
+                    #expect(report.candidates.map(\.id).contains("emb") == false)
+                } else {
+                    #expect(rates == ["paraphrase": 1], "\(rates)")
+                    let rows = try await store.trialRows(runID: report.runID)
+                    for row in rows {
+                        #expect(row.checks.allSatisfy { $0.reason.contains("similarity") }, "\(row.checks)")
+                    }
+                    // The embeddings calls are recorded and counted, charged to the trial like judge calls.
+                    #expect(report.candidates.first?.tokens.judgeInput ?? 0 > 0)
+                }
+            }
+        }
+        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+    }
+}

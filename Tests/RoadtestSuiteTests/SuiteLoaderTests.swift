@@ -376,3 +376,31 @@ import Testing
         #expect(problems.contains { $0.hasPrefix("suite.yaml:10:") && $0.contains("unknown key 'colour'") })
     }
 }
+
+@Suite struct SimilarLoadingTests {
+    @Test func similarChecksNeedAnEmbeddingsCandidate() async throws {
+        let problems = await SuiteLoaderTests().diagnostics([
+            "suite.yaml": """
+            candidates:
+              - {id: a, base_url: "http://127.0.0.1:1/v1", strategy: {samples: 3, similar: true}}
+            cases:
+              - {id: one, prompt: hi, checks: [{similar: hello, embeddings: nobody}]}
+              - {id: two, prompt: hi, checks: [{similar: hello, threshold: 2}]}
+            """
+        ])
+        #expect(problems.contains { $0.contains("'nobody', which is not an embeddings candidate") })
+        #expect(problems.contains { $0.contains("'similar: true' needs an embeddings candidate") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:5:") && $0.contains("'threshold' must be a cosine") })
+        let suite = try await SuiteLoaderTests().load([
+            "suite.yaml": """
+            candidates:
+              - {id: a, base_url: "http://127.0.0.1:1/v1"}
+              - {id: emb, local: smollm2-135m-instruct, embeddings: true}
+            cases:
+              - {id: one, prompt: hi, checks: [{similar: hello, threshold: 0.9}]}
+            """
+        ])
+        #expect(suite.scoredCandidates.map(\.id) == ["a"])
+        #expect(suite.cases[0].checks[0].kind == .similar(expected: "hello", threshold: 0.9, embeddings: nil))
+    }
+}
