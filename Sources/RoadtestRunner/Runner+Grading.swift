@@ -284,27 +284,46 @@ extension Runner {
         return (candidate, EmbeddingsClient(provider: provider, model: candidate.model))
     }
 
-    /// Embeds `texts`; the call is returned as an attempt charged at the embeddings candidate's price.
+    /// Embeds `texts`, retrying transient failures (429, 5xx, connection, timeout) under the embeddings
+    /// candidate's retry policy; every call is returned as an attempt charged at that candidate's price.
     func embed(
         _ texts: [String],
         with named: String?
-    ) async -> (vectors: [[Double]]?, attempt: Attempt?, reason: String) {
-        guard let (candidate, client) = embedder(named) else { return (nil, nil, "no embeddings endpoint available") }
-        let timeout = candidate.settings.timeout ?? suite.defaults.timeout ?? Settings.builtInTimeout
-        let result = await client.embed(texts, timeout: timeout)
-        let attempt = Attempt(
-            role: .judge,
-            number: 0,
-            response: result.response,
-            costUSD: candidate.effectivePrice.cost(
-                inputTokens: result.response.inputTokens,
-                outputTokens: 0,
-                cachedInputTokens: 0,
-                cacheWriteTokens: 0
-            ),
-            candidate: candidate.id
-        )
-        return (result.vectors, attempt, result.response.message ?? "")
+    ) async -> (vectors: [[Double]]?, attempts: [Attempt], reason: String) {
+        guard let (candidate, client) = embedder(named) else { return (nil, [], "no embeddings endpoint available") }
+        let settings = suite.defaults.overlaid(with: candidate.settings)
+        let timeout = settings.timeout ?? Settings.builtInTimeout
+        let policy = Self.retryPolicy(settings)
+        var attempts: [Attempt] = []
+        var number = 1
+        while true {
+            let result = await client.embed(texts, timeout: timeout)
+            attempts.append(
+                Attempt(
+                    role: .judge,
+                    number: number,
+                    response: result.response,
+                    costUSD: candidate.effectivePrice.cost(
+                        inputTokens: result.response.inputTokens,
+                        outputTokens: 0,
+                        cachedInputTokens: 0,
+                        cacheWriteTokens: 0
+                    ),
+                    candidate: candidate.id
+                )
+            )
+            if let vectors = result.vectors { return (vectors, attempts, "") }
+            guard
+                let delay = policy.delay(
+                    afterAttempt: number,
+                    attemptClass: result.response.attemptClass,
+                    retryAfter: result.response.retryAfter,
+                    jitter: Double.random(in: 0..<1)
+                )
+            else { return (nil, attempts, result.response.message ?? "") }
+            try? await Task.sleep(for: .seconds(delay))
+            number += 1
+        }
     }
 
     func similar(
@@ -314,11 +333,11 @@ extension Runner {
         embeddingsID: String?,
         output: String
     ) async -> (CheckResult, [Attempt]) {
-        let (vectors, attempt, reason) = await embed([output, expected], with: embeddingsID)
+        let (vectors, attempts, reason) = await embed([output, expected], with: embeddingsID)
         guard let vectors, vectors.count == 2 else {
             return (
                 CheckEvaluator.result(for: check, passed: false, score: 0, reason: "embeddings failed: \(reason)"),
-                attempt.map { [$0] } ?? []
+                attempts
             )
         }
         let similarity = AnswerSelection.cosine(vectors[0], vectors[1])
@@ -329,7 +348,7 @@ extension Runner {
                 score: max(0, similarity),
                 reason: String(format: "similarity %.3f (threshold %.2f)", similarity, threshold)
             ),
-            attempt.map { [$0] } ?? []
+            attempts
         )
     }
 

@@ -56,11 +56,11 @@ extension Runner {
         case .majority where strategy.similar:
             // Group by meaning: one embeddings call for every answered sample.
             let indices = answered.indices.filter { answered[$0] }
-            let (vectors, attempt, _) = await embed(
+            let (vectors, embeddingAttempts, _) = await embed(
                 indices.map { samples[$0].0.response.output },
                 with: strategy.embeddings
             )
-            if var attempt {
+            for var attempt in embeddingAttempts {
                 attempt.number = attempts.count + 1
                 attempts.append(attempt)
             }

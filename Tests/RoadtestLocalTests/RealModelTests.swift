@@ -270,7 +270,9 @@ struct RealModelSamplingTests {
         #expect(report.candidates.map(\.id) == ["smollm2@k=1", "smollm2@k=3", "smollm2@k=5", "gemma3"])
         var inputTokens: [String: Int] = [:]
         for card in report.candidates {
-            #expect(card.trials == 6, "\(card.id)")
+            #expect(card.trials == 18, "\(card.id)")
+            // Three trials per case: the sampling curve is there, majority@k beside pass@k.
+            #expect(card.sampling?.curve.map(\.k) == [1, 2, 3], "\(card.id)")
             inputTokens[card.id] = card.tokens.input
             if let strategy = card.strategy {
                 // Every sample was sent and answered by llama-server.
@@ -360,8 +362,8 @@ struct RealEmbeddingsTests {
                     #expect(rates == ["exact": 0, "meaning": 1, "paraphrase": 1], "\(rates)")
                     #expect(report.candidates.map(\.id).contains("emb") == false)
                 } else {
-                    #expect(rates == ["paraphrase": 1], "\(rates)")
                     let rows = try await store.trialRows(runID: report.runID)
+                    #expect(rates == ["paraphrase": 1], "\(rates) \(rows.map(\.checks))")
                     for row in rows {
                         #expect(row.checks.allSatisfy { $0.reason.contains("similarity") }, "\(row.checks)")
                     }
