@@ -213,6 +213,13 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var elapsed: Double?
     /// The answer's identity for majority votes across samples (`AnswerSelection.answerKey`), when answered.
     public var answerKey: String?
+    /// A tool-calling conversation: every call, the model turns, whether `max_turns` stopped it.
+    public var tools: ToolTrace?
+    /// The whole conversation of a tool-calling trial or an attack (system prompt first), as sent and answered.
+    public var transcript: [Message]?
+    /// The attack this trial was and whether it succeeded (attack trials only).
+    public var attackPack: AttackPack?
+    public var attackVerdict: AttackVerdict?
 
     public init(
         key: TrialKey,

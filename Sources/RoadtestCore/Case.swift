@@ -67,6 +67,12 @@ public struct Case: Sendable, Hashable, Codable {
     public var location: SourceLocation?
     /// A holdout case: its input, expected values and outputs stay out of every report (id and a hash only).
     public var isPrivate: Bool
+    /// Tools this case must never call (the `excessive-agency` attacks ask for them).
+    public var forbiddenTools: [String]
+    /// The user the conversation acts for: a tool call for another user's id is a breach (`cross-user`).
+    public var sessionUser: String?
+    /// Set on the cases a security drill derives from this suite's own: the attack and how to detect it.
+    public var attack: Attack?
 
     public init(
         id: String,
@@ -78,9 +84,15 @@ public struct Case: Sendable, Hashable, Codable {
         samples: Int? = nil,
         settings: Settings = Settings(),
         location: SourceLocation? = nil,
-        isPrivate: Bool = false
+        isPrivate: Bool = false,
+        forbiddenTools: [String] = [],
+        sessionUser: String? = nil,
+        attack: Attack? = nil
     ) {
         self.isPrivate = isPrivate
+        self.forbiddenTools = forbiddenTools
+        self.sessionUser = sessionUser
+        self.attack = attack
         self.id = id
         self.tags = tags
         self.kind = kind
@@ -93,7 +105,8 @@ public struct Case: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, tags, kind, messages, checks, threshold, samples, settings, location, isPrivate
+        case id, tags, kind, messages, checks, threshold, samples, settings, location, isPrivate, forbiddenTools
+        case sessionUser, attack
     }
 
     public init(from decoder: any Decoder) throws {
@@ -109,6 +122,9 @@ public struct Case: Sendable, Hashable, Codable {
         location = try container.decodeIfPresent(SourceLocation.self, forKey: .location)
         // Suites stored before private cases existed have no such key.
         isPrivate = try container.decodeIfPresent(Bool.self, forKey: .isPrivate) ?? false
+        forbiddenTools = try container.decodeIfPresent([String].self, forKey: .forbiddenTools) ?? []
+        sessionUser = try container.decodeIfPresent(String.self, forKey: .sessionUser)
+        attack = try container.decodeIfPresent(Attack.self, forKey: .attack)
     }
 
     /// The last user message, the case's input as a reader sees it.

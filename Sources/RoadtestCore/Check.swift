@@ -30,6 +30,13 @@ public enum CheckKind: Sendable, Hashable, Codable {
     /// The output declines or admits it does not know (`refuses`); `abstains` is the same detector.
     case refuses(confirm: String?)
     case abstains(confirm: String?)
+    /// The model called the tool `name` at least once; with `args`, with these argument values (a subset match);
+    /// with `schema`, with arguments valid under this JSON Schema.
+    case callsTool(name: String, args: [String: JSONValue]?, schema: JSONValue?)
+    /// The tools were called in this order (other calls may come between).
+    case toolSequence([String])
+    /// At most this many tool calls in the whole conversation.
+    case maxToolCalls(Int)
 
     /// The check's name as written in a suite, without `not-`.
     public var name: String {
@@ -54,6 +61,9 @@ public enum CheckKind: Sendable, Hashable, Codable {
         case .clarifies: return "clarifies"
         case .refuses: return "refuses"
         case .abstains: return "abstains"
+        case .callsTool: return "calls-tool"
+        case .toolSequence: return "tool-sequence"
+        case .maxToolCalls: return "max-tool-calls"
         }
     }
 
@@ -61,7 +71,8 @@ public enum CheckKind: Sendable, Hashable, Codable {
     public static let names = [
         "equals", "contains", "icontains", "contains-any", "icontains-any", "contains-all", "icontains-all",
         "starts-with", "regex", "is-json", "json-path", "number", "max-length", "word-count", "latency", "cost",
-        "judge", "command", "similar", "clarifies", "refuses", "abstains",
+        "judge", "command", "similar", "clarifies", "refuses", "abstains", "calls-tool", "tool-sequence",
+        "max-tool-calls",
     ]
 }
 

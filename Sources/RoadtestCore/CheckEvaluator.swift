@@ -8,11 +8,14 @@ public enum CheckEvaluator {
         public var costUSD: Double
         /// The user input sent, so the recovery detectors ignore an output that merely repeats it.
         public var input: String?
+        /// Every tool call of the conversation, in order (empty when the model called none).
+        public var toolCalls: [ToolCall]
 
-        public init(endToEnd: Double?, costUSD: Double, input: String? = nil) {
+        public init(endToEnd: Double?, costUSD: Double, input: String? = nil, toolCalls: [ToolCall] = []) {
             self.endToEnd = endToEnd
             self.costUSD = costUSD
             self.input = input
+            self.toolCalls = toolCalls
         }
     }
 
@@ -120,6 +123,43 @@ public enum CheckEvaluator {
                 declined,
                 declined ? "declines or admits it does not know" : "answers without declining or admitting uncertainty"
             )
+        case .callsTool(let name, let args, let schema):
+            let calls = context.toolCalls.filter { $0.name == name }
+            guard !calls.isEmpty else {
+                let made = context.toolCalls.map(\.name)
+                return verdict(
+                    false,
+                    "\(name) not called" + (made.isEmpty ? " (no tool calls)" : "; called \(list(made))")
+                )
+            }
+            var problems: [String] = []
+            for call in calls {
+                let arguments = ToolCalls.arguments(call)
+                if let args, let missing = args.first(where: { !ToolCalls.same(arguments[$0.key], $0.value) }) {
+                    problems.append("\(name)(\(call.arguments)): \(missing.key) is not \(missing.value.jsonText)")
+                    continue
+                }
+                if let schema {
+                    guard let value = JSONValue.parse(Data(call.arguments.utf8)) else {
+                        problems.append("\(name): arguments are not JSON")
+                        continue
+                    }
+                    let errors = JSONSchemaValidator.validate(value, against: schema)
+                    if !errors.isEmpty {
+                        problems.append("\(name): " + errors.prefix(2).joined(separator: "; "))
+                        continue
+                    }
+                }
+                return verdict(true, "called \(name)(\(call.arguments))")
+            }
+            return verdict(false, problems.prefix(2).joined(separator: "; "))
+        case .toolSequence(let names):
+            let made = context.toolCalls.map(\.name)
+            let ok = ToolCalls.containsSequence(made, names)
+            return verdict(ok, (ok ? "called in order " : "expected in order \(list(names)); called ") + list(made))
+        case .maxToolCalls(let limit):
+            let count = context.toolCalls.count
+            return verdict(count <= limit, "\(count) tool calls (limit \(limit))")
         case .judge, .command, .similar:
             return nil
         }

@@ -12,11 +12,10 @@ public struct RunPlan: Sendable {
     public let trials: [Trial]
 
     public init(suite: Suite) {
-        let variants = suite.variants
         var trials: [Trial] = []
         for candidate in suite.scoredCandidates {
             for (caseIndex, testCase) in suite.cases.enumerated() {
-                for variant in variants {
+                for variant in suite.variants(for: testCase) {
                     for sample in 0..<suite.samples(for: testCase) {
                         trials.append(
                             Trial(

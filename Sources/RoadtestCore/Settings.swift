@@ -15,6 +15,12 @@ public struct Settings: Sendable, Hashable, Codable {
     public var retryBackoff: Double?
     /// Any other request parameters, passed through to the provider unchanged.
     public var extra: [String: JSONValue]
+    /// Tools the model may call (OpenAI function definitions; translated for Anthropic).
+    public var tools: [JSONValue]?
+    /// Scripted results by tool name (merged across layers: a later layer's entry for a tool wins).
+    public var toolResults: [String: ToolScript]?
+    /// Model turns a tool-calling conversation may take before it is stopped.
+    public var maxTurns: Int?
 
     public init(
         system: String? = nil,
@@ -50,6 +56,11 @@ public struct Settings: Sendable, Hashable, Codable {
         result.stream = other.stream ?? stream
         result.retryBackoff = other.retryBackoff ?? retryBackoff
         result.extra.merge(other.extra) { _, new in new }
+        result.tools = other.tools ?? tools
+        if let theirs = other.toolResults {
+            result.toolResults = (toolResults ?? [:]).merging(theirs) { _, new in new }
+        }
+        result.maxTurns = other.maxTurns ?? maxTurns
         return result
     }
 
@@ -57,6 +68,7 @@ public struct Settings: Sendable, Hashable, Codable {
     public static let builtInRetries = 2
     public static let builtInConcurrency = 4
     public static let builtInRetryBackoff: Double = 0.5
+    public static let builtInMaxTurns = 8
 }
 
 /// Prices in USD per million tokens.

@@ -13,6 +13,8 @@ public enum BarMetric: String, Sendable, Hashable, Codable, CaseIterable {
     case costPerSuccess = "cost_per_success"
     case totalCost = "total_cost"
     case errorRate = "error_rate"
+    /// Share of attacks that succeeded (security drills); a maximum.
+    case attackSuccessRate = "attack_success_rate"
 
     public var isMinimum: Bool { self == .passRate }
     /// Latency bars are written as durations and compared in seconds.
@@ -50,6 +52,8 @@ public struct Suite: Sendable, Hashable, Codable {
     public var robustness: RobustnessConfig?
     /// Alternative system prompts; every case also runs under each.
     public var prompts: [String]
+    /// The security drill: attack cases derived from the suite's own (already among `cases`, marked `attack`).
+    public var attacks: AttackConfig?
 
     public init(
         name: String,
@@ -101,6 +105,24 @@ public struct Suite: Sendable, Hashable, Codable {
         defaults.overlaid(with: candidate.settings).overlaid(with: testCase.settings)
     }
 
-    /// Number of samples for a case.
-    public func samples(for testCase: Case) -> Int { max(1, testCase.samples ?? samples) }
+    /// Number of samples for a case (one for an attack).
+    public func samples(for testCase: Case) -> Int {
+        testCase.attack != nil ? 1 : max(1, testCase.samples ?? samples)
+    }
+
+    /// The variants a case runs under: attacks only as written.
+    public func variants(for testCase: Case) -> [Variant] {
+        testCase.attack != nil ? [.original] : variants
+    }
+
+    /// Adds the attack cases of `config` (replacing any derived before).
+    public mutating func addAttacks(_ config: AttackConfig) -> [AttackPack: String] {
+        cases.removeAll { $0.attack != nil }
+        let derived = AttackGenerator.cases(from: cases, config: config) { [defaults] in
+            defaults.overlaid(with: $0.settings).tools ?? []
+        }
+        cases += derived.cases
+        attacks = config
+        return derived.skipped
+    }
 }

@@ -92,6 +92,16 @@ public enum HTMLReport {
             }
         }
         html += "</section>"
+        let breaches = trials.filter { $0.attackSucceeded == true }
+        if cards.contains(where: { $0.security != nil }) {
+            html +=
+                "<section><h2>Successful attacks</h2><p class=\"note\">Each attack's conversation as sent and answered; the canary or the offending call is highlighted.</p>"
+            if breaches.isEmpty { html += "<p>No attack succeeded.</p>" }
+            for trial in breaches {
+                html += attack(trial)
+            }
+            html += "</section>"
+        }
         html +=
             "<section><h2>Trials</h2><p class=\"note\">Failing trials open first; click a row to see the input, the output and every check.</p>"
         for card in cards {
@@ -202,12 +212,46 @@ public enum HTMLReport {
             ? "Input" : "Input (perturbed: \(Escape.html(trial.key.variant.name)))"
         html +=
             "<div class=\"io\"><div><h4>\(inputLabel)</h4><pre>\(Escape.html(trial.input))</pre></div><div><h4>Output</h4><pre>\(Escape.html(trial.output))</pre></div></div>"
+        if let transcript = trial.transcript, transcript.contains(where: { $0.role == "tool" }) {
+            html += "<h4>Conversation</h4><ol class=\"transcript\">"
+            for message in transcript {
+                html += "<li><h4>\(Escape.html(message.role))</h4>"
+                if !message.content.isEmpty { html += "<pre>\(Escape.html(message.content))</pre>" }
+                for call in message.toolCalls ?? [] {
+                    html += "<pre>→ \(Escape.html(call.name))(\(Escape.html(call.arguments)))</pre>"
+                }
+                html += "</li>"
+            }
+            html += "</ol>"
+        }
         html += "<ul class=\"checks\">"
         for check in trial.checks {
             html +=
                 "<li class=\"\(check.passed ? "ok" : "bad")\">\(check.passed ? "✓" : "✗") <code>\(Escape.html(check.check))</code> \(Escape.html(check.reason))\(check.weight != 1 ? " (weight \(Format.number(check.weight)))" : "")</li>"
         }
         return html + "</ul></details>"
+    }
+
+    /// One successful attack: its pack and evidence, and the transcript with the highlight marked.
+    static func attack(_ trial: TrialRow) -> String {
+        let highlight = trial.attackHighlight ?? ""
+        func marked(_ text: String) -> String {
+            guard !highlight.isEmpty else { return Escape.html(text) }
+            return text.components(separatedBy: highlight).map(Escape.html)
+                .joined(separator: "<mark>\(Escape.html(highlight))</mark>")
+        }
+        var html =
+            "<details class=\"trial fail\"><summary><span class=\"badge fail\">breached</span> \(Escape.html(trial.key.candidate)) · \(Escape.html(trial.key.caseID)) <span class=\"note\">\(Escape.html(trial.attackPack ?? "")) · \(Escape.html(trial.attackEvidence ?? ""))</span></summary><ol class=\"transcript\">"
+        for message in trial.transcript ?? [] {
+            html +=
+                "<li><h4>\(Escape.html(message.role))\(message.toolCallID.map { " (\(Escape.html($0)))" } ?? "")</h4>"
+            if !message.content.isEmpty { html += "<pre>\(marked(message.content))</pre>" }
+            for call in message.toolCalls ?? [] {
+                html += "<pre>→ \(marked(call.name))(\(marked(call.arguments)))</pre>"
+            }
+            html += "</li>"
+        }
+        return html + "</ol></details>"
     }
 
     static let style = """
@@ -225,5 +269,6 @@ public enum HTMLReport {
         .badge.pass{background:#11743b}.badge.fail{background:#b42318}
         .io{display:grid;grid-template-columns:1fr 1fr;gap:10px}pre{white-space:pre-wrap;word-break:break-word;background:#f3f4f7;padding:8px;margin:0;max-height:320px;overflow:auto}
         ul.checks{margin:6px 0;padding-left:18px}footer{color:#6b7385;font-size:12px}
+        mark{background:#fde68a;color:#7a2e0e;font-weight:600}ol.transcript{padding-left:18px}
         """
 }

@@ -46,6 +46,27 @@ enum ScorecardExtras {
                 }
             }
         }
+        if cards.contains(where: { $0.tools != nil }) {
+            row("tool trials: calls / turns p50 / cut at max_turns") { card in
+                guard let t = card.tools else { return "–" }
+                return "\(t.trials): \(t.toolCalls) / \(t.turnsP50.map(Format.number) ?? "–") / \(t.maxTurnsReached)"
+            }
+        }
+        if cards.contains(where: { $0.security != nil }) {
+            row("attack success rate [95% CI]") { card in
+                guard let s = card.security else { return "–" }
+                return
+                    "\(s.succeeded)/\(s.attacks) \(Format.percent(s.attackSuccessRate)) [\(Format.percent(s.ci95.first))–\(Format.percent(s.ci95.last))]"
+                    + (s.errored > 0 ? " (\(s.errored) errored)" : "")
+            }
+            for pack in Set(cards.flatMap { $0.security?.byPack.keys.map { $0 } ?? [] }).sorted() {
+                let owasp = cards.compactMap { $0.security?.byPack[pack]?.owasp }.first ?? ""
+                row("  \(pack) (\(owasp))") { card in
+                    guard let p = card.security?.byPack[pack] else { return "–" }
+                    return p.attacks == 0 ? "no attacks" : "\(p.succeeded)/\(p.attacks) \(Format.percent(p.rate))"
+                }
+            }
+        }
         return rows
     }
 }

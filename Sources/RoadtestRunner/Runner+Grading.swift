@@ -9,7 +9,8 @@ extension Runner {
         testCase: Case,
         input: String,
         response: ProviderResponse,
-        attempts: [Attempt]
+        attempts: [Attempt],
+        toolCalls: [ToolCall] = []
     ) async throws -> Outcome {
         var attempts = attempts
         guard response.attemptClass == .ok else {
@@ -97,7 +98,12 @@ extension Runner {
                     )
                 )
             default:
-                let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: 0, input: input)
+                let context = CheckEvaluator.Context(
+                    endToEnd: response.endToEnd,
+                    costUSD: 0,
+                    input: input,
+                    toolCalls: toolCalls
+                )
                 if let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context) {
                     results.append(
                         CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason)
@@ -107,7 +113,12 @@ extension Runner {
         }
         let cost = attempts.reduce(0) { $0 + $1.costUSD }
         for check in deferred {
-            let context = CheckEvaluator.Context(endToEnd: response.endToEnd, costUSD: cost, input: input)
+            let context = CheckEvaluator.Context(
+                endToEnd: response.endToEnd,
+                costUSD: cost,
+                input: input,
+                toolCalls: toolCalls
+            )
             if let raw = CheckEvaluator.evaluate(check.kind, output: response.output, context: context) {
                 results.append(
                     CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason)

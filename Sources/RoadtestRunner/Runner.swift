@@ -68,7 +68,7 @@ public struct Runner: Sendable {
         // Trials are produced lazily so memory does not grow with the number of cases.
         let variants = suite.variants
         var pending = suite.cases.lazy.flatMap { testCase in
-            variants.lazy.flatMap { variant in
+            (testCase.attack != nil ? [.original] : variants).lazy.flatMap { variant in
                 (0..<suite.samples(for: testCase)).lazy.map {
                     (
                         testCase, variant,
@@ -120,7 +120,11 @@ public struct Runner: Sendable {
         progress?.started()
         do {
             let settings = suite.settings(for: candidate, case: testCase)
-            let (messages, system) = suite.apply(variant, to: testCase, system: settings.system)
+            let (messages, system) = suite.apply(
+                variant,
+                to: testCase,
+                system: Self.planted(testCase.attack, in: settings.system)
+            )
             var links: [ChainLink] = []
             for member in suite.fallbackChain(of: candidate) {
                 guard let memberProvider = member.id == candidate.id ? provider : providers[member.id] else { continue }
@@ -128,7 +132,12 @@ public struct Runner: Sendable {
                 // A fallback gets the same conversation; its own system prompt only when the case names none.
                 let memberSystem =
                     member.id == candidate.id
-                    ? system : suite.apply(variant, to: testCase, system: memberSettings.system).1
+                    ? system
+                    : suite.apply(
+                        variant,
+                        to: testCase,
+                        system: Self.planted(testCase.attack, in: memberSettings.system)
+                    ).1
                 links.append(
                     ChainLink(
                         id: member.id,
@@ -148,7 +157,12 @@ public struct Runner: Sendable {
             let request = links[0].request
             let input = request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input
             let result: Sampled
-            if let strategy = candidate.strategy {
+            var conversation: (trace: ToolTrace, transcript: [Message])?
+            if !(settings.tools ?? []).isEmpty {
+                let talked = try await converse(links: links, testCase: testCase, key: key, settings: settings)
+                result = talked.sampled
+                conversation = (talked.trace, talked.transcript)
+            } else if let strategy = candidate.strategy {
                 result = try await sample(strategy, links: links, key: key, testCase: testCase, input: input)
             } else {
                 let sent = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
@@ -166,9 +180,41 @@ public struct Runner: Sendable {
                 testCase: testCase,
                 input: input,
                 response: response,
-                attempts: attempts
+                attempts: attempts,
+                toolCalls: conversation?.trace.calls ?? response.toolCalls
             )
             outcome.system = system
+            if let conversation {
+                outcome.tools = conversation.trace
+                outcome.transcript =
+                    (system.map { [Message(role: "system", content: $0)] } ?? []) + conversation.transcript
+            }
+            if let attack = testCase.attack {
+                let verdict = AttackDetector.verdict(
+                    attack,
+                    output: response.attemptClass == .ok ? response.output : "",
+                    calls: conversation?.trace.calls ?? response.toolCalls
+                )
+                outcome.attackPack = attack.pack
+                outcome.attackVerdict = verdict
+                outcome.passed = !verdict.succeeded
+                outcome.score = verdict.succeeded ? 0 : 1
+                outcome.checks.insert(
+                    CheckResult(
+                        check: "attack:\(attack.pack.rawValue)",
+                        passed: !verdict.succeeded,
+                        score: verdict.succeeded ? 0 : 1,
+                        weight: 1,
+                        reason: verdict.evidence
+                    ),
+                    at: 0
+                )
+                if outcome.transcript == nil {
+                    outcome.transcript =
+                        (system.map { [Message(role: "system", content: $0)] } ?? []) + messages
+                        + (response.attemptClass == .ok ? [Message(role: "assistant", content: response.output)] : [])
+                }
+            }
             outcome.servedBy = result.servedBy == candidate.id ? nil : result.servedBy
             outcome.startedAt = result.startedAt
             outcome.elapsed = result.elapsed
@@ -183,6 +229,12 @@ public struct Runner: Sendable {
             progress?.abandoned()
             throw error
         }
+    }
+
+    /// The system prompt with what an attack planted in it (a secret, a retrieved document).
+    static func planted(_ attack: Attack?, in system: String?) -> String? {
+        guard let addition = attack?.systemAddition else { return system }
+        return system.map { $0 + "\n\n" + addition } ?? addition
     }
 
     /// The request a candidate gets for a case: its model and effective settings.

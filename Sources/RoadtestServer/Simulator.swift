@@ -118,11 +118,25 @@ public final class Simulator: Sendable {
             return Self.error(.badRequest, "request body is not a JSON object")
         }
         let model = object["model"]?.stringValue ?? "default"
-        let behavior: ModelBehavior
+        var behavior: ModelBehavior
         do {
             behavior = try profile.behavior(for: model)
         } catch {
             return Self.error(.badRequest, "\(error)")
+        }
+        if let agent = behavior.agent {
+            let (turns, tools) = SimulatorAgent.read(object)
+            switch agent.decide(turns: turns, tools: tools) {
+            case .call(let name, let arguments):
+                behavior.toolCall = name
+                behavior.toolArguments = arguments
+            case .answer(let text):
+                behavior.toolCall = nil
+                behavior.reply = text
+                behavior.rules = []
+                behavior.systemRules = []
+                behavior.rightOf = nil
+            }
         }
         let messages = object["messages"]?.arrayValue ?? []
         let lastUser =

@@ -64,6 +64,9 @@ public struct ModelBehavior: Sendable, Hashable {
     public var rightOf: (right: Int, of: Int)?
     /// The wrong answer; `distinct` makes every wrong answer different.
     public var wrongReply = "I am not sure."
+    /// A scripted tool-using agent (`agent=obedient` or `agent=careful`; the models `obedient-agent` and
+    /// `careful-agent` are these).
+    public var agent: SimulatorAgent?
 
     public init() {}
 
@@ -81,7 +84,7 @@ public struct ModelBehavior: Sendable, Hashable {
             && lhs.toolCall == rhs.toolCall && lhs.toolArguments == rhs.toolArguments
             && lhs.reasoningDeltas == rhs.reasoningDeltas && lhs.cacheRead == rhs.cacheRead
             && lhs.cacheWrite == rhs.cacheWrite && lhs.rightOf?.right == rhs.rightOf?.right
-            && lhs.rightOf?.of == rhs.rightOf?.of && lhs.wrongReply == rhs.wrongReply
+            && lhs.rightOf?.of == rhs.rightOf?.of && lhs.wrongReply == rhs.wrongReply && lhs.agent == rhs.agent
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -142,6 +145,11 @@ public struct ModelBehavior: Sendable, Hashable {
             }
             rightOf = (parts[0], parts[1])
         case "wrong": wrongReply = value
+        case "agent":
+            guard let kind = SimulatorAgent(rawValue: value) else {
+                throw SimulatorProfileError("'agent' is obedient or careful, got '\(value)'")
+            }
+            agent = kind
         case "tool_call": toolCall = value
         case "tool_args":
             guard JSONValue.parse(value) != nil else {
@@ -160,7 +168,7 @@ public struct ModelBehavior: Sendable, Hashable {
             if key == "cache_read" { cacheRead = count } else { cacheWrite = count }
         default:
             throw SimulatorProfileError(
-                "unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, right, wrong, "
+                "unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, right, wrong, agent, "
                     + "cut_after, hold, tool_call, tool_args, reasoning, cache_read, cache_write"
             )
         }
@@ -190,6 +198,9 @@ public struct SimulatorProfile: Sendable {
     public func behavior(for model: String) throws -> ModelBehavior {
         let parts = model.split(separator: ";", omittingEmptySubsequences: true).map(String.init)
         var behavior = models[parts.first ?? ""] ?? fallback
+        if models[parts.first ?? ""] == nil, let name = parts.first, name.hasSuffix("-agent") {
+            behavior.agent = SimulatorAgent(rawValue: String(name.dropLast("-agent".count)))
+        }
         for part in parts.dropFirst() {
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
             try behavior.apply(

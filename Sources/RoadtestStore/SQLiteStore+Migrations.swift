@@ -136,6 +136,20 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v8-tools-and-attacks") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outcome ADD COLUMN tool_calls INTEGER;
+                    ALTER TABLE outcome ADD COLUMN tool_turns INTEGER;
+                    ALTER TABLE outcome ADD COLUMN max_turns_reached INTEGER;
+                    ALTER TABLE outcome ADD COLUMN transcript TEXT;
+                    ALTER TABLE outcome ADD COLUMN attack_pack TEXT;
+                    ALTER TABLE outcome ADD COLUMN attack_succeeded INTEGER;
+                    ALTER TABLE outcome ADD COLUMN attack_evidence TEXT;
+                    ALTER TABLE outcome ADD COLUMN attack_highlight TEXT;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -183,6 +183,7 @@ public final class SQLiteStore: RunStore {
         let key = outcome.key
         let e2e = outcome.attempts.last(where: { $0.role == .task })?.endToEnd
         let taskAttempts = outcome.attempts.filter { $0.role == .task }.count
+        let transcript = try outcome.transcript.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await writer.write { db in
             // Replacing a trial replaces its attempts too (idempotent on the trial key).
             try db.execute(
@@ -196,8 +197,11 @@ public final class SQLiteStore: RunStore {
                 sql: """
                     INSERT OR REPLACE INTO outcome (run_id, candidate_id, case_id, sample, variant, passed, score, output,
                         checks, cost_usd, final_class, attempts, e2e, completed_at, input, system, clarified, abstained,
-                        variant_kind, variant_index, variant_perturbation, served_by, started_at, elapsed, answer_key)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        variant_kind, variant_index, variant_perturbation, served_by, started_at, elapsed, answer_key,
+                        tool_calls, tool_turns, max_turns_reached, transcript, attack_pack, attack_succeeded,
+                        attack_evidence, attack_highlight)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                        ?)
                     """,
                 arguments: [
                     runID, key.candidate, key.caseID, key.sample, key.variant.name, outcome.passed, outcome.score,
@@ -205,6 +209,9 @@ public final class SQLiteStore: RunStore {
                     RunRecord.timestamp(), outcome.input, outcome.system, outcome.clarified, outcome.abstained,
                     key.variant.kind.rawValue, key.variant.index, key.variant.perturbation?.rawValue,
                     outcome.servedBy, outcome.startedAt, outcome.elapsed, outcome.answerKey,
+                    outcome.tools?.calls.count, outcome.tools?.turns, outcome.tools?.maxTurnsReached, transcript,
+                    outcome.attackPack?.rawValue, outcome.attackVerdict?.succeeded, outcome.attackVerdict?.evidence,
+                    outcome.attackVerdict?.highlight,
                 ]
             )
             for attempt in outcome.attempts {
@@ -294,7 +301,8 @@ public final class SQLiteStore: RunStore {
                 sql: """
                     SELECT o.candidate_id, o.case_id, o.sample, o.variant, o.variant_kind, o.variant_index,
                         o.variant_perturbation, o.passed, o.score, o.checks, o.cost_usd, o.final_class, o.clarified,
-                        o.abstained, o.served_by, o.started_at, o.elapsed, o.answer_key, t.kind AS case_kind, t.tags AS tags
+                        o.abstained, o.served_by, o.started_at, o.elapsed, o.answer_key, o.tool_calls, o.tool_turns,
+                        o.max_turns_reached, o.attack_pack, o.attack_succeeded, t.kind AS case_kind, t.tags AS tags
                     FROM outcome o LEFT JOIN test_case t ON t.run_id = o.run_id AND t.case_id = o.case_id
                     WHERE o.run_id = ? ORDER BY o.candidate_id, o.case_id, o.sample, o.variant
                     """,
@@ -336,6 +344,18 @@ public final class SQLiteStore: RunStore {
                 outcome.startedAt = row["started_at"]
                 outcome.elapsed = row["elapsed"]
                 outcome.answerKey = row["answer_key"]
+                if let calls: Int = row["tool_calls"] {
+                    // The scorer needs the counts only; the calls themselves are in the transcript.
+                    outcome.tools = ToolTrace(
+                        calls: Array(repeating: ToolCall(id: "", name: "", arguments: ""), count: calls),
+                        turns: row["tool_turns"] ?? 0,
+                        maxTurnsReached: row["max_turns_reached"] ?? false
+                    )
+                }
+                if let pack: String = row["attack_pack"] {
+                    outcome.attackPack = AttackPack(rawValue: pack)
+                    outcome.attackVerdict = AttackVerdict(succeeded: row["attack_succeeded"] ?? false, evidence: "")
+                }
                 try body(
                     OutcomeRecord(
                         outcome: outcome,
@@ -402,7 +422,7 @@ public final class SQLiteStore: RunStore {
             ).map { row in
                 let checksJSON: String = row["checks"]
                 let checks = (try? JSONDecoder().decode([CheckResult].self, from: Data(checksJSON.utf8))) ?? []
-                let trial = TrialRow(
+                var trial = TrialRow(
                     key: Self.trialKey(row),
                     tags: Self.decodeTags(row["tags"] ?? "[]"),
                     input: row["effective_input"] ?? "",
@@ -416,6 +436,16 @@ public final class SQLiteStore: RunStore {
                     costUSD: row["cost_usd"],
                     system: row["system"]
                 )
+                let transcriptJSON: String? = row["transcript"]
+                trial.transcript = transcriptJSON.flatMap {
+                    try? JSONDecoder().decode([Message].self, from: Data($0.utf8))
+                }
+                if let pack: String = row["attack_pack"] {
+                    trial.attackPack = pack
+                    trial.attackSucceeded = row["attack_succeeded"]
+                    trial.attackEvidence = row["attack_evidence"]
+                    trial.attackHighlight = row["attack_highlight"]
+                }
                 let isPrivate: Bool = row["is_private"]
                 return isPrivate ? trial.redacted() : trial
             }

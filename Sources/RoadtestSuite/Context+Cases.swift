@@ -14,6 +14,8 @@ struct RawCase {
     var threshold: Double?
     var samples: Int?
     var isPrivate: Bool?
+    var forbiddenTools: [String]?
+    var sessionUser: String?
     var settings = Settings()
     var location: SourceLocation
 
@@ -30,6 +32,8 @@ struct RawCase {
         result.threshold = row.threshold ?? threshold
         result.samples = row.samples ?? samples
         result.isPrivate = row.isPrivate ?? isPrivate
+        result.forbiddenTools = row.forbiddenTools ?? forbiddenTools
+        result.sessionUser = row.sessionUser ?? sessionUser
         result.settings = settings.overlaid(with: row.settings)
         return result
     }
@@ -98,6 +102,8 @@ extension Context {
                 }
             case "samples": raw.samples = positiveInt(value, key)
             case "private": raw.isPrivate = bool(value, key)
+            case "forbidden_tools": raw.forbiddenTools = stringList(value, key)
+            case "session_user": raw.sessionUser = value.string ?? value.json.displayText
             default: break
             }
         }
@@ -206,7 +212,9 @@ extension Context {
             samples: raw.samples,
             settings: settings,
             location: raw.location,
-            isPrivate: raw.isPrivate ?? false
+            isPrivate: raw.isPrivate ?? false,
+            forbiddenTools: raw.forbiddenTools ?? [],
+            sessionUser: raw.sessionUser
         )
     }
 

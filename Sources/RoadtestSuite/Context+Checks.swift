@@ -70,6 +70,7 @@ extension Context {
         case "similar": return ["threshold", "embeddings"]
         case "word-count": return ["min", "max"]
         case "clarifies", "refuses", "abstains": return ["confirm"]
+        case "calls-tool": return ["args", "schema"]
         default: return []
         }
     }
@@ -82,6 +83,42 @@ extension Context {
 
     mutating func checkKind(_ name: String, argument: Node, options: [String: Node]) -> CheckKind? {
         switch name {
+        case "calls-tool":
+            guard let tool = text(argument, name) else { return nil }
+            var args: [String: JSONValue]?
+            if let node = options["args"] {
+                guard case .object(let object) = node.json else {
+                    error(node, "'args' must be a mapping of argument names to values", hint: "args: {order_id: A1}")
+                    return nil
+                }
+                args = object
+            }
+            var schema: JSONValue?
+            if let node = options["schema"] {
+                guard case .object = node.json else {
+                    error(
+                        node,
+                        "'schema' must be a JSON Schema mapping",
+                        hint: "schema: {type: object, required: [id]}"
+                    )
+                    return nil
+                }
+                schema = node.json
+            }
+            return .callsTool(name: tool, args: args, schema: schema)
+        case "tool-sequence":
+            guard let names = stringList(argument, name), !names.isEmpty else {
+                error(
+                    argument,
+                    "'tool-sequence' needs a list of tool names",
+                    hint: "tool-sequence: [lookup_order, refund]"
+                )
+                return nil
+            }
+            return .toolSequence(names)
+        case "max-tool-calls":
+            guard let limit = positiveInt(argument, name, allowZero: true) else { return nil }
+            return .maxToolCalls(limit)
         case "similar":
             guard let expected = text(argument, name) else { return nil }
             var threshold = 0.85

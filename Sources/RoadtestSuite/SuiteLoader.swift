@@ -79,10 +79,11 @@ public struct SuiteLoader: Sendable {
 enum Keys {
     static let suite = [
         "name", "description", "candidates", "defaults", "cases", "bars", "samples", "robustness", "prompts",
-        "matrix",
+        "matrix", "attacks",
     ]
     static let settings = [
         "system", "temperature", "max_tokens", "timeout", "retries", "concurrency", "stream", "retry_backoff", "params",
+        "tools", "tool_results", "max_turns",
     ]
     /// Common request parameters accepted directly and passed through unchanged.
     static let passThrough = [
@@ -98,7 +99,7 @@ enum Keys {
     static let testCase =
         [
             "id", "prompt", "messages", "vars", "tags", "kind", "checks", "threshold", "samples", "description",
-            "private",
+            "private", "forbidden_tools", "session_user",
         ]
         + settings
         + passThrough
@@ -343,7 +344,22 @@ struct Context {
             }
         }
 
-        return Suite(
+        checkToolReferences(cases, defaults: defaults, candidates: candidates)
+        for candidate in candidates where candidate.strategy != nil {
+            let usesTools =
+                !(defaults.overlaid(with: candidate.settings).tools ?? []).isEmpty
+                || cases.contains { !($0.settings.tools ?? []).isEmpty }
+            if usesTools {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        SourceLocation(file: file, line: root.line),
+                        "candidate '\(candidate.id)' has a sampling strategy, and the suite has tool-calling cases",
+                        hint: "sampling strategies do not drive tool conversations yet; remove 'strategy' or the tools"
+                    )
+                )
+            }
+        }
+        var suite = Suite(
             name: name,
             description: description,
             path: file,
@@ -355,6 +371,12 @@ struct Context {
             robustness: robustness,
             prompts: prompts
         )
+        if let node = fields["attacks"], let config = attacks(from: node) {
+            for (pack, reason) in suite.addAttacks(config).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                error(node, "attack pack '\(pack.rawValue)' has nothing to attack: \(reason)")
+            }
+        }
+        return suite
     }
 
     // MARK: Scalars
@@ -430,6 +452,9 @@ struct Context {
             case "concurrency": settings.concurrency = positiveInt(value, key)
             case "stream": settings.stream = bool(value, key)
             case "retry_backoff": settings.retryBackoff = duration(value, key)
+            case "tools": settings.tools = tools(from: value)
+            case "tool_results": settings.toolResults = toolResults(from: value)
+            case "max_turns": settings.maxTurns = positiveInt(value, key)
             case "params":
                 if case .mapping(let params, _) = value {
                     for param in params { settings.extra[param.key] = param.value.json }

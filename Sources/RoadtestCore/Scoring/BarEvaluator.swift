@@ -18,6 +18,7 @@ public enum BarEvaluator {
         case .costPerSuccess: return card.costUSD.perSuccess
         case .totalCost: return card.costUSD.total
         case .errorRate: return card.errorRate
+        case .attackSuccessRate: return card.security.flatMap { $0.attacks > 0 ? $0.attackSuccessRate : nil }
         }
     }
 

@@ -63,6 +63,13 @@ public struct TrialRow: Sendable, Hashable, Codable {
     public var costUSD: Double
     /// The system prompt sent, when it differs from the case's (prompt alternatives).
     public var system: String?
+    /// The conversation of a tool-calling trial or an attack (system prompt first).
+    public var transcript: [Message]?
+    /// For attack trials: the pack, whether it succeeded, what showed it, and the text to highlight.
+    public var attackPack: String?
+    public var attackSucceeded: Bool?
+    public var attackEvidence: String?
+    public var attackHighlight: String?
 
     public init(
         key: TrialKey,
@@ -106,6 +113,8 @@ extension TrialRow {
             check.reason = "[private]"
             return check
         }
+        row.transcript = nil
+        row.system = nil
         return row
     }
 }

@@ -38,6 +38,10 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var fallback: FallbackSummary?
     /// Present when the candidate samples several answers per trial.
     public var strategy: StrategySummary?
+    /// Tool-calling trials (absent when the suite has none).
+    public var tools: ToolsSummary?
+    /// The security drill (absent without attacks).
+    public var security: SecuritySummary?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, model, cases, trials, passed
@@ -52,7 +56,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
         case sampling, bars, recovery, constraints, robustness
         case promptSensitivity = "prompt_sensitivity"
         case minimumDetectableDifference = "minimum_detectable_difference"
-        case fallback, strategy
+        case fallback, strategy, tools, security
     }
 
     public init(
@@ -86,8 +90,12 @@ public struct Scorecard: Sendable, Hashable, Codable {
         robustness: RobustnessSummary? = nil,
         promptSensitivity: PromptSensitivity? = nil,
         fallback: FallbackSummary? = nil,
-        strategy: StrategySummary? = nil
+        strategy: StrategySummary? = nil,
+        tools: ToolsSummary? = nil,
+        security: SecuritySummary? = nil
     ) {
+        self.tools = tools
+        self.security = security
         self.fallback = fallback
         self.strategy = strategy
         self.id = id

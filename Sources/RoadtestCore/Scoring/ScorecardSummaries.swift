@@ -324,3 +324,77 @@ public struct StrategySummary: Sendable, Hashable, Codable {
         self.judgeCallsPerTrial = judgeCallsPerTrial
     }
 }
+
+/// Tool-calling trials of a candidate (attacks apart): calls made, model turns, conversations cut at `max_turns`.
+public struct ToolsSummary: Sendable, Hashable, Codable {
+    public var trials: Int
+    public var toolCalls: Int
+    /// Median model turns per trial (nearest rank).
+    public var turnsP50: Double?
+    public var maxTurnsReached: Int
+
+    enum CodingKeys: String, CodingKey {
+        case trials
+        case toolCalls = "tool_calls"
+        case turnsP50 = "turns_p50"
+        case maxTurnsReached = "max_turns_reached"
+    }
+
+    public init(trials: Int, toolCalls: Int, turnsP50: Double?, maxTurnsReached: Int) {
+        self.trials = trials
+        self.toolCalls = toolCalls
+        self.turnsP50 = turnsP50
+        self.maxTurnsReached = maxTurnsReached
+    }
+}
+
+/// A security drill's result for a candidate: attacks that got an answer, how many succeeded, by pack.
+public struct SecuritySummary: Sendable, Hashable, Codable {
+    public struct Pack: Sendable, Hashable, Codable {
+        public var attacks: Int
+        public var succeeded: Int
+        public var rate: Double
+        public var ci95: [Double]
+        /// OWASP Top 10 for LLM Applications (2025) category.
+        public var owasp: String
+
+        public init(attacks: Int, succeeded: Int, owasp: String) {
+            self.attacks = attacks
+            self.succeeded = succeeded
+            self.rate = attacks > 0 ? Double(succeeded) / Double(attacks) : 0
+            let interval = Statistics.wilsonInterval(successes: Double(succeeded), trials: Double(attacks))
+            self.ci95 = [interval.lower, interval.upper]
+            self.owasp = owasp
+        }
+    }
+
+    /// Attack trials decided (the model answered, or made a call before failing).
+    public var attacks: Int
+    public var succeeded: Int
+    public var attackSuccessRate: Double
+    public var ci95: [Double]
+    public var byPack: [String: Pack]
+    /// Attack trials that got no answer (provider errors): neither breached nor resisted, not in the rate.
+    public var errored: Int
+    public var costUSD: Double
+
+    enum CodingKeys: String, CodingKey {
+        case attacks, succeeded
+        case attackSuccessRate = "attack_success_rate"
+        case ci95
+        case byPack = "by_pack"
+        case errored
+        case costUSD = "cost_usd"
+    }
+
+    public init(byPack: [String: Pack], errored: Int, costUSD: Double) {
+        self.byPack = byPack
+        self.attacks = byPack.values.reduce(0) { $0 + $1.attacks }
+        self.succeeded = byPack.values.reduce(0) { $0 + $1.succeeded }
+        self.attackSuccessRate = attacks > 0 ? Double(succeeded) / Double(attacks) : 0
+        let interval = Statistics.wilsonInterval(successes: Double(succeeded), trials: Double(attacks))
+        self.ci95 = [interval.lower, interval.upper]
+        self.errored = errored
+        self.costUSD = costUSD
+    }
+}

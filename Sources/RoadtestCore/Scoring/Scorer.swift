@@ -108,8 +108,35 @@ struct CandidateTally: Sendable {
     var originalCost = 0.0
     var servedBy: [String: Int] = [:]
 
+    /// Attack trials per pack: (decided, succeeded).
+    var attacks: [AttackPack: (decided: Int, succeeded: Int)] = [:]
+    var attackErrors = 0
+    var attackCost = 0.0
+    var toolTrials = 0
+    var toolCalls = 0
+    var toolTurns: [Double] = []
+    var maxTurnsReached = 0
+
     mutating func add(_ record: OutcomeRecord) {
         let outcome = record.outcome
+        if let pack = outcome.attackPack {
+            // Attacks are scored apart: they never count toward pass rates, latency or cost per success.
+            attackCost += outcome.costUSD
+            let succeeded = outcome.attackVerdict?.succeeded ?? false
+            if outcome.finalClass == .ok || succeeded {
+                attacks[pack, default: (0, 0)].decided += 1
+                if succeeded { attacks[pack, default: (0, 0)].succeeded += 1 }
+            } else {
+                attackErrors += 1
+            }
+            return
+        }
+        if let tools = outcome.tools {
+            toolTrials += 1
+            toolCalls += tools.calls.count
+            toolTurns.append(Double(tools.turns))
+            if tools.maxTurnsReached { maxTurnsReached += 1 }
+        }
         let variant = outcome.key.variant
         totalCost += outcome.costUSD
         if let server = outcome.servedBy { servedBy[server, default: 0] += 1 }
@@ -280,8 +307,27 @@ struct CandidateTally: Sendable {
                     samplesPerTrial: allTrials > 0 ? Double(strategySamples) / Double(allTrials) : 0,
                     judgeCallsPerTrial: allTrials > 0 ? Double(judgeCalls) / Double(allTrials) : 0
                 )
-            }
+            },
+            tools: toolTrials == 0
+                ? nil
+                : ToolsSummary(
+                    trials: toolTrials,
+                    toolCalls: toolCalls,
+                    turnsP50: Statistics.percentile(sorted: toolTurns.sorted(), 0.5),
+                    maxTurnsReached: maxTurnsReached
+                ),
+            security: securitySummary(suite: suite)
         )
+    }
+
+    func securitySummary(suite: Suite) -> SecuritySummary? {
+        guard let config = suite.attacks else { return nil }
+        var byPack: [String: SecuritySummary.Pack] = [:]
+        for pack in config.packs {
+            let tally = attacks[pack] ?? (0, 0)
+            byPack[pack.rawValue] = .init(attacks: tally.decided, succeeded: tally.succeeded, owasp: pack.owasp)
+        }
+        return SecuritySummary(byPack: byPack, errored: attackErrors, costUSD: attackCost)
     }
 
     func sampling(maxSamples: Int) -> SamplingSummary {
