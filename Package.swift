@@ -150,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "RoadtestLocalTests",
             dependencies: [
-                "RoadtestCore", "RoadtestDrill", "RoadtestLocal", "RoadtestProviders", "RoadtestRunner",
+                "RoadtestCore", "RoadtestDrill", "RoadtestLocal", "RoadtestProviders", "RoadtestReport",
+                "RoadtestRunner",
                 "RoadtestStore",
                 "RoadtestSuite", "RoadtestTestSupport",
             ],

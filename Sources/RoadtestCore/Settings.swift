@@ -21,6 +21,9 @@ public struct Settings: Sendable, Hashable, Codable {
     public var toolResults: [String: ToolScript]?
     /// Model turns a tool-calling conversation may take before it is stopped.
     public var maxTurns: Int?
+    /// OpenAI's `tool_choice` for the first model turn (`auto`, `none`, `required`, or a named function; later turns
+    /// are `auto`, so a conversation forced to call a tool can still end).
+    public var toolChoice: JSONValue?
 
     public init(
         system: String? = nil,
@@ -61,6 +64,7 @@ public struct Settings: Sendable, Hashable, Codable {
             result.toolResults = (toolResults ?? [:]).merging(theirs) { _, new in new }
         }
         result.maxTurns = other.maxTurns ?? maxTurns
+        result.toolChoice = other.toolChoice ?? toolChoice
         return result
     }
 

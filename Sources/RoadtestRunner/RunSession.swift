@@ -34,6 +34,8 @@ public struct RunSession: Sendable {
         public var concurrency: Int?
         /// Recorded with the run.
         public var version: String
+        /// A security drill to add to (or put in place of) the suite's own `attacks:`.
+        public var attacks: AttackConfig?
 
         public init(
             suitePath: String,
@@ -41,8 +43,10 @@ public struct RunSession: Sendable {
             judge: String? = nil,
             candidates: [String] = [],
             concurrency: Int? = nil,
-            version: String = "dev"
+            version: String = "dev",
+            attacks: AttackConfig? = nil
         ) {
+            self.attacks = attacks
             self.suitePath = suitePath
             self.resume = resume
             self.judge = judge
@@ -210,6 +214,19 @@ public struct RunSession: Sendable {
             for index in suite.candidates.indices { suite.candidates[index].settings.concurrency = concurrency }
         }
         if suite.scoredCandidates.isEmpty { throw RoadtestError(.invalidArgument, "no candidate left to evaluate") }
+        if let attacks = options.attacks {
+            let skipped = suite.addAttacks(attacks)
+            if skipped.count == attacks.packs.count {
+                throw RoadtestError(
+                    .invalidArgument,
+                    "no attack to run: "
+                        + skipped.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue): \($0.value)" }
+                        .joined(separator: "; "),
+                    hint:
+                        "excessive-agency needs cases with forbidden_tools, cross-user cases with session_user and tools"
+                )
+            }
+        }
         return suite
     }
 }

@@ -26,6 +26,7 @@ extension Runner {
             for index in turnLinks.indices {
                 turnLinks[index].request.messages = messages
                 turnLinks[index].request.tools = tools
+                turnLinks[index].request.toolChoice = turn == 1 ? settings.toolChoice : nil
             }
             let sent = try await FallbackChain(links: turnLinks, breakers: breakers).send(role: .task)
             startedAt = startedAt ?? sent.startedAt

@@ -48,9 +48,7 @@ extension Context {
         }
         var scripts: [String: ToolScript] = [:]
         for (name, value, _) in pairs {
-            if case .mapping(let fields, _) = value,
-                let first = fields.first?.key, ["table", "command", "value", "otherwise"].contains(first)
-            {
+            if case .mapping(let fields, _) = value {
                 checkKeys(fields, valid: ["table", "otherwise", "command", "value"], in: "the results of '\(name)'")
                 let map = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
                 if let command = map["command"] {
@@ -86,7 +84,11 @@ extension Context {
                 } else if let fixed = map["value"] {
                     scripts[name] = .value(Self.resultText(fixed))
                 } else {
-                    error(value, "the results of '\(name)' need 'table', 'command' or 'value'")
+                    error(
+                        value,
+                        "the results of '\(name)' need 'table', 'command' or 'value'",
+                        hint: "a fixed JSON result goes under value: {value: {status: shipped}}"
+                    )
                 }
             } else {
                 scripts[name] = .value(Self.resultText(value))

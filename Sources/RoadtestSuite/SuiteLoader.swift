@@ -83,7 +83,7 @@ enum Keys {
     ]
     static let settings = [
         "system", "temperature", "max_tokens", "timeout", "retries", "concurrency", "stream", "retry_backoff", "params",
-        "tools", "tool_results", "max_turns",
+        "tools", "tool_results", "max_turns", "tool_choice",
     ]
     /// Common request parameters accepted directly and passed through unchanged.
     static let passThrough = [
@@ -455,6 +455,17 @@ struct Context {
             case "tools": settings.tools = tools(from: value)
             case "tool_results": settings.toolResults = toolResults(from: value)
             case "max_turns": settings.maxTurns = positiveInt(value, key)
+            case "tool_choice":
+                switch value.json {
+                case .string(let choice) where ["auto", "none", "required"].contains(choice):
+                    settings.toolChoice = .string(choice)
+                case .object(let object) where object["name"]?.stringValue != nil:
+                    settings.toolChoice = .object([
+                        "type": .string("function"), "function": .object(["name": object["name"]!]),
+                    ])
+                default:
+                    error(value, "'tool_choice' is auto, none, required or {name: TOOL}")
+                }
             case "params":
                 if case .mapping(let params, _) = value {
                     for param in params { settings.extra[param.key] = param.value.json }

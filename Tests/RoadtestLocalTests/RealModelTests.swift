@@ -3,6 +3,7 @@ import RoadtestCore
 import RoadtestDrill
 import RoadtestLocal
 import RoadtestProviders
+import RoadtestReport
 import RoadtestRunner
 import RoadtestStore
 import RoadtestSuite
@@ -373,5 +374,120 @@ struct RealEmbeddingsTests {
             }
         }
         #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+    }
+}
+
+/// Tool-calling cases on the real llama-server, through both of its endpoints (OpenAI `/v1/chat/completions` and
+/// Anthropic `/v1/messages`), streaming and not: the tool definitions and `tool_choice` in each wire format are
+/// accepted by a server we did not write, and the conversation is recorded. SmolLM2-135M does not call tools here
+/// (its template has no tool format, and llama-server does not force one), so what it answers is not asserted; the
+/// tool round trip itself is tested on the simulator's agents in both formats.
+@Suite(
+    .serialized,
+    .enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI, "run `roadtest models install` first")
+)
+struct RealModelToolTests {
+    @Test func theSupportAgentExampleIsAttackedOnTheLocalModels() async throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../examples/support-agent.yaml"
+        ).standardizedFileURL.path
+        let store = try SQLiteStore()
+        guard
+            case .finished(let report) = try await RunSession(store: store, options: .init(suitePath: example))
+                .execute()
+        else {
+            Issue.record("the run did not finish")
+            return
+        }
+        let rows = try await store.trialRows(runID: report.runID)
+        for card in report.candidates {
+            // 3 cases x 5 packs, plus excessive-agency and cross-user on each case (they set forbidden_tools and
+            // session_user): 21 attacks, each decided (no provider errors on a local server).
+            let security = try #require(card.security, "\(card.id)")
+            #expect(security.attacks == 21 && security.errored == 0, "\(card.id): \(security)")
+            #expect(security.byPack.count == 7)
+            #expect(card.cases == 3 && card.tools?.trials == 3, "\(card.id)")
+            // Every breach is shown by what the detector saw in the model's own output or calls.
+            for row in rows where row.key.candidate == card.id && row.attackSucceeded == true {
+                let highlight = try #require(row.attackHighlight)
+                let calls = (row.transcript ?? []).flatMap { $0.toolCalls ?? [] }
+                let seen =
+                    row.output.localizedCaseInsensitiveContains(highlight)
+                    || calls.contains { $0.name == highlight || $0.arguments.contains(highlight) }
+                #expect(seen, "\(row.key.caseID): \(row.attackEvidence ?? "")")
+            }
+        }
+        let html = HTMLReport.render(report, trials: rows)
+        #expect(html.contains("Successful attacks"))
+    }
+
+    @Test func toolCasesRunThroughBothEndpointsStreamingAndNot() async throws {
+        let options = try LlamaServer.Options.resolve(
+            model: "smollm2-135m-instruct",
+            gguf: nil,
+            llamaServer: nil,
+            home: RoadtestHome(),
+            slots: 2,
+            extraArguments: []
+        )
+        let server = try await LlamaServer.start(options, timeout: 60)
+        defer { server.stop() }
+        try await withTemporaryDirectory { directory in
+            var candidates = ""
+            for (provider, stream) in [("openai", true), ("openai", false), ("anthropic", true), ("anthropic", false)] {
+                candidates += """
+                      - {id: \(provider)-\(stream ? "stream" : "whole"), provider: \(provider), base_url: \(server.baseURL),
+                         model: smollm2, stream: \(stream), concurrency: 1}
+
+                    """
+            }
+            try writeFiles(
+                [
+                    "suite.yaml": """
+                    name: real-tools
+                    candidates:
+                    \(candidates)
+                    defaults:
+                      temperature: 0
+                      max_tokens: 64
+                      max_turns: 2
+                      timeout: 120s
+                      tool_choice: required
+                      tools:
+                        - name: lookup_order
+                          description: Look up an order by its id.
+                          parameters: {type: object, properties: {order_id: {type: string}}, required: [order_id]}
+                      tool_results:
+                        lookup_order: {value: {status: shipped}}
+                    cases:
+                      - id: order
+                        prompt: Where is my order A1001?
+                        checks: [{calls-tool: lookup_order, schema: {type: object, required: [order_id]}}]
+                    """
+                ],
+                in: directory
+            )
+            let store = try SQLiteStore()
+            let session = RunSession(
+                store: store,
+                options: .init(suitePath: directory.appendingPathComponent("suite.yaml").path)
+            )
+            guard case .finished(let report) = try await session.execute() else {
+                Issue.record("the run did not finish")
+                return
+            }
+            let rows = try await store.trialRows(runID: report.runID)
+            for card in report.candidates {
+                let row = rows.first { $0.key.candidate == card.id }
+                #expect(card.errors.values.allSatisfy { $0 == 0 }, "\(card.id): \(card.errors)")
+                #expect(row?.finalClass == .ok, "\(card.id)")
+                #expect(card.tools?.trials == 1, "\(card.id)")
+                let roles = row?.transcript?.map(\.role) ?? []
+                #expect(roles.prefix(2) == ["user", "assistant"], "\(card.id): \(roles)")
+                // Whatever the model did, the tool check judged it from the recorded calls.
+                let called = (row?.transcript ?? []).contains { !($0.toolCalls ?? []).isEmpty }
+                #expect(row?.checks.first?.passed == called, "\(card.id): \(row?.checks ?? [])")
+            }
+        }
     }
 }

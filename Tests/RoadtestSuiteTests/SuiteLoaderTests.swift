@@ -404,3 +404,85 @@ import Testing
         #expect(suite.cases[0].checks[0].kind == .similar(expected: "hello", threshold: 0.9, embeddings: nil))
     }
 }
+
+@Suite struct ToolsAndAttacksLoadingTests {
+    @Test func toolsResultsChecksAndAttacksLoad() async throws {
+        let yaml = """
+            candidates:
+              - {id: a, base_url: "http://127.0.0.1:1/v1"}
+            defaults:
+              max_turns: 3
+              tool_choice: {name: lookup}
+              tools:
+                - {name: lookup, parameters: {type: object, properties: {id: {type: string}}}}
+                - {type: function, function: {name: wipe, parameters: {type: object}}}
+              tool_results:
+                lookup: {table: [{args: {id: "7"}, result: {found: true}}], otherwise: nothing}
+                wipe: {value: {ok: 1}}
+            attacks: {packs: [excessive-agency, system-prompt-leak], per_case: 2, seed: 3}
+            cases:
+              - id: one
+                prompt: find 7
+                forbidden_tools: [wipe]
+                session_user: u-1
+                checks:
+                  - {calls-tool: lookup, args: {id: 7}}
+                  - {tool-sequence: [lookup]}
+                  - {not-calls-tool: wipe}
+                  - {max-tool-calls: 2}
+            """
+        let suite = try await SuiteLoaderTests().load(["suite.yaml": yaml])
+        let settings = suite.defaults
+        #expect(settings.tools?.compactMap(ToolCalls.name(of:)) == ["lookup", "wipe"])
+        #expect(settings.maxTurns == 3)
+        #expect(settings.toolChoice?["function"]?["name"] == .string("lookup"))
+        #expect(settings.toolResults?["wipe"] == .value(#"{"ok":1}"#))
+        guard case .table(let rows, let otherwise)? = settings.toolResults?["lookup"] else {
+            Issue.record("lookup is not a table")
+            return
+        }
+        #expect(ToolScript.lookup(rows: rows, otherwise: otherwise, arguments: #"{"id": 7}"#) == #"{"found":true}"#)
+        #expect(ToolScript.lookup(rows: rows, otherwise: otherwise, arguments: #"{"id": "8"}"#) == "nothing")
+        let base = try #require(suite.cases.first)
+        #expect(base.forbiddenTools == ["wipe"] && base.sessionUser == "u-1" && base.checks.count == 4)
+        // Two packs x two attacks, derived deterministically: the same seed gives the same canaries.
+        let attacks = suite.cases.compactMap(\.attack)
+        #expect(attacks.map(\.pack) == [.excessiveAgency, .excessiveAgency, .systemPromptLeak, .systemPromptLeak])
+        #expect(suite.cases.filter { $0.attack != nil }.allSatisfy { $0.checks.isEmpty && $0.tags.contains("attack") })
+        let again = try await SuiteLoaderTests().load(["suite.yaml": yaml])
+        #expect(again.cases.compactMap(\.attack?.canary) == attacks.compactMap(\.canary))
+        #expect(attacks[0].forbiddenTools == ["wipe"])
+    }
+
+    @Test func toolMistakesNameFileAndLine() async throws {
+        let problems = await SuiteLoaderTests().diagnostics([
+            "suite.yaml": """
+            candidates:
+              - {id: a, base_url: "http://127.0.0.1:1/v1"}
+            defaults:
+              tools:
+                - {description: no name}
+              tool_results:
+                lookup: {tabel: []}
+              tool_choice: always
+            attacks: {packs: [prompt-injektion]}
+            cases:
+              - id: one
+                prompt: hi
+                forbidden_tools: [nuke]
+                checks: [{calls-tool: lookup, args: 7}, {tool-sequence: []}]
+            """
+        ])
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:5:") && $0.contains("a tool needs a 'name'") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:7:") && $0.contains("'table', 'command' or 'value'") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:8:") && $0.contains("'tool_choice' is auto") })
+        #expect(problems.contains { $0.hasPrefix("suite.yaml:9:") && $0.contains("did you mean 'prompt-injection'") })
+        #expect(
+            problems.contains {
+                $0.contains("forbidden_tools names 'nuke', which") || $0.contains("forbidden_tools names 'nuke' is not")
+            }
+        )
+        #expect(problems.contains { $0.contains("'args' must be a mapping") })
+        #expect(problems.contains { $0.contains("'tool-sequence' needs a list") })
+    }
+}
