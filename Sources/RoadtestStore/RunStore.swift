@@ -102,6 +102,8 @@ extension RunStore {
     public func pairedTrials(runID: String) async throws -> [String: [PairKey: PairedTrial]] {
         var trials: [String: [PairKey: PairedTrial]] = [:]
         try await forEachOutcome(runID: runID) { record in
+            // Attacks are compared by their security sections, not paired with the task's trials.
+            guard record.outcome.attackPack == nil else { return }
             trials[record.outcome.key.candidate, default: [:]][PairKey(record.outcome.key)] = PairedTrial(record)
         }
         return trials
@@ -256,6 +258,7 @@ extension RunStore {
             var trials: [String: [PairKey: PairedTrial]] = [:]
             try await forEachOutcome(runID: run.id) { record in
                 scorer.add(record)
+                guard record.outcome.attackPack == nil else { return }
                 trials[record.outcome.key.candidate, default: [:]][PairKey(record.outcome.key)] = PairedTrial(record)
             }
             var points: [HistoryReport.Point] = []

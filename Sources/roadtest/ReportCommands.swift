@@ -73,9 +73,11 @@ struct ValidateCommand: AsyncParsableCommand {
         try await withUserFacingErrors {
             let loaded = try SuiteLoader().load(path: suite)
             let trials = RunPlan(suite: loaded).trials.count
+            let attacks = loaded.cases.filter { $0.attack != nil }.count
             print(
-                "\(suite): ok — \(loaded.scoredCandidates.count) candidate(s), \(loaded.cases.count) case(s), "
-                    + "\(trials) trial(s), \(loaded.bars.count) bar(s)"
+                "\(suite): ok — \(loaded.scoredCandidates.count) candidate(s), \(loaded.cases.count - attacks) case(s)"
+                    + (attacks > 0 ? " and \(attacks) attack(s)" : "")
+                    + ", \(trials) trial(s), \(loaded.bars.count) bar(s)"
             )
         }
     }
