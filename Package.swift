@@ -39,7 +39,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner",
                 "RoadtestStore",
-                "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestDrill",
+                "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestDrill", "RoadtestGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -49,6 +49,15 @@ let package = Package(
         ),
         .target(name: "RoadtestCore", swiftSettings: swiftSettings),
         .target(name: "RoadtestWire", dependencies: ["RoadtestCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RoadtestGateway",
+            dependencies: [
+                "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RoadtestSuite",
             dependencies: ["RoadtestCore", .product(name: "Yams", package: "Yams")],
@@ -144,6 +153,15 @@ let package = Package(
             name: "RoadtestProvidersTests",
             dependencies: [
                 "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestGatewayTests",
+            dependencies: [
+                "RoadtestCore", "RoadtestGateway", "RoadtestProviders", "RoadtestStore", "RoadtestSuite",
+                "RoadtestTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

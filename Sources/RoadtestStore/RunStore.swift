@@ -40,6 +40,12 @@ public protocol RunStore: OutcomeSink {
     /// Stores a `roadtest drill` report (its JSON document) under the faulted run's id.
     func saveDrill(runID: String, cleanRunID: String, startedAt: String, json: Data) async throws
     func drillJSON(runID: String) async throws -> Data?
+    /// Stores requests the gateway served (idempotent on the request id).
+    func recordGatewayRequests(_ records: [GatewayRecord]) async throws
+    /// The latest gateway requests, newest first.
+    func gatewayRequests(limit: Int) async throws -> [GatewayRecord]
+    /// USD spent per route on requests received at or after `since` (seconds since 1970).
+    func gatewaySpend(since: Double) async throws -> [String: Double]
 }
 
 extension RunStore {

@@ -150,6 +150,29 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v9-gateway") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE gateway_request (
+                        id TEXT PRIMARY KEY,
+                        received_at REAL NOT NULL,
+                        route TEXT,
+                        served_by TEXT,
+                        status INTEGER NOT NULL,
+                        outcome TEXT NOT NULL,
+                        stream INTEGER NOT NULL,
+                        ttft REAL,
+                        e2e REAL,
+                        input_tokens INTEGER NOT NULL,
+                        output_tokens INTEGER NOT NULL,
+                        cost_usd REAL NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        fell_back INTEGER NOT NULL
+                    );
+                    CREATE INDEX gateway_request_time ON gateway_request (received_at);
+                    """
+            )
+        }
         return migrator
     }
 }

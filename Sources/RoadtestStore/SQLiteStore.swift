@@ -68,6 +68,71 @@ public final class SQLiteStore: RunStore {
         }
     }
 
+    // MARK: - Gateway
+
+    public func recordGatewayRequests(_ records: [GatewayRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await writer.write { db in
+            for r in records {
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO gateway_request (id, received_at, route, served_by, status, outcome,
+                            stream, ttft, e2e, input_tokens, output_tokens, cost_usd, attempts, fell_back)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        r.id, r.receivedAt, r.route, r.servedBy, r.status, r.outcome, r.stream, r.timeToFirstToken,
+                        r.endToEnd, r.inputTokens, r.outputTokens, r.costUSD, r.attempts, r.fellBack,
+                    ]
+                )
+            }
+        }
+    }
+
+    public func gatewayRequests(limit: Int) async throws -> [GatewayRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM gateway_request ORDER BY received_at DESC LIMIT ?",
+                arguments: [limit]
+            ).map { row in
+                GatewayRecord(
+                    id: row["id"],
+                    receivedAt: row["received_at"],
+                    route: row["route"],
+                    servedBy: row["served_by"],
+                    status: row["status"],
+                    outcome: row["outcome"],
+                    stream: row["stream"],
+                    timeToFirstToken: row["ttft"],
+                    endToEnd: row["e2e"],
+                    inputTokens: row["input_tokens"],
+                    outputTokens: row["output_tokens"],
+                    costUSD: row["cost_usd"],
+                    attempts: row["attempts"],
+                    fellBack: row["fell_back"]
+                )
+            }
+        }
+    }
+
+    public func gatewaySpend(since: Double) async throws -> [String: Double] {
+        try await writer.read { db in
+            var spend: [String: Double] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT route, SUM(cost_usd) AS spent FROM gateway_request
+                    WHERE received_at >= ? AND route IS NOT NULL GROUP BY route
+                    """,
+                arguments: [since]
+            ) {
+                spend[row["route"]] = row["spent"]
+            }
+            return spend
+        }
+    }
+
     // MARK: - Runs
 
     static func runRecord(_ row: Row) -> RunRecord {

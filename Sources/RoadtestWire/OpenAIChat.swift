@@ -252,6 +252,8 @@ public enum OpenAIChat {
     public struct Completion: Codable, Sendable, Hashable {
         public var id: String?
         public var object: String?
+        /// Seconds since 1970.
+        public var created: Int?
         public var model: String?
         public var choices: [Choice]
         public var usage: Usage?
@@ -283,6 +285,8 @@ public enum OpenAIChat {
     public struct Chunk: Codable, Sendable, Hashable {
         public var id: String?
         public var object: String?
+        /// Seconds since 1970.
+        public var created: Int?
         public var model: String?
         public var choices: [Choice]?
         public var usage: Usage?

@@ -63,6 +63,13 @@ import Testing
             try await base.saveDrill(runID: runID, cleanRunID: cleanRunID, startedAt: startedAt, json: json)
         }
         func drillJSON(runID: String) async throws -> Data? { try await base.drillJSON(runID: runID) }
+        func recordGatewayRequests(_ records: [GatewayRecord]) async throws {
+            try await base.recordGatewayRequests(records)
+        }
+        func gatewayRequests(limit: Int) async throws -> [GatewayRecord] {
+            try await base.gatewayRequests(limit: limit)
+        }
+        func gatewaySpend(since: Double) async throws -> [String: Double] { try await base.gatewaySpend(since: since) }
     }
 
     func suiteFile(_ baseURL: String, cases: Int, in directory: URL, model: String = "echo") throws -> String {

@@ -1,0 +1,141 @@
+import Foundation
+
+/// What `roadtest gateway` serves: candidates (a suite's keys) and routes (what clients send as `model`), with
+/// the gateway's security limits. Written by `roadtest pick --policy` or by hand.
+public struct GatewayPolicy: Sendable, Hashable {
+    public struct Route: Sendable, Hashable {
+        /// What clients send as `model`.
+        public var name: String
+        public var candidate: String
+        /// Tried in order after the candidate's own retries (each at most once per request).
+        public var fallback: [String]
+        /// Requests carrying `x-roadtest-tag: TAG` go to this route whatever their `model`.
+        public var matchTag: String?
+        /// USD per UTC day; past it the route answers 429 until midnight UTC.
+        public var budgetPerDay: Double?
+        public var location: SourceLocation?
+
+        public init(
+            name: String,
+            candidate: String,
+            fallback: [String] = [],
+            matchTag: String? = nil,
+            budgetPerDay: Double? = nil,
+            location: SourceLocation? = nil
+        ) {
+            self.name = name
+            self.candidate = candidate
+            self.fallback = fallback
+            self.matchTag = matchTag
+            self.budgetPerDay = budgetPerDay
+            self.location = location
+        }
+    }
+
+    public var path: String
+    public var candidates: [Candidate]
+    public var defaults: Settings
+    public var routes: [Route]
+    /// The environment variable holding the client tokens (comma-separated); nil: no client authentication.
+    public var tokensEnvironmentVariable: String?
+    /// Largest request body, in bytes (413 above it).
+    public var maxBodyBytes: Int
+    /// Requests per minute per client token (429 with Retry-After above it); nil: unlimited.
+    public var requestsPerMinute: Int?
+
+    public init(
+        path: String,
+        candidates: [Candidate],
+        defaults: Settings = Settings(),
+        routes: [Route],
+        tokensEnvironmentVariable: String? = nil,
+        maxBodyBytes: Int = 1 << 20,
+        requestsPerMinute: Int? = nil
+    ) {
+        self.path = path
+        self.candidates = candidates
+        self.defaults = defaults
+        self.routes = routes
+        self.tokensEnvironmentVariable = tokensEnvironmentVariable
+        self.maxBodyBytes = maxBodyBytes
+        self.requestsPerMinute = requestsPerMinute
+    }
+
+    /// The route for a request: the one matching its tag, else the one named like its model.
+    public func route(model: String?, tag: String?) -> Route? {
+        if let tag, let route = routes.first(where: { $0.matchTag == tag }) { return route }
+        return routes.first { $0.name == model }
+    }
+
+    /// The candidates a route reaches: its own, then its fallbacks, each once.
+    public func chain(of route: Route) -> [Candidate] {
+        var seen: Set<String> = []
+        return ([route.candidate] + route.fallback).compactMap { id in
+            guard seen.insert(id).inserted else { return nil }
+            return candidates.first { $0.id == id }
+        }
+    }
+
+    /// The policy as a suite (no cases): what `CandidateEndpoints` needs to start local servers and providers.
+    public var suite: Suite {
+        Suite(name: "gateway", path: path, candidates: candidates, defaults: defaults, cases: [])
+    }
+}
+
+/// One request the gateway served (or refused), as stored: no bodies, no tokens, no headers.
+public struct GatewayRecord: Sendable, Hashable, Codable {
+    public var id: String
+    /// Seconds since 1970 when the request arrived.
+    public var receivedAt: Double
+    public var route: String?
+    /// The candidate that answered (nil when none did).
+    public var servedBy: String?
+    /// The HTTP status the client got.
+    public var status: Int
+    /// `ok`, an attempt class (`http_429`, `stream_cut`, ...), or why the gateway refused (`unauthorized`,
+    /// `rate_limited`, `budget`, `too_large`, `bad_request`, `unknown_route`).
+    public var outcome: String
+    public var stream: Bool
+    /// Seconds from arrival to the first content the client got, and to the end of the response.
+    public var timeToFirstToken: Double?
+    public var endToEnd: Double?
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var costUSD: Double
+    /// Upstream attempts (retries and fallbacks included).
+    public var attempts: Int
+    /// Served by a fallback, not the route's own candidate.
+    public var fellBack: Bool
+
+    public init(
+        id: String,
+        receivedAt: Double,
+        route: String? = nil,
+        servedBy: String? = nil,
+        status: Int,
+        outcome: String,
+        stream: Bool = false,
+        timeToFirstToken: Double? = nil,
+        endToEnd: Double? = nil,
+        inputTokens: Int = 0,
+        outputTokens: Int = 0,
+        costUSD: Double = 0,
+        attempts: Int = 0,
+        fellBack: Bool = false
+    ) {
+        self.id = id
+        self.receivedAt = receivedAt
+        self.route = route
+        self.servedBy = servedBy
+        self.status = status
+        self.outcome = outcome
+        self.stream = stream
+        self.timeToFirstToken = timeToFirstToken
+        self.endToEnd = endToEnd
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.costUSD = costUSD
+        self.attempts = attempts
+        self.fellBack = fellBack
+    }
+}

@@ -1,0 +1,445 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import RoadtestCore
+import RoadtestProviders
+import RoadtestStore
+import RoadtestWire
+import Synchronization
+
+/// The gateway: an OpenAI-compatible endpoint that serves a policy's routes through the same providers and
+/// fallback chains as runs. `POST /v1/chat/completions` (streaming and not), `GET /v1/models` (the route names),
+/// `GET /_roadtest/status`. Every response carries `x-roadtest-request-id`, and `x-roadtest-served-by` when a
+/// candidate answered.
+///
+/// ```swift
+/// let gateway = try Gateway(policy: policy, providers: providers, tokens: env["TOKENS"], store: store)
+/// try await gateway.makeApplication(port: 8080).runService()
+/// ```
+public final class Gateway: Sendable {
+    public let policy: GatewayPolicy
+    let providers: [String: any ModelProvider]
+    let authenticator: TokenAuthenticator?
+    let limiter: RateLimiter?
+    let budgets: BudgetTracker
+    let breakers = CircuitBreakers()
+    public let recorder: GatewayRecorder
+    let counters = Mutex<[String: Int]>([:])
+    let logger: Logger
+
+    /// `tokens` is the value of the policy's `auth.tokens_env` variable (required when the policy names one).
+    public init(
+        policy: GatewayPolicy,
+        providers: [String: any ModelProvider],
+        tokens: String?,
+        store: (any RunStore)?,
+        spentToday: [String: Double] = [:],
+        logger: Logger = Logger(label: "roadtest.gateway")
+    ) throws {
+        self.policy = policy
+        self.providers = providers
+        if let variable = policy.tokensEnvironmentVariable {
+            let authenticator = TokenAuthenticator(list: tokens ?? "")
+            guard !authenticator.isEmpty else {
+                throw RoadtestError(
+                    .invalidArgument,
+                    "the policy's auth.tokens_env names \(variable), which is not set or holds no token",
+                    hint: "export \(variable)=token1,token2 (clients send Authorization: Bearer TOKEN)"
+                )
+            }
+            self.authenticator = authenticator
+        } else {
+            authenticator = nil
+        }
+        limiter = policy.requestsPerMinute.map(RateLimiter.init(perMinute:))
+        budgets = BudgetTracker(spentToday: spentToday)
+        recorder = GatewayRecorder(store: store)
+        self.logger = logger
+    }
+
+    /// Whether clients must present a token.
+    public var requiresAuthentication: Bool { authenticator != nil }
+
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/chat/completions") { request, _ in await self.chat(request) }
+        router.get("/v1/models") { request, _ in self.models(request) }
+        router.get("/_roadtest/status") { request, _ in self.status(request) }
+        router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")]), id: nil) }
+        return router
+    }
+
+    public func makeApplication(
+        host: String = "127.0.0.1",
+        port: Int,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        var serverLogger = Logger(label: "roadtest.gateway.http")
+        serverLogger.logLevel = .critical
+        return Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-gateway"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: serverLogger
+        )
+    }
+
+    /// Counts by outcome since start.
+    public var counts: [String: Int] { counters.withLock { $0 } }
+
+    // MARK: - Endpoints
+
+    func models(_ request: Request) -> Response {
+        let id = Self.requestID()
+        if case .refused(let response) = authorize(request, id: id) { return response }
+        let data = policy.routes.map {
+            JSONValue.object(["id": .string($0.name), "object": .string("model"), "owned_by": .string("roadtest")])
+        }
+        return Self.json(.object(["object": .string("list"), "data": .array(data)]), id: id)
+    }
+
+    func status(_ request: Request) -> Response {
+        let id = Self.requestID()
+        if case .refused(let response) = authorize(request, id: id) { return response }
+        let routes = policy.routes.map { route in
+            JSONValue.object([
+                "name": .string(route.name),
+                "candidate": .string(route.candidate),
+                "fallback": .array(route.fallback.map(JSONValue.string)),
+                "spent_today_usd": .number(budgets.spent(route.name)),
+                "budget_usd_per_day": route.budgetPerDay.map(JSONValue.number) ?? .null,
+            ])
+        }
+        let counts = self.counts.mapValues { JSONValue.number(Double($0)) }
+        return Self.json(
+            .object([
+                "routes": .array(routes), "requests": .object(counts),
+                "records_dropped": .number(Double(recorder.droppedCount)),
+            ]),
+            id: id
+        )
+    }
+
+    enum Authorization {
+        case allowed(client: Int)
+        case refused(Response)
+    }
+
+    /// Authentication, then the per-token rate limit.
+    func authorize(_ request: Request, id: String) -> Authorization {
+        var client = 0
+        if let authenticator {
+            let presented = TokenAuthenticator.presented(
+                authorization: request.headers[.authorization],
+                apiKey: request.headers[HTTPField.Name("x-api-key")!]
+            )
+            guard let presented, let index = authenticator.match(presented) else {
+                return .refused(
+                    Self.error(
+                        .unauthorized,
+                        "missing or unknown token: send Authorization: Bearer TOKEN",
+                        type: "authentication_error",
+                        id: id
+                    )
+                )
+            }
+            client = index
+        }
+        if let limiter, let wait = limiter.take(client) {
+            var response = Self.error(
+                .tooManyRequests,
+                "rate limit: \(policy.requestsPerMinute ?? 0) requests per minute for this token",
+                type: "rate_limit_exceeded",
+                id: id
+            )
+            response.headers[.retryAfter] = String(Int(wait.rounded(.up)))
+            return .refused(response)
+        }
+        return .allowed(client: client)
+    }
+
+    func chat(_ request: Request) async -> Response {
+        let id = Self.requestID()
+        let arrival = Monotonic.now()
+        var record = GatewayRecord(id: id, receivedAt: Date().timeIntervalSince1970, status: 200, outcome: "ok")
+        func refuse(_ response: Response, _ outcome: String) -> Response {
+            record.status = Int(response.status.code)
+            record.outcome = outcome
+            finish(record)
+            return response
+        }
+        if case .refused(let response) = authorize(request, id: id) {
+            return refuse(response, response.status == .unauthorized ? "unauthorized" : "rate_limited")
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: policy.maxBodyBytes)
+        } catch {
+            return refuse(
+                Self.error(
+                    .contentTooLarge,
+                    "request body over \(policy.maxBodyBytes) bytes",
+                    type: "invalid_request_error",
+                    id: id
+                ),
+                "too_large"
+            )
+        }
+        let wire: OpenAIChat.Request
+        switch WireJSON.decode(OpenAIChat.Request.self, from: Data(body.readableBytesView)) {
+        case .success(let decoded): wire = decoded
+        case .failure(let error):
+            return refuse(
+                Self.error(
+                    .badRequest,
+                    "not a chat completions request: \(error.reason)",
+                    type: "invalid_request_error",
+                    id: id
+                ),
+                "bad_request"
+            )
+        }
+        let tag = request.headers[HTTPField.Name("x-roadtest-tag")!]
+        guard let route = policy.route(model: wire.model, tag: tag) else {
+            let names = policy.routes.map(\.name).joined(separator: ", ")
+            return refuse(
+                Self.error(
+                    .notFound,
+                    "no route named '\(wire.model ?? "")'; routes: \(names)",
+                    type: "invalid_request_error",
+                    code: "model_not_found",
+                    id: id
+                ),
+                "unknown_route"
+            )
+        }
+        record.route = route.name
+        if let budget = route.budgetPerDay, budgets.spent(route.name) >= budget {
+            return refuse(
+                Self.error(
+                    .tooManyRequests,
+                    String(format: "route '%@' has spent its budget of $%.2f for today (UTC)", route.name, budget),
+                    type: "budget_exceeded",
+                    id: id
+                ),
+                "budget"
+            )
+        }
+        let links = self.links(for: route, wire: wire)
+        guard !links.isEmpty else {
+            return refuse(
+                Self.error(
+                    .serviceUnavailable,
+                    "route '\(route.name)' has no candidate to serve it",
+                    type: "api_error",
+                    id: id
+                ),
+                "no_candidate"
+            )
+        }
+        record.stream = wire.stream == true
+        if wire.stream == true {
+            return await stream(
+                links: links,
+                route: route,
+                includeUsage: wire.stream_options?.include_usage == true,
+                record: record,
+                arrival: arrival
+            )
+        }
+        return await whole(links: links, route: route, record: record, arrival: arrival)
+    }
+
+    // MARK: - Requests upstream
+
+    /// The request for each candidate of the route's chain: the client's request with the candidate's model, and
+    /// the candidate's settings where the client set none.
+    func links(for route: GatewayPolicy.Route, wire: OpenAIChat.Request) -> [ChainLink] {
+        var system: [String] = []
+        var messages: [Message] = []
+        for message in wire.messages {
+            let text = message.content?.text ?? ""
+            if message.role == "system" || message.role == "developer" {
+                system.append(text)
+                continue
+            }
+            messages.append(
+                Message(
+                    role: message.role,
+                    content: text,
+                    toolCalls: message.tool_calls?.map {
+                        ToolCall(
+                            id: $0.id ?? "",
+                            name: $0.function?.name ?? "",
+                            arguments: $0.function?.arguments ?? ""
+                        )
+                    },
+                    toolCallID: message.tool_call_id
+                )
+            )
+        }
+        let tools = (wire.tools ?? []).compactMap { tool -> JSONValue? in
+            JSONValue.parse(WireJSON.data(tool))
+        }
+        return policy.chain(of: route).compactMap { candidate in
+            guard let provider = providers[candidate.id] else { return nil }
+            let settings = policy.defaults.overlaid(with: candidate.settings)
+            var extra = settings.extra
+            extra.merge(wire.extra) { _, client in client }
+            let request = ChatRequest(
+                model: candidate.model,
+                system: system.isEmpty ? settings.system : system.joined(separator: "\n\n"),
+                messages: messages,
+                temperature: wire.temperature ?? settings.temperature,
+                maxTokens: wire.max_tokens ?? settings.maxTokens,
+                stream: wire.stream == true,
+                extra: extra,
+                timeout: settings.timeout ?? Settings.builtInTimeout,
+                tools: tools,
+                toolChoice: wire.tool_choice
+            )
+            return ChainLink(
+                id: candidate.id,
+                provider: provider,
+                request: request,
+                price: candidate.effectivePrice,
+                retryPolicy: RetryPolicy(
+                    maxRetries: settings.retries ?? Settings.builtInRetries,
+                    baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff
+                ),
+                cooldown: candidate.cooldown
+            )
+        }
+    }
+
+    /// A non-streaming request: the chain's answer as an OpenAI chat completion.
+    func whole(links: [ChainLink], route: GatewayPolicy.Route, record: GatewayRecord, arrival: UInt64) async -> Response
+    {
+        var record = record
+        let result: FallbackChain.Result
+        do {
+            result = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
+        } catch {
+            record.status = 499
+            record.outcome = "cancelled"
+            finish(record)
+            return Self.error(.init(code: 499), "cancelled", type: "api_error", id: record.id)
+        }
+        let response = result.response
+        record.attempts = result.attempts.count
+        record.costUSD = result.attempts.reduce(0) { $0 + $1.costUSD }
+        record.inputTokens = result.attempts.reduce(0) { $0 + $1.inputTokens }
+        record.outputTokens = result.attempts.reduce(0) { $0 + $1.outputTokens }
+        record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
+        budgets.add(record.costUSD, to: route.name)
+        guard response.attemptClass == .ok else {
+            let (status, type) = Self.status(for: response.attemptClass)
+            record.status = Int(status.code)
+            record.outcome = response.attemptClass.rawValue
+            finish(record)
+            var error = Self.error(
+                status,
+                "every candidate of route '\(route.name)' failed; last: \(response.attemptClass.rawValue)"
+                    + (response.message.map { " (\($0.prefix(200)))" } ?? ""),
+                type: type,
+                id: record.id
+            )
+            if let retryAfter = response.retryAfter, status == .tooManyRequests {
+                error.headers[.retryAfter] = String(Int(retryAfter.rounded(.up)))
+            }
+            return error
+        }
+        record.servedBy = result.servedBy
+        record.fellBack = result.servedBy != route.candidate
+        record.timeToFirstToken = record.endToEnd
+        finish(record)
+        var message = OpenAIChat.Message(
+            role: "assistant",
+            content: response.toolCalls.isEmpty || !response.output.isEmpty ? .text(response.output) : nil
+        )
+        if !response.toolCalls.isEmpty {
+            message.tool_calls = response.toolCalls.map {
+                OpenAIChat.ToolCall(id: $0.id, function: .init(name: $0.name, arguments: $0.arguments))
+            }
+        }
+        var completion = OpenAIChat.Completion(
+            id: record.id,
+            model: route.name,
+            choices: [
+                .init(index: 0, message: message, finish_reason: response.toolCalls.isEmpty ? "stop" : "tool_calls")
+            ],
+            usage: .init(
+                prompt_tokens: TokenCount(response.inputTokens),
+                completion_tokens: TokenCount(response.outputTokens)
+            )
+        )
+        completion.created = Int(record.receivedAt)
+        var headers = Self.headers(id: record.id, servedBy: result.servedBy)
+        headers[.contentType] = "application/json"
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.data(completion)))
+        )
+    }
+
+    // MARK: - Helpers
+
+    func finish(_ record: GatewayRecord) {
+        counters.withLock { $0[record.outcome, default: 0] += 1 }
+        recorder.record(record)
+        logger.info(
+            "request",
+            metadata: [
+                "id": .string(record.id), "route": .string(record.route ?? "-"),
+                "served_by": .string(record.servedBy ?? "-"), "status": .stringConvertible(record.status),
+                "outcome": .string(record.outcome),
+            ]
+        )
+    }
+
+    /// The HTTP status and OpenAI error type for a chain's final failure.
+    static func status(for attemptClass: AttemptClass) -> (HTTPResponse.Status, String) {
+        switch attemptClass {
+        case .http429: return (.tooManyRequests, "rate_limit_exceeded")
+        case .timeout: return (.gatewayTimeout, "timeout")
+        case .http4xx: return (.badRequest, "invalid_request_error")
+        default: return (.badGateway, "api_error")
+        }
+    }
+
+    static func requestID() -> String { "rt-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+
+    static func headers(id: String?, servedBy: String?) -> HTTPFields {
+        var headers = HTTPFields()
+        if let id { headers[HTTPField.Name("x-roadtest-request-id")!] = id }
+        if let servedBy { headers[HTTPField.Name("x-roadtest-served-by")!] = servedBy }
+        return headers
+    }
+
+    static func json(_ value: JSONValue, id: String?) -> Response {
+        var headers = headers(id: id, servedBy: nil)
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.jsonText)))
+    }
+
+    static func error(
+        _ status: HTTPResponse.Status,
+        _ message: String,
+        type: String,
+        code: String? = nil,
+        id: String?
+    ) -> Response {
+        var headers = headers(id: id, servedBy: nil)
+        headers[.contentType] = "application/json"
+        let body = OpenAIChat.ErrorBody(message: message, type: type, code: code)
+        return Response(
+            status: status,
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.data(body)))
+        )
+    }
+}

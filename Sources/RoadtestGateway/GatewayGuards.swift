@@ -1,0 +1,97 @@
+import Foundation
+import RoadtestCore
+import Synchronization
+
+/// Client tokens, compared in constant time (the time does not depend on where a guess first differs, nor on
+/// which token matched). Tokens are never logged or stored.
+public struct TokenAuthenticator: Sendable {
+    let tokens: [[UInt8]]
+
+    /// From a comma-separated list (the environment variable's value); empty entries are ignored.
+    public init(list: String) {
+        tokens = list.split(separator: ",").map { Array($0.trimmingCharacters(in: .whitespaces).utf8) }.filter {
+            !$0.isEmpty
+        }
+    }
+
+    public var isEmpty: Bool { tokens.isEmpty }
+
+    /// The index of the matching token (for per-token limits), or nil.
+    public func match(_ presented: String) -> Int? {
+        let bytes = Array(presented.utf8)
+        var found = -1
+        for (index, token) in tokens.enumerated() {
+            // Compare every byte of the longer of the two, whatever the lengths.
+            var difference = UInt8(truncatingIfNeeded: token.count ^ bytes.count)
+            for position in 0..<max(token.count, bytes.count) {
+                let a = position < token.count ? token[position] : 0
+                let b = position < bytes.count ? bytes[position] : 0
+                difference |= a ^ b
+            }
+            if difference == 0 { found = index }
+        }
+        return found >= 0 ? found : nil
+    }
+
+    /// The token a request presents: `Authorization: Bearer T` (OpenAI clients) or `x-api-key: T` (Anthropic).
+    public static func presented(authorization: String?, apiKey: String?) -> String? {
+        if let authorization, authorization.lowercased().hasPrefix("bearer ") {
+            return String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        }
+        return apiKey
+    }
+}
+
+/// A token bucket per client: `perMinute` requests a minute, refilled continuously, bursts up to `perMinute`.
+public final class RateLimiter: Sendable {
+    let perMinute: Int
+    let buckets = Mutex<[Int: (tokens: Double, at: UInt64)]>([:])
+
+    public init(perMinute: Int) {
+        self.perMinute = perMinute
+    }
+
+    /// Takes one request for `client`; nil when allowed, else the seconds until the next one is.
+    public func take(_ client: Int, now: UInt64 = Monotonic.now()) -> Double? {
+        let rate = Double(perMinute) / 60
+        return buckets.withLock { buckets in
+            var bucket = buckets[client] ?? (Double(perMinute), now)
+            bucket.tokens = min(Double(perMinute), bucket.tokens + Double(now &- bucket.at) / 1e9 * rate)
+            bucket.at = now
+            defer { buckets[client] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return (1 - bucket.tokens) / rate
+        }
+    }
+}
+
+/// Spend per route for the current UTC day, seeded from the store at start.
+public final class BudgetTracker: Sendable {
+    let state: Mutex<(day: Int, spent: [String: Double])>
+
+    public init(spentToday: [String: Double], now: Date = Date()) {
+        state = Mutex((Self.day(now), spentToday))
+    }
+
+    static func day(_ date: Date) -> Int { Int(date.timeIntervalSince1970 / 86_400) }
+
+    /// Seconds since 1970 at the start of today (UTC).
+    public static func startOfToday(_ now: Date = Date()) -> Double { Double(day(now)) * 86_400 }
+
+    public func spent(_ route: String, now: Date = Date()) -> Double {
+        state.withLock { state in
+            if state.day != Self.day(now) { state = (Self.day(now), [:]) }
+            return state.spent[route, default: 0]
+        }
+    }
+
+    public func add(_ cost: Double, to route: String, now: Date = Date()) {
+        state.withLock { state in
+            if state.day != Self.day(now) { state = (Self.day(now), [:]) }
+            state.spent[route, default: 0] += cost
+        }
+    }
+}

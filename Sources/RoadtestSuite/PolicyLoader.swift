@@ -1,0 +1,134 @@
+import Foundation
+import RoadtestCore
+import Yams
+
+/// Loads a gateway policy: `candidates:` (a suite's candidate keys), `routes:`, `defaults:`, `auth:`, `limits:`.
+/// Every mistake is reported with file:line, like a suite's.
+public struct PolicyLoader: Sendable {
+    public init() {}
+
+    public func load(path: String) throws -> GatewayPolicy {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw RoadtestError.invalidSuite([
+                SuiteDiagnostic(
+                    nil,
+                    "cannot read policy file \(path)",
+                    hint: "write one with `roadtest pick RUN --policy FILE`"
+                )
+            ])
+        }
+        var context = Context(file: path, directory: URL(fileURLWithPath: path).deletingLastPathComponent())
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw RoadtestError.invalidSuite([
+                    SuiteDiagnostic(SourceLocation(file: path, line: 1), "the policy file is empty")
+                ])
+            }
+            root = Node(yaml: node)
+        } catch let error as RoadtestError {
+            throw error
+        } catch {
+            throw RoadtestError.invalidSuite([SuiteLoader.yamlDiagnostic(error, file: path)])
+        }
+        let policy = context.policy(from: root)
+        if !context.diagnostics.isEmpty { throw RoadtestError.invalidSuite(context.diagnostics) }
+        return policy!
+    }
+}
+
+extension Context {
+    mutating func policy(from root: Node) -> GatewayPolicy? {
+        guard case .mapping(let pairs, _) = root else {
+            error(root, "a policy must be a mapping with 'candidates' and 'routes'")
+            return nil
+        }
+        checkKeys(pairs, valid: ["candidates", "routes", "defaults", "auth", "limits", "name"], in: "the policy")
+        let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        var candidates: [Candidate] = []
+        if case .sequence(let items, _)? = fields["candidates"] {
+            for item in items { if let candidate = candidate(from: item) { candidates.append(candidate) } }
+        } else {
+            error(
+                fields["candidates"] ?? root,
+                "the policy needs a 'candidates' list",
+                hint: "the same keys as a suite's candidates"
+            )
+        }
+        let defaults =
+            fields["defaults"].map { settings(from: $0, in: "defaults", valid: Keys.settings + Keys.passThrough) }
+            ?? Settings()
+        let known = Set(candidates.map(\.id))
+        var routes: [GatewayPolicy.Route] = []
+        if case .sequence(let items, _)? = fields["routes"] {
+            for item in items {
+                guard case .mapping(let routePairs, _) = item else {
+                    error(item, "a route must be a mapping with 'name' and 'candidate'")
+                    continue
+                }
+                checkKeys(routePairs, valid: ["name", "candidate", "fallback", "match", "budget"], in: "a route")
+                let map = Dictionary(routePairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+                guard let name = map["name"].flatMap({ string($0, "name") }),
+                    let candidate = map["candidate"].flatMap({ string($0, "candidate") })
+                else {
+                    error(item, "a route needs 'name' (what clients send as model) and 'candidate'")
+                    continue
+                }
+                var route = GatewayPolicy.Route(name: name, candidate: candidate, location: location(item))
+                if let node = map["fallback"] { route.fallback = stringList(node, "fallback") ?? [] }
+                for id in [candidate] + route.fallback where !known.contains(id) {
+                    error(
+                        item,
+                        "route '\(name)' names candidate '\(id)', which the policy does not define",
+                        hint: Suggest.hint(for: id, in: known.sorted())
+                    )
+                }
+                if case .mapping(let matchPairs, _)? = map["match"] {
+                    checkKeys(matchPairs, valid: ["tag"], in: "a route's match")
+                    route.matchTag = matchPairs.first { $0.key == "tag" }.flatMap { string($0.value, "tag") }
+                } else if let node = map["match"] {
+                    error(node, "'match' must be a mapping like {tag: billing}")
+                }
+                if case .mapping(let budgetPairs, _)? = map["budget"] {
+                    checkKeys(budgetPairs, valid: ["usd_per_day"], in: "a route's budget")
+                    route.budgetPerDay = budgetPairs.first { $0.key == "usd_per_day" }.flatMap {
+                        number($0.value, "usd_per_day")
+                    }
+                } else if let node = map["budget"] {
+                    error(node, "'budget' must be a mapping like {usd_per_day: 20}")
+                }
+                if routes.contains(where: { $0.name == name }) { error(item, "route name '\(name)' is used twice") }
+                routes.append(route)
+            }
+        } else {
+            error(
+                fields["routes"] ?? root,
+                "the policy needs a 'routes' list",
+                hint: "- {name: default, candidate: ID}"
+            )
+        }
+        var policy = GatewayPolicy(path: file, candidates: candidates, defaults: defaults, routes: routes)
+        if let node = fields["auth"] {
+            if case .mapping(let authPairs, _) = node {
+                checkKeys(authPairs, valid: ["tokens_env"], in: "auth")
+                policy.tokensEnvironmentVariable = authPairs.first { $0.key == "tokens_env" }.flatMap {
+                    string($0.value, "tokens_env")
+                }
+            } else {
+                error(node, "'auth' must be a mapping like {tokens_env: ROADTEST_GATEWAY_TOKENS}")
+            }
+        }
+        if let node = fields["limits"] {
+            if case .mapping(let limitPairs, _) = node {
+                checkKeys(limitPairs, valid: ["max_body_bytes", "requests_per_minute"], in: "limits")
+                for (key, value, _) in limitPairs {
+                    if key == "max_body_bytes" { policy.maxBodyBytes = positiveInt(value, key) ?? policy.maxBodyBytes }
+                    if key == "requests_per_minute" { policy.requestsPerMinute = positiveInt(value, key) }
+                }
+            } else {
+                error(node, "'limits' must be a mapping like {max_body_bytes: 1048576, requests_per_minute: 600}")
+            }
+        }
+        return policy
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import Hummingbird
+import RoadtestCore
+import RoadtestGateway
+import RoadtestProviders
+import RoadtestStore
+import RoadtestSuite
+import RoadtestTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The gateway end to end: the simulator as upstream (known faults), the real gateway on loopback, real HTTP.
+@Suite(.serialized) struct GatewayTests {
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+        var json: JSONValue? { JSONValue.parse(Data(body.utf8)) }
+    }
+
+    static func send(
+        _ url: String,
+        method: String = "POST",
+        body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Reply {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpBody = body.map { Data($0.utf8) }
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
+        return Reply(status: http.statusCode, headers: fields, body: String(decoding: data, as: UTF8.self))
+    }
+
+    static func chat(_ model: String, _ text: String, stream: Bool = false) -> String {
+        JSONValue.object([
+            "model": .string(model), "stream": .bool(stream),
+            "messages": .array([.object(["role": .string("user"), "content": .string(text)])]),
+        ]).jsonText
+    }
+
+    /// A gateway for `yaml` (BASE_URL replaced by the simulator's) on a free loopback port.
+    static func withGateway<T: Sendable>(
+        _ yaml: String,
+        upstream: String,
+        tokens: String? = nil,
+        store: (any RunStore)? = nil,
+        _ body: @Sendable (_ url: String, _ gateway: Gateway) async throws -> T
+    ) async throws -> T {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("policy.yaml")
+            try yaml.replacingOccurrences(of: "BASE_URL", with: upstream).write(
+                to: path,
+                atomically: true,
+                encoding: .utf8
+            )
+            let policy = try PolicyLoader().load(path: path.path)
+            let transport = HTTPTransport()
+            let factory = ProviderFactory(transport: transport, workingDirectory: directory.path)
+            var providers: [String: any ModelProvider] = [:]
+            for candidate in policy.candidates { providers[candidate.id] = try factory.makeProvider(for: candidate) }
+            let gateway = try Gateway(policy: policy, providers: providers, tokens: tokens, store: store)
+            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+            let app = gateway.makeApplication(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
+            let server = Task { try await app.run() }
+            var iterator = stream.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            defer { server.cancel() }
+            let result = try await body("http://127.0.0.1:\(port)", gateway)
+            server.cancel()
+            _ = await server.result
+            await gateway.recorder.finish()
+            await transport.shutdown()
+            return result
+        }
+    }
+
+    @Test func routesFallBackAndAnswerInOpenAIShapes() async throws {
+        try await withSimulator { upstream, _ in
+            let store = try SQLiteStore()
+            try await Self.withGateway(
+                """
+                candidates:
+                  - {id: main, base_url: BASE_URL, model: "main;faults=429,500,ok,ok,cut,ok;cut_after=0", retries: 0, price: {input: 1000000, output: 0}}
+                  - {id: spare, base_url: BASE_URL, model: spare, price: {input: 2000000, output: 0}}
+                  - {id: billing, base_url: BASE_URL, model: "billing;reply=Billing here.", retries: 0}
+                routes:
+                  - {name: default, candidate: main, fallback: [spare]}
+                  - {name: money, candidate: billing, match: {tag: billing}}
+                """,
+                upstream: upstream,
+                store: store
+            ) { url, gateway in
+                // 1: main answers 429 (no retries) -> spare. 2: 500 -> spare. 3, 4: main.
+                var servedBy: [String] = []
+                for index in 1...4 {
+                    let reply = try await Self.send(
+                        url + "/v1/chat/completions",
+                        body: Self.chat("default", "hello \(index)")
+                    )
+                    #expect(reply.status == 200, "\(reply.body)")
+                    #expect(reply.headers["x-roadtest-request-id"]?.hasPrefix("rt-") == true)
+                    #expect(
+                        reply.json?["choices"]?.arrayValue?.first?["message"]?["content"] == .string("hello \(index)")
+                    )
+                    #expect(reply.json?["model"] == .string("default"))
+                    servedBy.append(reply.headers["x-roadtest-served-by"] ?? "")
+                }
+                #expect(servedBy == ["spare", "spare", "main", "main"])
+                // 5: a stream cut before its first content byte falls back too; the client sees one clean stream.
+                let cut = try await Self.send(
+                    url + "/v1/chat/completions",
+                    body: Self.chat("default", "stream me", stream: true)
+                )
+                #expect(cut.status == 200 && cut.headers["x-roadtest-served-by"] == "spare")
+                #expect(
+                    cut.body.contains(#""content":"stream "#) && cut.body.hasSuffix("data: [DONE]\n\n"),
+                    "\(cut.body)"
+                )
+                // 6: main streams itself.
+                let clean = try await Self.send(
+                    url + "/v1/chat/completions",
+                    body: Self.chat("default", "again", stream: true)
+                )
+                #expect(
+                    clean.headers["x-roadtest-served-by"] == "main" && clean.body.contains(#""finish_reason":"stop""#)
+                )
+                // A tag picks its route whatever the model; unknown models are 404 with the route names.
+                let tagged = try await Self.send(
+                    url + "/v1/chat/completions",
+                    body: Self.chat("anything", "refund?"),
+                    headers: ["x-roadtest-tag": "billing"]
+                )
+                #expect(tagged.json?["choices"]?.arrayValue?.first?["message"]?["content"] == .string("Billing here."))
+                let unknown = try await Self.send(url + "/v1/chat/completions", body: Self.chat("gpt-9", "hi"))
+                #expect(unknown.status == 404 && unknown.json?["error"]?["code"] == .string("model_not_found"))
+                #expect(unknown.body.contains("default, money"))
+                let models = try await Self.send(url + "/v1/models", method: "GET")
+                #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["default", "money"])
+                await gateway.recorder.finish()
+                // Every request is stored with who served it and what it cost (spare is charged at its price).
+                let records = try await store.gatewayRequests(limit: 100)
+                #expect(records.count == 8)
+                let fellBack = records.filter(\.fellBack)
+                #expect(fellBack.count == 3 && fellBack.allSatisfy { $0.servedBy == "spare" && $0.route == "default" })
+                #expect(records.filter { $0.outcome == "unknown_route" }.count == 1)
+                #expect(records.filter(\.stream).count == 2)
+                let spend = try await store.gatewaySpend(since: 0)
+                #expect((spend["default"] ?? 0) > 0)
+            }
+        }
+    }
+
+    @Test func aStreamCutAfterContentEndsWithAnErrorEvent() async throws {
+        try await withSimulator { upstream, _ in
+            try await Self.withGateway(
+                """
+                candidates:
+                  - {id: main, base_url: BASE_URL, model: "main;faults=cut;cut_after=2", retries: 0}
+                  - {id: spare, base_url: BASE_URL, model: spare}
+                routes:
+                  - {name: default, candidate: main, fallback: [spare]}
+                """,
+                upstream: upstream
+            ) { url, gateway in
+                let reply = try await Self.send(
+                    url + "/v1/chat/completions",
+                    body: Self.chat("default", "one two three four five", stream: true)
+                )
+                // Bytes already reached the client: no fallback; the stream ends with an error event, not [DONE].
+                #expect(reply.status == 200 && reply.headers["x-roadtest-served-by"] == "main")
+                #expect(reply.body.contains(#""content":"one "#))
+                #expect(reply.body.contains(#"{"error":{"#) && !reply.body.contains("[DONE]"), "\(reply.body)")
+                await gateway.recorder.finish()
+                #expect(gateway.counts["stream_cut"] == 1, "\(gateway.counts)")
+            }
+        }
+    }
+
+    @Test func tokensLimitsAndBudgetsRefuseWithClearErrors() async throws {
+        try await withSimulator { upstream, _ in
+            let store = try SQLiteStore()
+            try await Self.withGateway(
+                """
+                candidates:
+                  - {id: main, base_url: BASE_URL, model: main, price: {input: 1000000, output: 1000000}}
+                routes:
+                  - {name: default, candidate: main}
+                  - {name: capped, candidate: main, budget: {usd_per_day: 3}}
+                auth: {tokens_env: GATEWAY_TOKENS}
+                limits: {max_body_bytes: 2000, requests_per_minute: 6}
+                """,
+                upstream: upstream,
+                tokens: "alpha-token, beta-token",
+                store: store
+            ) { url, _ in
+                let endpoint = url + "/v1/chat/completions"
+                let missing = try await Self.send(endpoint, body: Self.chat("default", "hi"))
+                #expect(missing.status == 401 && missing.json?["error"]?["type"] == .string("authentication_error"))
+                let wrong = try await Self.send(
+                    endpoint,
+                    body: Self.chat("default", "hi"),
+                    headers: ["Authorization": "Bearer alpha-tokem"]
+                )
+                #expect(wrong.status == 401)
+                let alpha = ["Authorization": "Bearer alpha-token"]
+                let ok = try await Self.send(endpoint, body: Self.chat("default", "hi"), headers: alpha)
+                #expect(ok.status == 200)
+                // Anthropic clients send x-api-key.
+                let beta = try await Self.send(
+                    endpoint,
+                    body: Self.chat("default", "hi"),
+                    headers: ["x-api-key": "beta-token"]
+                )
+                #expect(beta.status == 200)
+                let large = try await Self.send(
+                    endpoint,
+                    body: Self.chat("default", String(repeating: "x", count: 5000)),
+                    headers: alpha
+                )
+                #expect(large.status == 413)
+                // Each "a b" costs 2 input + 2 output tokens = $4 at $1M/token... one request passes the $3 cap, then 429.
+                let first = try await Self.send(endpoint, body: Self.chat("capped", "a b"), headers: alpha)
+                #expect(first.status == 200)
+                let capped = try await Self.send(endpoint, body: Self.chat("capped", "a b"), headers: alpha)
+                #expect(capped.status == 429 && capped.body.contains("spent its budget"), "\(capped.body)")
+                // Six requests a minute per token: alpha has sent 4 (ok, large, first, capped; a 401 counts against no
+                // token), so two more pass and the next is refused with Retry-After.
+                for _ in 1...2 {
+                    let more = try await Self.send(endpoint, body: Self.chat("default", "hi"), headers: alpha)
+                    #expect(more.status == 200)
+                }
+                let limited = try await Self.send(endpoint, body: Self.chat("default", "hi"), headers: alpha)
+                #expect(limited.status == 429 && Int(limited.headers["retry-after"] ?? "") ?? 0 >= 1, "\(limited.body)")
+                // beta has its own bucket.
+                let betaAgain = try await Self.send(
+                    endpoint,
+                    body: Self.chat("default", "hi"),
+                    headers: ["x-api-key": "beta-token"]
+                )
+                #expect(betaAgain.status == 200)
+            }
+            // Nothing the clients presented is stored.
+            let records = try await store.gatewayRequests(limit: 100)
+            #expect(records.map(\.outcome).sorted().contains("unauthorized"))
+            let dump = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
+            #expect(!dump.contains("alpha") && !dump.contains("beta"))
+        }
+    }
+
+    @Test func aPolicyNamingATokenVariableNeedsTokens() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("policy.yaml")
+            try """
+            candidates: [{id: a, base_url: "http://127.0.0.1:1/v1"}]
+            routes: [{name: default, candidate: a, fallback: [b]}]
+            auth: {tokens_env: NOPE}
+            """.write(to: path, atomically: true, encoding: .utf8)
+            #expect(throws: RoadtestError.self) { try PolicyLoader().load(path: path.path) }
+            try """
+            candidates: [{id: a, base_url: "http://127.0.0.1:1/v1"}]
+            routes: [{name: default, candidate: a}]
+            auth: {tokens_env: NOPE}
+            """.write(to: path, atomically: true, encoding: .utf8)
+            let policy = try PolicyLoader().load(path: path.path)
+            #expect(throws: RoadtestError.self) {
+                _ = try Gateway(policy: policy, providers: [:], tokens: nil, store: nil)
+            }
+        }
+    }
+}
