@@ -1,14 +1,15 @@
 # Roadtest: the two commands a newcomer needs.
 #   make demo   builds Roadtest, installs the real local models, runs the quickstart, writes report.html
 #   make test   builds Roadtest (release: timing tests measure optimised code), installs the local models
-#               (reused when present), runs every test
+#               (reused when present) and the OpenAI and Anthropic Python clients (.build/pyclients), runs every
+#               test
 # Assumed on the machine: the Swift 6 toolchain and python3 (with venv and pip). Everything else
 # (cmake, ninja, llama.cpp's llama-server, the GGUF models) is installed by `roadtest models install`
 # into ROADTEST_HOME (default ~/.roadtest).
 
 SWIFT ?= swift
 
-.PHONY: demo test build models lint format clean-home
+.PHONY: demo test build models lint format clean-home pyclients
 
 # One release build serves both commands (tests included, so `make test` after `make demo` rebuilds nothing).
 build:
@@ -23,7 +24,13 @@ demo: models
 		echo "Wrote report.html and report.json (exit $$status: 0 = every bar met, 100 = a bar is not met)."; \
 	else exit $$status; fi
 
-test: build
+# The official OpenAI and Anthropic Python clients, for the tests that point them at the gateway.
+PYCLIENTS := .build/pyclients
+pyclients:
+	test -x $(PYCLIENTS)/bin/python || python3 -m venv $(PYCLIENTS)
+	$(PYCLIENTS)/bin/pip install --quiet --disable-pip-version-check -r Tests/python-clients.txt
+
+test: build pyclients
 	.build/release/roadtest models install
 	$(SWIFT) test -c release --skip-build --no-parallel
 

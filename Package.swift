@@ -159,8 +159,8 @@ let package = Package(
         .testTarget(
             name: "RoadtestGatewayTests",
             dependencies: [
-                "RoadtestCore", "RoadtestGateway", "RoadtestProviders", "RoadtestStore", "RoadtestSuite",
-                "RoadtestTestSupport",
+                "RoadtestCore", "RoadtestGateway", "RoadtestProviders", "RoadtestRunner", "RoadtestServer",
+                "RoadtestStore", "RoadtestSuite", "RoadtestTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

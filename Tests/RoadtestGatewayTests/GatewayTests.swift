@@ -72,13 +72,17 @@ import FoundationNetworking
             let server = Task { try await app.run() }
             var iterator = stream.makeAsyncIterator()
             guard let port = await iterator.next() else { throw CancellationError() }
-            defer { server.cancel() }
-            let result = try await body("http://127.0.0.1:\(port)", gateway)
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body("http://127.0.0.1:\(port)", gateway))
+            } catch {
+                result = .failure(error)
+            }
             server.cancel()
             _ = await server.result
             await gateway.recorder.finish()
             await transport.shutdown()
-            return result
+            return try result.get()
         }
     }
 

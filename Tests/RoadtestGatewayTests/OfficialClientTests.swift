@@ -1,0 +1,99 @@
+import Foundation
+import RoadtestCore
+import RoadtestGateway
+import RoadtestProviders
+import RoadtestStore
+import RoadtestTestSupport
+import Testing
+
+/// The Python with the official clients, when `make pyclients` has installed them.
+let pythonClients: String? = {
+    // The venv's python is a symlink: standardise the repository's path, not the interpreter's (which would
+    // resolve it to the base Python, outside the venv).
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+        .standardizedFileURL
+    let path = root.path + "/.build/pyclients/bin/python"
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}()
+
+/// The official OpenAI Python client (installed by `make test` into .build/pyclients) pointed at the gateway.
+@Suite(
+    .serialized,
+    .enabled(if: pythonClients != nil || TestEnvironment.isCI, "run `make pyclients` first")
+)
+struct OfficialClientTests {
+    static var python: String? { pythonClients }
+
+    static func environment(_ python: String) -> [String: String] { ProcessInfo.processInfo.environment }
+
+    static let script = """
+        import json, sys
+        import openai
+        client = openai.OpenAI(base_url=sys.argv[1] + "/v1", api_key=sys.argv[2], max_retries=0)
+        result = {}
+        raw = client.chat.completions.with_raw_response.create(
+            model="default", messages=[{"role": "user", "content": "hello from python"}])
+        completion = raw.parse()
+        result["whole"] = completion.choices[0].message.content
+        result["served_by"] = raw.headers.get("x-roadtest-served-by")
+        result["request_id"] = raw.headers.get("x-roadtest-request-id")
+        result["usage"] = completion.usage.completion_tokens
+        chunks = list(client.chat.completions.create(
+            model="default", messages=[{"role": "user", "content": "streamed to python"}], stream=True,
+            stream_options={"include_usage": True}))
+        result["stream"] = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        result["stream_usage"] = [c.usage.completion_tokens for c in chunks if c.usage]
+        result["models"] = [m.id for m in client.models.list()]
+        try:
+            openai.OpenAI(base_url=sys.argv[1] + "/v1", api_key="wrong", max_retries=0).chat.completions.create(
+                model="default", messages=[{"role": "user", "content": "hi"}])
+            result["bad_token"] = "accepted"
+        except openai.AuthenticationError as error:
+            result["bad_token"] = error.status_code
+        try:
+            client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "hi"}])
+        except openai.NotFoundError as error:
+            result["unknown_model"] = error.status_code
+        print(json.dumps(result))
+        """
+
+    @Test func theOpenAIClientGetsAnswersStreamsAndErrors() async throws {
+        let python = try #require(Self.python, "CI installs the Python clients (make pyclients)")
+        try await withSimulator { upstream, _ in
+            try await GatewayTests.withGateway(
+                """
+                candidates:
+                  - {id: main, base_url: BASE_URL, model: "main;faults=503", retries: 0}
+                  - {id: spare, base_url: BASE_URL, model: spare}
+                routes:
+                  - {name: default, candidate: main, fallback: [spare]}
+                auth: {tokens_env: TOKENS}
+                """,
+                upstream: upstream,
+                tokens: "secret-1"
+            ) { url, _ in
+                let outcome = try await ProcessRunner.run(
+                    [python, "-c", Self.script, url, "secret-1"],
+                    input: Data(),
+                    timeout: 60,
+                    environment: Self.environment(python),
+                    workingDirectory: nil
+                )
+                let stdout = String(decoding: outcome.standardOutput, as: UTF8.self)
+                let stderr = String(decoding: outcome.standardError, as: UTF8.self)
+                #expect(outcome.status == 0, "\(stderr)")
+                let result = try #require(JSONValue.parse(Data(stdout.utf8)), "\(stdout) \(stderr)")
+                #expect(result["whole"] == .string("hello from python"))
+                // The first request met main's 503 and was served by the fallback.
+                #expect(result["served_by"] == .string("spare"))
+                #expect(result["request_id"]?.stringValue?.hasPrefix("rt-") == true)
+                #expect(result["usage"] == .number(3))
+                #expect(result["stream"] == .string("streamed to python"))
+                #expect(result["stream_usage"] == .array([.number(3)]))
+                #expect(result["models"] == .array([.string("default")]))
+                #expect(result["bad_token"] == .number(401))
+                #expect(result["unknown_model"] == .number(404))
+            }
+        }
+    }
+}
