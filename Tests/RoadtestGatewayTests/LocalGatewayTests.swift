@@ -43,13 +43,14 @@ struct LocalGatewayTests {
         let policy = try PolicyLoader().load(path: example)
         let transport = HTTPTransport()
         let proxies = ProxyBox()
+        let interpose: CandidateEndpoints.Interpose = { candidate, url in
+            guard faulty, candidate.id == "smollm2" else { return url }
+            return try await proxies.start(upstream: url, faults: "503:100%")
+        }
         let result = try await CandidateEndpoints.with(
             suite: policy.suite,
             transport: transport,
-            interpose: { candidate, url in
-                guard faulty, candidate.id == "smollm2" else { return url }
-                return try await proxies.start(upstream: url, faults: "503:100%")
-            }
+            interpose: interpose
         ) { providers in
             let gateway = try Gateway(policy: policy, providers: providers, tokens: nil, store: nil)
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
