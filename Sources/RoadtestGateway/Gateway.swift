@@ -26,6 +26,7 @@ public final class Gateway: Sendable {
     let budgets: BudgetTracker
     let breakers = CircuitBreakers()
     public let recorder: GatewayRecorder
+    public let metrics = GatewayMetrics()
     let counters = Mutex<[String: Int]>([:])
     let logger: Logger
 
@@ -67,6 +68,7 @@ public final class Gateway: Sendable {
         router.post("/v1/chat/completions") { request, _ in await self.chat(request) }
         router.get("/v1/models") { request, _ in self.models(request) }
         router.get("/_roadtest/status") { request, _ in self.status(request) }
+        router.get("/metrics") { request, _ in self.metricsText(request) }
         router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")]), id: nil) }
         return router
     }
@@ -100,6 +102,18 @@ public final class Gateway: Sendable {
         return Self.json(.object(["object": .string("list"), "data": .array(data)]), id: id)
     }
 
+    /// Prometheus text format (the same token as the API when the policy requires one).
+    func metricsText(_ request: Request) -> Response {
+        if authenticator != nil, case .refused(let response) = authorize(request, id: nil, limited: false) {
+            return response
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics.exposition()))
+        )
+    }
+
     func status(_ request: Request) -> Response {
         let id = Self.requestID()
         if case .refused(let response) = authorize(request, id: id) { return response }
@@ -128,7 +142,7 @@ public final class Gateway: Sendable {
     }
 
     /// Authentication, then the per-token rate limit.
-    func authorize(_ request: Request, id: String) -> Authorization {
+    func authorize(_ request: Request, id: String?, limited: Bool = true) -> Authorization {
         var client = 0
         if let authenticator {
             let presented = TokenAuthenticator.presented(
@@ -147,7 +161,7 @@ public final class Gateway: Sendable {
             }
             client = index
         }
-        if let limiter, let wait = limiter.take(client) {
+        if limited, let limiter, let wait = limiter.take(client) {
             var response = Self.error(
                 .tooManyRequests,
                 "rate limit: \(policy.requestsPerMinute ?? 0) requests per minute for this token",
@@ -390,7 +404,8 @@ public final class Gateway: Sendable {
 
     func finish(_ record: GatewayRecord) {
         counters.withLock { $0[record.outcome, default: 0] += 1 }
-        recorder.record(record)
+        metrics.record(record)
+        if !recorder.record(record) { metrics.recordDropped() }
         logger.info(
             "request",
             metadata: [

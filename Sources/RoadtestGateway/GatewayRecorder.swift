@@ -45,8 +45,14 @@ public final class GatewayRecorder: Sendable {
         }
     }
 
-    public func record(_ record: GatewayRecord) {
-        if case .dropped = continuation.yield(record) { dropped.add() }
+    /// Queues a record; false when the queue was full and it was dropped.
+    @discardableResult
+    public func record(_ record: GatewayRecord) -> Bool {
+        if case .dropped = continuation.yield(record) {
+            dropped.add()
+            return false
+        }
+        return true
     }
 
     /// Records dropped because the queue was full.

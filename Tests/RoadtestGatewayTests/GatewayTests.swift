@@ -146,6 +146,31 @@ import FoundationNetworking
                 let unknown = try await Self.send(url + "/v1/chat/completions", body: Self.chat("gpt-9", "hi"))
                 #expect(unknown.status == 404 && unknown.json?["error"]?["code"] == .string("model_not_found"))
                 #expect(unknown.body.contains("default, money"))
+                // Prometheus text: requests by route, candidate and outcome; fallbacks; latency histograms; cost.
+                let metrics = try await Self.send(url + "/metrics", method: "GET")
+                #expect(metrics.status == 200)
+                let exposition = metrics.body
+                #expect(
+                    exposition.contains(
+                        #"roadtest_gateway_requests_total{route="default",candidate="spare",outcome="ok"} 3"#
+                    ),
+                    "\(exposition)"
+                )
+                #expect(
+                    exposition.contains(
+                        #"roadtest_gateway_requests_total{route="default",candidate="main",outcome="ok"} 3"#
+                    )
+                )
+                #expect(
+                    exposition.contains(
+                        #"roadtest_gateway_requests_total{route="none",candidate="none",outcome="unknown_route"} 1"#
+                    )
+                )
+                #expect(exposition.contains(#"roadtest_gateway_fallbacks_total{route="default",candidate="spare"} 3"#))
+                #expect(
+                    exposition.contains(#"roadtest_gateway_ttft_seconds_bucket{route="default",candidate="main",le="#)
+                )
+                #expect(exposition.contains("roadtest_gateway_cost_usd_total"))
                 let models = try await Self.send(url + "/v1/models", method: "GET")
                 #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["default", "money"])
                 await gateway.recorder.finish()
