@@ -13,6 +13,10 @@ public struct GatewayPolicy: Sendable, Hashable {
         public var matchTag: String?
         /// USD per UTC day; past it the route answers 429 until midnight UTC.
         public var budgetPerDay: Double?
+        /// Candidates that get a copy of a share of this route's live requests, off the client's path.
+        public var shadow: [String] = []
+        /// The share of live requests shadowed (0-1).
+        public var shadowSample: Double = 0
         public var location: SourceLocation?
 
         public init(
@@ -76,6 +80,9 @@ public struct GatewayPolicy: Sendable, Hashable {
         }
     }
 
+    /// Largest number of shadow requests waiting; more are dropped (and counted).
+    public var shadowQueue: Int = 1000
+
     /// The policy as a suite (no cases): what `CandidateEndpoints` needs to start local servers and providers.
     public var suite: Suite {
         Suite(name: "gateway", path: path, candidates: candidates, defaults: defaults, cases: [])
@@ -137,5 +144,56 @@ public struct GatewayRecord: Sendable, Hashable, Codable {
         self.costUSD = costUSD
         self.attempts = attempts
         self.fellBack = fellBack
+    }
+}
+
+/// A live request and a shadow candidate's answer to a copy of it.
+public struct ShadowPair: Sendable, Hashable, Codable {
+    public var requestID: String
+    public var route: String
+    public var receivedAt: Double
+    /// The last user message (what the pair is about).
+    public var input: String
+    public var liveCandidate: String
+    public var liveOutput: String
+    public var liveOutcome: String
+    public var liveEndToEnd: Double?
+    public var liveCostUSD: Double
+    public var shadowCandidate: String
+    public var shadowOutput: String
+    public var shadowOutcome: String
+    public var shadowEndToEnd: Double?
+    public var shadowCostUSD: Double
+
+    public init(
+        requestID: String,
+        route: String,
+        receivedAt: Double,
+        input: String,
+        liveCandidate: String,
+        liveOutput: String,
+        liveOutcome: String,
+        liveEndToEnd: Double?,
+        liveCostUSD: Double,
+        shadowCandidate: String,
+        shadowOutput: String,
+        shadowOutcome: String,
+        shadowEndToEnd: Double?,
+        shadowCostUSD: Double
+    ) {
+        self.requestID = requestID
+        self.route = route
+        self.receivedAt = receivedAt
+        self.input = input
+        self.liveCandidate = liveCandidate
+        self.liveOutput = liveOutput
+        self.liveOutcome = liveOutcome
+        self.liveEndToEnd = liveEndToEnd
+        self.liveCostUSD = liveCostUSD
+        self.shadowCandidate = shadowCandidate
+        self.shadowOutput = shadowOutput
+        self.shadowOutcome = shadowOutcome
+        self.shadowEndToEnd = shadowEndToEnd
+        self.shadowCostUSD = shadowCostUSD
     }
 }

@@ -27,6 +27,7 @@ public final class Gateway: Sendable {
     let breakers = CircuitBreakers()
     public let recorder: GatewayRecorder
     public let metrics = GatewayMetrics()
+    let shadower: Shadower
     let counters = Mutex<[String: Int]>([:])
     let logger: Logger
 
@@ -57,6 +58,7 @@ public final class Gateway: Sendable {
         limiter = policy.requestsPerMinute.map(RateLimiter.init(perMinute:))
         budgets = BudgetTracker(spentToday: spentToday)
         recorder = GatewayRecorder(store: store)
+        shadower = Shadower(store: store, capacity: policy.shadowQueue, breakers: breakers)
         self.logger = logger
     }
 
@@ -87,6 +89,16 @@ public final class Gateway: Sendable {
             logger: serverLogger
         )
     }
+
+    /// Stops taking shadow jobs, lets queued ones finish, and flushes the records.
+    public func shutdown() async {
+        await shadower.finish()
+        await recorder.finish()
+    }
+
+    /// Shadow jobs dropped because the queue was full, and shadow jobs finished.
+    public var shadowDropped: Int { shadower.droppedCount }
+    public var shadowCompleted: Int { shadower.completedCount }
 
     /// Counts by outcome since start.
     public var counts: [String: Int] { counters.withLock { $0 } }
@@ -131,6 +143,7 @@ public final class Gateway: Sendable {
             .object([
                 "routes": .array(routes), "requests": .object(counts),
                 "records_dropped": .number(Double(recorder.droppedCount)),
+                "shadow_dropped": .number(Double(shadower.droppedCount)),
             ]),
             id: id
         )
@@ -255,16 +268,18 @@ public final class Gateway: Sendable {
             )
         }
         record.stream = wire.stream == true
+        let shadow = shadowLinks(for: route, wire: wire)
         if wire.stream == true {
             return await stream(
                 links: links,
                 route: route,
                 includeUsage: wire.stream_options?.include_usage == true,
                 record: record,
-                arrival: arrival
+                arrival: arrival,
+                shadow: shadow
             )
         }
-        return await whole(links: links, route: route, record: record, arrival: arrival)
+        return await whole(links: links, route: route, record: record, arrival: arrival, shadow: shadow)
     }
 
     // MARK: - Requests upstream
@@ -329,9 +344,53 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// The shadow candidates' requests for this live request, when the route's sample picks it.
+    func shadowLinks(for route: GatewayPolicy.Route, wire: OpenAIChat.Request) -> [ChainLink] {
+        guard !route.shadow.isEmpty, Double.random(in: 0..<1) < route.shadowSample else { return [] }
+        return route.shadow.flatMap { id -> [ChainLink] in
+            links(for: GatewayPolicy.Route(name: route.name, candidate: id), wire: wire).prefix(1).map { link in
+                var link = link
+                link.request.stream = false
+                return link
+            }
+        }
+    }
+
+    /// Queues the shadow copies of a finished live request (never awaited by the client).
+    func shadow(_ links: [ChainLink], record: GatewayRecord, output: String) {
+        guard !links.isEmpty, record.outcome == "ok", let route = record.route, let live = record.servedBy else {
+            return
+        }
+        let input = links[0].request.messages.last(where: { $0.role == "user" })?.content ?? ""
+        for link in links {
+            let pair = ShadowPair(
+                requestID: record.id,
+                route: route,
+                receivedAt: record.receivedAt,
+                input: input,
+                liveCandidate: live,
+                liveOutput: output,
+                liveOutcome: record.outcome,
+                liveEndToEnd: record.endToEnd,
+                liveCostUSD: record.costUSD,
+                shadowCandidate: link.id,
+                shadowOutput: "",
+                shadowOutcome: "pending",
+                shadowEndToEnd: nil,
+                shadowCostUSD: 0
+            )
+            if !shadower.submit(.init(pair: pair, link: link)) { metrics.recordShadowDropped(route: route) }
+        }
+    }
+
     /// A non-streaming request: the chain's answer as an OpenAI chat completion.
-    func whole(links: [ChainLink], route: GatewayPolicy.Route, record: GatewayRecord, arrival: UInt64) async -> Response
-    {
+    func whole(
+        links: [ChainLink],
+        route: GatewayPolicy.Route,
+        record: GatewayRecord,
+        arrival: UInt64,
+        shadow shadowLinks: [ChainLink] = []
+    ) async -> Response {
         var record = record
         let result: FallbackChain.Result
         do {
@@ -370,6 +429,7 @@ public final class Gateway: Sendable {
         record.fellBack = result.servedBy != route.candidate
         record.timeToFirstToken = record.endToEnd
         finish(record)
+        shadow(shadowLinks, record: record, output: response.output)
         var message = OpenAIChat.Message(
             role: "assistant",
             content: response.toolCalls.isEmpty || !response.output.isEmpty ? .text(response.output) : nil

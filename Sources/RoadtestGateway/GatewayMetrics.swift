@@ -59,6 +59,12 @@ public final class GatewayMetrics: Sendable {
         Counter(label: "roadtest_gateway_records_dropped_total", dimensions: [], factory: factory).increment()
     }
 
+    /// Shadow copies dropped because the shadow queue was full.
+    func recordShadowDropped(route: String) {
+        Counter(label: "roadtest_gateway_shadow_dropped_total", dimensions: [("route", route)], factory: factory)
+            .increment()
+    }
+
     /// The Prometheus text exposition.
     public func exposition() -> String { registry.emitToString() }
 }

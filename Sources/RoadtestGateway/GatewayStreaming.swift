@@ -103,7 +103,8 @@ extension Gateway {
         route: GatewayPolicy.Route,
         includeUsage: Bool,
         record: GatewayRecord,
-        arrival: UInt64
+        arrival: UInt64,
+        shadow shadowLinks: [ChainLink] = []
     ) async -> Response {
         var record = record
         switch await open(links) {
@@ -142,7 +143,9 @@ extension Gateway {
                     var relay = ChunkRelay(id: record.id, model: route.name, includeUsage: includeUsage)
                     var cost = cost
                     var outcome = "stream_cut"
+                    var output = ""
                     func handle(_ event: ProviderEvent) -> String? {
+                        if case .text(let text, _) = event { output += text }
                         switch event {
                         case .usage(let usage):
                             record.inputTokens = usage.input ?? record.inputTokens
@@ -184,6 +187,7 @@ extension Gateway {
                     record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
                     self.budgets.add(cost, to: route.name)
                     self.finish(record)
+                    self.shadow(shadowLinks, record: record, output: output)
                 }
             )
         }

@@ -46,6 +46,10 @@ public protocol RunStore: OutcomeSink {
     func gatewayRequests(limit: Int) async throws -> [GatewayRecord]
     /// USD spent per route on requests received at or after `since` (seconds since 1970).
     func gatewaySpend(since: Double) async throws -> [String: Double]
+    /// Stores a live request and a shadow candidate's answer to it.
+    func recordShadowPair(_ pair: ShadowPair) async throws
+    /// Shadow pairs, oldest first (of one route when given).
+    func shadowPairs(route: String?, limit: Int) async throws -> [ShadowPair]
 }
 
 extension RunStore {

@@ -173,6 +173,30 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v10-shadow") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE shadow_pair (
+                        request_id TEXT NOT NULL,
+                        shadow_candidate TEXT NOT NULL,
+                        route TEXT NOT NULL,
+                        received_at REAL NOT NULL,
+                        input TEXT NOT NULL,
+                        live_candidate TEXT NOT NULL,
+                        live_output TEXT NOT NULL,
+                        live_outcome TEXT NOT NULL,
+                        live_e2e REAL,
+                        live_cost_usd REAL NOT NULL,
+                        shadow_output TEXT NOT NULL,
+                        shadow_outcome TEXT NOT NULL,
+                        shadow_e2e REAL,
+                        shadow_cost_usd REAL NOT NULL,
+                        PRIMARY KEY (request_id, shadow_candidate)
+                    );
+                    CREATE INDEX shadow_pair_route ON shadow_pair (route, received_at);
+                    """
+            )
+        }
         return migrator
     }
 }

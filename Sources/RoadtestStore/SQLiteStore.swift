@@ -133,6 +133,54 @@ public final class SQLiteStore: RunStore {
         }
     }
 
+    public func recordShadowPair(_ pair: ShadowPair) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO shadow_pair (request_id, shadow_candidate, route, received_at, input,
+                        live_candidate, live_output, live_outcome, live_e2e, live_cost_usd, shadow_output,
+                        shadow_outcome, shadow_e2e, shadow_cost_usd)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    pair.requestID, pair.shadowCandidate, pair.route, pair.receivedAt, pair.input,
+                    pair.liveCandidate, pair.liveOutput, pair.liveOutcome, pair.liveEndToEnd, pair.liveCostUSD,
+                    pair.shadowOutput, pair.shadowOutcome, pair.shadowEndToEnd, pair.shadowCostUSD,
+                ]
+            )
+        }
+    }
+
+    public func shadowPairs(route: String?, limit: Int) async throws -> [ShadowPair] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM shadow_pair WHERE (? IS NULL OR route = ?) ORDER BY received_at, request_id,
+                        shadow_candidate LIMIT ?
+                    """,
+                arguments: [route, route, limit]
+            ).map { row in
+                ShadowPair(
+                    requestID: row["request_id"],
+                    route: row["route"],
+                    receivedAt: row["received_at"],
+                    input: row["input"],
+                    liveCandidate: row["live_candidate"],
+                    liveOutput: row["live_output"],
+                    liveOutcome: row["live_outcome"],
+                    liveEndToEnd: row["live_e2e"],
+                    liveCostUSD: row["live_cost_usd"],
+                    shadowCandidate: row["shadow_candidate"],
+                    shadowOutput: row["shadow_output"],
+                    shadowOutcome: row["shadow_outcome"],
+                    shadowEndToEnd: row["shadow_e2e"],
+                    shadowCostUSD: row["shadow_cost_usd"]
+                )
+            }
+        }
+    }
+
     // MARK: - Runs
 
     static func runRecord(_ row: Row) -> RunRecord {

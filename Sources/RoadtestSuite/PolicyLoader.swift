@@ -38,6 +38,14 @@ public struct PolicyLoader: Sendable {
 }
 
 extension Context {
+    /// `20%` or `0.2` as 0.2 (between 0 and 1).
+    static func share(_ node: Node) -> Double? {
+        guard let text = node.string?.trimmingCharacters(in: .whitespaces) else { return nil }
+        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        guard let value, (0...1).contains(value) else { return nil }
+        return value
+    }
+
     mutating func policy(from root: Node) -> GatewayPolicy? {
         guard case .mapping(let pairs, _) = root else {
             error(root, "a policy must be a mapping with 'candidates' and 'routes'")
@@ -66,7 +74,11 @@ extension Context {
                     error(item, "a route must be a mapping with 'name' and 'candidate'")
                     continue
                 }
-                checkKeys(routePairs, valid: ["name", "candidate", "fallback", "match", "budget"], in: "a route")
+                checkKeys(
+                    routePairs,
+                    valid: ["name", "candidate", "fallback", "match", "budget", "shadow"],
+                    in: "a route"
+                )
                 let map = Dictionary(routePairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
                 guard let name = map["name"].flatMap({ string($0, "name") }),
                     let candidate = map["candidate"].flatMap({ string($0, "candidate") })
@@ -97,6 +109,24 @@ extension Context {
                 } else if let node = map["budget"] {
                     error(node, "'budget' must be a mapping like {usd_per_day: 20}")
                 }
+                if case .mapping(let shadowPairs, _)? = map["shadow"] {
+                    checkKeys(shadowPairs, valid: ["candidates", "sample"], in: "a route's shadow")
+                    let shadowMap = Dictionary(shadowPairs.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    route.shadow = shadowMap["candidates"].flatMap { stringList($0, "candidates") } ?? []
+                    for id in route.shadow where !known.contains(id) {
+                        error(item, "route '\(name)' shadows candidate '\(id)', which the policy does not define")
+                    }
+                    route.shadowSample = 1
+                    if let sample = shadowMap["sample"] {
+                        if let share = Self.share(sample) {
+                            route.shadowSample = share
+                        } else {
+                            error(sample, "'sample' is a share like 20% or 0.2")
+                        }
+                    }
+                } else if let node = map["shadow"] {
+                    error(node, "'shadow' must be a mapping like {candidates: [candidate-b], sample: 20%}")
+                }
                 if routes.contains(where: { $0.name == name }) { error(item, "route name '\(name)' is used twice") }
                 routes.append(route)
             }
@@ -120,10 +150,11 @@ extension Context {
         }
         if let node = fields["limits"] {
             if case .mapping(let limitPairs, _) = node {
-                checkKeys(limitPairs, valid: ["max_body_bytes", "requests_per_minute"], in: "limits")
+                checkKeys(limitPairs, valid: ["max_body_bytes", "requests_per_minute", "shadow_queue"], in: "limits")
                 for (key, value, _) in limitPairs {
                     if key == "max_body_bytes" { policy.maxBodyBytes = positiveInt(value, key) ?? policy.maxBodyBytes }
                     if key == "requests_per_minute" { policy.requestsPerMinute = positiveInt(value, key) }
+                    if key == "shadow_queue" { policy.shadowQueue = positiveInt(value, key) ?? policy.shadowQueue }
                 }
             } else {
                 error(node, "'limits' must be a mapping like {max_body_bytes: 1048576, requests_per_minute: 600}")

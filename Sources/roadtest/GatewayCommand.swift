@@ -67,7 +67,7 @@ struct GatewayCommand: AsyncParsableCommand {
                     )
                 }
                 try await app.runService()
-                await gateway.recorder.finish()
+                await gateway.shutdown()
             }
             return 0
         }

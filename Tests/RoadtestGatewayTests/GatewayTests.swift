@@ -80,7 +80,7 @@ import FoundationNetworking
             }
             server.cancel()
             _ = await server.result
-            await gateway.recorder.finish()
+            await gateway.shutdown()
             await transport.shutdown()
             return try result.get()
         }
@@ -173,7 +173,7 @@ import FoundationNetworking
                 #expect(exposition.contains("roadtest_gateway_cost_usd_total"))
                 let models = try await Self.send(url + "/v1/models", method: "GET")
                 #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["default", "money"])
-                await gateway.recorder.finish()
+                await gateway.shutdown()
                 // Every request is stored with who served it and what it cost (spare is charged at its price).
                 let records = try await store.gatewayRequests(limit: 100)
                 #expect(records.count == 8)
@@ -207,7 +207,7 @@ import FoundationNetworking
                 #expect(reply.status == 200 && reply.headers["x-roadtest-served-by"] == "main")
                 #expect(reply.body.contains(#""content":"one "#))
                 #expect(reply.body.contains(#"{"error":{"#) && !reply.body.contains("[DONE]"), "\(reply.body)")
-                await gateway.recorder.finish()
+                await gateway.shutdown()
                 #expect(gateway.counts["stream_cut"] == 1, "\(gateway.counts)")
             }
         }
@@ -281,6 +281,55 @@ import FoundationNetworking
             #expect(records.map(\.outcome).sorted().contains("unauthorized"))
             let dump = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
             #expect(!dump.contains("alpha") && !dump.contains("beta"))
+        }
+    }
+
+    @Test func shadowCopiesNeverDelayTheClientAndArePaired() async throws {
+        try await withSimulator { upstream, _ in
+            let store = try SQLiteStore()
+            let gateway = try await Self.withGateway(
+                """
+                candidates:
+                  - {id: live, base_url: BASE_URL, model: live}
+                  - {id: slow, base_url: BASE_URL, model: "slow;ttft=1500ms"}
+                  - {id: other, base_url: BASE_URL, model: "other;reply=Something else."}
+                routes:
+                  - {name: default, candidate: live, shadow: {candidates: [slow, other], sample: 100%}}
+                limits: {shadow_queue: 1}
+                """,
+                upstream: upstream,
+                store: store
+            ) { url, gateway in
+                // The shadow candidate takes 1.5 s; the client does not wait for it.
+                for (index, stream) in [false, true, false, false].enumerated() {
+                    let start = Date()
+                    let reply = try await Self.send(
+                        url + "/v1/chat/completions",
+                        body: Self.chat("default", "question \(index)", stream: stream)
+                    )
+                    #expect(reply.status == 200 && reply.headers["x-roadtest-served-by"] == "live")
+                    #expect(Date().timeIntervalSince(start) < 0.5, "the client waited for a shadow")
+                }
+                await gateway.shutdown()
+                return gateway
+            }
+            // 4 requests x 2 shadow candidates = 8 copies; the queue holds 1 while 2 run, so some were dropped,
+            // counted, and every other one was paired and stored.
+            let pairs = try await store.shadowPairs(route: "default", limit: 100)
+            #expect(gateway.shadowDropped > 0)
+            #expect(pairs.count + gateway.shadowDropped == 8, "\(pairs.count) pairs, \(gateway.shadowDropped) dropped")
+            #expect(pairs.count == gateway.shadowCompleted)
+            let report = ShadowReport(pairs: pairs)
+            let slow = report.comparisons.first { $0.shadow == "slow" }
+            let other = report.comparisons.first { $0.shadow == "other" }
+            // The slow shadow echoes like the live candidate: it agrees, 1.5 s slower; the other never agrees.
+            if let slow {
+                #expect(slow.agreed == slow.answered && slow.answered == slow.pairs)
+                #expect((slow.e2eDeltaP50Ms ?? 0) > 1400, "\(slow)")
+            }
+            if let other { #expect(other.agreed == 0 && other.answered > 0) }
+            #expect(slow != nil || other != nil)
+            #expect(pairs.allSatisfy { $0.liveOutput.hasPrefix("question") })
         }
     }
 

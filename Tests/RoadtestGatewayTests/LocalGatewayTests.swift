@@ -65,7 +65,7 @@ struct LocalGatewayTests {
             )
             server.cancel()
             _ = await server.result
-            await gateway.recorder.finish()
+            await gateway.shutdown()
             let stdout = String(decoding: outcome.standardOutput, as: UTF8.self)
             #expect(outcome.status == 0, "\(String(decoding: outcome.standardError, as: UTF8.self))")
             return JSONValue.parse(Data(stdout.utf8)) ?? .null

@@ -70,6 +70,10 @@ import Testing
             try await base.gatewayRequests(limit: limit)
         }
         func gatewaySpend(since: Double) async throws -> [String: Double] { try await base.gatewaySpend(since: since) }
+        func recordShadowPair(_ pair: ShadowPair) async throws { try await base.recordShadowPair(pair) }
+        func shadowPairs(route: String?, limit: Int) async throws -> [ShadowPair] {
+            try await base.shadowPairs(route: route, limit: limit)
+        }
     }
 
     func suiteFile(_ baseURL: String, cases: Int, in directory: URL, model: String = "echo") throws -> String {
