@@ -17,6 +17,8 @@ public struct GatewayPolicy: Sendable, Hashable {
         public var shadow: [String] = []
         /// The share of live requests shadowed (0-1).
         public var shadowSample: Double = 0
+        /// Switch the route to another candidate when its live SLO is breached.
+        public var rollback: Rollback?
         public var location: SourceLocation?
 
         public init(
@@ -33,6 +35,51 @@ public struct GatewayPolicy: Sendable, Hashable {
             self.matchTag = matchTag
             self.budgetPerDay = budgetPerDay
             self.location = location
+        }
+    }
+
+    /// A route's automatic rollback: over the last `window` seconds (at least `minimumRequests` requests), an error
+    /// rate above `errorRate` or an E2E p95 above `e2eP95` switches the route to `to`.
+    public struct Rollback: Sendable, Hashable {
+        public var to: String
+        public var errorRate: Double?
+        public var e2eP95: Double?
+        public var window: Double
+        public var minimumRequests: Int
+
+        public init(
+            to: String,
+            errorRate: Double? = nil,
+            e2eP95: Double? = nil,
+            window: Double = 60,
+            minimumRequests: Int = 10
+        ) {
+            self.to = to
+            self.errorRate = errorRate
+            self.e2eP95 = e2eP95
+            self.window = window
+            self.minimumRequests = minimumRequests
+        }
+
+        /// Why the window breaches the SLO, or nil. `samples`: (failed, E2E seconds) of the window's requests.
+        public func breach(_ samples: [(failed: Bool, e2e: Double?)]) -> String? {
+            guard samples.count >= minimumRequests else { return nil }
+            let failed = samples.filter(\.failed).count
+            let rate = Double(failed) / Double(samples.count)
+            if let errorRate, rate > errorRate {
+                return String(
+                    format: "error rate %.1f%% > %.1f%% over %d requests",
+                    rate * 100,
+                    errorRate * 100,
+                    samples.count
+                )
+            }
+            if let e2eP95, let p95 = Statistics.percentile(sorted: samples.compactMap(\.e2e).sorted(), 0.95),
+                p95 > e2eP95
+            {
+                return String(format: "E2E p95 %.3f s > %.3f s over %d requests", p95, e2eP95, samples.count)
+            }
+            return nil
         }
     }
 

@@ -28,6 +28,7 @@ public final class Gateway: Sendable {
     public let recorder: GatewayRecorder
     public let metrics = GatewayMetrics()
     let shadower: Shadower
+    let rollbacks = Rollbacks()
     let counters = Mutex<[String: Int]>([:])
     let logger: Logger
 
@@ -129,8 +130,16 @@ public final class Gateway: Sendable {
     func status(_ request: Request) -> Response {
         let id = Self.requestID()
         if case .refused(let response) = authorize(request, id: id) { return response }
-        let routes = policy.routes.map { route in
-            JSONValue.object([
+        let routes = policy.routes.map { configured in
+            let route = rollbacks.active(configured)
+            let rollback = rollbacks.event(configured.name).map { event in
+                JSONValue.object([
+                    "from": .string(event.from), "to": .string(event.to), "at": .number(event.at),
+                    "reason": .string(event.reason),
+                ])
+            }
+            return JSONValue.object([
+                "rolled_back": rollback ?? .null,
                 "name": .string(route.name),
                 "candidate": .string(route.candidate),
                 "fallback": .array(route.fallback.map(JSONValue.string)),
@@ -230,7 +239,7 @@ public final class Gateway: Sendable {
             )
         }
         let tag = request.headers[HTTPField.Name("x-roadtest-tag")!]
-        guard let route = policy.route(model: wire.model, tag: tag) else {
+        guard let configured = policy.route(model: wire.model, tag: tag) else {
             let names = policy.routes.map(\.name).joined(separator: ", ")
             return refuse(
                 Self.error(
@@ -243,6 +252,7 @@ public final class Gateway: Sendable {
                 "unknown_route"
             )
         }
+        let route = rollbacks.active(configured)
         record.route = route.name
         if let budget = route.budgetPerDay, budgets.spent(route.name) >= budget {
             return refuse(
@@ -462,7 +472,27 @@ public final class Gateway: Sendable {
 
     // MARK: - Helpers
 
+    /// Outcomes that are the gateway's own refusals, not the route's answers: they do not count toward an SLO.
+    static let refusals: Set<String> = [
+        "unauthorized", "rate_limited", "budget", "too_large", "bad_request", "unknown_route", "no_candidate",
+        "cancelled", "client_gone",
+    ]
+
     func finish(_ record: GatewayRecord) {
+        if let name = record.route, !Self.refusals.contains(record.outcome),
+            let configured = policy.routes.first(where: { $0.name == name }), configured.rollback != nil,
+            rollbacks.event(name) == nil,
+            let event = rollbacks.observe(configured, failed: record.outcome != "ok", e2e: record.endToEnd)
+        {
+            metrics.recordRollback(route: name)
+            logger.warning(
+                "route rolled back",
+                metadata: [
+                    "route": .string(name), "from": .string(event.from), "to": .string(event.to),
+                    "reason": .string(event.reason),
+                ]
+            )
+        }
         counters.withLock { $0[record.outcome, default: 0] += 1 }
         metrics.record(record)
         if !recorder.record(record) { metrics.recordDropped() }

@@ -65,6 +65,11 @@ public final class GatewayMetrics: Sendable {
             .increment()
     }
 
+    /// A route switched to its rollback candidate.
+    func recordRollback(route: String) {
+        Counter(label: "roadtest_gateway_rollbacks_total", dimensions: [("route", route)], factory: factory).increment()
+    }
+
     /// The Prometheus text exposition.
     public func exposition() -> String { registry.emitToString() }
 }

@@ -46,6 +46,43 @@ extension Context {
         return value
     }
 
+    /// `rollback: {to: ID, slo: {error_rate: 5%, e2e_p95: 3s}, window: 60s, min_requests: 10}`; `to` defaults to the
+    /// route's first fallback.
+    mutating func rollback(from node: Node, route: GatewayPolicy.Route, known: Set<String>) -> GatewayPolicy.Rollback? {
+        guard case .mapping(let pairs, _) = node else {
+            error(node, "'rollback' must be a mapping like {slo: {error_rate: 5%, e2e_p95: 3s}, window: 60s}")
+            return nil
+        }
+        checkKeys(pairs, valid: ["to", "slo", "window", "min_requests"], in: "a route's rollback")
+        let map = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard let to = map["to"].flatMap({ string($0, "to") }) ?? route.fallback.first else {
+            error(node, "route '\(route.name)': 'rollback' needs 'to' (the candidate to switch to) or a fallback")
+            return nil
+        }
+        if !known.contains(to) {
+            error(node, "route '\(route.name)' rolls back to '\(to)', which the policy does not define")
+        }
+        var rollback = GatewayPolicy.Rollback(to: to)
+        if case .mapping(let sloPairs, _)? = map["slo"] {
+            checkKeys(sloPairs, valid: ["error_rate", "e2e_p95"], in: "an SLO")
+            for (key, value, _) in sloPairs {
+                if key == "error_rate" {
+                    if let share = Self.share(value) {
+                        rollback.errorRate = share
+                    } else {
+                        error(value, "'error_rate' is a share like 5%")
+                    }
+                }
+                if key == "e2e_p95" { rollback.e2eP95 = duration(value, key) }
+            }
+        } else {
+            error(node, "'rollback' needs 'slo' with error_rate and/or e2e_p95")
+        }
+        if let window = map["window"] { rollback.window = duration(window, "window") ?? rollback.window }
+        if let minimum = map["min_requests"] { rollback.minimumRequests = positiveInt(minimum, "min_requests") ?? 10 }
+        return rollback
+    }
+
     mutating func policy(from root: Node) -> GatewayPolicy? {
         guard case .mapping(let pairs, _) = root else {
             error(root, "a policy must be a mapping with 'candidates' and 'routes'")
@@ -76,7 +113,7 @@ extension Context {
                 }
                 checkKeys(
                     routePairs,
-                    valid: ["name", "candidate", "fallback", "match", "budget", "shadow"],
+                    valid: ["name", "candidate", "fallback", "match", "budget", "shadow", "rollback"],
                     in: "a route"
                 )
                 let map = Dictionary(routePairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -127,6 +164,7 @@ extension Context {
                 } else if let node = map["shadow"] {
                     error(node, "'shadow' must be a mapping like {candidates: [candidate-b], sample: 20%}")
                 }
+                if let node = map["rollback"] { route.rollback = rollback(from: node, route: route, known: known) }
                 if routes.contains(where: { $0.name == name }) { error(item, "route name '\(name)' is used twice") }
                 routes.append(route)
             }

@@ -333,6 +333,79 @@ import FoundationNetworking
         }
     }
 
+    @Test func aRouteBreachingItsSLORollsBackByItself() async throws {
+        try await withSimulator { upstream, _ in
+            try await Self.withGateway(
+                """
+                candidates:
+                  - {id: new, base_url: BASE_URL, model: "new;faults=500;cycle=true", retries: 0}
+                  - {id: slow, base_url: BASE_URL, model: "slow;ttft=300ms", retries: 0}
+                  - {id: old, base_url: BASE_URL, model: old}
+                routes:
+                  - {name: default, candidate: new, rollback: {to: old, slo: {error_rate: 20%}, window: 60s, min_requests: 5}}
+                  - {name: fast, candidate: slow, fallback: [old], rollback: {slo: {e2e_p95: 100ms}, min_requests: 3}}
+                """,
+                upstream: upstream
+            ) { url, _ in
+                let endpoint = url + "/v1/chat/completions"
+                var statuses: [Int] = []
+                for index in 1...7 {
+                    let reply = try await Self.send(endpoint, body: Self.chat("default", "hello \(index)"))
+                    statuses.append(reply.status)
+                    if index > 5 { #expect(reply.headers["x-roadtest-served-by"] == "old") }
+                }
+                // Five failures fill the window (100% errors > 20%): the route rolls back to old.
+                #expect(statuses == [502, 502, 502, 502, 502, 200, 200])
+                var served: [String] = []
+                for index in 1...5 {
+                    let reply = try await Self.send(endpoint, body: Self.chat("fast", "hi \(index)"))
+                    served.append(reply.headers["x-roadtest-served-by"] ?? "")
+                }
+                // Three answers at ~300 ms breach a 100 ms p95: the route moves to its first fallback.
+                #expect(served == ["slow", "slow", "slow", "old", "old"])
+                let status = try await Self.send(url + "/_roadtest/status", method: "GET")
+                let routes = status.json?["routes"]?.arrayValue ?? []
+                let rolled = routes.first { $0["name"] == .string("default") }?["rolled_back"]
+                #expect(rolled?["from"] == .string("new") && rolled?["to"] == .string("old"))
+                #expect(rolled?["reason"]?.stringValue?.contains("error rate 100.0% > 20.0% over 5 requests") == true)
+                #expect(routes.first { $0["name"] == .string("fast") }?["candidate"] == .string("old"))
+                let metrics = try await Self.send(url + "/metrics", method: "GET")
+                #expect(metrics.body.contains(#"roadtest_gateway_rollbacks_total{route="default"} 1"#))
+                #expect(metrics.body.contains(#"roadtest_gateway_rollbacks_total{route="fast"} 1"#))
+            }
+        }
+    }
+
+    @Test func policyMistakesNameFileAndLine() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("policy.yaml")
+            try """
+            candidates:
+              - {id: a, base_url: "http://127.0.0.1:1/v1"}
+            routes:
+              - {name: default, candidate: b, fallback: [a]}
+              - {name: x, candidate: a, shadow: {candidates: [a], sample: 150%}}
+              - {name: y, candidate: a, rollback: {slo: {error_rate: 5%}}}
+              - {name: z, candidate: a, colour: red}
+            limits: {max_body_bytes: -1}
+            """.write(to: path, atomically: true, encoding: .utf8)
+            do {
+                _ = try PolicyLoader().load(path: path.path)
+                Issue.record("the policy loaded")
+            } catch let error as RoadtestError {
+                let problems = error.diagnostics.map(\.description)
+                #expect(
+                    problems.contains { $0.contains("policy.yaml:4") && $0.contains("candidate 'b'") },
+                    "\(problems)"
+                )
+                #expect(problems.contains { $0.contains("policy.yaml:5") && $0.contains("'sample' is a share") })
+                #expect(problems.contains { $0.contains("policy.yaml:6") && $0.contains("needs 'to'") })
+                #expect(problems.contains { $0.contains("policy.yaml:7") && $0.contains("unknown key 'colour'") })
+                #expect(problems.contains { $0.contains("policy.yaml:8") && $0.contains("max_body_bytes") })
+            }
+        }
+    }
+
     @Test func aPolicyNamingATokenVariableNeedsTokens() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("policy.yaml")
