@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "RoadtestGateway",
             dependencies: [
-                "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestStore",
+                "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestStore", "RoadtestReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -129,6 +129,24 @@ public struct GatewayPolicy: Sendable, Hashable {
 
     /// Largest number of shadow requests waiting; more are dropped (and counted).
     public var shadowQueue: Int = 1000
+    /// The share of answered requests whose input and output are kept (for review and feedback), after
+    /// `redactions` (regular expressions) replaced what they match with `[redacted]`.
+    public var bodySample: Double = 0
+    public var redactions: [String] = []
+
+    /// Text with every redaction applied.
+    public func redacted(_ text: String) -> String {
+        var result = text
+        for pattern in redactions {
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+            result = regex.stringByReplacingMatches(
+                in: result,
+                range: NSRange(result.startIndex..., in: result),
+                withTemplate: "[redacted]"
+            )
+        }
+        return result
+    }
 
     /// The policy as a suite (no cases): what `CandidateEndpoints` needs to start local servers and providers.
     public var suite: Suite {

@@ -27,8 +27,11 @@ public final class Gateway: Sendable {
     let breakers = CircuitBreakers()
     public let recorder: GatewayRecorder
     public let metrics = GatewayMetrics()
+    let store: (any RunStore)?
     let shadower: Shadower
     let rollbacks = Rollbacks()
+    /// Ids of the latest answered requests (bounded), so feedback can name one before its record is written.
+    let recent = Mutex<(ids: Set<String>, order: [String])>(([], []))
     let counters = Mutex<[String: Int]>([:])
     let logger: Logger
 
@@ -59,6 +62,7 @@ public final class Gateway: Sendable {
         limiter = policy.requestsPerMinute.map(RateLimiter.init(perMinute:))
         budgets = BudgetTracker(spentToday: spentToday)
         recorder = GatewayRecorder(store: store)
+        self.store = store
         shadower = Shadower(store: store, capacity: policy.shadowQueue, breakers: breakers)
         self.logger = logger
     }
@@ -72,6 +76,7 @@ public final class Gateway: Sendable {
         router.get("/v1/models") { request, _ in self.models(request) }
         router.get("/_roadtest/status") { request, _ in self.status(request) }
         router.get("/metrics") { request, _ in self.metricsText(request) }
+        router.post("/v1/feedback") { request, _ in await self.feedback(request) }
         router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")]), id: nil) }
         return router
     }
@@ -366,6 +371,67 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// Keeps the input and output of a sampled share of answered requests (redacted), off the client's path.
+    func keepBody(_ links: [ChainLink], record: GatewayRecord, output: String) {
+        guard policy.bodySample > 0, record.outcome == "ok", let route = record.route, let store,
+            let request = links.first?.request, Double.random(in: 0..<1) < policy.bodySample
+        else { return }
+        let subject = FeedbackSubject(
+            subject: "request:" + record.id,
+            tag: route,
+            system: request.system.map(policy.redacted),
+            input: policy.redacted(request.messages.last(where: { $0.role == "user" })?.content ?? ""),
+            output: policy.redacted(output),
+            receivedAt: record.receivedAt
+        )
+        Task { try? await store.recordGatewayBody(subject) }
+    }
+
+    /// `POST /v1/feedback {"request_id", "rating": "up"|"down"|1-5, "correction"?, "comment"?}`.
+    func feedback(_ request: Request) async -> Response {
+        let id = Self.requestID()
+        if case .refused(let response) = authorize(request, id: id) { return response }
+        var request = request
+        guard let body = try? await request.body.collect(upTo: policy.maxBodyBytes),
+            case .object(let object)? = JSONValue.parse(Data(body.readableBytesView))
+        else {
+            return Self.error(.badRequest, "feedback must be a JSON object", type: "invalid_request_error", id: id)
+        }
+        guard let requestID = object["request_id"]?.stringValue else {
+            return Self.error(
+                .badRequest,
+                "feedback needs 'request_id' (the x-roadtest-request-id of the answer)",
+                type: "invalid_request_error",
+                id: id
+            )
+        }
+        guard let rating = object["rating"].flatMap(Feedback.score(of:)) else {
+            return Self.error(.badRequest, "'rating' is up, down or 1-5", type: "invalid_request_error", id: id)
+        }
+        guard let store else {
+            return Self.error(.serviceUnavailable, "the gateway runs without a store", type: "api_error", id: id)
+        }
+        var known = recent.withLock { $0.ids.contains(requestID) }
+        if !known { known = (try? await store.gatewayRequestExists(requestID)) == true }
+        guard known else {
+            return Self.error(.notFound, "no request \(requestID)", type: "invalid_request_error", id: id)
+        }
+        let feedback = Feedback(
+            subject: "request:" + requestID,
+            rating: rating.text,
+            score: rating.score,
+            correction: object["correction"]?.stringValue.map(policy.redacted),
+            comment: object["comment"]?.stringValue.map(policy.redacted),
+            source: "api"
+        )
+        do {
+            try await store.recordFeedback(feedback)
+        } catch {
+            return Self.error(.internalServerError, "could not store the feedback", type: "api_error", id: id)
+        }
+        return Self.json(.object(["ok": .bool(true), "request_id": .string(requestID)]), id: id)
+    }
+
     /// Queues the shadow copies of a finished live request (never awaited by the client).
     func shadow(_ links: [ChainLink], record: GatewayRecord, output: String) {
         guard !links.isEmpty, record.outcome == "ok", let route = record.route, let live = record.servedBy else {
@@ -440,6 +506,7 @@ public final class Gateway: Sendable {
         record.timeToFirstToken = record.endToEnd
         finish(record)
         shadow(shadowLinks, record: record, output: response.output)
+        keepBody(links, record: record, output: response.output)
         var message = OpenAIChat.Message(
             role: "assistant",
             content: response.toolCalls.isEmpty || !response.output.isEmpty ? .text(response.output) : nil
@@ -494,6 +561,17 @@ public final class Gateway: Sendable {
             )
         }
         counters.withLock { $0[record.outcome, default: 0] += 1 }
+        if record.servedBy != nil {
+            recent.withLock { recent in
+                recent.ids.insert(record.id)
+                recent.order.append(record.id)
+                if recent.order.count > 100_000 {
+                    // Forget the older half at once (amortised constant time per request).
+                    for old in recent.order.prefix(50_000) { recent.ids.remove(old) }
+                    recent.order.removeFirst(50_000)
+                }
+            }
+        }
         metrics.record(record)
         if !recorder.record(record) { metrics.recordDropped() }
         logger.info(

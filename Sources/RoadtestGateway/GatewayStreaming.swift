@@ -188,6 +188,7 @@ extension Gateway {
                     self.budgets.add(cost, to: route.name)
                     self.finish(record)
                     self.shadow(shadowLinks, record: record, output: output)
+                    self.keepBody(links, record: record, output: output)
                 }
             )
         }

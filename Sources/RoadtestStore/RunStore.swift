@@ -50,6 +50,17 @@ public protocol RunStore: OutcomeSink {
     func recordShadowPair(_ pair: ShadowPair) async throws
     /// Shadow pairs, oldest first (of one route when given).
     func shadowPairs(route: String?, limit: Int) async throws -> [ShadowPair]
+    /// Keeps a gateway request's input and output (a sampled share, already redacted).
+    func recordGatewayBody(_ subject: FeedbackSubject) async throws
+    /// Whether the gateway served a request with this id.
+    func gatewayRequestExists(_ id: String) async throws -> Bool
+    func recordFeedback(_ feedback: Feedback) async throws
+    /// Every feedback, oldest first.
+    func allFeedback() async throws -> [Feedback]
+    /// What a feedback subject (`request:ID` or `trial:...`) was: its input and output, when stored.
+    func feedbackSubject(_ subject: String) async throws -> FeedbackSubject?
+    /// Items a person may review: kept gateway requests (newest first) and the failing trials of the latest run.
+    func reviewSubjects(limit: Int) async throws -> [FeedbackSubject]
 }
 
 extension RunStore {

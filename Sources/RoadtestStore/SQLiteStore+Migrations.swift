@@ -197,6 +197,31 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v11-feedback") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE gateway_body (
+                        request_id TEXT PRIMARY KEY,
+                        route TEXT NOT NULL,
+                        system TEXT,
+                        input TEXT NOT NULL,
+                        output TEXT NOT NULL,
+                        received_at REAL NOT NULL
+                    );
+                    CREATE TABLE feedback (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        subject TEXT NOT NULL,
+                        rating TEXT NOT NULL,
+                        score REAL NOT NULL,
+                        correction TEXT,
+                        comment TEXT,
+                        created_at REAL NOT NULL,
+                        source TEXT NOT NULL
+                    );
+                    CREATE INDEX feedback_subject ON feedback (subject);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -181,6 +181,148 @@ public final class SQLiteStore: RunStore {
         }
     }
 
+    // MARK: - Feedback
+
+    public func recordGatewayBody(_ subject: FeedbackSubject) async throws {
+        let id = String(subject.subject.dropFirst("request:".count))
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO gateway_body (request_id, route, system, input, output, received_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [id, subject.tag, subject.system, subject.input, subject.output, subject.receivedAt]
+            )
+        }
+    }
+
+    public func gatewayRequestExists(_ id: String) async throws -> Bool {
+        try await writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM gateway_request WHERE id = ?)", arguments: [id])
+                ?? false
+        }
+    }
+
+    public func recordFeedback(_ feedback: Feedback) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO feedback (subject, rating, score, correction, comment, created_at, source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    feedback.subject, feedback.rating, feedback.score, feedback.correction, feedback.comment,
+                    feedback.createdAt, feedback.source,
+                ]
+            )
+        }
+    }
+
+    public func allFeedback() async throws -> [Feedback] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM feedback ORDER BY created_at, id").map { row in
+                Feedback(
+                    subject: row["subject"],
+                    rating: row["rating"],
+                    score: row["score"],
+                    correction: row["correction"],
+                    comment: row["comment"],
+                    createdAt: row["created_at"],
+                    source: row["source"]
+                )
+            }
+        }
+    }
+
+    public func feedbackSubject(_ subject: String) async throws -> FeedbackSubject? {
+        try await writer.read { db in
+            if subject.hasPrefix("request:") {
+                let id = String(subject.dropFirst("request:".count))
+                return try Row.fetchOne(db, sql: "SELECT * FROM gateway_body WHERE request_id = ?", arguments: [id])
+                    .map { row in
+                        FeedbackSubject(
+                            subject: subject,
+                            tag: row["route"],
+                            system: row["system"],
+                            input: row["input"],
+                            output: row["output"],
+                            receivedAt: row["received_at"]
+                        )
+                    }
+            }
+            let parts = subject.dropFirst("trial:".count).split(separator: "/", omittingEmptySubsequences: false)
+                .map(String.init)
+            guard subject.hasPrefix("trial:"), parts.count == 5, let sample = Int(parts[3]) else { return nil }
+            return try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT o.input AS input, o.output AS output, o.system AS system, o.completed_at AS completed_at,
+                        COALESCE(c.private, 0) AS is_private
+                    FROM outcome o LEFT JOIN test_case c ON c.run_id = o.run_id AND c.case_id = o.case_id
+                    WHERE o.run_id = ? AND o.candidate_id = ? AND o.case_id = ? AND o.sample = ? AND o.variant = ?
+                    """,
+                arguments: [parts[0], parts[1], parts[2], sample, parts[4]]
+            ).flatMap { row in
+                // A private holdout case's input never leaves the store through feedback.
+                let isPrivate: Bool = row["is_private"]
+                guard !isPrivate else { return nil }
+                return FeedbackSubject(
+                    subject: subject,
+                    tag: parts[1],
+                    system: row["system"],
+                    input: row["input"] ?? "",
+                    output: row["output"] ?? "",
+                    receivedAt: 0
+                )
+            }
+        }
+    }
+
+    public func reviewSubjects(limit: Int) async throws -> [FeedbackSubject] {
+        try await writer.read { db in
+            var subjects = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM gateway_body ORDER BY received_at DESC LIMIT ?",
+                arguments: [limit]
+            ).map { row in
+                FeedbackSubject(
+                    subject: "request:" + (row["request_id"] as String),
+                    tag: row["route"],
+                    system: row["system"],
+                    input: row["input"],
+                    output: row["output"],
+                    receivedAt: row["received_at"]
+                )
+            }
+            if let run = try String.fetchOne(
+                db,
+                sql: "SELECT id FROM run WHERE status = 'finished' ORDER BY started_at DESC LIMIT 1"
+            ) {
+                subjects += try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT o.* FROM outcome o LEFT JOIN test_case c ON c.run_id = o.run_id AND c.case_id = o.case_id
+                        WHERE o.run_id = ? AND o.passed = 0 AND COALESCE(c.private, 0) = 0
+                        ORDER BY o.candidate_id, o.case_id LIMIT ?
+                        """,
+                    arguments: [run, limit]
+                ).map { row in
+                    let key = [run, row["candidate_id"], row["case_id"], String(row["sample"] as Int), row["variant"]]
+                        .map { "\($0 ?? "")" }
+                    return FeedbackSubject(
+                        subject: "trial:" + key.joined(separator: "/"),
+                        tag: row["candidate_id"],
+                        system: row["system"],
+                        input: row["input"] ?? "",
+                        output: row["output"] ?? "",
+                        receivedAt: 0
+                    )
+                }
+            }
+            return subjects
+        }
+    }
+
     // MARK: - Runs
 
     static func runRecord(_ row: Row) -> RunRecord {

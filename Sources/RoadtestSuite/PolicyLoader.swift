@@ -88,7 +88,11 @@ extension Context {
             error(root, "a policy must be a mapping with 'candidates' and 'routes'")
             return nil
         }
-        checkKeys(pairs, valid: ["candidates", "routes", "defaults", "auth", "limits", "name"], in: "the policy")
+        checkKeys(
+            pairs,
+            valid: ["candidates", "routes", "defaults", "auth", "limits", "name", "bodies"],
+            in: "the policy"
+        )
         let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         var candidates: [Candidate] = []
         if case .sequence(let items, _)? = fields["candidates"] {
@@ -184,6 +188,28 @@ extension Context {
                 }
             } else {
                 error(node, "'auth' must be a mapping like {tokens_env: ROADTEST_GATEWAY_TOKENS}")
+            }
+        }
+        if let node = fields["bodies"] {
+            if case .mapping(let bodyPairs, _) = node {
+                checkKeys(bodyPairs, valid: ["sample", "redact"], in: "bodies")
+                for (key, value, _) in bodyPairs {
+                    if key == "sample" {
+                        if let share = Self.share(value) {
+                            policy.bodySample = share
+                        } else {
+                            error(value, "'sample' is a share like 10%")
+                        }
+                    }
+                    if key == "redact" {
+                        policy.redactions = stringList(value, key) ?? []
+                        for pattern in policy.redactions where (try? NSRegularExpression(pattern: pattern)) == nil {
+                            error(value, "invalid regular expression '\(pattern)' in 'redact'")
+                        }
+                    }
+                }
+            } else {
+                error(node, "'bodies' must be a mapping like {sample: 10%, redact: ['\\b\\d{16}\\b']}")
             }
         }
         if let node = fields["limits"] {

@@ -71,6 +71,16 @@ import Testing
         }
         func gatewaySpend(since: Double) async throws -> [String: Double] { try await base.gatewaySpend(since: since) }
         func recordShadowPair(_ pair: ShadowPair) async throws { try await base.recordShadowPair(pair) }
+        func recordGatewayBody(_ subject: FeedbackSubject) async throws { try await base.recordGatewayBody(subject) }
+        func gatewayRequestExists(_ id: String) async throws -> Bool { try await base.gatewayRequestExists(id) }
+        func recordFeedback(_ feedback: Feedback) async throws { try await base.recordFeedback(feedback) }
+        func allFeedback() async throws -> [Feedback] { try await base.allFeedback() }
+        func feedbackSubject(_ subject: String) async throws -> FeedbackSubject? {
+            try await base.feedbackSubject(subject)
+        }
+        func reviewSubjects(limit: Int) async throws -> [FeedbackSubject] {
+            try await base.reviewSubjects(limit: limit)
+        }
         func shadowPairs(route: String?, limit: Int) async throws -> [ShadowPair] {
             try await base.shadowPairs(route: route, limit: limit)
         }
