@@ -574,7 +574,7 @@ public final class Gateway: Sendable {
         }
         metrics.record(record)
         if !recorder.record(record) { metrics.recordDropped() }
-        logger.info(
+        logger.debug(
             "request",
             metadata: [
                 "id": .string(record.id), "route": .string(record.route ?? "-"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Logging
 import RoadtestCore
 import RoadtestGateway
 import RoadtestLocal
@@ -29,10 +30,23 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.")
     var listen = "127.0.0.1:8080"
 
+    @Option(
+        name: .long,
+        help:
+            "Log level of the structured log on standard output: debug logs every request; info (default) logs start, rollbacks and store failures."
+    )
+    var logLevel = "info"
+
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw RoadtestError(
+                    .invalidArgument,
+                    "--log-level \(logLevel): use trace, debug, info, notice, warning or error"
+                )
+            }
             let loaded = try PolicyLoader().load(path: policy)
             let (host, port) = try ChaosCommand.address(listen)
             let loopback = ["127.0.0.1", "localhost", "::1"].contains(host)
@@ -52,12 +66,15 @@ struct GatewayCommand: AsyncParsableCommand {
                 transport: transport,
                 announce: { printError("roadtest: " + $0) }
             ) { providers in
+                var logger = Logger(label: "roadtest.gateway")
+                logger.logLevel = level
                 let gateway = try Gateway(
                     policy: loaded,
                     providers: providers,
                     tokens: loaded.tokensEnvironmentVariable.flatMap { ProcessInfo.processInfo.environment[$0] },
                     store: store,
-                    spentToday: spent
+                    spentToday: spent,
+                    logger: logger
                 )
                 let routes = loaded.routes.map(\.name).joined(separator: ", ")
                 let app = gateway.makeApplication(host: host, port: port) { port in
