@@ -19,6 +19,26 @@ public struct GatewayPolicy: Sendable, Hashable {
         public var shadowSample: Double = 0
         /// Switch the route to another candidate when its live SLO is breached.
         public var rollback: Rollback?
+        /// A canary split: each request goes to one of these candidates with probability proportional to its weight
+        /// (then down the route's fallbacks). Empty: always `candidate`.
+        public var weights: [String: Double] = [:]
+
+        /// This route with its candidate drawn from `weights` (`draw` is uniform in [0, 1)).
+        public func weighted(draw: Double) -> Route {
+            let total = weights.values.reduce(0, +)
+            guard total > 0 else { return self }
+            var point = draw * total
+            for id in weights.keys.sorted() {
+                point -= weights[id]!
+                if point < 0 {
+                    var chosen = self
+                    chosen.candidate = id
+                    chosen.fallback = fallback.filter { $0 != id }
+                    return chosen
+                }
+            }
+            return self
+        }
         public var location: SourceLocation?
 
         public init(

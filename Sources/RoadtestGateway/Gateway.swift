@@ -257,7 +257,10 @@ public final class Gateway: Sendable {
                 "unknown_route"
             )
         }
-        let route = rollbacks.active(configured)
+        // A rolled-back route serves its rollback candidate; otherwise a canary split draws the candidate.
+        let route =
+            rollbacks.event(configured.name) == nil
+            ? configured.weighted(draw: Double.random(in: 0..<1)) : rollbacks.active(configured)
         record.route = route.name
         if let budget = route.budgetPerDay, budgets.spent(route.name) >= budget {
             return refuse(

@@ -3,67 +3,66 @@ import RoadtestCore
 import RoadtestStore
 import Synchronization
 
-/// Writes every request record to the store off the client's path: records queue (bounded; drops are counted),
-/// a background task writes them in batches.
+/// Writes every request record to the store off the client's path: records gather in a bounded buffer (a full
+/// buffer drops the record and counts it) that a background task writes in one transaction every 100 ms.
 public final class GatewayRecorder: Sendable {
-    let continuation: AsyncStream<GatewayRecord>.Continuation
-    let writer: Task<Void, Never>
-    let dropped = Counter()
-    let failures = Counter()
-
     final class Counter: Sendable {
         let value = Atomic<Int>(0)
         func add() { value.add(1, ordering: .relaxed) }
         var count: Int { value.load(ordering: .relaxed) }
     }
 
-    public init(store: (any RunStore)?, capacity: Int = 100_000) {
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: GatewayRecord.self,
-            bufferingPolicy: .bufferingOldest(capacity)
-        )
-        self.continuation = continuation
+    final class Buffer: Sendable {
+        let state = Mutex<(records: [GatewayRecord], finished: Bool)>(([], false))
+    }
+
+    let buffer = Buffer()
+    let capacity: Int
+    let writer: Task<Void, Never>
+    let dropped = Counter()
+    let failures = Counter()
+
+    public init(store: (any RunStore)?, capacity: Int = 100_000, interval: Duration = .milliseconds(100)) {
+        self.capacity = capacity
+        let buffer = self.buffer
         let failures = self.failures
         writer = Task {
-            guard let store else {
-                for await _ in stream {}
-                return
-            }
-            var batch: [GatewayRecord] = []
-            for await record in stream {
-                batch.append(record)
-                if batch.count >= 64 {
-                    if (try? await store.recordGatewayRequests(batch)) == nil { failures.add() }
-                    batch.removeAll(keepingCapacity: true)
+            while true {
+                let (batch, finished) = buffer.state.withLock { state -> ([GatewayRecord], Bool) in
+                    let batch = state.records
+                    state.records.removeAll(keepingCapacity: true)
+                    return (batch, state.finished)
                 }
-                // Write what has arrived so far once the queue is momentarily empty.
-                if batch.count > 0 {
+                if let store, !batch.isEmpty {
                     if (try? await store.recordGatewayRequests(batch)) == nil { failures.add() }
-                    batch.removeAll(keepingCapacity: true)
                 }
+                if finished { return }
+                try? await Task.sleep(for: interval)
             }
         }
     }
 
-    /// Queues a record; false when the queue was full and it was dropped.
+    /// Queues a record; false when the buffer was full and it was dropped.
     @discardableResult
     public func record(_ record: GatewayRecord) -> Bool {
-        if case .dropped = continuation.yield(record) {
-            dropped.add()
-            return false
+        let kept = buffer.state.withLock { state -> Bool in
+            guard state.records.count < capacity else { return false }
+            state.records.append(record)
+            return true
         }
-        return true
+        if !kept { dropped.add() }
+        return kept
     }
 
-    /// Records dropped because the queue was full.
+    /// Records dropped because the buffer was full.
     public var droppedCount: Int { dropped.count }
 
     /// Batches the store refused to write.
     public var failedWrites: Int { failures.count }
 
-    /// Flushes what is queued and stops.
+    /// Writes what is buffered and stops.
     public func finish() async {
-        continuation.finish()
+        buffer.state.withLock { $0.finished = true }
         await writer.value
     }
 }

@@ -117,7 +117,7 @@ extension Context {
                 }
                 checkKeys(
                     routePairs,
-                    valid: ["name", "candidate", "fallback", "match", "budget", "shadow", "rollback"],
+                    valid: ["name", "candidate", "fallback", "match", "budget", "shadow", "rollback", "weights"],
                     in: "a route"
                 )
                 let map = Dictionary(routePairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -169,6 +169,21 @@ extension Context {
                     error(node, "'shadow' must be a mapping like {candidates: [candidate-b], sample: 20%}")
                 }
                 if let node = map["rollback"] { route.rollback = rollback(from: node, route: route, known: known) }
+                if case .mapping(let weightPairs, _)? = map["weights"] {
+                    for (id, value, _) in weightPairs {
+                        guard known.contains(id) else {
+                            error(value, "route '\(name)' weighs candidate '\(id)', which the policy does not define")
+                            continue
+                        }
+                        if let weight = number(value, "weight"), weight >= 0 {
+                            route.weights[id] = weight
+                        } else {
+                            error(value, "a weight is a number of 0 or more (a share of the traffic)")
+                        }
+                    }
+                } else if let node = map["weights"] {
+                    error(node, "'weights' must be a mapping like {main: 90, canary: 10}")
+                }
                 if routes.contains(where: { $0.name == name }) { error(item, "route name '\(name)' is used twice") }
                 routes.append(route)
             }

@@ -376,6 +376,33 @@ import FoundationNetworking
         }
     }
 
+    @Test func weightsSplitTrafficForACanary() async throws {
+        try await withSimulator { upstream, _ in
+            try await Self.withGateway(
+                """
+                candidates:
+                  - {id: stable, base_url: BASE_URL, model: stable}
+                  - {id: canary, base_url: BASE_URL, model: canary}
+                routes:
+                  - {name: default, candidate: stable, weights: {stable: 3, canary: 1}}
+                """,
+                upstream: upstream
+            ) { url, _ in
+                var served: [String: Int] = [:]
+                for index in 1...200 {
+                    let reply = try await Self.send(
+                        url + "/v1/chat/completions",
+                        body: Self.chat("default", "n \(index)")
+                    )
+                    served[reply.headers["x-roadtest-served-by"] ?? "", default: 0] += 1
+                }
+                // A quarter to the canary: 50 expected, standard deviation about 6.
+                #expect(served["stable", default: 0] + served["canary", default: 0] == 200)
+                #expect((25...75).contains(served["canary", default: 0]), "\(served)")
+            }
+        }
+    }
+
     @Test func policyMistakesNameFileAndLine() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("policy.yaml")
