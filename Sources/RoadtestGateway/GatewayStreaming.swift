@@ -205,16 +205,25 @@ struct ChunkRelay {
     var calledTools = false
     var usage: TokenUsage?
 
+    let quotedID: String
+    let quotedModel: String
+
     init(id: String, model: String, includeUsage: Bool) {
         self.id = id
         self.model = model
         self.includeUsage = includeUsage
+        quotedID = JSONValue.quote(id)
+        quotedModel = JSONValue.quote(model)
     }
 
     mutating func encode(_ event: ProviderEvent) -> String? {
         switch event {
         case .text(let text, _):
-            return chunk(.init(content: text))
+            guard sentRole else { return chunk(.init(content: text)) }
+            // The hot path, one per token: written directly (the same JSON the Codable chunk encodes, keys sorted).
+            return "data: {\"choices\":[{\"delta\":{\"content\":" + JSONValue.quote(text)
+                + "},\"index\":0}],\"created\":\(created),\"id\":" + quotedID + ",\"model\":" + quotedModel
+                + ",\"object\":\"chat.completion.chunk\"}\n\n"
         case .reasoning(let text, _):
             return chunk(.init(reasoning_content: text))
         case .toolCall(let delta, _):
