@@ -21,6 +21,8 @@ public struct ShadowReport: Sendable, Hashable, Codable {
         public var shadowE2EP95Ms: Double?
         public var liveCostUSD: Double
         public var shadowCostUSD: Double
+        /// With a suite: pairs whose input is one of its cases, graded by that case's deterministic checks.
+        public var graded: Graded?
 
         enum CodingKeys: String, CodingKey {
             case route, live, shadow, pairs, answered, agreed
@@ -32,7 +34,48 @@ public struct ShadowReport: Sendable, Hashable, Codable {
             case shadowE2EP95Ms = "shadow_e2e_p95_ms"
             case liveCostUSD = "live_cost_usd"
             case shadowCostUSD = "shadow_cost_usd"
+            case graded
         }
+    }
+
+    /// Pass rates of live and shadow answers on the same inputs, paired: McNemar's exact test on the pairs where
+    /// exactly one side passed.
+    public struct Graded: Sendable, Hashable, Codable {
+        public var pairs: Int
+        public var livePassRate: Double
+        public var shadowPassRate: Double
+        /// Live passed, shadow failed.
+        public var shadowWorse: Int
+        /// Live failed, shadow passed.
+        public var shadowBetter: Int
+        public var mcnemarP: Double
+        /// Checks that need I/O (judge, command, similar) are not graded here.
+        public var checksSkipped: Int
+
+        enum CodingKeys: String, CodingKey {
+            case pairs
+            case livePassRate = "live_pass_rate"
+            case shadowPassRate = "shadow_pass_rate"
+            case shadowWorse = "shadow_worse"
+            case shadowBetter = "shadow_better"
+            case mcnemarP = "mcnemar_p"
+            case checksSkipped = "checks_skipped"
+        }
+    }
+
+    /// Grades an output with a case's deterministic checks: the verdict, and how many checks could not be run.
+    public static func grade(_ output: String, by testCase: Case) -> (passed: Bool, skipped: Int) {
+        var results: [CheckResult] = []
+        var skipped = 0
+        for check in testCase.checks {
+            let context = CheckEvaluator.Context(endToEnd: nil, costUSD: 0, input: testCase.input)
+            guard let raw = CheckEvaluator.evaluate(check.kind, output: output, context: context) else {
+                skipped += 1
+                continue
+            }
+            results.append(CheckEvaluator.result(for: check, passed: raw.passed, score: raw.score, reason: raw.reason))
+        }
+        return (CheckEvaluator.verdict(of: results, threshold: testCase.threshold).passed, skipped)
     }
 
     public var schemaVersion = 1
@@ -43,7 +86,12 @@ public struct ShadowReport: Sendable, Hashable, Codable {
         case comparisons
     }
 
-    public init(pairs: [ShadowPair]) {
+    /// The comparisons; with `cases`, pairs whose input equals a case's input are also graded by its checks.
+    public init(pairs: [ShadowPair], cases: [Case] = []) {
+        var byInput: [String: Case] = [:]
+        for testCase in cases where testCase.attack == nil {
+            byInput[testCase.input] = byInput[testCase.input] ?? testCase
+        }
         let groups = Dictionary(grouping: pairs) { "\($0.route)\u{1F}\($0.shadowCandidate)" }
         comparisons = groups.keys.sorted().map { key in
             let group = groups[key]!
@@ -77,8 +125,38 @@ public struct ShadowReport: Sendable, Hashable, Codable {
                     $0 * 1000
                 },
                 liveCostUSD: group.reduce(0) { $0 + $1.liveCostUSD },
-                shadowCostUSD: group.reduce(0) { $0 + $1.shadowCostUSD }
+                shadowCostUSD: group.reduce(0) { $0 + $1.shadowCostUSD },
+                graded: byInput.isEmpty ? nil : Self.graded(answered, byInput)
             )
         }
+    }
+
+    static func graded(_ pairs: [ShadowPair], _ byInput: [String: Case]) -> Graded {
+        var count = 0
+        var live = 0
+        var shadow = 0
+        var worse = 0
+        var better = 0
+        var skipped = 0
+        for pair in pairs {
+            guard let testCase = byInput[pair.input] else { continue }
+            let l = grade(pair.liveOutput, by: testCase)
+            let s = grade(pair.shadowOutput, by: testCase)
+            count += 1
+            skipped += l.skipped
+            if l.passed { live += 1 }
+            if s.passed { shadow += 1 }
+            if l.passed && !s.passed { worse += 1 }
+            if !l.passed && s.passed { better += 1 }
+        }
+        return Graded(
+            pairs: count,
+            livePassRate: count > 0 ? Double(live) / Double(count) : 0,
+            shadowPassRate: count > 0 ? Double(shadow) / Double(count) : 0,
+            shadowWorse: worse,
+            shadowBetter: better,
+            mcnemarP: Statistics.mcnemarExactP(worse, better),
+            checksSkipped: skipped
+        )
     }
 }

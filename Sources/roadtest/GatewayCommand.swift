@@ -10,9 +10,94 @@ import RoadtestRunner
 import RoadtestStore
 import RoadtestSuite
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
+        abstract: "Serve a routing policy behind an OpenAI-compatible endpoint; `gateway status` asks a running one.",
+        subcommands: [GatewayServeCommand.self, GatewayStatusCommand.self],
+        defaultSubcommand: GatewayServeCommand.self
+    )
+}
+
+struct GatewayStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "A running gateway's routes (rolled back or not, and why), today's spend and request counts."
+    )
+
+    @Option(name: .long, help: "The gateway's address.")
+    var url = "http://127.0.0.1:8080"
+
+    @Option(name: .long, help: "The environment variable holding a client token, when the gateway requires one.")
+    var tokenEnv: String?
+
+    @Flag(name: .long, help: "Print the status JSON as the gateway sent it.")
+    var json = false
+
+    func run() async throws {
+        let code = try await withUserFacingErrors { () -> Int32 in
+            var request = URLRequest(url: URL(string: url.trimmingCharacters(in: ["/"]) + "/_roadtest/status")!)
+            if let tokenEnv {
+                guard let token = ProcessInfo.processInfo.environment[tokenEnv] else {
+                    throw RoadtestError(.invalidArgument, "--token-env \(tokenEnv): the variable is not set")
+                }
+                request.setValue("Bearer " + token.split(separator: ",")[0], forHTTPHeaderField: "Authorization")
+            }
+            let data: Data
+            do {
+                let (body, response) = try await URLSession.shared.data(for: request)
+                guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+                    throw RoadtestError(
+                        .invalidArgument,
+                        "the gateway at \(url) answered \((response as? HTTPURLResponse)?.statusCode ?? 0)",
+                        hint: "pass --token-env NAME when it requires a token"
+                    )
+                }
+                data = body
+            } catch let error as RoadtestError {
+                throw error
+            } catch {
+                throw RoadtestError(.invalidArgument, "no gateway at \(url): \(error.localizedDescription)")
+            }
+            guard let status = JSONValue.parse(data) else {
+                throw RoadtestError(.invalidArgument, "the answer at \(url)/_roadtest/status is not JSON")
+            }
+            if json {
+                print(status.jsonText)
+                return 0
+            }
+            for route in status["routes"]?.arrayValue ?? [] {
+                let name = route["name"]?.stringValue ?? "?"
+                let candidate = route["candidate"]?.stringValue ?? "?"
+                let spent = route["spent_today_usd"]?.doubleValue ?? 0
+                var line = "\(name): \(candidate)"
+                if let fallback = route["fallback"]?.arrayValue, !fallback.isEmpty {
+                    line += " (fallback " + fallback.compactMap(\.stringValue).joined(separator: ", ") + ")"
+                }
+                line += String(format: ", spent today $%.4f", spent)
+                if let budget = route["budget_usd_per_day"]?.doubleValue { line += String(format: " of $%.2f", budget) }
+                if let rolled = route["rolled_back"], rolled != .null {
+                    line +=
+                        "; rolled back from \(rolled["from"]?.stringValue ?? "?"): \(rolled["reason"]?.stringValue ?? "")"
+                }
+                print(line)
+            }
+            let counts = (status["requests"]?.objectValue ?? [:]).sorted { $0.key < $1.key }
+                .map { "\($0.key) \($0.value.doubleValue.map { Int($0) } ?? 0)" }
+            print("requests: " + (counts.isEmpty ? "none" : counts.joined(separator: ", ")))
+            return 0
+        }
+        throw ExitCode(code)
+    }
+}
+
+struct GatewayServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve a routing policy behind an OpenAI-compatible endpoint, with fallback, limits and budgets.",
         discussion: """
             POST /v1/chat/completions (streaming and not), GET /v1/models (the route names), \

@@ -3,6 +3,7 @@ import Foundation
 import RoadtestCore
 import RoadtestReport
 import RoadtestStore
+import RoadtestSuite
 
 struct ShadowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,12 @@ struct ShadowReportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only this route.")
     var route: String?
 
+    @Option(
+        name: .long,
+        help: "Grade pairs whose input is one of this suite's cases with that case's deterministic checks."
+    )
+    var suite: String?
+
     @Option(name: .long, help: "Write the report as JSON here (- for standard output).")
     var json: String?
 
@@ -35,7 +42,8 @@ struct ShadowReportCommand: AsyncParsableCommand {
         let code = try await withUserFacingErrors { () -> Int32 in
             let store = try storeOptions.open()
             let pairs = try await store.shadowPairs(route: route, limit: 1_000_000)
-            let report = ShadowReport(pairs: pairs)
+            let cases = try suite.map { try SuiteLoader().load(path: $0).cases } ?? []
+            let report = ShadowReport(pairs: pairs, cases: cases)
             if let json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -54,6 +62,20 @@ struct ShadowReportCommand: AsyncParsableCommand {
                         + "\(c.answered) answered, agreement \(c.agreed)/\(c.answered) \(rate) "
                         + String(format: "[%.1f%%–%.1f%%]", c.agreementCI95[0] * 100, c.agreementCI95[1] * 100)
                 )
+                if let graded = c.graded {
+                    print(
+                        "  graded by the suite: \(graded.pairs) pairs, pass rate live "
+                            + String(
+                                format: "%.1f%%, shadow %.1f%%",
+                                graded.livePassRate * 100,
+                                graded.shadowPassRate * 100
+                            )
+                            + "; shadow worse on \(graded.shadowWorse), better on \(graded.shadowBetter) (McNemar p "
+                            + String(format: "%.3g)", graded.mcnemarP)
+                            + (graded.checksSkipped > 0
+                                ? "; \(graded.checksSkipped) judge/command/similar checks not run" : "")
+                    )
+                }
                 let errors = c.shadowErrors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
                 print(
                     "  shadow errors: \(errors.isEmpty ? "none" : errors.joined(separator: ", ")); "

@@ -6,6 +6,10 @@ import RoadtestServer
 import RoadtestTestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The `roadtest` executable as a user runs it: exit codes, report files, interrupts and resumes, and no
 /// orphaned llama-server on any exit path.
 @Suite(.serialized, .enabled(if: TestEnvironment.binary != nil, "build the roadtest executable first (swift build)"))
@@ -572,6 +576,75 @@ struct CLITests {
                     in: directory
                 )
                 #expect(nothing.status == 1 && nothing.errors.contains("forbidden_tools"), "\(nothing.errors)")
+            }
+        }
+    }
+
+    @Test func gatewayServesStatusAndShadowReportFromTheCommandLine() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(
+                    [
+                        "policy.yaml": """
+                        candidates:
+                          - {id: main, base_url: \(baseURL), model: main}
+                          - {id: twin, base_url: \(baseURL), model: twin}
+                        routes:
+                          - {name: default, candidate: main, shadow: {candidates: [twin], sample: 100%}}
+                        """,
+                        "bad.yaml":
+                            "candidates: [{id: main, base_url: \(baseURL)}]\nroutes: [{name: default, candidate: nope}]\n",
+                    ],
+                    in: directory
+                )
+                let bad = try await roadtest(["gateway", "--policy", "bad.yaml"], in: directory)
+                #expect(bad.status == 1 && bad.errors.contains("bad.yaml:2"), "\(bad.errors)")
+                let open = try await roadtest(
+                    ["gateway", "--policy", "policy.yaml", "--listen", "0.0.0.0:1"],
+                    in: directory
+                )
+                #expect(open.status == 1 && open.errors.contains("without client authentication"), "\(open.errors)")
+                let port = 20000 + Int.random(in: 0..<20000)
+                let server = Task {
+                    try await roadtest(
+                        ["gateway", "--policy", "policy.yaml", "--listen", "127.0.0.1:\(port)", "--store", "gw.db"],
+                        in: directory,
+                        timeout: 60
+                    )
+                }
+                var up = false
+                for _ in 0..<100 where !up {
+                    try await Task.sleep(for: .milliseconds(100))
+                    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/health")!)
+                    request.timeoutInterval = 1
+                    up = (try? await URLSession.shared.data(for: request)) != nil
+                }
+                #expect(up, "the gateway did not start")
+                for text in ["one", "two"] {
+                    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/chat/completions")!)
+                    request.httpMethod = "POST"
+                    request.httpBody = Data(
+                        #"{"model": "default", "messages": [{"role": "user", "content": "\#(text)"}]}"#.utf8
+                    )
+                    _ = try await URLSession.shared.data(for: request)
+                }
+                let status = try await roadtest(
+                    ["gateway", "status", "--url", "http://127.0.0.1:\(port)"],
+                    in: directory
+                )
+                #expect(
+                    status.status == 0 && status.output.contains("default: main"),
+                    "\(status.output) \(status.errors)"
+                )
+                #expect(status.output.contains("requests: ok 2"), "\(status.output)")
+                try await Task.sleep(for: .milliseconds(500))
+                let report = try await roadtest(["shadow", "report", "--store", "gw.db", "--json", "-"], in: directory)
+                let json = try #require(JSONValue.parse(Data(report.output.utf8)), "\(report.output) \(report.errors)")
+                let comparison = try #require(json["comparisons"]?.arrayValue?.first)
+                #expect(comparison["shadow"] == .string("twin") && comparison["pairs"] == .number(2))
+                #expect(comparison["agreed"] == .number(2))
+                server.cancel()
+                _ = await server.result
             }
         }
     }

@@ -330,6 +330,26 @@ import FoundationNetworking
             if let other { #expect(other.agreed == 0 && other.answered > 0) }
             #expect(slow != nil || other != nil)
             #expect(pairs.allSatisfy { $0.liveOutput.hasPrefix("question") })
+            // Graded by a suite's checks: pairs whose input is a case's input, live and shadow side by side.
+            let cases = (0..<4).map {
+                Case(
+                    id: "q\($0)",
+                    messages: [Message(role: "user", content: "question \($0)")],
+                    checks: [Check(kind: .contains("question"))]
+                )
+            }
+            let graded = ShadowReport(pairs: pairs, cases: cases)
+            for comparison in graded.comparisons {
+                let result = try #require(comparison.graded)
+                #expect(result.pairs == comparison.answered && result.livePassRate == 1)
+                if comparison.shadow == "other" {
+                    #expect(
+                        result.shadowPassRate == 0 && result.shadowWorse == result.pairs && result.shadowBetter == 0
+                    )
+                } else {
+                    #expect(result.shadowPassRate == 1 && result.mcnemarP == 1)
+                }
+            }
         }
     }
 
