@@ -30,34 +30,8 @@ public struct EmbeddingsClient: Sendable {
         self.transport = provider.transport
     }
 
-    /// Embeds each text in a request of its own (concurrently): llama-server (seen with this project's build)
-    /// returns different vectors for a text embedded in a batch than alone — a paraphrase pair scored 0.674
-    /// batched and 0.942 one by one — so batching is not trusted. The calls are folded into one response: tokens
-    /// summed, the slowest time, the first failure.
+    /// Embeds `texts` in one request.
     public func embed(_ texts: [String], timeout: Double = 60) async -> Result {
-        guard texts.count > 1 else { return await embedBatch(texts, timeout: timeout) }
-        let results = await withTaskGroup(of: (Int, Result).self) { group in
-            for (index, text) in texts.enumerated() {
-                group.addTask { (index, await embedBatch([text], timeout: timeout)) }
-            }
-            var results: [(Int, Result)] = []
-            for await result in group { results.append(result) }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
-        }
-        var response = results[0].response
-        response.inputTokens = results.reduce(0) { $0 + $1.response.inputTokens }
-        response.endToEnd = results.compactMap(\.response.endToEnd).max()
-        if let failed = results.first(where: { $0.vectors == nil }) {
-            response.attemptClass = failed.response.attemptClass
-            response.httpStatus = failed.response.httpStatus
-            response.message = failed.response.message
-            response.retryAfter = failed.response.retryAfter
-            return Result(vectors: nil, response: response)
-        }
-        return Result(vectors: results.flatMap { $0.vectors ?? [] }, response: response)
-    }
-
-    func embedBatch(_ texts: [String], timeout: Double) async -> Result {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -66,7 +66,9 @@ public enum CandidateEndpoints {
                     + (member.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency)
                     * (member.strategy?.samples ?? 1)
             }
-            let slots = max(1, min(16, wanted))
+            // An embeddings server gets one slot: llama-server (this project's build) pools different vectors for
+            // sequences that share a batch across slots (a paraphrase pair scored 0.674 with 4 slots, 0.942 with 1).
+            let slots = first.serverArguments.contains("--embeddings") ? 1 : max(1, min(16, wanted))
             let names = group.members.map { "'\($0.id)'" }.joined(separator: ", ")
             do {
                 var options = try LlamaServer.Options.resolve(
