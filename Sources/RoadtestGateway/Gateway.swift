@@ -72,7 +72,8 @@ public final class Gateway: Sendable {
 
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        router.post("/v1/chat/completions") { request, _ in await self.chat(request) }
+        router.post("/v1/chat/completions") { request, _ in await self.chat(request, format: .openAI) }
+        router.post("/v1/messages") { request, _ in await self.chat(request, format: .anthropic) }
         router.get("/v1/models") { request, _ in self.models(request) }
         router.get("/_roadtest/status") { request, _ in self.status(request) }
         router.get("/metrics") { request, _ in self.metricsText(request) }
@@ -169,7 +170,12 @@ public final class Gateway: Sendable {
     }
 
     /// Authentication, then the per-token rate limit.
-    func authorize(_ request: Request, id: String?, limited: Bool = true) -> Authorization {
+    func authorize(
+        _ request: Request,
+        id: String?,
+        limited: Bool = true,
+        format: ClientFormat = .openAI
+    ) -> Authorization {
         var client = 0
         if let authenticator {
             let presented = TokenAuthenticator.presented(
@@ -179,6 +185,7 @@ public final class Gateway: Sendable {
             guard let presented, let index = authenticator.match(presented) else {
                 return .refused(
                     Self.error(
+                        format: format,
                         .unauthorized,
                         "missing or unknown token: send Authorization: Bearer TOKEN",
                         type: "authentication_error",
@@ -190,6 +197,7 @@ public final class Gateway: Sendable {
         }
         if limited, let limiter, let wait = limiter.take(client) {
             var response = Self.error(
+                format: format,
                 .tooManyRequests,
                 "rate limit: \(policy.requestsPerMinute ?? 0) requests per minute for this token",
                 type: "rate_limit_exceeded",
@@ -201,7 +209,7 @@ public final class Gateway: Sendable {
         return .allowed(client: client)
     }
 
-    func chat(_ request: Request) async -> Response {
+    func chat(_ request: Request, format: ClientFormat) async -> Response {
         let id = Self.requestID()
         let arrival = Monotonic.now()
         var record = GatewayRecord(id: id, receivedAt: Date().timeIntervalSince1970, status: 200, outcome: "ok")
@@ -211,7 +219,7 @@ public final class Gateway: Sendable {
             finish(record)
             return response
         }
-        if case .refused(let response) = authorize(request, id: id) {
+        if case .refused(let response) = authorize(request, id: id, format: format) {
             return refuse(response, response.status == .unauthorized ? "unauthorized" : "rate_limited")
         }
         var request = request
@@ -221,6 +229,7 @@ public final class Gateway: Sendable {
         } catch {
             return refuse(
                 Self.error(
+                    format: format,
                     .contentTooLarge,
                     "request body over \(policy.maxBodyBytes) bytes",
                     type: "invalid_request_error",
@@ -229,14 +238,21 @@ public final class Gateway: Sendable {
                 "too_large"
             )
         }
-        let wire: OpenAIChat.Request
-        switch WireJSON.decode(OpenAIChat.Request.self, from: Data(body.readableBytesView)) {
-        case .success(let decoded): wire = decoded
+        let wire: Incoming
+        let decoded: Result<Incoming, WireError> =
+            format == .anthropic
+            ? WireJSON.decode(AnthropicMessages.Request.self, from: Data(body.readableBytesView)).map(
+                Incoming.init(anthropic:)
+            )
+            : WireJSON.decode(OpenAIChat.Request.self, from: Data(body.readableBytesView)).map(Incoming.init(openAI:))
+        switch decoded {
+        case .success(let incoming): wire = incoming
         case .failure(let error):
             return refuse(
                 Self.error(
+                    format: format,
                     .badRequest,
-                    "not a chat completions request: \(error.reason)",
+                    "not a \(format == .anthropic ? "messages" : "chat completions") request: \(error.reason)",
                     type: "invalid_request_error",
                     id: id
                 ),
@@ -248,6 +264,7 @@ public final class Gateway: Sendable {
             let names = policy.routes.map(\.name).joined(separator: ", ")
             return refuse(
                 Self.error(
+                    format: format,
                     .notFound,
                     "no route named '\(wire.model ?? "")'; routes: \(names)",
                     type: "invalid_request_error",
@@ -265,6 +282,7 @@ public final class Gateway: Sendable {
         if let budget = route.budgetPerDay, budgets.spent(route.name) >= budget {
             return refuse(
                 Self.error(
+                    format: format,
                     .tooManyRequests,
                     String(format: "route '%@' has spent its budget of $%.2f for today (UTC)", route.name, budget),
                     type: "budget_exceeded",
@@ -277,6 +295,7 @@ public final class Gateway: Sendable {
         guard !links.isEmpty else {
             return refuse(
                 Self.error(
+                    format: format,
                     .serviceUnavailable,
                     "route '\(route.name)' has no candidate to serve it",
                     type: "api_error",
@@ -285,52 +304,30 @@ public final class Gateway: Sendable {
                 "no_candidate"
             )
         }
-        record.stream = wire.stream == true
+        record.stream = wire.stream
         let shadow = shadowLinks(for: route, wire: wire)
-        if wire.stream == true {
+        if wire.stream {
             return await stream(
                 links: links,
                 route: route,
-                includeUsage: wire.stream_options?.include_usage == true,
+                includeUsage: wire.includeUsage,
                 record: record,
                 arrival: arrival,
-                shadow: shadow
+                shadow: shadow,
+                format: format
             )
         }
-        return await whole(links: links, route: route, record: record, arrival: arrival, shadow: shadow)
+        return await whole(links: links, route: route, record: record, arrival: arrival, shadow: shadow, format: format)
     }
 
     // MARK: - Requests upstream
 
     /// The request for each candidate of the route's chain: the client's request with the candidate's model, and
     /// the candidate's settings where the client set none.
-    func links(for route: GatewayPolicy.Route, wire: OpenAIChat.Request) -> [ChainLink] {
-        var system: [String] = []
-        var messages: [Message] = []
-        for message in wire.messages {
-            let text = message.content?.text ?? ""
-            if message.role == "system" || message.role == "developer" {
-                system.append(text)
-                continue
-            }
-            messages.append(
-                Message(
-                    role: message.role,
-                    content: text,
-                    toolCalls: message.tool_calls?.map {
-                        ToolCall(
-                            id: $0.id ?? "",
-                            name: $0.function?.name ?? "",
-                            arguments: $0.function?.arguments ?? ""
-                        )
-                    },
-                    toolCallID: message.tool_call_id
-                )
-            )
-        }
-        let tools = (wire.tools ?? []).compactMap { tool -> JSONValue? in
-            JSONValue.parse(WireJSON.data(tool))
-        }
+    func links(for route: GatewayPolicy.Route, wire: Incoming) -> [ChainLink] {
+        let system = wire.system
+        let messages = wire.messages
+        let tools = wire.tools
         return policy.chain(of: route).compactMap { candidate in
             guard let provider = providers[candidate.id] else { return nil }
             let settings = policy.defaults.overlaid(with: candidate.settings)
@@ -341,12 +338,12 @@ public final class Gateway: Sendable {
                 system: system.isEmpty ? settings.system : system.joined(separator: "\n\n"),
                 messages: messages,
                 temperature: wire.temperature ?? settings.temperature,
-                maxTokens: wire.max_tokens ?? settings.maxTokens,
-                stream: wire.stream == true,
+                maxTokens: wire.maxTokens ?? settings.maxTokens,
+                stream: wire.stream,
                 extra: extra,
                 timeout: settings.timeout ?? Settings.builtInTimeout,
                 tools: tools,
-                toolChoice: wire.tool_choice
+                toolChoice: wire.toolChoice
             )
             return ChainLink(
                 id: candidate.id,
@@ -363,7 +360,7 @@ public final class Gateway: Sendable {
     }
 
     /// The shadow candidates' requests for this live request, when the route's sample picks it.
-    func shadowLinks(for route: GatewayPolicy.Route, wire: OpenAIChat.Request) -> [ChainLink] {
+    func shadowLinks(for route: GatewayPolicy.Route, wire: Incoming) -> [ChainLink] {
         guard !route.shadow.isEmpty, Double.random(in: 0..<1) < route.shadowSample else { return [] }
         return route.shadow.flatMap { id -> [ChainLink] in
             links(for: GatewayPolicy.Route(name: route.name, candidate: id), wire: wire).prefix(1).map { link in
@@ -468,7 +465,8 @@ public final class Gateway: Sendable {
         route: GatewayPolicy.Route,
         record: GatewayRecord,
         arrival: UInt64,
-        shadow shadowLinks: [ChainLink] = []
+        shadow shadowLinks: [ChainLink] = [],
+        format: ClientFormat = .openAI
     ) async -> Response {
         var record = record
         let result: FallbackChain.Result
@@ -478,7 +476,7 @@ public final class Gateway: Sendable {
             record.status = 499
             record.outcome = "cancelled"
             finish(record)
-            return Self.error(.init(code: 499), "cancelled", type: "api_error", id: record.id)
+            return Self.error(format: format, .init(code: 499), "cancelled", type: "api_error", id: record.id)
         }
         let response = result.response
         record.attempts = result.attempts.count
@@ -493,6 +491,7 @@ public final class Gateway: Sendable {
             record.outcome = response.attemptClass.rawValue
             finish(record)
             var error = Self.error(
+                format: format,
                 status,
                 "every candidate of route '\(route.name)' failed; last: \(response.attemptClass.rawValue)"
                     + (response.message.map { " (\($0.prefix(200)))" } ?? ""),
@@ -510,6 +509,12 @@ public final class Gateway: Sendable {
         finish(record)
         shadow(shadowLinks, record: record, output: response.output)
         keepBody(links, record: record, output: response.output)
+        if format == .anthropic {
+            var headers = Self.headers(id: record.id, servedBy: result.servedBy)
+            headers[.contentType] = "application/json"
+            let body = WireJSON.data(Self.anthropicResponse(id: record.id, model: route.name, response: response))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
         var message = OpenAIChat.Message(
             role: "assistant",
             content: response.toolCalls.isEmpty || !response.output.isEmpty ? .text(response.output) : nil
@@ -613,6 +618,7 @@ public final class Gateway: Sendable {
     }
 
     static func error(
+        format: ClientFormat = .openAI,
         _ status: HTTPResponse.Status,
         _ message: String,
         type: String,
@@ -621,11 +627,10 @@ public final class Gateway: Sendable {
     ) -> Response {
         var headers = headers(id: id, servedBy: nil)
         headers[.contentType] = "application/json"
-        let body = OpenAIChat.ErrorBody(message: message, type: type, code: code)
-        return Response(
-            status: status,
-            headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.data(body)))
-        )
+        let data =
+            format == .anthropic
+            ? WireJSON.data(AnthropicMessages.ErrorBody(type: anthropicErrorType(Int(status.code)), message: message))
+            : WireJSON.data(OpenAIChat.ErrorBody(message: message, type: type, code: code))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -104,7 +104,8 @@ extension Gateway {
         includeUsage: Bool,
         record: GatewayRecord,
         arrival: UInt64,
-        shadow shadowLinks: [ChainLink] = []
+        shadow shadowLinks: [ChainLink] = [],
+        format: ClientFormat = .openAI
     ) async -> Response {
         var record = record
         switch await open(links) {
@@ -118,6 +119,7 @@ extension Gateway {
             budgets.add(cost, to: route.name)
             finish(record)
             var response = Self.error(
+                format: format,
                 status,
                 "every candidate of route '\(route.name)' failed before answering; last: \(attemptClass.rawValue) (\(message.prefix(200)))",
                 type: type,
@@ -140,7 +142,10 @@ extension Gateway {
                 headers: headers,
                 body: ResponseBody { writer in
                     var record = start
-                    var relay = ChunkRelay(id: record.id, model: route.name, includeUsage: includeUsage)
+                    var relay: any EventRelay =
+                        format == .anthropic
+                        ? AnthropicRelay(id: record.id, model: route.name)
+                        : ChunkRelay(id: record.id, model: route.name, includeUsage: includeUsage)
                     var cost = cost
                     var outcome = "stream_cut"
                     var output = ""
@@ -196,7 +201,7 @@ extension Gateway {
 }
 
 /// Re-encodes provider events as OpenAI stream chunks.
-struct ChunkRelay {
+struct ChunkRelay: EventRelay {
     let id: String
     let created = Int(Date().timeIntervalSince1970)
     let model: String

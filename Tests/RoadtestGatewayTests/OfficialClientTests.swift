@@ -97,4 +97,69 @@ struct OfficialClientTests {
             }
         }
     }
+
+    static let anthropicScript = """
+        import json, sys
+        import anthropic
+        client = anthropic.Anthropic(base_url=sys.argv[1], api_key=sys.argv[2], max_retries=0)
+        result = {}
+        raw = client.messages.with_raw_response.create(
+            model="default", max_tokens=64, messages=[{"role": "user", "content": "hello from claude client"}])
+        message = raw.parse()
+        result["whole"] = "".join(block.text for block in message.content if block.type == "text")
+        result["stop_reason"] = message.stop_reason
+        result["served_by"] = raw.headers.get("x-roadtest-served-by")
+        result["output_tokens"] = message.usage.output_tokens
+        with client.messages.stream(model="default", max_tokens=64,
+                                    messages=[{"role": "user", "content": "streamed \\"to\\" claude"}]) as stream:
+            result["stream"] = "".join(stream.text_stream)
+            final = stream.get_final_message()
+            result["stream_output_tokens"] = final.usage.output_tokens
+        try:
+            anthropic.Anthropic(base_url=sys.argv[1], api_key="wrong", max_retries=0).messages.create(
+                model="default", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+            result["bad_token"] = "accepted"
+        except anthropic.AuthenticationError as error:
+            result["bad_token"] = error.status_code
+        try:
+            client.messages.create(model="nope", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        except anthropic.NotFoundError as error:
+            result["unknown_model"] = error.status_code
+        print(json.dumps(result))
+        """
+
+    @Test func theAnthropicClientGetsAnswersStreamsAndErrors() async throws {
+        let python = try #require(Self.python, "CI installs the Python clients (make pyclients)")
+        try await withSimulator { upstream, _ in
+            try await GatewayTests.withGateway(
+                """
+                candidates:
+                  - {id: main, base_url: BASE_URL, model: "main;faults=503", retries: 0}
+                  - {id: spare, base_url: BASE_URL, model: spare}
+                routes:
+                  - {name: default, candidate: main, fallback: [spare]}
+                auth: {tokens_env: TOKENS}
+                """,
+                upstream: upstream,
+                tokens: "secret-2"
+            ) { url, _ in
+                let outcome = try await ProcessRunner.run(
+                    [python, "-c", Self.anthropicScript, url, "secret-2"],
+                    timeout: 60,
+                    environment: Self.environment(python)
+                )
+                let stdout = String(decoding: outcome.standardOutput, as: UTF8.self)
+                #expect(outcome.status == 0, "\(String(decoding: outcome.standardError, as: UTF8.self))")
+                let result = try #require(JSONValue.parse(Data(stdout.utf8)), "\(stdout)")
+                #expect(result["whole"] == .string("hello from claude client"))
+                #expect(result["stop_reason"] == .string("end_turn"))
+                #expect(result["served_by"] == .string("spare"))
+                #expect(result["output_tokens"] == .number(4))
+                #expect(result["stream"] == .string("streamed \"to\" claude"), "\(result)")
+                #expect(result["stream_output_tokens"] == .number(3))
+                #expect(result["bad_token"] == .number(401))
+                #expect(result["unknown_model"] == .number(404))
+            }
+        }
+    }
 }
