@@ -423,6 +423,64 @@ import FoundationNetworking
         }
     }
 
+    @Test func toolCallsPassThroughBothFormats() async throws {
+        try await withSimulator { upstream, _ in
+            try await Self.withGateway(
+                """
+                candidates:
+                  - {id: agent, base_url: BASE_URL, model: careful-agent}
+                routes:
+                  - {name: default, candidate: agent}
+                """,
+                upstream: upstream
+            ) { url, _ in
+                let tools = #"[{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]"#
+                let prompt = #"call lookup with {\"id\": \"7\"}"#
+                for stream in [false, true] {
+                    let body =
+                        #"{"model": "default", "stream": \#(stream), "tools": \#(tools), "messages": [{"role": "user", "content": "\#(prompt)"}]}"#
+                    let reply = try await Self.send(url + "/v1/chat/completions", body: body)
+                    #expect(reply.status == 200, "\(reply.body)")
+                    if stream {
+                        #expect(
+                            reply.body.contains(#""name":"lookup""#)
+                                && reply.body.contains(#""finish_reason":"tool_calls""#),
+                            "\(reply.body)"
+                        )
+                    } else {
+                        let call = reply.json?["choices"]?.arrayValue?.first?["message"]?["tool_calls"]?.arrayValue?
+                            .first
+                        #expect(call?["function"]?["name"] == .string("lookup"))
+                        #expect(
+                            call?["function"]?["arguments"]?.stringValue.flatMap { JSONValue.parse($0) }
+                                == .object(["id": .string("7")])
+                        )
+                    }
+                    // The same request in Anthropic's format: a tool_use block with the parsed input.
+                    let anthropicTools = #"[{"name": "lookup", "input_schema": {"type": "object"}}]"#
+                    let messages =
+                        #"{"model": "default", "max_tokens": 64, "stream": \#(stream), "tools": \#(anthropicTools), "messages": [{"role": "user", "content": "\#(prompt)"}]}"#
+                    let anthropic = try await Self.send(url + "/v1/messages", body: messages)
+                    #expect(anthropic.status == 200, "\(anthropic.body)")
+                    if stream {
+                        #expect(
+                            anthropic.body.contains("event: content_block_start")
+                                && anthropic.body.contains(#""type":"tool_use""#)
+                        )
+                        #expect(
+                            anthropic.body.contains(#""stop_reason":"tool_use""#)
+                                && anthropic.body.contains("event: message_stop")
+                        )
+                    } else {
+                        let block = anthropic.json?["content"]?.arrayValue?.first { $0["type"] == .string("tool_use") }
+                        #expect(block?["name"] == .string("lookup") && block?["input"] == .object(["id": .string("7")]))
+                        #expect(anthropic.json?["stop_reason"] == .string("tool_use"))
+                    }
+                }
+            }
+        }
+    }
+
     @Test func policyMistakesNameFileAndLine() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("policy.yaml")
