@@ -32,7 +32,11 @@ public struct PolicyLoader: Sendable {
             throw RoadtestError.invalidSuite([SuiteLoader.yamlDiagnostic(error, file: path)])
         }
         let policy = context.policy(from: root)
-        if !context.diagnostics.isEmpty { throw RoadtestError.invalidSuite(context.diagnostics) }
+        if !context.diagnostics.isEmpty {
+            var error = RoadtestError.invalidSuite(context.diagnostics)
+            error.message = error.message.replacingOccurrences(of: "the suite", with: "the policy")
+            throw error
+        }
         return policy!
     }
 }
@@ -187,6 +191,13 @@ extension Context {
                 if routes.contains(where: { $0.name == name }) { error(item, "route name '\(name)' is used twice") }
                 routes.append(route)
             }
+        } else if let node = fields["routes"], case .null = node {
+            error(
+                node,
+                "the policy has no routes",
+                hint:
+                    "`roadtest pick --policy` writes none when no candidate clears every bar; add - {name: default, candidate: ID}"
+            )
         } else {
             error(
                 fields["routes"] ?? root,
