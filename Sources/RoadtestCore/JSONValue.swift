@@ -158,3 +158,33 @@ extension JSONValue: Codable {
         }
     }
 }
+
+extension JSONValue {
+    /// The end of the balanced `{...}` that starts at `open` (a `{`), skipping braces inside JSON strings; nil when
+    /// the text ends first. A scanner for JSON embedded in prose (a judge's reply, an instruction), not a parser.
+    public static func balancedObjectEnd(in text: Substring, from open: String.Index) -> String.Index? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for index in text[open...].indices {
+            let character = text[index]
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == "\"" {
+                    inString = false
+                }
+                continue
+            }
+            if character == "\"" { inString = true }
+            if character == "{" { depth += 1 }
+            if character == "}" {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+        }
+        return nil
+    }
+}

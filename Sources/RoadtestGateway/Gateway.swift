@@ -350,10 +350,7 @@ public final class Gateway: Sendable {
                 provider: provider,
                 request: request,
                 price: candidate.effectivePrice,
-                retryPolicy: RetryPolicy(
-                    maxRetries: settings.retries ?? Settings.builtInRetries,
-                    baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff
-                ),
+                retryPolicy: RetryPolicy(settings: settings),
                 cooldown: candidate.cooldown
             )
         }
@@ -486,22 +483,14 @@ public final class Gateway: Sendable {
         record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
         budgets.add(record.costUSD, to: route.name)
         guard response.attemptClass == .ok else {
-            let (status, type) = Self.status(for: response.attemptClass)
-            record.status = Int(status.code)
-            record.outcome = response.attemptClass.rawValue
-            finish(record)
-            var error = Self.error(
-                format: format,
-                status,
-                "every candidate of route '\(route.name)' failed; last: \(response.attemptClass.rawValue)"
-                    + (response.message.map { " (\($0.prefix(200)))" } ?? ""),
-                type: type,
-                id: record.id
+            return chainFailed(
+                record,
+                route: route,
+                attemptClass: response.attemptClass,
+                message: response.message ?? "",
+                retryAfter: response.retryAfter,
+                format: format
             )
-            if let retryAfter = response.retryAfter, status == .tooManyRequests {
-                error.headers[.retryAfter] = String(Int(retryAfter.rounded(.up)))
-            }
-            return error
         }
         record.servedBy = result.servedBy
         record.fellBack = result.servedBy != route.candidate
@@ -590,6 +579,35 @@ public final class Gateway: Sendable {
                 "outcome": .string(record.outcome),
             ]
         )
+    }
+
+    /// Records and answers a request every candidate of its route failed (before any content, when streaming):
+    /// the status of the last failure, its message, and `Retry-After` on a 429.
+    func chainFailed(
+        _ record: GatewayRecord,
+        route: GatewayPolicy.Route,
+        attemptClass: AttemptClass,
+        message: String,
+        retryAfter: Double?,
+        format: ClientFormat
+    ) -> Response {
+        var record = record
+        let (status, type) = Self.status(for: attemptClass)
+        record.status = Int(status.code)
+        record.outcome = attemptClass.rawValue
+        finish(record)
+        var response = Self.error(
+            format: format,
+            status,
+            "every candidate of route '\(route.name)' failed before answering; last: \(attemptClass.rawValue)"
+                + (message.isEmpty ? "" : " (\(message.prefix(200)))"),
+            type: type,
+            id: record.id
+        )
+        if let retryAfter, status == .tooManyRequests {
+            response.headers[.retryAfter] = String(Int(retryAfter.rounded(.up)))
+        }
+        return response
     }
 
     /// The HTTP status and OpenAI error type for a chain's final failure.

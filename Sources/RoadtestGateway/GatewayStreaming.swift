@@ -110,25 +110,18 @@ extension Gateway {
         var record = record
         switch await open(links) {
         case .failed(let attemptClass, let message, let retryAfter, let attempts, let cost):
-            let (status, type) = Self.status(for: attemptClass)
-            record.status = Int(status.code)
-            record.outcome = attemptClass.rawValue
             record.attempts = attempts
             record.costUSD = cost
             record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
             budgets.add(cost, to: route.name)
-            finish(record)
-            var response = Self.error(
-                format: format,
-                status,
-                "every candidate of route '\(route.name)' failed before answering; last: \(attemptClass.rawValue) (\(message.prefix(200)))",
-                type: type,
-                id: record.id
+            return chainFailed(
+                record,
+                route: route,
+                attemptClass: attemptClass,
+                message: message,
+                retryAfter: retryAfter,
+                format: format
             )
-            if let retryAfter, status == .tooManyRequests {
-                response.headers[.retryAfter] = String(Int(retryAfter.rounded(.up)))
-            }
-            return response
         case .ready(let cursor, let buffered, let link, let attempts, let cost):
             record.servedBy = link.id
             record.fellBack = link.id != route.candidate

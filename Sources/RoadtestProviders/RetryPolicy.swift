@@ -33,3 +33,13 @@ public struct RetryPolicy: Sendable, Hashable {
         return exponential * (0.5 + 0.5 * jitter)
     }
 }
+
+extension RetryPolicy {
+    /// The policy effective settings ask for (`retries`, `retry_backoff`; built-in defaults otherwise).
+    public init(settings: Settings) {
+        self.init(
+            maxRetries: settings.retries ?? Settings.builtInRetries,
+            baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff
+        )
+    }
+}

@@ -176,32 +176,7 @@ extension Runner {
     public static func parseVerdict(_ reply: String) -> (passed: Bool, score: Double, reason: String)? {
         var searchStart = reply.startIndex
         while let open = reply[searchStart...].firstIndex(of: "{") {
-            var depth = 0
-            var end: String.Index?
-            var inString = false
-            var escaped = false
-            for index in reply[open...].indices {
-                let character = reply[index]
-                if inString {
-                    if escaped {
-                        escaped = false
-                    } else if character == "\\" {
-                        escaped = true
-                    } else if character == "\"" {
-                        inString = false
-                    }
-                    continue
-                }
-                if character == "\"" { inString = true }
-                if character == "{" { depth += 1 }
-                if character == "}" {
-                    depth -= 1
-                    if depth == 0 {
-                        end = index
-                        break
-                    }
-                }
-            }
+            let end = JSONValue.balancedObjectEnd(in: reply[...], from: open)
             guard let end else { return nil }
             if let json = JSONValue.parse(String(reply[open...end])), case .object(let object) = json {
                 var passed: Bool?

@@ -251,12 +251,7 @@ public struct Runner: Sendable {
         )
     }
 
-    static func retryPolicy(_ settings: Settings) -> RetryPolicy {
-        RetryPolicy(
-            maxRetries: settings.retries ?? Settings.builtInRetries,
-            baseDelay: settings.retryBackoff ?? Settings.builtInRetryBackoff
-        )
-    }
+    static func retryPolicy(_ settings: Settings) -> RetryPolicy { RetryPolicy(settings: settings) }
 
     /// Sends to one provider with retries (a chain of one); returns the last response and every attempt.
     static func send(

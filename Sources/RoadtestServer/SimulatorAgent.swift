@@ -119,34 +119,9 @@ public enum SimulatorAgent: String, Sendable, Hashable, CaseIterable {
         guard let open = rest.firstIndex(of: "{"), rest.distance(from: rest.startIndex, to: open) <= 12 else {
             return nil
         }
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var position = open
-        while position < rest.endIndex {
-            let character = rest[position]
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if character == "\\" {
-                    escaped = true
-                } else if character == "\"" {
-                    inString = false
-                }
-            } else if character == "\"" {
-                inString = true
-            } else if character == "{" {
-                depth += 1
-            } else if character == "}" {
-                depth -= 1
-                if depth == 0 {
-                    let candidate = String(rest[open...position])
-                    return JSONValue.parse(candidate) != nil ? candidate : nil
-                }
-            }
-            position = rest.index(after: position)
-        }
-        return nil
+        guard let close = JSONValue.balancedObjectEnd(in: rest, from: open) else { return nil }
+        let candidate = String(rest[open...close])
+        return JSONValue.parse(candidate) != nil ? candidate : nil
     }
 
     static func canonical(_ arguments: String) -> String {

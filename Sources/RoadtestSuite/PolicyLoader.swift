@@ -1,6 +1,5 @@
 import Foundation
 import RoadtestCore
-import Yams
 
 /// Loads a gateway policy: `candidates:` (a suite's candidate keys), `routes:`, `defaults:`, `auth:`, `limits:`.
 /// Every mistake is reported with file:line, like a suite's.
@@ -18,19 +17,12 @@ public struct PolicyLoader: Sendable {
             ])
         }
         var context = Context(file: path, directory: URL(fileURLWithPath: path).deletingLastPathComponent())
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw RoadtestError.invalidSuite([
-                    SuiteDiagnostic(SourceLocation(file: path, line: 1), "the policy file is empty")
-                ])
-            }
-            root = Node(yaml: node)
-        } catch let error as RoadtestError {
-            throw error
-        } catch {
-            throw RoadtestError.invalidSuite([SuiteLoader.yamlDiagnostic(error, file: path)])
-        }
+        let root = try SuiteLoader.compose(
+            text,
+            path: path,
+            empty: "the policy file is empty",
+            hint: "write one with `roadtest pick RUN --policy FILE`"
+        )
         let policy = context.policy(from: root)
         if !context.diagnostics.isEmpty {
             var error = RoadtestError.invalidSuite(context.diagnostics)

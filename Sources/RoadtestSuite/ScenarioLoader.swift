@@ -1,6 +1,5 @@
 import Foundation
 import RoadtestCore
-import Yams
 
 /// A fault scenario: a timeline of windows, and optionally a base fault spec that applies outside them.
 public struct FaultScenario: Sendable, Hashable {
@@ -38,23 +37,12 @@ public struct ScenarioLoader: Sendable {
 
     public func load(yaml text: String, path: String) throws -> FaultScenario {
         var context = Context(file: path, directory: URL(fileURLWithPath: path).deletingLastPathComponent())
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw RoadtestError.invalidSuite([
-                    SuiteDiagnostic(
-                        SourceLocation(file: path, line: 1),
-                        "the scenario file is empty",
-                        hint: "write a list of windows such as '- {at: 10s, for: 5s, fault: 503, rate: 100%}'"
-                    )
-                ])
-            }
-            root = Node(yaml: node)
-        } catch let error as RoadtestError {
-            throw error
-        } catch {
-            throw RoadtestError.invalidSuite([SuiteLoader.yamlDiagnostic(error, file: path)])
-        }
+        let root = try SuiteLoader.compose(
+            text,
+            path: path,
+            empty: "the scenario file is empty",
+            hint: "write a list of windows such as '- {at: 10s, for: 5s, fault: 503, rate: 100%}'"
+        )
         var scenario = FaultScenario()
         var timeline: Node? = root
         if case .mapping(let pairs, _) = root {

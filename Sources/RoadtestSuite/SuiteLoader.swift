@@ -28,26 +28,31 @@ public struct SuiteLoader: Sendable {
     /// Loads a suite from YAML text; `path` names it in errors and anchors relative case files.
     public func load(yaml text: String, path: String) throws -> Suite {
         var context = Context(file: path, directory: URL(fileURLWithPath: path).deletingLastPathComponent())
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw RoadtestError.invalidSuite([
-                    SuiteDiagnostic(
-                        SourceLocation(file: path, line: 1),
-                        "the suite file is empty",
-                        hint: "start from examples/quickstart.yaml"
-                    )
-                ])
-            }
-            root = Node(yaml: node)
-        } catch let error as RoadtestError {
-            throw error
-        } catch {
-            throw RoadtestError.invalidSuite([Self.yamlDiagnostic(error, file: path)])
-        }
+        let root = try Self.compose(
+            text,
+            path: path,
+            empty: "the suite file is empty",
+            hint: "start from examples/quickstart.yaml"
+        )
         let suite = context.suite(from: root)
         if !context.diagnostics.isEmpty { throw RoadtestError.invalidSuite(context.diagnostics) }
         return suite!
+    }
+
+    /// The YAML document of a file, with line numbers; an empty file or a YAML error is a diagnostic.
+    static func compose(_ text: String, path: String, empty: String, hint: String?) throws -> Node {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw RoadtestError.invalidSuite([
+                    SuiteDiagnostic(SourceLocation(file: path, line: 1), empty, hint: hint)
+                ])
+            }
+            return Node(yaml: node)
+        } catch let error as RoadtestError {
+            throw error
+        } catch {
+            throw RoadtestError.invalidSuite([yamlDiagnostic(error, file: path)])
+        }
     }
 
     static func yamlDiagnostic(_ error: any Error, file: String) -> SuiteDiagnostic {
