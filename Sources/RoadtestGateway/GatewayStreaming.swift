@@ -6,96 +6,7 @@ import RoadtestCore
 import RoadtestProviders
 import RoadtestWire
 
-/// One upstream stream, read by one task at a time: first while the gateway waits for the first content, then by
-/// the response body that relays the rest.
-final class EventCursor: @unchecked Sendable {
-    var iterator: AsyncStream<ProviderEvent>.AsyncIterator
-
-    init(_ stream: AsyncStream<ProviderEvent>) {
-        iterator = stream.makeAsyncIterator()
-    }
-
-    func next() async -> ProviderEvent? { await iterator.next() }
-}
-
 extension Gateway {
-    /// How a streaming request's chain started.
-    enum Opening {
-        /// A candidate sent content (or a complete empty answer): relay `buffered`, then the rest of `cursor`.
-        case ready(cursor: EventCursor, buffered: [ProviderEvent], link: ChainLink, attempts: Int, cost: Double)
-        /// Every candidate failed before any content: the client gets an HTTP error.
-        case failed(AttemptClass, message: String, retryAfter: Double?, attempts: Int, cost: Double)
-    }
-
-    /// Walks the chain until a candidate's stream carries content. Failures before the first content byte reached
-    /// the client are retried (the candidate's retry policy) and then fall back, as for non-streaming requests.
-    func open(_ links: [ChainLink]) async -> Opening {
-        var attempts = 0
-        var cost = 0.0
-        var last: (AttemptClass, String, Double?) = (.connection, "no candidate was tried", nil)
-        var seen: Set<String> = []
-        for link in links where seen.insert(link.id).inserted {
-            if case .open = breakers.admit(link.id, cooldown: link.cooldown) { continue }
-            var number = 1
-            while true {
-                if Task.isCancelled {
-                    return .failed(.timeout, message: "cancelled", retryAfter: nil, attempts: attempts, cost: cost)
-                }
-                attempts += 1
-                let cursor = EventCursor(link.provider.events(for: link.request))
-                var buffered: [ProviderEvent] = []
-                var failure: (AttemptClass, String, Double?)?
-                reading: while let event = await cursor.next() {
-                    buffered.append(event)
-                    switch event {
-                    case .text, .toolCall, .end:
-                        _ = breakers.record(link.id, failed: false, cooldown: link.cooldown)
-                        return .ready(cursor: cursor, buffered: buffered, link: link, attempts: attempts, cost: cost)
-                    case .failed(let attemptClass, _, let message, let retryAfter):
-                        failure = (attemptClass, message, retryAfter)
-                        break reading
-                    case .usage(let usage):
-                        cost += link.price.cost(
-                            inputTokens: usage.input ?? 0,
-                            outputTokens: usage.output ?? 0,
-                            cachedInputTokens: usage.cacheRead ?? 0,
-                            cacheWriteTokens: usage.cacheWrite ?? 0
-                        )
-                    default:
-                        continue
-                    }
-                }
-                let (attemptClass, message, retryAfter) =
-                    failure ?? (.streamCut, "the stream ended before any content", nil)
-                last = (attemptClass, "\(link.id): \(message)", retryAfter)
-                let opened = breakers.record(link.id, failed: attemptClass.warrantsFallback, cooldown: link.cooldown)
-                if !opened,
-                    let delay = link.retryPolicy.delay(
-                        afterAttempt: number,
-                        attemptClass: attemptClass,
-                        retryAfter: retryAfter,
-                        jitter: Double.random(in: 0..<1)
-                    )
-                {
-                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                    number += 1
-                    continue
-                }
-                if !attemptClass.warrantsFallback {
-                    return .failed(
-                        attemptClass,
-                        message: last.1,
-                        retryAfter: retryAfter,
-                        attempts: attempts,
-                        cost: cost
-                    )
-                }
-                break
-            }
-        }
-        return .failed(last.0, message: last.1, retryAfter: last.2, attempts: attempts, cost: cost)
-    }
-
     /// A streaming request: waits for the first content (falling back before it), then relays every event as it
     /// arrives, re-encoded as OpenAI chunks. A failure after content was sent ends the stream with an error event.
     func stream(
@@ -108,7 +19,7 @@ extension Gateway {
         format: ClientFormat = .openAI
     ) async -> Response {
         var record = record
-        switch await open(links) {
+        switch await FallbackChain(links: links, breakers: breakers).open() {
         case .failed(let attemptClass, let message, let retryAfter, let attempts, let cost):
             record.attempts = attempts
             record.costUSD = cost

@@ -219,3 +219,111 @@ public struct FallbackChain: Sendable {
         }
     }
 }
+
+/// One upstream stream, read by one task at a time: first while a chain waits for its first content, then by
+/// whoever relays the rest.
+public final class ProviderEventCursor: @unchecked Sendable {
+    var iterator: AsyncStream<ProviderEvent>.AsyncIterator
+
+    init(_ stream: AsyncStream<ProviderEvent>) {
+        iterator = stream.makeAsyncIterator()
+    }
+
+    public func next() async -> ProviderEvent? { await iterator.next() }
+}
+
+extension FallbackChain {
+    /// How a streamed request down the chain started.
+    public enum StreamOpening: Sendable {
+        /// A candidate sent content (or a complete empty answer): relay `buffered`, then the rest of `cursor`.
+        case ready(cursor: ProviderEventCursor, buffered: [ProviderEvent], link: ChainLink, attempts: Int, cost: Double)
+        /// Every candidate failed before any content.
+        case failed(AttemptClass, message: String, retryAfter: Double?, attempts: Int, cost: Double)
+    }
+
+    /// The chain for a stream that someone is waiting to relay: the same walk as `send` (each candidate's retries,
+    /// then the next on a failure that warrants it, breakers shared), but it stops at the first content event and
+    /// hands over the live stream. Failures after that point are the relay's to handle.
+    public func open() async -> StreamOpening {
+        var attempts = 0
+        var cost = 0.0
+        var last: (AttemptClass, String, Double?) = (.connection, "no candidate was tried", nil)
+        var seen: Set<String> = []
+        var skipped: [(link: ChainLink, until: UInt64)] = []
+        var tried = false
+
+        /// Every attempt at one link: nil when it failed (`last` says how), else the opening.
+        func attempt(_ link: ChainLink) async -> StreamOpening? {
+            tried = true
+            var number = 1
+            while true {
+                if Task.isCancelled {
+                    return .failed(.timeout, message: "cancelled", retryAfter: nil, attempts: attempts, cost: cost)
+                }
+                attempts += 1
+                let cursor = ProviderEventCursor(link.provider.events(for: link.request))
+                var buffered: [ProviderEvent] = []
+                var failure: (AttemptClass, String, Double?)?
+                reading: while let event = await cursor.next() {
+                    buffered.append(event)
+                    switch event {
+                    case .text, .toolCall, .end:
+                        _ = breakers.record(link.id, failed: false, cooldown: link.cooldown)
+                        return .ready(cursor: cursor, buffered: buffered, link: link, attempts: attempts, cost: cost)
+                    case .failed(let attemptClass, _, let message, let retryAfter):
+                        failure = (attemptClass, message, retryAfter)
+                        break reading
+                    case .usage(let usage):
+                        cost += link.price.cost(
+                            inputTokens: usage.input ?? 0,
+                            outputTokens: usage.output ?? 0,
+                            cachedInputTokens: usage.cacheRead ?? 0,
+                            cacheWriteTokens: usage.cacheWrite ?? 0
+                        )
+                    default:
+                        continue
+                    }
+                }
+                let (attemptClass, message, retryAfter) =
+                    failure ?? (.streamCut, "the stream ended before any content", nil)
+                last = (attemptClass, "\(link.id): \(message)", retryAfter)
+                let opened = breakers.record(link.id, failed: attemptClass.warrantsFallback, cooldown: link.cooldown)
+                if !opened,
+                    let delay = link.retryPolicy.delay(
+                        afterAttempt: number,
+                        attemptClass: attemptClass,
+                        retryAfter: retryAfter,
+                        jitter: jitter()
+                    )
+                {
+                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                    number += 1
+                    continue
+                }
+                if !attemptClass.warrantsFallback {
+                    return .failed(
+                        attemptClass,
+                        message: last.1,
+                        retryAfter: retryAfter,
+                        attempts: attempts,
+                        cost: cost
+                    )
+                }
+                return nil
+            }
+        }
+
+        for link in links where seen.insert(link.id).inserted {
+            if case .open(let until) = breakers.admit(link.id, cooldown: link.cooldown) {
+                skipped.append((link, until))
+                continue
+            }
+            if let opening = await attempt(link) { return opening }
+        }
+        // Every candidate is cooling down: probe the one that reopens first rather than fail unasked (as `send`).
+        if !tried, let soonest = skipped.min(by: { $0.until < $1.until }), let opening = await attempt(soonest.link) {
+            return opening
+        }
+        return .failed(last.0, message: last.1, retryAfter: last.2, attempts: attempts, cost: cost)
+    }
+}
