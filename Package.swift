@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         // Storage
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         // Logging
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         // Servers and signal handling (already under Hummingbird)
@@ -92,7 +93,12 @@ let package = Package(
         ),
         .target(
             name: "RoadtestStore",
-            dependencies: ["RoadtestCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RoadtestCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -101,14 +101,19 @@ public enum StoreLocation {
     /// The default store path under the working directory.
     public static let defaultPath = ".roadtest/roadtest.db"
 
-    /// Opens the store named by `location`: a SQLite file path (created and migrated when needed).
-    public static func open(_ location: String) throws -> any RunStore {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw RoadtestError(
-                .invalidArgument,
-                "the PostgreSQL store is not available in this version",
-                hint: "use a SQLite path with --store (default \(defaultPath))"
-            )
+    /// Whether `location` names a PostgreSQL database rather than a SQLite file.
+    public static func isPostgres(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    }
+
+    /// Opens the store named by `location`: a `postgres://user@host:port/db` URL (password from `PGPASSWORD`) or a
+    /// SQLite file path; either is created or migrated when needed.
+    public static func open(
+        _ location: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> SQLRunStore {
+        if isPostgres(location) {
+            return SQLRunStore(database: try await PostgresDatabase.connect(url: location, environment: environment))
         }
         do {
             return try SQLiteStore(path: location)

@@ -40,7 +40,7 @@ struct CasesExportCommand: AsyncParsableCommand {
             guard from == "feedback" else {
                 throw RoadtestError(.invalidArgument, "--from \(from): only feedback is supported")
             }
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let feedback = try await store.allFeedback()
             var subjects: [String: FeedbackSubject] = [:]
             for subject in Set(feedback.map(\.subject)) {

@@ -175,7 +175,7 @@ struct DrillCommand: AsyncParsableCommand {
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
             let (spec, windows) = try faultOptions.load()
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let sink = try ChaosLogWriter(path: log)
             let session = DrillSession(
                 store: store,

@@ -120,7 +120,7 @@ struct CompareCommand: AsyncParsableCommand {
                 throw RoadtestError(.invalidArgument, "give a HEAD run, or --candidates A,B to compare inside one run")
             }
             return try await comparison.run(
-                store: try storeOptions.open(),
+                store: try await storeOptions.open(),
                 base: base,
                 head: head ?? base,
                 candidates: pairs,

@@ -142,7 +142,7 @@ struct GatewayServeCommand: AsyncParsableCommand {
                     hint: "add auth: {tokens_env: ROADTEST_GATEWAY_TOKENS} to the policy and export the tokens"
                 )
             }
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let spent = try await store.gatewaySpend(since: BudgetTracker.startOfToday())
             let transport = HTTPTransport()
             defer { Task { await transport.shutdown() } }

@@ -68,7 +68,7 @@ struct LoadCommand: AsyncParsableCommand {
         try await withUserFacingErrors {
             let interactive = isInteractive(STDERR_FILENO)
             let session = LoadSession(
-                store: try storeOptions.open(),
+                store: try await storeOptions.open(),
                 options: try options(),
                 announce: { printError("roadtest: " + $0) },
                 onLevel: { _, level in if interactive { printError(LoadReport.row(level)) } }

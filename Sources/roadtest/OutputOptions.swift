@@ -43,10 +43,16 @@ struct OutputOptions: ParsableArguments {
 
 /// Where runs are stored.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite store path (default: .roadtest/roadtest.db under the working directory).")
-    var store: String = StoreLocation.defaultPath
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A SQLite file, or a PostgreSQL database as postgres://USER@HOST:PORT/DB (password in PGPASSWORD).",
+            discussion: "Default: $ROADTEST_STORE, else .roadtest/roadtest.db under the working directory."
+        )
+    )
+    var store: String = ProcessInfo.processInfo.environment["ROADTEST_STORE"] ?? StoreLocation.defaultPath
 
-    func open() throws -> any RunStore {
-        try StoreLocation.open(store)
+    func open() async throws -> SQLRunStore {
+        try await StoreLocation.open(store)
     }
 }

@@ -46,7 +46,7 @@ struct PickCommand: AsyncParsableCommand {
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
             let result = try await PickSession(
-                store: try storeOptions.open(),
+                store: try await storeOptions.open(),
                 options: .init(run: run, byTag: byTag, barsPath: bars, rule: point ? .point : .ciLowerBound)
             ).execute()
             if !quiet && json != "-" && html != "-" {

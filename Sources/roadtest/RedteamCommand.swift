@@ -59,7 +59,7 @@ struct RedteamCommand: AsyncParsableCommand {
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
             guard perCase > 0 else { throw RoadtestError(.invalidArgument, "--per-case must be above 0") }
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let session = RunSession(
                 store: store,
                 options: .init(

@@ -19,7 +19,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let met = try await withUserFacingErrors { () -> Bool in
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             guard let id = try await store.resolveRunID(runID), let report = try await store.report(runID: id) else {
                 throw RoadtestError(
                     .notFound,
@@ -44,7 +44,7 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withUserFacingErrors {
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let runs = try await store.runs(limit: limit)
             if runs.isEmpty {
                 print("no runs in \(storeOptions.store) yet; start one with `roadtest run SUITE`")

@@ -31,7 +31,7 @@ struct ReviewCommand: AsyncParsableCommand {
                     hint: "reach it through an SSH tunnel from another machine"
                 )
             }
-            let server = ReviewServer(store: try storeOptions.open())
+            let server = ReviewServer(store: try await storeOptions.open())
             let app = server.makeApplication(host: host, port: port) { port in
                 printError("roadtest review: http://\(host):\(port)/")
             }

@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             // `latest` means the latest run before this one.
             var baselineID: String?
             if let baseline {

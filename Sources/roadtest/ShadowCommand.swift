@@ -40,7 +40,7 @@ struct ShadowReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let pairs = try await store.shadowPairs(route: route, limit: 1_000_000)
             let cases = try suite.map { try SuiteLoader().load(path: $0).cases } ?? []
             let report = ShadowReport(pairs: pairs, cases: cases)

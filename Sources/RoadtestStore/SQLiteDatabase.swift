@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+
+/// The embedded backend: one SQLite file through GRDB (a pool: readers never wait for the writer), migrated when
+/// opened.
+public final class SQLiteDatabase: SQLDatabase {
+    let writer: any DatabaseWriter
+    public var dialect: SQLDialect { .sqlite }
+
+    /// Opens (creating if needed) the file at `path` and migrates it.
+    public convenience init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// A database in memory (tests).
+    public convenience init() throws {
+        try self.init(writer: DatabaseQueue())
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        var migrator = DatabaseMigrator()
+        for migration in StoreSchema.migrations {
+            migrator.registerMigration(migration.id) { db in try db.execute(sql: migration.sql) }
+        }
+        try migrator.migrate(writer)
+    }
+
+    public func write(_ statements: [SQLStatement]) async throws {
+        try await writer.write { db in
+            for statement in statements {
+                try db.execute(sql: statement.sql, arguments: Self.arguments(statement))
+            }
+        }
+    }
+
+    public func read(_ statement: SQLStatement, _ body: (SQLRow) throws -> Void) async throws {
+        try readSynchronously(statement, body)
+    }
+
+    /// A synchronous read: rows stream through `body` inside one read transaction, one at a time.
+    func readSynchronously(_ statement: SQLStatement, _ body: (SQLRow) throws -> Void) throws {
+        try writer.read { db in
+            let rows = try Row.fetchCursor(db, sql: statement.sql, arguments: Self.arguments(statement))
+            while let row = try rows.next() {
+                var values: [String: SQLValue] = [:]
+                values.reserveCapacity(row.count)
+                for (column, value) in row {
+                    switch value.storage {
+                    case .null: values[column] = .null
+                    case .int64(let int): values[column] = .int(Int(int))
+                    case .double(let double): values[column] = .double(double)
+                    case .string(let text): values[column] = .text(text)
+                    case .blob(let data): values[column] = .text(String(decoding: data, as: UTF8.self))
+                    }
+                }
+                try body(SQLRow(values))
+            }
+        }
+    }
+
+    public func close() async {}
+
+    static func arguments(_ statement: SQLStatement) -> StatementArguments {
+        StatementArguments(
+            statement.arguments.map { value -> (any DatabaseValueConvertible)? in
+                switch value {
+                case .null: nil
+                case .int(let int): int
+                case .double(let double): double
+                case .text(let text): text
+                }
+            }
+        )
+    }
+}
