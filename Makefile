@@ -1,15 +1,15 @@
 # Roadtest: the two commands a newcomer needs.
 #   make demo   builds Roadtest, installs the real local models, runs the quickstart, writes report.html
 #   make test   builds Roadtest (release: timing tests measure optimised code), installs the local models
-#               (reused when present), the OpenAI and Anthropic Python clients (.build/pyclients) and Debian's
-#               chromium (apt-get, when missing), runs every test
+#               (reused when present), the OpenAI and Anthropic Python clients (.build/pyclients), Debian's
+#               chromium and postgresql (apt-get, when missing), runs every test
 # Assumed on the machine: the Swift 6 toolchain and python3 (with venv and pip). Everything else
 # (cmake, ninja, llama.cpp's llama-server, the GGUF models) is installed by `roadtest models install`
 # into ROADTEST_HOME (default ~/.roadtest).
 
 SWIFT ?= swift
 
-.PHONY: demo test build models lint format clean-home pyclients browser
+.PHONY: demo test build models lint format clean-home pyclients browser postgres
 
 # One release build serves both commands (tests included, so `make test` after `make demo` rebuilds nothing).
 build:
@@ -36,7 +36,14 @@ browser:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; }
 
-test: build pyclients browser
+# Debian's PostgreSQL server binaries, for the tests of the shared store (each test starts its own cluster on
+# loopback in a temporary directory; nothing is started here).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql; }
+
+test: build pyclients browser postgres
 	.build/release/roadtest models install
 	$(SWIFT) test -c release --skip-build --no-parallel
 

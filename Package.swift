@@ -25,6 +25,7 @@ let package = Package(
         // Storage
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         // Logging
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         // Servers and signal handling (already under Hummingbird)
@@ -97,6 +98,7 @@ let package = Package(
                 "RoadtestCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 import RoadtestCore
 
@@ -96,18 +97,63 @@ public final class PostgresDatabase: SQLDatabase {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> PostgresDatabase {
         let location = try Location.parse(url, environment: environment)
-        let database = PostgresDatabase(location: location, password: environment[location.passwordVariable])
+        let password = environment[location.passwordVariable]
         do {
-            try await database.migrate()
+            // One connection first: a wrong host or password fails now, with the server's own words (the pool
+            // would retry for a minute), and the migrations run on it.
+            let connection = try await PostgresConnection.connect(
+                configuration: try Self.connectionConfiguration(location, password: password),
+                id: 0,
+                logger: Self.quietLogger
+            )
+            defer { Task { try? await connection.close() } }
+            try await migrate(connection)
         } catch {
-            await database.close()
             throw RoadtestError(
                 .store,
                 "cannot open the PostgreSQL store at \(location.display): \(Self.describe(error))",
                 hint: "is the server up, the database created, and the password in \(location.passwordVariable)?"
             )
         }
-        return database
+        return PostgresDatabase(location: location, password: password)
+    }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "roadtest.postgres")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    static func connectionConfiguration(
+        _ location: Location,
+        password: String?
+    ) throws
+        -> PostgresConnection.Configuration
+    {
+        if let directory = location.socketDirectory {
+            return .init(
+                unixSocketPath: directory + "/.s.PGSQL.\(location.port)",
+                username: location.user,
+                password: password,
+                database: location.database
+            )
+        }
+        let tls: PostgresConnection.Configuration.TLS =
+            switch location.sslMode {
+            case "disable": .disable
+            case "require": .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            default: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: password,
+            database: location.database,
+            tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
     }
 
     init(location: Location, password: String?) {
@@ -138,8 +184,7 @@ public final class PostgresDatabase: SQLDatabase {
         }
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.maximumConnections = 8
-        var logger = Logger(label: "roadtest.postgres")
-        logger.logLevel = .critical
+        let logger = Self.quietLogger
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
@@ -154,8 +199,9 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// Applies the migrations this database lacks, in one transaction under an advisory lock.
-    func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+    static func migrate(_ connection: PostgresConnection) async throws {
+        let logger = quietLogger
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(7261010)", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS roadtest_migration (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
@@ -169,7 +215,10 @@ public final class PostgresDatabase: SQLDatabase {
             }
             for migration in StoreSchema.migrations where !applied.contains(migration.id) {
                 for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: dialect.ddl(statement)), logger: logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: SQLDialect.postgres.ddl(statement)),
+                        logger: logger
+                    )
                 }
                 try await connection.query(
                     "INSERT INTO roadtest_migration (id, applied_at) VALUES (\(migration.id), \(RunRecord.timestamp()))",
