@@ -24,6 +24,14 @@ public final class RunProgress: Sendable {
         state.withLock { $0 = Snapshot(total: total, done: alreadyDone, passed: 0, failedAttempts: 0, inFlight: 0) }
     }
 
+    /// Sets what others did (a distributed run's coordinator follows the queue in the store).
+    public func update(done: Int, inFlight: Int) {
+        state.withLock {
+            $0.done = done
+            $0.inFlight = inFlight
+        }
+    }
+
     func started() { state.withLock { $0.inFlight += 1 } }
 
     func finished(passed: Bool, failedAttempts: Int) {

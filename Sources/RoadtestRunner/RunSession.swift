@@ -36,6 +36,8 @@ public struct RunSession: Sendable {
         public var version: String
         /// A security drill to add to (or put in place of) the suite's own `attacks:`.
         public var attacks: AttackConfig?
+        /// Queue the trials in the shared store for `roadtest worker`s and follow their progress.
+        public var distributed: Bool
 
         public init(
             suitePath: String,
@@ -44,9 +46,11 @@ public struct RunSession: Sendable {
             candidates: [String] = [],
             concurrency: Int? = nil,
             version: String = "dev",
-            attacks: AttackConfig? = nil
+            attacks: AttackConfig? = nil,
+            distributed: Bool = false
         ) {
             self.attacks = attacks
+            self.distributed = distributed
             self.suitePath = suitePath
             self.resume = resume
             self.judge = judge
@@ -96,6 +100,7 @@ public struct RunSession: Sendable {
     /// Runs the session; see the type's documentation for how it ends.
     public func execute() async throws -> Ending {
         let suite = try Self.applyOverrides(options, to: try SuiteLoader().load(path: options.suitePath))
+        if options.distributed { return try await coordinate(suite) }
         let (runID, completed) = try await startOrResume(suite)
         onRunID(runID)
         let plan = RunPlan(suite: suite)

@@ -59,6 +59,26 @@ public struct Runner: Sendable {
         try Task.checkCancellation()
     }
 
+    /// Runs one planned trial: `caseIndex` is where its case is in `suite.cases` (a worker's claim).
+    public func run(trial key: TrialKey, caseIndex: Int) async throws {
+        guard suite.cases.indices.contains(caseIndex), suite.cases[caseIndex].id == key.caseID,
+            let candidate = suite.scoredCandidates.first(where: { $0.id == key.candidate }),
+            let provider = providers[key.candidate]
+        else {
+            throw RoadtestError(
+                .store,
+                "queued trial \(key.candidate)/\(key.caseID) is not in the run's stored suite"
+            )
+        }
+        try await runTrial(
+            key: key,
+            testCase: suite.cases[caseIndex],
+            variant: key.variant,
+            candidate: candidate,
+            provider: provider
+        )
+    }
+
     func run(candidate: Candidate, skipping completed: Set<TrialKey>) async throws {
         guard let provider = providers[candidate.id] else { return }
         let concurrency = max(

@@ -17,7 +17,8 @@ struct Roadtest: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            RunCommand.self, CompareCommand.self, HistoryCommand.self, CasesCommand.self, LoadCommand.self,
+            RunCommand.self, WorkerCommand.self, CompareCommand.self, HistoryCommand.self, CasesCommand.self,
+            LoadCommand.self,
             ReportCommand.self,
             RunsCommand.self,
             ValidateCommand.self,

@@ -32,6 +32,15 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Never show the progress bar.")
     var noProgress = false
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Queue the trials in the shared store (--store postgres://...) for `roadtest worker`s and follow them.",
+            discussion: "Ctrl-C marks the run interrupted (workers stop taking its trials); --resume continues it."
+        )
+    )
+    var distributed = false
+
     @Option(name: .long, help: "After the run, compare it with this run (an id or latest) and exit by the comparison.")
     var baseline: String?
 
@@ -65,7 +74,8 @@ struct RunCommand: AsyncParsableCommand {
                     judge: judge,
                     candidates: candidate,
                     concurrency: concurrency,
-                    version: Roadtest.version
+                    version: Roadtest.version,
+                    distributed: distributed
                 ),
                 announce: { printError("roadtest: " + $0) }
             )
@@ -87,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
             case .interrupted(let runID, let stored, let total):
                 printError(
                     "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). "
-                        + "Continue with: roadtest run \(suite) --resume"
+                        + "Continue with: roadtest run \(suite) --resume\(distributed ? " --distributed" : "")"
                 )
                 return ExitStatus.interrupted
             }

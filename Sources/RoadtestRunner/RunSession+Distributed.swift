@@ -1,0 +1,66 @@
+import Foundation
+import RoadtestCore
+import RoadtestStore
+
+extension RunSession {
+    /// `run --distributed`: creates (or resumes) the run, queues every trial not yet stored in the shared store,
+    /// and follows the queue until workers have done them all; then folds the report as a single process would.
+    /// Cancelled (Ctrl-C), it marks the run interrupted: workers stop taking its trials, finish the ones in flight,
+    /// and `--resume` queues what is left.
+    func coordinate(_ suite: Suite) async throws -> Ending {
+        guard let queue = store as? any TrialQueue, let shared = store as? SQLRunStore,
+            shared.database.dialect == .postgres
+        else {
+            throw RoadtestError(
+                .invalidArgument,
+                "--distributed needs a PostgreSQL store that workers share",
+                hint: "pass --store postgres://USER@HOST:PORT/DB (password in PGPASSWORD)"
+            )
+        }
+        let (runID, completed) = try await startOrResume(suite)
+        onRunID(runID)
+        let plan = RunPlan(suite: suite)
+        let total = plan.trials.count
+        do {
+            try await queue.enqueue(
+                runID: runID,
+                trials: plan.trials.filter { !completed.contains($0.key) }.map {
+                    QueuedTrial(key: $0.key, caseIndex: $0.caseIndex)
+                }
+            )
+            progress.start(total: total, alreadyDone: completed.count)
+            announce("run \(runID): \(total - completed.count) trials queued; workers take them from the store")
+            var announcedWorkers = -1
+            while true {
+                let state = try await queue.queueState(runID: runID)
+                progress.update(done: total - state.pending - state.leased, inFlight: state.leased)
+                if state.liveWorkers != announcedWorkers && (state.liveWorkers == 0 || announcedWorkers <= 0) {
+                    announce(
+                        state.liveWorkers == 0
+                            ? "waiting for workers: roadtest worker --store URL"
+                            : "\(state.liveWorkers) worker\(state.liveWorkers == 1 ? "" : "s") at work"
+                    )
+                    announcedWorkers = state.liveWorkers
+                }
+                if state.pending + state.leased == 0 { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        } catch {
+            let store = self.store
+            if error is CancellationError || Task.isCancelled {
+                let stored = try await Task {
+                    try await store.setStatus(runID: runID, status: .interrupted, finishedAt: nil)
+                    return try await store.outcomeCount(runID: runID)
+                }.value
+                return .interrupted(runID: runID, stored: stored, total: total)
+            }
+            _ = await Task { try? await store.setStatus(runID: runID, status: .failed, finishedAt: nil) }.value
+            throw error
+        }
+        try await store.setStatus(runID: runID, status: .finished, finishedAt: RunRecord.timestamp())
+        guard let report = try await store.report(runID: runID) else {
+            throw RoadtestError(.store, "run \(runID) vanished from the store")
+        }
+        return .finished(report)
+    }
+}

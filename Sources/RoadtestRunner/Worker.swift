@@ -1,0 +1,231 @@
+import Foundation
+import RoadtestCore
+import RoadtestLocal
+import RoadtestProviders
+import RoadtestStore
+import RoadtestSuite
+import Synchronization
+
+/// `roadtest worker`: takes trials of distributed runs from the shared store's queue, runs them with the run's
+/// stored suite (starting local models itself), and writes each outcome once, while it holds the trial's lease.
+///
+/// A worker renews its leases with heartbeats (every third of the lease). If it dies (SIGKILL, a lost node), its
+/// leases expire and other workers claim those trials again. Stopped cleanly (Ctrl-C, SIGTERM), it gives its
+/// unfinished trials back at once. It exits when no running run has work left, after waiting up to `idle` for
+/// one to appear.
+///
+/// ```swift
+/// let worker = Worker(store: store, options: .init(concurrency: 8))
+/// let summary = try await worker.execute()
+/// ```
+public struct Worker: Sendable {
+    public struct Options: Sendable {
+        /// Trials in flight at once, across candidates.
+        public var concurrency: Int
+        /// Seconds a claim stays this worker's without a heartbeat.
+        public var lease: Double
+        /// Seconds to wait for work before exiting (also how long it waits for a first run to appear).
+        public var idle: Double
+        /// Work on this run only.
+        public var runID: String?
+        /// The suite file, for what the store does not keep: header values (stored redacted).
+        public var suitePath: String?
+        /// How this worker is known in the store (default: host-pid-random).
+        public var id: String?
+
+        public init(
+            concurrency: Int = 8,
+            lease: Double = 30,
+            idle: Double = 60,
+            runID: String? = nil,
+            suitePath: String? = nil,
+            id: String? = nil
+        ) {
+            self.concurrency = concurrency
+            self.lease = lease
+            self.idle = idle
+            self.runID = runID
+            self.suitePath = suitePath
+            self.id = id
+        }
+    }
+
+    /// What a worker did.
+    public struct Summary: Sendable {
+        public var workerID: String
+        /// Outcomes it wrote.
+        public var completed: Int
+        /// Trials it ran whose lease another worker had taken over by the time they finished (not written).
+        public var dropped: Int
+        public var runs: [String]
+    }
+
+    public let store: SQLRunStore
+    public let options: Options
+    public let home: RoadtestHome
+    public let announce: @Sendable (String) -> Void
+    public let progress: RunProgress
+
+    public init(
+        store: SQLRunStore,
+        options: Options,
+        home: RoadtestHome = RoadtestHome(),
+        progress: RunProgress = RunProgress(total: 0),
+        announce: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.options = options
+        self.home = home
+        self.progress = progress
+        self.announce = announce
+    }
+
+    static var host: String { ProcessInfo.processInfo.hostName }
+
+    /// Works until no run has work left (or the task is cancelled: then it gives its claims back and rethrows).
+    public func execute() async throws -> Summary {
+        guard options.concurrency > 0 else { throw RoadtestError(.invalidArgument, "--concurrency must be above 0") }
+        guard options.lease >= 1 else { throw RoadtestError(.invalidArgument, "--lease must be at least 1s") }
+        let workerID =
+            options.id ?? "\(Self.host)-\(getpid())-\(String(format: "%04x", UInt16.random(in: 0...UInt16.max)))"
+        let counts = WorkerCounters()
+        var runs: [String] = []
+        announce("worker \(workerID): looking for work in the store")
+        do {
+            var idleSince = ContinuousClock.now
+            while true {
+                try Task.checkCancellation()
+                let next: String?
+                if let only = options.runID {
+                    let state = try await store.queueState(runID: only)
+                    next = state.done < state.total ? only : nil
+                } else {
+                    next = try await store.nextQueuedRun()
+                }
+                guard let runID = next else {
+                    if ContinuousClock.now - idleSince > .seconds(options.idle)
+                        || (options.runID != nil && !runs.isEmpty)
+                    {
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    continue
+                }
+                if !runs.contains(runID) { runs.append(runID) }
+                try await work(on: runID, workerID: workerID, counts: counts)
+                idleSince = ContinuousClock.now
+                if options.runID != nil { break }
+            }
+        } catch {
+            // Stopped (or failed): whatever this worker holds goes back to the queue now, not at lease expiry.
+            let store = self.store
+            _ = await Task { try? await store.release(worker: workerID) }.value
+            throw error
+        }
+        try await store.release(worker: workerID)
+        return Summary(
+            workerID: workerID,
+            completed: counts.completed.load(ordering: .relaxed),
+            dropped: counts.dropped.load(ordering: .relaxed),
+            runs: runs
+        )
+    }
+
+    /// Claims and runs trials of one run until none is left to claim and none is in flight.
+    func work(on runID: String, workerID: String, counts: WorkerCounters) async throws {
+        guard var suite = try await store.suite(runID: runID) else {
+            throw RoadtestError(.notFound, "run \(runID) has no stored suite")
+        }
+        suite = try restoreSecrets(suite)
+        let state = try await store.queueState(runID: runID)
+        progress.start(total: state.total, alreadyDone: state.done)
+        announce("worker \(workerID): run \(runID), \(state.total - state.done) of \(state.total) trials left")
+        let sink = LeasedSink(store: store, worker: workerID, counts: counts)
+        let transport = HTTPTransport()
+        defer { Task { await transport.shutdown() } }
+        try await store.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: options.lease)
+        try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
+            providers in
+            let runner = Runner(suite: suite, sink: sink, runID: runID, providers: providers, progress: progress)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let lease = options.lease
+                let store = self.store
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(lease / 3))
+                        try await store.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: lease)
+                    }
+                }
+                while true {
+                    try Task.checkCancellation()
+                    let free = options.concurrency - counts.inFlight.load(ordering: .relaxed)
+                    let claimed =
+                        free > 0 ? try await store.claim(runID: runID, worker: workerID, limit: free, lease: lease) : []
+                    for trial in claimed {
+                        counts.inFlight.add(1, ordering: .relaxed)
+                        group.addTask {
+                            defer { counts.inFlight.subtract(1, ordering: .relaxed) }
+                            try await runner.run(trial: trial.key, caseIndex: trial.caseIndex)
+                        }
+                    }
+                    if !claimed.isEmpty { continue }
+                    if counts.inFlight.load(ordering: .relaxed) == 0 {
+                        // Nothing to claim and nothing running here: done when nothing is left anywhere, or the run
+                        // stopped; otherwise other workers hold the rest (their leases may yet expire).
+                        let state = try await store.queueState(runID: runID)
+                        let running = try await store.run(id: runID)?.status == .running
+                        if state.done == state.total || !running { break }
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                group.cancelAll()
+                // The heartbeat ends by cancellation; every trial task has finished.
+                while let result = await group.nextResult() {
+                    if case .failure(let error) = result, !(error is CancellationError) { throw error }
+                }
+            }
+        }
+    }
+
+    /// Header values are stored redacted; the suite file given with `--suite` supplies them.
+    func restoreSecrets(_ stored: Suite) throws -> Suite {
+        let redacted = stored.candidates.filter { $0.headers.values.contains(Suite.redacted) }
+        guard !redacted.isEmpty else { return stored }
+        guard let path = options.suitePath else {
+            throw RoadtestError(
+                .invalidArgument,
+                "candidate \(redacted[0].id) sends headers whose values the store does not keep",
+                hint: "give the worker the suite file too: roadtest worker --suite FILE (values from the environment)"
+            )
+        }
+        let file = try SuiteLoader().load(path: path)
+        var suite = stored
+        for index in suite.candidates.indices {
+            guard let source = file.candidates.first(where: { $0.id == suite.candidates[index].id }) else { continue }
+            suite.candidates[index].headers = source.headers
+        }
+        return suite
+    }
+}
+
+/// The worker's outcome sink: writes an outcome only while the worker holds the trial's lease.
+struct LeasedSink: OutcomeSink {
+    let store: SQLRunStore
+    let worker: String
+    let counts: WorkerCounters
+
+    func record(_ outcome: Outcome, runID: String) async throws {
+        let written = try await store.complete(outcome, runID: runID, worker: worker)
+        if written {
+            counts.completed.add(1, ordering: .relaxed)
+        } else {
+            counts.dropped.add(1, ordering: .relaxed)
+        }
+    }
+}
+
+final class WorkerCounters: Sendable {
+    let completed = Atomic<Int>(0)
+    let dropped = Atomic<Int>(0)
+    let inFlight = Atomic<Int>(0)
+}

@@ -1,0 +1,200 @@
+import Foundation
+import RoadtestCore
+import RoadtestServer
+import RoadtestTestSupport
+import Testing
+
+/// `run --distributed` and `roadtest worker` as a user runs them: a real PostgreSQL server, the coordinator and
+/// four worker processes, one of them killed with SIGKILL mid-run.
+@Suite(
+    .serialized,
+    .enabled(if: TestEnvironment.binary != nil, "build the roadtest executable first (swift build)"),
+    .enabled(if: PostgresServer.isInstalled || TestEnvironment.isCI, "install PostgreSQL first (make test does)")
+)
+struct DistributedTests {
+    /// A started `roadtest` process; its output goes to files in the test's directory.
+    final class Launched: @unchecked Sendable {
+        let process = Process()
+        let name: String
+        let directory: URL
+
+        init(_ arguments: [String], name: String, in directory: URL, environment: [String: String]) throws {
+            self.name = name
+            self.directory = directory
+            process.executableURL = try #require(TestEnvironment.binary)
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            var environment = environment
+            environment["NO_COLOR"] = "1"
+            process.environment = environment
+            FileManager.default.createFile(atPath: directory.appendingPathComponent("\(name).err").path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("\(name).err"))
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var errors: String {
+            (try? String(contentsOf: directory.appendingPathComponent("\(name).err"), encoding: .utf8)) ?? ""
+        }
+
+        /// Waits for the process to exit (at most `timeout` seconds) and returns its status.
+        func wait(timeout: Double = 120) async throws -> Int32 {
+            let deadline = ContinuousClock.now + .seconds(timeout)
+            while process.isRunning {
+                if ContinuousClock.now > deadline {
+                    process.terminate()
+                    Issue.record("\(name) did not exit within \(timeout)s: \(errors)")
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    static func suiteText(_ baseURL: String) -> String {
+        let cases = (0..<60).map { index in
+            "  - {id: case-\(index), prompt: \"item \(index)\", checks: [{contains: \"\(index % 3 == 0 ? "zzz" : "item")\"}]}"
+        }
+        return """
+            name: distributed
+            candidates:
+              - {id: steady, base_url: \(baseURL), model: "echo;ttft=250ms;itl=2ms", price: {input: 1, output: 2}}
+              - {id: other, base_url: \(baseURL), model: "echo;ttft=150ms;itl=2ms", price: {input: 3, output: 1}}
+            defaults: {concurrency: 4}
+            cases:
+            \(cases.joined(separator: "\n"))
+            bars: {pass_rate: 0.5}
+            """
+    }
+
+    /// The report's figures that do not depend on timing: latency and throughput are dropped.
+    static func timeless(_ path: URL) throws -> [String] {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: path))
+        let candidates = try #require((object as? [String: Any])?["candidates"] as? [[String: Any]])
+        func strip(_ value: Any) -> Any {
+            if let dictionary = value as? [String: Any] {
+                var kept: [String: Any] = [:]
+                for (key, inner) in dictionary where !["latency_ms", "output_tokens_per_s"].contains(key) {
+                    kept[key] = strip(inner)
+                }
+                return kept
+            }
+            if let array = value as? [Any] { return array.map(strip) }
+            return value
+        }
+        return try candidates.map {
+            String(decoding: try JSONSerialization.data(withJSONObject: strip($0), options: .sortedKeys), as: UTF8.self)
+        }
+    }
+
+    @Test func fourWorkersOneKilledFinishTheRunWithTheSingleProcessScorecard() async throws {
+        try await PostgresServer.with { server in
+            try await withSimulator { baseURL, simulator in
+                try await withTemporaryDirectory { directory in
+                    try writeFiles(["suite.yaml": Self.suiteText(baseURL)], in: directory)
+                    let environment = server.environment
+                    let url = server.url()
+
+                    // The reference: one process, one SQLite file.
+                    let single = try Launched(
+                        ["run", "suite.yaml", "--store", "single.db", "--json", "single.json"],
+                        name: "single",
+                        in: directory,
+                        environment: environment
+                    )
+                    let singleStatus = try await single.wait()
+                    #expect(singleStatus == 0, "\(single.errors)")
+                    let singleRequests = simulator.servedRequests.count
+
+                    // The coordinator queues the run; four workers take it.
+                    let coordinator = try Launched(
+                        ["run", "suite.yaml", "--store", url, "--distributed", "--json", "distributed.json"],
+                        name: "coordinator",
+                        in: directory,
+                        environment: environment
+                    )
+                    var workers: [Launched] = []
+                    for index in 0..<4 {
+                        workers.append(
+                            try Launched(
+                                [
+                                    "worker", "--store", url, "--concurrency", "3", "--lease", "2", "--idle", "30",
+                                    "--id", "w\(index)",
+                                ],
+                                name: "worker-\(index)",
+                                in: directory,
+                                environment: environment
+                            )
+                        )
+                    }
+                    // When worker 0 has outcomes stored and trials in flight, it is killed without warning.
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while ContinuousClock.now < deadline {
+                        // (Until the coordinator has created the tables, psql fails: not yet.)
+                        let done =
+                            Int(
+                                (try? await server.psql(
+                                    "SELECT count(*) FROM trial_queue WHERE state = 'done' AND worker = 'w0'"
+                                )) ?? ""
+                            ) ?? 0
+                        let held =
+                            Int(
+                                (try? await server.psql(
+                                    "SELECT count(*) FROM trial_queue WHERE state = 'leased' AND worker = 'w0'"
+                                )) ?? ""
+                            ) ?? 0
+                        if done >= 3 && held > 0 { break }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    let inFlightWhenKilled =
+                        Int(
+                            try await server.psql(
+                                "SELECT count(*) FROM trial_queue WHERE state = 'leased' AND worker = 'w0'"
+                            )
+                        ) ?? 0
+                    kill(workers[0].process.processIdentifier, SIGKILL)
+                    #expect(inFlightWhenKilled > 0)
+
+                    let coordinatorStatus = try await coordinator.wait(timeout: 180)
+                    #expect(coordinatorStatus == singleStatus, "\(coordinator.errors)")
+                    for worker in workers.dropFirst() {
+                        let status = try await worker.wait(timeout: 60)
+                        #expect(status == 0, "\(worker.name): \(worker.errors)")
+                    }
+                    _ = try await workers[0].wait()
+                    #expect(workers[0].process.terminationReason == .uncaughtSignal)
+
+                    // Nothing lost, nothing stored twice: every trial has one outcome and the queue is done.
+                    let trials = 120
+                    let runID = try await server.psql("SELECT id FROM run")
+                    #expect(
+                        try await server.psql("SELECT count(*) FROM outcome WHERE run_id = '\(runID)'") == "\(trials)"
+                    )
+                    #expect(
+                        try await server.psql("SELECT count(*) FROM trial_queue WHERE state = 'done'") == "\(trials)"
+                    )
+                    #expect(try await server.psql("SELECT status FROM run") == "finished")
+                    // Only the killed worker's in-flight trials ran twice: claims beyond the first, and requests
+                    // the model served beyond the single run's.
+                    let reclaims = Int(try await server.psql("SELECT sum(claims - 1) FROM trial_queue")) ?? -1
+                    #expect(reclaims >= 1 && reclaims <= inFlightWhenKilled, "reclaims \(reclaims)")
+                    let distributedRequests = simulator.servedRequests.count - singleRequests
+                    #expect(distributedRequests >= trials && distributedRequests <= trials + inFlightWhenKilled)
+                    // Every surviving worker's outcomes are in the store; the killed one wrote what it finished.
+                    let byWorker = try await server.psql(
+                        "SELECT worker || '=' || count(*) FROM trial_queue GROUP BY worker ORDER BY worker"
+                    )
+                    #expect(byWorker.split(separator: "\n").count == 4, "\(byWorker)")
+
+                    // The scorecard is the single process's, latency aside.
+                    let expected = try Self.timeless(directory.appendingPathComponent("single.json"))
+                    let distributed = try Self.timeless(directory.appendingPathComponent("distributed.json"))
+                    #expect(distributed == expected)
+                    #expect(expected.count == 2)
+                }
+            }
+        }
+    }
+}
