@@ -23,7 +23,7 @@ struct Roadtest: AsyncParsableCommand {
             RunsCommand.self,
             ValidateCommand.self,
             PickCommand.self, ModelsCommand.self, SimulateCommand.self, ChaosCommand.self, DrillCommand.self,
-            RedteamCommand.self, GatewayCommand.self, ShadowCommand.self, ReviewCommand.self,
+            RedteamCommand.self, GatewayCommand.self, ShadowCommand.self, ReviewCommand.self, StoreCommand.self,
         ]
     )
 }

@@ -197,4 +197,146 @@ struct DistributedTests {
             }
         }
     }
+
+    /// Runs `roadtest` to completion.
+    static func roadtest(
+        _ arguments: [String],
+        in directory: URL,
+        environment: [String: String]
+    ) async throws -> Launched {
+        let launched = try Launched(
+            arguments,
+            name: "cmd-\(UUID().uuidString.prefix(6))",
+            in: directory,
+            environment: environment
+        )
+        _ = try await launched.wait()
+        return launched
+    }
+
+    @Test func storeCopyMovesRunsBetweenSQLiteAndPostgreSQLWithTheSameReports() async throws {
+        try await PostgresServer.with { server in
+            try await withSimulator { baseURL, _ in
+                try await withTemporaryDirectory { directory in
+                    try writeFiles(
+                        [
+                            "suite.yaml": Self.suiteText(baseURL).replacingOccurrences(
+                                of: "ttft=250ms",
+                                with: "ttft=5ms"
+                            )
+                            .replacingOccurrences(of: "ttft=150ms", with: "ttft=5ms")
+                        ],
+                        in: directory
+                    )
+                    let environment = server.environment
+                    let run = try await Self.roadtest(
+                        ["run", "suite.yaml", "--store", "a.db"],
+                        in: directory,
+                        environment: environment
+                    )
+                    #expect(run.process.terminationStatus == 0, "\(run.errors)")
+                    try await server.createDatabase("copied")
+                    let copiedURL = server.url(database: "copied")
+                    // SQLite -> PostgreSQL -> a new SQLite file, twice into PostgreSQL (nothing duplicated).
+                    for (from, to) in [("a.db", copiedURL), ("a.db", copiedURL), (copiedURL, "b.db")] {
+                        let copy = try await Self.roadtest(
+                            ["store", "copy", "--from", from, "--to", to],
+                            in: directory,
+                            environment: environment
+                        )
+                        #expect(copy.process.terminationStatus == 0, "\(copy.errors)")
+                        #expect(copy.errors.contains("120 outcome"), "\(copy.errors)")
+                    }
+                    #expect(try await server.psql("SELECT count(*) FROM outcome", database: "copied") == "120")
+                    #expect(try await server.psql("SELECT count(*) FROM attempt", database: "copied") == "120")
+                    // The same report, byte for byte, from each of the three stores.
+                    var reports: [String] = []
+                    for store in ["a.db", copiedURL, "b.db"] {
+                        let name = "report-\(reports.count).json"
+                        let report = try await Self.roadtest(
+                            ["report", "latest", "--store", store, "--json", name],
+                            in: directory,
+                            environment: environment
+                        )
+                        #expect(report.process.terminationStatus == 0, "\(report.errors)")
+                        reports.append(try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
+                    }
+                    #expect(reports[0].contains("\"trials\""))
+                    #expect(reports[1] == reports[0])
+                    #expect(reports[2] == reports[0])
+                    // A password in the URL is refused before anything is read.
+                    let refused = try await Self.roadtest(
+                        [
+                            "store", "copy", "--from", "a.db", "--to",
+                            "postgres://roadtest:secret@127.0.0.1:\(server.port)/copied",
+                        ],
+                        in: directory,
+                        environment: environment
+                    )
+                    #expect(refused.process.terminationStatus == 1)
+                    #expect(refused.errors.contains("PGPASSWORD") && !refused.errors.contains("secret@"))
+                }
+            }
+        }
+    }
+
+    @Test func theCoordinatorsCtrlCLeavesAResumableRunThatWorkersFinish() async throws {
+        try await PostgresServer.with { server in
+            try await withSimulator { baseURL, _ in
+                try await withTemporaryDirectory { directory in
+                    try writeFiles(["suite.yaml": Self.suiteText(baseURL)], in: directory)
+                    let environment = server.environment
+                    let url = server.url()
+                    let coordinator = try Launched(
+                        ["run", "suite.yaml", "--store", url, "--distributed"],
+                        name: "coordinator",
+                        in: directory,
+                        environment: environment
+                    )
+                    let worker = try Launched(
+                        ["worker", "--store", url, "--concurrency", "2", "--idle", "3", "--id", "w"],
+                        name: "worker",
+                        in: directory,
+                        environment: environment
+                    )
+                    // Some work done, then Ctrl-C on the coordinator.
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while ContinuousClock.now < deadline {
+                        let stored = Int((try? await server.psql("SELECT count(*) FROM outcome")) ?? "") ?? 0
+                        if stored >= 4 { break }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    kill(coordinator.process.processIdentifier, SIGINT)
+                    #expect(try await coordinator.wait() == 130, "\(coordinator.errors)")
+                    #expect(coordinator.errors.contains("--resume --distributed"), "\(coordinator.errors)")
+                    #expect(try await server.psql("SELECT status FROM run") == "interrupted")
+                    // The worker finishes what it holds, takes nothing more, and exits once idle.
+                    #expect(try await worker.wait(timeout: 60) == 0, "\(worker.errors)")
+                    let stopped = Int(try await server.psql("SELECT count(*) FROM outcome")) ?? 0
+                    #expect(stopped < 120)
+                    #expect(try await server.psql("SELECT count(*) FROM trial_queue WHERE state = 'leased'") == "0")
+
+                    // Resumed: only the rest is queued and run, and the run finishes with every trial once.
+                    let resumed = try Launched(
+                        ["run", "suite.yaml", "--store", url, "--distributed", "--resume", "--json", "resumed.json"],
+                        name: "resumed",
+                        in: directory,
+                        environment: environment
+                    )
+                    let second = try Launched(
+                        ["worker", "--store", url, "--concurrency", "8", "--idle", "30"],
+                        name: "worker-2",
+                        in: directory,
+                        environment: environment
+                    )
+                    #expect(try await resumed.wait(timeout: 120) == 0, "\(resumed.errors)")
+                    #expect(try await second.wait(timeout: 60) == 0, "\(second.errors)")
+                    #expect(resumed.errors.contains("\(stopped) trials already done"), "\(resumed.errors)")
+                    #expect(try await server.psql("SELECT count(*) FROM outcome") == "120")
+                    #expect(try await server.psql("SELECT sum(claims) FROM trial_queue") == "120")
+                    #expect(try await server.psql("SELECT status FROM run") == "finished")
+                }
+            }
+        }
+    }
 }
