@@ -44,7 +44,7 @@ public struct PickSession: Sendable {
 
     public func execute() async throws -> Result {
         guard let runID = try await store.resolveRunID(options.run), let run = try await store.run(id: runID),
-            let suite = try await store.suite(runID: runID)
+            let suite = try await store.suiteHeader(runID: runID)
         else {
             throw RoadtestError(
                 .notFound,

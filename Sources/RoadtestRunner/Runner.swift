@@ -59,9 +59,9 @@ public struct Runner: Sendable {
         try Task.checkCancellation()
     }
 
-    /// Runs one planned trial: `caseIndex` is where its case is in `suite.cases` (a worker's claim).
-    public func run(trial key: TrialKey, caseIndex: Int) async throws {
-        guard suite.cases.indices.contains(caseIndex), suite.cases[caseIndex].id == key.caseID,
+    /// Runs one planned trial of `testCase` (a worker's claim; the suite may hold no cases).
+    public func run(trial key: TrialKey, testCase: Case) async throws {
+        guard testCase.id == key.caseID,
             let candidate = suite.scoredCandidates.first(where: { $0.id == key.candidate }),
             let provider = providers[key.candidate]
         else {
@@ -72,7 +72,7 @@ public struct Runner: Sendable {
         }
         try await runTrial(
             key: key,
-            testCase: suite.cases[caseIndex],
+            testCase: testCase,
             variant: key.variant,
             candidate: candidate,
             provider: provider

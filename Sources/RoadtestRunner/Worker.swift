@@ -20,7 +20,7 @@ import Synchronization
 /// ```
 public struct Worker: Sendable {
     public struct Options: Sendable {
-        /// Trials in flight at once, across candidates.
+        /// Trials claimed at once, across candidates (each candidate's own `concurrency` also holds per worker).
         public var concurrency: Int
         /// Seconds a claim stays this worker's without a heartbeat.
         public var lease: Double
@@ -133,7 +133,8 @@ public struct Worker: Sendable {
 
     /// Claims and runs trials of one run until none is left to claim and none is in flight.
     func work(on runID: String, workerID: String, counts: WorkerCounters) async throws {
-        guard var suite = try await store.suite(runID: runID) else {
+        // The suite without its cases: each claim brings its own case.
+        guard var suite = try await store.suiteHeader(runID: runID) else {
             throw RoadtestError(.notFound, "run \(runID) has no stored suite")
         }
         suite = try restoreSecrets(suite)
@@ -147,16 +148,39 @@ public struct Worker: Sendable {
         try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
             providers in
             let runner = Runner(suite: suite, sink: sink, runID: runID, providers: providers, progress: progress)
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            // A candidate's own `concurrency` holds per worker, as in a single process (provider rate limits).
+            var slots: [String: SlotPool] = [:]
+            for candidate in suite.scoredCandidates {
+                slots[candidate.id] = SlotPool(
+                    capacity: max(
+                        1,
+                        candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
+                    )
+                )
+            }
+            let candidateSlots = slots
+            // A discarding group: finished trials are let go at once (a worker runs for hours). Children never
+            // throw; the first failure is kept here and thrown by the loop.
+            let failure = FirstFailure()
+            try await withThrowingDiscardingTaskGroup { group in
                 let lease = options.lease
                 let store = self.store
                 group.addTask {
-                    while true {
-                        try await Task.sleep(for: .seconds(lease / 3))
-                        try await store.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: lease)
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(lease / 3))
+                        if Task.isCancelled { break }
+                        do {
+                            try await store.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: lease)
+                        } catch {
+                            failure.record(error)
+                        }
                     }
                 }
                 while true {
+                    if let error = failure.error {
+                        group.cancelAll()
+                        throw error
+                    }
                     try Task.checkCancellation()
                     let free = options.concurrency - counts.inFlight.load(ordering: .relaxed)
                     let claimed =
@@ -165,7 +189,22 @@ public struct Worker: Sendable {
                         counts.inFlight.add(1, ordering: .relaxed)
                         group.addTask {
                             defer { counts.inFlight.subtract(1, ordering: .relaxed) }
-                            try await runner.run(trial: trial.key, caseIndex: trial.caseIndex)
+                            guard let testCase = trial.testCase else {
+                                let missing = RoadtestError(
+                                    .store,
+                                    "run \(runID) has no stored case '\(trial.key.caseID)'"
+                                )
+                                failure.record(missing)
+                                return
+                            }
+                            let pool = candidateSlots[trial.key.candidate]
+                            await pool?.acquire()
+                            defer { pool?.release() }
+                            do {
+                                try await runner.run(trial: trial.key, testCase: testCase)
+                            } catch {
+                                failure.record(error)
+                            }
                         }
                     }
                     if !claimed.isEmpty { continue }
@@ -178,12 +217,10 @@ public struct Worker: Sendable {
                     }
                     try await Task.sleep(for: .milliseconds(200))
                 }
+                // Every trial task has finished; the heartbeat ends by cancellation.
                 group.cancelAll()
-                // The heartbeat ends by cancellation; every trial task has finished.
-                while let result = await group.nextResult() {
-                    if case .failure(let error) = result, !(error is CancellationError) { throw error }
-                }
             }
+            if let error = failure.error { throw error }
         }
     }
 
@@ -222,6 +259,14 @@ struct LeasedSink: OutcomeSink {
             counts.dropped.add(1, ordering: .relaxed)
         }
     }
+}
+
+/// The first error of a worker's concurrent trials.
+final class FirstFailure: Sendable {
+    private let value = Mutex<(any Error)?>(nil)
+
+    func record(_ error: any Error) { value.withLock { $0 = $0 ?? error } }
+    var error: (any Error)? { value.withLock { $0 } }
 }
 
 final class WorkerCounters: Sendable {

@@ -18,8 +18,10 @@ public protocol RunStore: OutcomeSink {
     func updateSuite(runID: String, suite: Suite, hash: String) async throws
     func setStatus(runID: String, status: RunStatus, finishedAt: String?) async throws
     func run(id: String) async throws -> RunRecord?
-    /// The stored (redacted) suite of a run.
+    /// The stored (redacted) suite of a run, with its cases.
     func suite(runID: String) async throws -> Suite?
+    /// The stored (redacted) suite of a run without its cases (what scoring needs; a large suite stays on disk).
+    func suiteHeader(runID: String) async throws -> Suite?
     /// Runs, newest first.
     func runs(limit: Int) async throws -> [RunRecord]
     /// The latest run of the suite at `suitePath` that did not finish.
@@ -66,7 +68,7 @@ public protocol RunStore: OutcomeSink {
 extension RunStore {
     /// The report of a stored run: its records folded by the scorer into one scorecard per scored candidate.
     public func report(runID: String) async throws -> RunReport? {
-        guard let run = try await run(id: runID), let suite = try await suite(runID: runID) else { return nil }
+        guard let run = try await run(id: runID), let suite = try await suiteHeader(runID: runID) else { return nil }
         var scorer = Scorer(suite: suite)
         try await forEachOutcome(runID: runID) { scorer.add($0) }
         return RunReport(
@@ -163,8 +165,8 @@ extension RunStore {
         guard let headID = try await resolveRunID(headReference), let head = try await run(id: headID) else {
             throw RoadtestError(.notFound, "no run '\(headReference)'", hint: "list runs with `roadtest runs`")
         }
-        let baseSuite = try await suite(runID: baseID)
-        let headSuite = try await suite(runID: headID)
+        let baseSuite = try await suiteHeader(runID: baseID)
+        let headSuite = try await suiteHeader(runID: headID)
         let baseCandidates = baseSuite?.scoredCandidates.map(\.id) ?? []
         let headCandidates = headSuite?.scoredCandidates.map(\.id) ?? []
         let pairs = candidates ?? baseCandidates.filter { headCandidates.contains($0) }.map { ($0, $0) }
@@ -278,7 +280,7 @@ extension RunStore {
         // The latest trials of each candidate, for drift against the next run that has it.
         var previous: [String: [PairKey: PairedTrial]] = [:]
         for run in runs {
-            guard let suite = try await suite(runID: run.id) else { continue }
+            guard let suite = try await suiteHeader(runID: run.id) else { continue }
             // One pass over the run feeds both the scorecards and the pairing.
             var scorer = Scorer(suite: suite)
             var trials: [String: [PairKey: PairedTrial]] = [:]

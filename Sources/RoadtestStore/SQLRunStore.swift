@@ -317,8 +317,9 @@ public final class SQLRunStore: RunStore {
         )
     }
 
+    /// The suite as stored: redacted, without its cases (they are rows of `test_case`).
     static func suiteJSON(_ suite: Suite) throws -> String {
-        String(decoding: try JSONEncoder().encode(suite.redactingSecrets()), as: UTF8.self)
+        String(decoding: try JSONEncoder().encode(suite.withoutCases.redactingSecrets()), as: UTF8.self)
     }
 
     static let runColumns = [
@@ -339,6 +340,7 @@ public final class SQLRunStore: RunStore {
 
     public func updateSuite(runID: String, suite: Suite, hash: String) async throws {
         let json = try Self.suiteJSON(suite)
+        try await database.write(SQLStatement("DELETE FROM test_case WHERE run_id = ?", [runID]))
         try await storeCases(
             suite,
             runID: runID,
@@ -351,17 +353,19 @@ public final class SQLRunStore: RunStore {
     func storeCases(_ suite: Suite, runID: String, first: SQLStatement) async throws {
         let sql = dialect.upsert(
             into: "test_case",
-            columns: ["run_id", "case_id", "kind", "tags", "input", "private"],
+            columns: ["run_id", "case_id", "kind", "tags", "input", "private", "position", "case_json"],
             key: ["run_id", "case_id"]
         )
+        let encoder = JSONEncoder()
         var batch = [first]
-        for testCase in suite.cases {
+        for (position, testCase) in suite.cases.enumerated() {
             batch.append(
                 SQLStatement(
                     sql,
                     [
                         runID, testCase.id, testCase.kind.rawValue, Self.encodeTags(testCase.tags),
-                        testCase.isPrivate ? "" : testCase.input, testCase.isPrivate,
+                        testCase.isPrivate ? "" : testCase.input, testCase.isPrivate, position,
+                        String(decoding: try encoder.encode(testCase), as: UTF8.self),
                     ]
                 )
             )
@@ -390,6 +394,20 @@ public final class SQLRunStore: RunStore {
     }
 
     public func suite(runID: String) async throws -> Suite? {
+        guard var suite = try await suiteHeader(runID: runID) else { return nil }
+        // Runs stored before cases had rows of their own keep them in the suite's JSON.
+        guard suite.cases.isEmpty else { return suite }
+        let decoder = JSONDecoder()
+        try await database.read(
+            SQLStatement(
+                "SELECT case_json FROM test_case WHERE run_id = ? AND case_json IS NOT NULL ORDER BY position",
+                [runID]
+            )
+        ) { row in suite.cases.append(try decoder.decode(Case.self, from: Data(row.text("case_json").utf8))) }
+        return suite
+    }
+
+    public func suiteHeader(runID: String) async throws -> Suite? {
         guard
             let json = try await database.fetchOne(SQLStatement("SELECT suite_json FROM run WHERE id = ?", [runID]))?
                 .text("suite_json")

@@ -257,5 +257,14 @@ public enum StoreSchema {
                 );
                 """
         ),
+        // Cases are stored one per row (the run's suite is stored without them), so a large suite is never encoded
+        // or read back whole.
+        Migration(
+            id: "v13-case-rows",
+            sql: """
+                ALTER TABLE test_case ADD COLUMN position INTEGER;
+                ALTER TABLE test_case ADD COLUMN case_json TEXT;
+                """
+        ),
     ]
 }

@@ -9,11 +9,14 @@ public struct QueuedTrial: Sendable, Hashable {
     public var caseIndex: Int
     /// How many times it has been claimed (more than 1: a worker's lease expired and it was claimed again).
     public var claims: Int
+    /// The case itself, as stored with the run (claims carry it: a worker never loads the whole suite's cases).
+    public var testCase: Case?
 
-    public init(key: TrialKey, caseIndex: Int, claims: Int = 0) {
+    public init(key: TrialKey, caseIndex: Int, claims: Int = 0, testCase: Case? = nil) {
         self.key = key
         self.caseIndex = caseIndex
         self.claims = claims
+        self.testCase = testCase
     }
 }
 
@@ -100,15 +103,32 @@ extension SQLRunStore: TrialQueue {
     }
 
     public func claim(runID: String, worker: String, limit: Int, lease: Double) async throws -> [QueuedTrial] {
+        // Pending trials first, in plan order (the claim index serves this without sorting the queue); then
+        // trials whose lease expired (a worker that died), only when there are not enough pending ones.
+        var claimed = try await claim(runID: runID, worker: worker, limit: limit, lease: lease, expired: false)
+        if claimed.count < limit {
+            claimed += try await claim(
+                runID: runID,
+                worker: worker,
+                limit: limit - claimed.count,
+                lease: lease,
+                expired: true
+            )
+        }
+        return claimed
+    }
+
+    func claim(runID: String, worker: String, limit: Int, lease: Double, expired: Bool) async throws -> [QueuedTrial] {
         guard limit > 0 else { return [] }
         var claimed: [QueuedTrial] = []
+        let decoder = JSONDecoder()
         try await postgres.read(
             SQLStatement(
                 """
                 WITH picked AS (
                     SELECT q.run_id, q.candidate_id, q.case_id, q.sample, q.variant FROM trial_queue q
                     JOIN run r ON r.id = q.run_id AND r.status = 'running'
-                    WHERE q.run_id = ? AND (q.state = 'pending' OR (q.state = 'leased' AND q.lease_until < \(Self.now)))
+                    WHERE q.run_id = ? AND \(expired ? "q.state = 'leased' AND q.lease_until < \(Self.now)" : "q.state = 'pending'")
                     ORDER BY q.seq LIMIT ? FOR UPDATE OF q SKIP LOCKED
                 )
                 UPDATE trial_queue t SET state = 'leased', worker = ?, lease_until = \(Self.now) + ?,
@@ -117,13 +137,22 @@ extension SQLRunStore: TrialQueue {
                 WHERE t.run_id = picked.run_id AND t.candidate_id = picked.candidate_id
                     AND t.case_id = picked.case_id AND t.sample = picked.sample AND t.variant = picked.variant
                 RETURNING t.candidate_id, t.case_id, t.sample, t.variant_kind, t.variant_index,
-                    t.variant_perturbation, t.case_index, t.claims
+                    t.variant_perturbation, t.case_index, t.claims,
+                    (SELECT c.case_json FROM test_case c WHERE c.run_id = t.run_id AND c.case_id = t.case_id)
+                        AS case_json
                 """,
                 [runID, limit, worker, lease]
             )
         ) { row in
             claimed.append(
-                QueuedTrial(key: Self.trialKey(row), caseIndex: row.int("case_index"), claims: row.int("claims"))
+                QueuedTrial(
+                    key: Self.trialKey(row),
+                    caseIndex: row.int("case_index"),
+                    claims: row.int("claims"),
+                    testCase: try (row["case_json"] as String?).map {
+                        try decoder.decode(Case.self, from: Data($0.utf8))
+                    }
+                )
             )
         }
         return claimed

@@ -233,10 +233,25 @@ extension Context {
         }
         let fileName = relative
         var fileContext = Context(file: fileName, directory: url.deletingLastPathComponent())
-        let rows: [Node]
+        var cases: [Case] = []
+        var rowCount = 0
+        // Each row becomes a case as it is read: the file's parse trees are never all held at once.
+        func add(_ row: Node, _ fileContext: inout Context) {
+            rowCount += 1
+            guard case .mapping(let pairs, _) = row else { return }
+            fileContext.checkKeys(pairs, valid: Keys.testCase, in: "a case")
+            var raw = template.overlaid(with: fileContext.rawCase(fromPairs: pairs, node: row))
+            raw.location = fileContext.location(row)
+            if raw.id == nil {
+                raw.id = "\(URL(fileURLWithPath: relative).deletingPathExtension().lastPathComponent)-\(row.line)"
+            }
+            if let testCase = fileContext.finalize(raw) { cases.append(testCase) }
+        }
         switch url.pathExtension.lowercased() {
-        case "jsonl", "ndjson": rows = fileContext.jsonlRows(text)
-        case "csv": rows = fileContext.csvRows(text)
+        case "jsonl", "ndjson":
+            fileContext.jsonlRows(text) { row, context in add(row, &context) }
+        case "csv":
+            for row in fileContext.csvRows(text) { add(row, &fileContext) }
         case "yaml", "yml":
             error(
                 node,
@@ -252,27 +267,18 @@ extension Context {
             )
             return []
         }
-        var cases: [Case] = []
-        for row in rows {
-            guard case .mapping(let pairs, _) = row else { continue }
-            fileContext.checkKeys(pairs, valid: Keys.testCase, in: "a case")
-            var raw = template.overlaid(with: fileContext.rawCase(fromPairs: pairs, node: row))
-            raw.location = fileContext.location(row)
-            if raw.id == nil {
-                raw.id = "\(URL(fileURLWithPath: relative).deletingPathExtension().lastPathComponent)-\(row.line)"
-            }
-            if let testCase = fileContext.finalize(raw) { cases.append(testCase) }
-        }
-        if rows.isEmpty && fileContext.diagnostics.isEmpty {
+        if rowCount == 0 && fileContext.diagnostics.isEmpty {
             error(node, "case file '\(relative)' has no cases")
         }
         diagnostics += fileContext.diagnostics
         return cases
     }
 
-    mutating func jsonlRows(_ text: String) -> [Node] {
-        var rows: [Node] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    /// Each JSON object line of `text`, in order, handed to `body` with this context (for its diagnostics).
+    mutating func jsonlRows(_ text: String, _ body: (Node, inout Context) -> Void) {
+        var index = -1
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            index += 1
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty || trimmed.hasPrefix("//") { continue }
             let location = SourceLocation(file: file, line: index + 1)
@@ -295,9 +301,8 @@ extension Context {
                 )
                 continue
             }
-            rows.append(Node(json: value, line: index + 1))
+            body(Node(json: value, line: index + 1), &self)
         }
-        return rows
     }
 
     /// CSV with a header row. Columns named like case keys or checks are those; every other column is a

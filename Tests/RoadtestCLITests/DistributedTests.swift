@@ -120,7 +120,7 @@ struct DistributedTests {
                         workers.append(
                             try Launched(
                                 [
-                                    "worker", "--store", url, "--concurrency", "3", "--lease", "2", "--idle", "30",
+                                    "worker", "--store", url, "--concurrency", "3", "--lease", "4", "--idle", "30",
                                     "--id", "w\(index)",
                                 ],
                                 name: "worker-\(index)",

@@ -38,6 +38,7 @@ import Testing
         }
         func run(id: String) async throws -> RunRecord? { try await base.run(id: id) }
         func suite(runID: String) async throws -> Suite? { try await base.suite(runID: runID) }
+        func suiteHeader(runID: String) async throws -> Suite? { try await base.suiteHeader(runID: runID) }
         func runs(limit: Int) async throws -> [RunRecord] { try await base.runs(limit: limit) }
         func latestUnfinishedRun(suitePath: String) async throws -> RunRecord? {
             try await base.latestUnfinishedRun(suitePath: suitePath)
