@@ -70,8 +70,10 @@ YAML
   as_pg "$pgbin/createdb" -h "$work" -p "$pgport" -U roadtest "m$n"
   url="postgres://roadtest@127.0.0.1:$pgport/m$n?sslmode=disable"
   start=$(date +%s.%N)
-  "$roadtest" run "$work/suite-$n.yaml" --store "$url" --distributed --quiet --no-progress > /dev/null 2>&1 &
+  "$roadtest" run "$work/suite-$n.yaml" --store "$url" --distributed --quiet --no-progress > /dev/null 2> "$work/coordinator-$n.log" &
   coordinator=$!
+  # The worker starts once the trials are queued (it exits after --idle seconds without work).
+  until grep -q "trials queued" "$work/coordinator-$n.log" 2>/dev/null; do sleep 0.2; done
   "$roadtest" worker --store "$url" --concurrency 32 --idle 5 --no-progress > /dev/null 2>&1 &
   worker=$!
   peak_of "$worker" > "$work/worker-peak" &

@@ -22,6 +22,15 @@ public final class SlotPool: Sendable {
         }
     }
 
+    /// Takes a slot if one is free now.
+    public func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.free > 0 else { return false }
+            state.free -= 1
+            return true
+        }
+    }
+
     public func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.waiters.isEmpty {

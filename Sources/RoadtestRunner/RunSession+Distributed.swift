@@ -22,12 +22,7 @@ extension RunSession {
         let plan = RunPlan(suite: suite)
         let total = plan.trials.count
         do {
-            try await queue.enqueue(
-                runID: runID,
-                trials: plan.trials.filter { !completed.contains($0.key) }.map {
-                    QueuedTrial(key: $0.key, caseIndex: $0.caseIndex)
-                }
-            )
+            try await queue.enqueue(runID: runID, trials: plan.trials.lazy.filter { !completed.contains($0.key) })
             progress.start(total: total, alreadyDone: completed.count)
             announce("run \(runID): \(total - completed.count) trials queued; workers take them from the store")
             var announcedWorkers = -1

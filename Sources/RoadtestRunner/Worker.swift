@@ -162,6 +162,7 @@ public struct Worker: Sendable {
             // A discarding group: finished trials are let go at once (a worker runs for hours). Children never
             // throw; the first failure is kept here and thrown by the loop.
             let failure = FirstFailure()
+            let capacity = SlotPool(capacity: options.concurrency)
             try await withThrowingDiscardingTaskGroup { group in
                 let lease = options.lease
                 let store = self.store
@@ -182,13 +183,26 @@ public struct Worker: Sendable {
                         throw error
                     }
                     try Task.checkCancellation()
-                    let free = options.concurrency - counts.inFlight.load(ordering: .relaxed)
-                    let claimed =
-                        free > 0 ? try await store.claim(runID: runID, worker: workerID, limit: free, lease: lease) : []
+                    // Claim as soon as a slot frees (a trial may take milliseconds), as many as are free.
+                    await capacity.acquire()
+                    var free = 1
+                    while free < options.concurrency, capacity.tryAcquire() { free += 1 }
+                    let claimed: [QueuedTrial]
+                    do {
+                        try Task.checkCancellation()
+                        claimed = try await store.claim(runID: runID, worker: workerID, limit: free, lease: lease)
+                    } catch {
+                        for _ in 0..<free { capacity.release() }
+                        throw error
+                    }
+                    for _ in claimed.count..<free { capacity.release() }
                     for trial in claimed {
                         counts.inFlight.add(1, ordering: .relaxed)
                         group.addTask {
-                            defer { counts.inFlight.subtract(1, ordering: .relaxed) }
+                            defer {
+                                counts.inFlight.subtract(1, ordering: .relaxed)
+                                capacity.release()
+                            }
                             guard let testCase = trial.testCase else {
                                 let missing = RoadtestError(
                                     .store,

@@ -39,8 +39,8 @@ public struct QueueState: Sendable, Hashable {
 /// makes its trials claimable again; an outcome is written only by the worker that holds the trial's lease, once.
 /// Times are the database server's clock, so workers' clocks need not agree.
 public protocol TrialQueue: Sendable {
-    /// Adds trials of a run (already queued ones are kept as they are).
-    func enqueue(runID: String, trials: [QueuedTrial]) async throws
+    /// Adds planned trials of a run, a thousand rows per statement (already queued ones are kept as they are).
+    func enqueue(runID: String, trials: some Sequence<RunPlan.Trial>) async throws
     /// Claims up to `limit` claimable trials of `runID` (pending, or leased under an expired lease) for `lease`
     /// seconds. Only runs whose status is `running` give out work.
     func claim(runID: String, worker: String, limit: Int, lease: Double) async throws -> [QueuedTrial]
@@ -72,21 +72,23 @@ extension SQLRunStore: TrialQueue {
 
     static let now = "EXTRACT(EPOCH FROM clock_timestamp())::float8"
 
-    public func enqueue(runID: String, trials: [QueuedTrial]) async throws {
+    public func enqueue(runID: String, trials: some Sequence<RunPlan.Trial>) async throws {
         let database = try postgres
-        var start = 0
-        while start < trials.count {
-            let batch = trials[start..<min(trials.count, start + 1_000)]
+        var iterator = trials.makeIterator()
+        var sequence = 0
+        while true {
             var arguments: [any SQLBindable] = []
             var rows: [String] = []
-            for (offset, trial) in batch.enumerated() {
+            while rows.count < 1_000, let trial = iterator.next() {
                 let key = trial.key
                 rows.append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)")
                 arguments += [
                     runID, key.candidate, key.caseID, key.sample, key.variant.name, key.variant.kind.rawValue,
-                    key.variant.index, key.variant.perturbation?.rawValue, trial.caseIndex, start + offset,
+                    key.variant.index, key.variant.perturbation?.rawValue, trial.caseIndex, sequence,
                 ]
+                sequence += 1
             }
+            guard !rows.isEmpty else { return }
             try await database.write(
                 SQLStatement(
                     """
@@ -98,7 +100,6 @@ extension SQLRunStore: TrialQueue {
                     arguments
                 )
             )
-            start += batch.count
         }
     }
 

@@ -264,6 +264,21 @@ struct DistributedTests {
                     #expect(reports[0].contains("\"trials\""))
                     #expect(reports[1] == reports[0])
                     #expect(reports[2] == reports[0])
+                    // Distributed work needs the shared store: with a SQLite file, a clear error, not a local run.
+                    let local = try await Self.roadtest(
+                        ["run", "suite.yaml", "--store", "a.db", "--distributed"],
+                        in: directory,
+                        environment: environment
+                    )
+                    #expect(local.process.terminationStatus == 1)
+                    #expect(local.errors.contains("PostgreSQL"), "\(local.errors)")
+                    let worker = try await Self.roadtest(
+                        ["worker", "--store", "a.db"],
+                        in: directory,
+                        environment: environment
+                    )
+                    #expect(worker.process.terminationStatus == 1)
+                    #expect(worker.errors.contains("postgres://"), "\(worker.errors)")
                     // A password in the URL is refused before anything is read.
                     let refused = try await Self.roadtest(
                         [
