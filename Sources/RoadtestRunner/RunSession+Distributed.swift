@@ -22,6 +22,7 @@ extension RunSession {
         let plan = RunPlan(suite: suite)
         let total = plan.trials.count
         do {
+            if options.resume { try await queue.dropPending(runID: runID) }
             try await queue.enqueue(runID: runID, trials: plan.trials.lazy.filter { !completed.contains($0.key) })
             progress.start(total: total, alreadyDone: completed.count)
             announce("run \(runID): \(total - completed.count) trials queued; workers take them from the store")

@@ -41,6 +41,9 @@ public struct QueueState: Sendable, Hashable {
 public protocol TrialQueue: Sendable {
     /// Adds planned trials of a run, a thousand rows per statement (already queued ones are kept as they are).
     func enqueue(runID: String, trials: some Sequence<RunPlan.Trial>) async throws
+    /// Forgets a run's trials nobody has claimed (a resumed run queues what is missing again: a case removed from
+    /// the suite since is not run).
+    func dropPending(runID: String) async throws
     /// Claims up to `limit` claimable trials of `runID` (pending, or leased under an expired lease) for `lease`
     /// seconds. Only runs whose status is `running` give out work.
     func claim(runID: String, worker: String, limit: Int, lease: Double) async throws -> [QueuedTrial]
@@ -101,6 +104,12 @@ extension SQLRunStore: TrialQueue {
                 )
             )
         }
+    }
+
+    public func dropPending(runID: String) async throws {
+        try await postgres.write(
+            SQLStatement("DELETE FROM trial_queue WHERE run_id = ? AND state = 'pending'", [runID])
+        )
     }
 
     public func claim(runID: String, worker: String, limit: Int, lease: Double) async throws -> [QueuedTrial] {
