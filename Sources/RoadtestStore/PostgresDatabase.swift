@@ -73,11 +73,16 @@ public final class PostgresDatabase: SQLDatabase {
                     location.passwordVariable = value
                 case "host" where value.hasPrefix("/"):
                     location.socketDirectory = value
+                case "port":
+                    guard let port = Int(value), (1...65_535).contains(port) else {
+                        throw RoadtestError(.invalidArgument, "--store: port=\(value) is not a port number")
+                    }
+                    location.port = port
                 default:
                     throw RoadtestError(
                         .invalidArgument,
                         "--store: unknown parameter '\(item.name)' in the PostgreSQL URL",
-                        hint: "known: sslmode, password_env, host (a socket directory)"
+                        hint: "known: sslmode, password_env, host (a socket directory), port"
                     )
                 }
             }
@@ -309,6 +314,10 @@ public final class PostgresDatabase: SQLDatabase {
             if let message = error.serverInfo?[.message] {
                 let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
                 return message + state
+            }
+            if error.code == .sslUnsupported {
+                return
+                    "the server does not offer TLS (sslmode=require); use sslmode=prefer or disable on a trusted network"
             }
             if let underlying = error.underlying { return "\(error.code): \(underlying)" }
             return "\(error.code)"

@@ -162,4 +162,31 @@ import Testing
         #expect(try await store.resolveRunID("latest~5") == nil)
         #expect(try await store.resolveRunID("nope") == nil)
     }
+
+    @Test func postgresURLsParseWithoutEverHoldingAPassword() throws {
+        let tcp = try PostgresDatabase.Location.parse(
+            "postgres://team@db.internal:5433/evals?sslmode=require&password_env=EVALS_DB_PASSWORD",
+            environment: [:]
+        )
+        #expect(tcp.user == "team" && tcp.host == "db.internal" && tcp.port == 5433 && tcp.database == "evals")
+        #expect(tcp.sslMode == "require" && tcp.passwordVariable == "EVALS_DB_PASSWORD" && tcp.socketDirectory == nil)
+        let socket = try PostgresDatabase.Location.parse(
+            "postgresql://team@/evals?host=/var/run/postgresql&port=6000",
+            environment: [:]
+        )
+        #expect(socket.socketDirectory == "/var/run/postgresql" && socket.port == 6000)
+        let defaults = try PostgresDatabase.Location.parse("postgres:///", environment: ["PGUSER": "ci"])
+        #expect(defaults.user == "ci" && defaults.database == "ci" && defaults.port == 5432)
+        #expect(defaults.sslMode == "prefer" && defaults.passwordVariable == "PGPASSWORD")
+        for bad in [
+            "postgres://team:hunter2@db/evals", "postgres://db/evals?sslmode=verify-full", "postgres://db/evals?pass=x",
+            "postgres://db/evals?port=99999",
+        ] {
+            let error = #expect(throws: RoadtestError.self) {
+                _ = try PostgresDatabase.Location.parse(bad, environment: [:])
+            }
+            #expect(error?.message.contains("hunter2") == false)
+        }
+        #expect(StoreLocation.isPostgres("postgresql://x/y") && !StoreLocation.isPostgres(".roadtest/roadtest.db"))
+    }
 }
