@@ -264,6 +264,32 @@ struct DistributedTests {
                     #expect(reports[0].contains("\"trials\""))
                     #expect(reports[1] == reports[0])
                     #expect(reports[2] == reports[0])
+                    // The commands that read runs work on the shared store as on a file: the same answers.
+                    for (index, store) in ["a.db", copiedURL].enumerated() {
+                        for command in [
+                            ["history", "suite.yaml", "--json", "history-\(index).json"],
+                            ["pick", "latest", "--point", "--json", "pick-\(index).json"],
+                            ["compare", "latest", "latest", "--json", "compare-\(index).json"],
+                        ] {
+                            let ran = try await Self.roadtest(
+                                command + ["--store", store],
+                                in: directory,
+                                environment: environment
+                            )
+                            #expect([0, 100].contains(ran.process.terminationStatus), "\(command[0]): \(ran.errors)")
+                        }
+                    }
+                    for name in ["history", "pick", "compare"] {
+                        let onFile = try String(
+                            contentsOf: directory.appendingPathComponent("\(name)-0.json"),
+                            encoding: .utf8
+                        )
+                        let shared = try String(
+                            contentsOf: directory.appendingPathComponent("\(name)-1.json"),
+                            encoding: .utf8
+                        )
+                        #expect(!onFile.isEmpty && shared == onFile, "\(name)")
+                    }
                     // Distributed work needs the shared store: with a SQLite file, a clear error, not a local run.
                     let local = try await Self.roadtest(
                         ["run", "suite.yaml", "--store", "a.db", "--distributed"],
