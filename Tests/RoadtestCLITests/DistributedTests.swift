@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import RoadtestLocal
 import RoadtestServer
 import RoadtestTestSupport
 import Testing
@@ -377,6 +378,62 @@ struct DistributedTests {
                     #expect(try await server.psql("SELECT sum(claims) FROM trial_queue") == "120")
                     #expect(try await server.psql("SELECT status FROM run") == "finished")
                 }
+            }
+        }
+    }
+
+    @Test(.enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI))
+    func eachWorkerStartsItsOwnLocalModelAndLeavesNoServerBehind() async throws {
+        #expect(TestEnvironment.localModelsInstalled)
+        try await PostgresServer.with { server in
+            try await withTemporaryDirectory { directory in
+                let cases = (1...8).map { "  - {id: c\($0), prompt: \"What is \($0) plus 1? Answer with a number.\"}" }
+                try writeFiles(
+                    [
+                        "local.yaml": """
+                        name: local-distributed
+                        candidates: [{id: smol, local: smollm2-135m-instruct, concurrency: 2}]
+                        defaults: {max_tokens: 16, temperature: 0}
+                        cases:
+                        \(cases.joined(separator: "\n"))
+                        """
+                    ],
+                    in: directory
+                )
+                let environment = server.environment
+                let url = server.url()
+                let coordinator = try Launched(
+                    ["run", "local.yaml", "--store", url, "--distributed", "--json", "out.json"],
+                    name: "coordinator",
+                    in: directory,
+                    environment: environment
+                )
+                let workers = try (0..<2).map { index in
+                    try Launched(
+                        ["worker", "--store", url, "--concurrency", "2", "--idle", "20", "--id", "w\(index)"],
+                        name: "worker-\(index)",
+                        in: directory,
+                        environment: environment
+                    )
+                }
+                let status = try await coordinator.wait(timeout: 600)
+                #expect([0, 100].contains(status), "\(coordinator.errors)")
+                for worker in workers {
+                    #expect(try await worker.wait(timeout: 120) == 0, "\(worker.name): \(worker.errors)")
+                    // The coordinator starts no endpoint; each worker started its own llama-server.
+                    #expect(worker.errors.contains("starting llama-server"), "\(worker.name): \(worker.errors)")
+                }
+                #expect(!coordinator.errors.contains("starting llama-server"))
+                #expect(try await server.psql("SELECT count(*) FROM outcome") == "8")
+                // The model answered every trial (whatever it said).
+                #expect(try await server.psql("SELECT count(*) FROM outcome WHERE final_class = 'ok'") == "8")
+                let marker = "--model \(RoadtestHome().modelFile(.smolLM2).path)"
+                var survivors = TestEnvironment.runningProcesses(matching: marker)
+                for _ in 0..<50 where !survivors.isEmpty {
+                    try await Task.sleep(for: .milliseconds(100))
+                    survivors = TestEnvironment.runningProcesses(matching: marker)
+                }
+                #expect(survivors.isEmpty, "llama-server outlived its worker: \(survivors)")
             }
         }
     }
