@@ -120,6 +120,8 @@ public struct Worker: Sendable {
             // Stopped (or failed): whatever this worker holds goes back to the queue now, not at lease expiry.
             let store = self.store
             _ = await Task { try? await store.release(worker: workerID) }.value
+            // Stopped by Ctrl-C or SIGTERM, whatever the cancelled call happened to throw.
+            if Task.isCancelled { throw CancellationError() }
             throw error
         }
         try await store.release(worker: workerID)
