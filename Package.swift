@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         // Storage
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // The shared store (PostgreSQL); NIOSSL (already under AsyncHTTPClient) for its sslmode=prefer/require
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         // Logging
