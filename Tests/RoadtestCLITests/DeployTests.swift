@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestCore
 import RoadtestProviders
 import RoadtestTestSupport
 import Testing
@@ -51,7 +52,7 @@ struct DeployTests {
             + "print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))"
         let result = try await ProcessRunner.run([python, "-c", script, file.path], timeout: 60)
         try #require(result.status == 0, "\(String(decoding: result.standardError, as: UTF8.self))")
-        return try JSONDecoder().decode(Node.self, from: result.standardOutput).array
+        return Node(value: try JSONDecoder().decode(JSONValue.self, from: result.standardOutput)).array
     }
 
     @Test func manifestsValidateStrictly() async throws {
@@ -237,64 +238,28 @@ struct DeployTests {
         }
     }
 
-    /// A JSON value, walked without casts: a missing key or index gives a missing node.
-    enum Node: Decodable {
-        case missing
-        case bool(Bool)
-        case number(Double)
-        case string(String)
-        case array([Node])
-        case object([String: Node])
+    /// A JSON value (the project's `JSONValue`) walked without casts: a missing key or index gives a missing node.
+    struct Node {
+        let value: JSONValue?
 
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() {
-                self = .missing
-            } else if let value = try? container.decode(Bool.self) {
-                self = .bool(value)
-            } else if let value = try? container.decode(Double.self) {
-                self = .number(value)
-            } else if let value = try? container.decode(String.self) {
-                self = .string(value)
-            } else if let value = try? container.decode([Node].self) {
-                self = .array(value)
-            } else {
-                self = .object(try container.decode([String: Node].self))
-            }
-        }
-
-        subscript(key: String) -> Node {
-            if case .object(let members) = self { return members[key] ?? .missing }
-            return .missing
-        }
-
-        var array: [Node] {
-            if case .array(let elements) = self { return elements }
-            return []
-        }
-
-        var keys: [String] {
-            if case .object(let members) = self { return Array(members.keys) }
-            return []
-        }
-
-        var string: String? {
-            if case .string(let value) = self { return value }
-            return nil
-        }
+        subscript(key: String) -> Node { Node(value: value?[key]) }
+        var array: [Node] { (value?.arrayValue ?? []).map { Node(value: $0) } }
+        var keys: [String] { value?.objectValue.map { Array($0.keys) } ?? [] }
+        var string: String? { value?.stringValue }
 
         var int: Int? {
-            if case .number(let value) = self, value == value.rounded() { return Int(value) }
-            return nil
+            guard case .number(let number)? = value, number == number.rounded() else { return nil }
+            return Int(number)
         }
 
         var bool: Bool? {
-            if case .bool(let value) = self { return value }
-            return nil
+            guard case .bool(let flag)? = value else { return nil }
+            return flag
         }
 
         var isMissing: Bool {
-            if case .missing = self { return true }
+            guard let value else { return true }
+            if case .null = value { return true }
             return false
         }
     }
