@@ -42,21 +42,8 @@ extension RunSession {
                 try await Task.sleep(for: .milliseconds(500))
             }
         } catch {
-            let store = self.store
-            if error is CancellationError || Task.isCancelled {
-                let stored = try await Task {
-                    try await store.setStatus(runID: runID, status: .interrupted, finishedAt: nil)
-                    return try await store.outcomeCount(runID: runID)
-                }.value
-                return .interrupted(runID: runID, stored: stored, total: total)
-            }
-            _ = await Task { try? await store.setStatus(runID: runID, status: .failed, finishedAt: nil) }.value
-            throw error
+            return try await ending(runID: runID, total: total, after: error)
         }
-        try await store.setStatus(runID: runID, status: .finished, finishedAt: RunRecord.timestamp())
-        guard let report = try await store.report(runID: runID) else {
-            throw RoadtestError(.store, "run \(runID) vanished from the store")
-        }
-        return .finished(report)
+        return try await finish(runID: runID)
     }
 }

@@ -128,19 +128,30 @@ public struct RunSession: Sendable {
             }
         } catch {
             await transport.shutdown()
-            // The bookkeeping runs in a task of its own: the session's task may be cancelled, the store is not.
-            let store = self.store
-            if error is CancellationError || Task.isCancelled {
-                let stored = try await Task {
-                    try await store.setStatus(runID: runID, status: .interrupted, finishedAt: nil)
-                    return try await store.outcomeCount(runID: runID)
-                }.value
-                return .interrupted(runID: runID, stored: stored, total: plan.trials.count)
-            }
-            _ = await Task { try? await store.setStatus(runID: runID, status: .failed, finishedAt: nil) }.value
-            throw error
+            return try await ending(runID: runID, total: plan.trials.count, after: error)
         }
         await transport.shutdown()
+        return try await finish(runID: runID)
+    }
+
+    /// How a run that stopped early ends: `.interrupted` when it was cancelled (Ctrl-C, SIGTERM), else the run is
+    /// marked `failed` and the error rethrown. Finished trials stay stored either way.
+    func ending(runID: String, total: Int, after error: any Error) async throws -> Ending {
+        // The bookkeeping runs in a task of its own: the session's task may be cancelled, the store is not.
+        let store = self.store
+        if error is CancellationError || Task.isCancelled {
+            let stored = try await Task {
+                try await store.setStatus(runID: runID, status: .interrupted, finishedAt: nil)
+                return try await store.outcomeCount(runID: runID)
+            }.value
+            return .interrupted(runID: runID, stored: stored, total: total)
+        }
+        _ = await Task { try? await store.setStatus(runID: runID, status: .failed, finishedAt: nil) }.value
+        throw error
+    }
+
+    /// Marks the run finished and folds its report from the store.
+    func finish(runID: String) async throws -> Ending {
         try await store.setStatus(runID: runID, status: .finished, finishedAt: RunRecord.timestamp())
         guard let report = try await store.report(runID: runID) else {
             throw RoadtestError(.store, "run \(runID) vanished from the store")
