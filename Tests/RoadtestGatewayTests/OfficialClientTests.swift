@@ -57,9 +57,11 @@ struct OfficialClientTests {
         print(json.dumps(result))
         """
 
-    @Test func theOpenAIClientGetsAnswersStreamsAndErrors() async throws {
+    /// Runs a client script (`python -c SCRIPT GATEWAY_URL TOKEN`) against a gateway whose route `default` is
+    /// `main` (always 503) falling back on `spare`, and returns the JSON the script printed.
+    static func runClient(_ script: String, token: String) async throws -> JSONValue {
         let python = try #require(Self.python, "CI installs the Python clients (make pyclients)")
-        try await withSimulator { upstream, _ in
+        return try await withSimulator { upstream, _ in
             try await GatewayTests.withGateway(
                 """
                 candidates:
@@ -70,32 +72,34 @@ struct OfficialClientTests {
                 auth: {tokens_env: TOKENS}
                 """,
                 upstream: upstream,
-                tokens: "secret-1"
+                tokens: token
             ) { url, _ in
                 let outcome = try await ProcessRunner.run(
-                    [python, "-c", Self.script, url, "secret-1"],
-                    input: Data(),
+                    [python, "-c", script, url, token],
                     timeout: 60,
-                    environment: Self.environment(python),
-                    workingDirectory: nil
+                    environment: Self.environment(python)
                 )
                 let stdout = String(decoding: outcome.standardOutput, as: UTF8.self)
                 let stderr = String(decoding: outcome.standardError, as: UTF8.self)
                 #expect(outcome.status == 0, "\(stderr)")
-                let result = try #require(JSONValue.parse(Data(stdout.utf8)), "\(stdout) \(stderr)")
-                #expect(result["whole"] == .string("hello from python"))
-                // The first request met main's 503 and was served by the fallback.
-                #expect(result["served_by"] == .string("spare"))
-                #expect(result["request_id"]?.stringValue?.hasPrefix("rt-") == true)
-                #expect(result["usage"] == .number(3))
-                // Quotes, a backslash, non-ASCII and U+2028 survive the gateway's re-encoding of every chunk.
-                #expect(result["stream"] == .string("streamed \"to\" py\\thon é\u{2028}ok"), "\(result)")
-                #expect(result["stream_usage"] == .array([.number(4)]))
-                #expect(result["models"] == .array([.string("default")]))
-                #expect(result["bad_token"] == .number(401))
-                #expect(result["unknown_model"] == .number(404))
+                return try #require(JSONValue.parse(Data(stdout.utf8)), "\(stdout) \(stderr)")
             }
         }
+    }
+
+    @Test func theOpenAIClientGetsAnswersStreamsAndErrors() async throws {
+        let result = try await Self.runClient(Self.script, token: "secret-1")
+        #expect(result["whole"] == .string("hello from python"))
+        // The first request met main's 503 and was served by the fallback.
+        #expect(result["served_by"] == .string("spare"))
+        #expect(result["request_id"]?.stringValue?.hasPrefix("rt-") == true)
+        #expect(result["usage"] == .number(3))
+        // Quotes, a backslash, non-ASCII and U+2028 survive the gateway's re-encoding of every chunk.
+        #expect(result["stream"] == .string("streamed \"to\" py\\thon é\u{2028}ok"), "\(result)")
+        #expect(result["stream_usage"] == .array([.number(4)]))
+        #expect(result["models"] == .array([.string("default")]))
+        #expect(result["bad_token"] == .number(401))
+        #expect(result["unknown_model"] == .number(404))
     }
 
     static let anthropicScript = """
@@ -129,37 +133,14 @@ struct OfficialClientTests {
         """
 
     @Test func theAnthropicClientGetsAnswersStreamsAndErrors() async throws {
-        let python = try #require(Self.python, "CI installs the Python clients (make pyclients)")
-        try await withSimulator { upstream, _ in
-            try await GatewayTests.withGateway(
-                """
-                candidates:
-                  - {id: main, base_url: BASE_URL, model: "main;faults=503", retries: 0}
-                  - {id: spare, base_url: BASE_URL, model: spare}
-                routes:
-                  - {name: default, candidate: main, fallback: [spare]}
-                auth: {tokens_env: TOKENS}
-                """,
-                upstream: upstream,
-                tokens: "secret-2"
-            ) { url, _ in
-                let outcome = try await ProcessRunner.run(
-                    [python, "-c", Self.anthropicScript, url, "secret-2"],
-                    timeout: 60,
-                    environment: Self.environment(python)
-                )
-                let stdout = String(decoding: outcome.standardOutput, as: UTF8.self)
-                #expect(outcome.status == 0, "\(String(decoding: outcome.standardError, as: UTF8.self))")
-                let result = try #require(JSONValue.parse(Data(stdout.utf8)), "\(stdout)")
-                #expect(result["whole"] == .string("hello from claude client"))
-                #expect(result["stop_reason"] == .string("end_turn"))
-                #expect(result["served_by"] == .string("spare"))
-                #expect(result["output_tokens"] == .number(4))
-                #expect(result["stream"] == .string("streamed \"to\" claude"), "\(result)")
-                #expect(result["stream_output_tokens"] == .number(3))
-                #expect(result["bad_token"] == .number(401))
-                #expect(result["unknown_model"] == .number(404))
-            }
-        }
+        let result = try await Self.runClient(Self.anthropicScript, token: "secret-2")
+        #expect(result["whole"] == .string("hello from claude client"))
+        #expect(result["stop_reason"] == .string("end_turn"))
+        #expect(result["served_by"] == .string("spare"))
+        #expect(result["output_tokens"] == .number(4))
+        #expect(result["stream"] == .string("streamed \"to\" claude"), "\(result)")
+        #expect(result["stream_output_tokens"] == .number(3))
+        #expect(result["bad_token"] == .number(401))
+        #expect(result["unknown_model"] == .number(404))
     }
 }
