@@ -50,6 +50,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -59,10 +62,13 @@ let package = Package(
             name: "RoadtestGateway",
             dependencies: [
                 "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestStore", "RoadtestReport",
+                "RoadtestServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -176,6 +182,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestGateway", "RoadtestProviders", "RoadtestRunner", "RoadtestServer",
                 "RoadtestStore", "RoadtestSuite", "RoadtestTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -229,7 +236,11 @@ let package = Package(
         .testTarget(
             name: "RoadtestCLITests",
             dependencies: [
-                "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+                "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestStore",
+                "RoadtestTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

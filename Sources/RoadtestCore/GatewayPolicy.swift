@@ -184,9 +184,8 @@ public struct GatewayRecord: Sendable, Hashable, Codable {
     public var servedBy: String?
     /// The HTTP status the client got.
     public var status: Int
-    /// `ok`, an attempt class (`http_429`, `stream_cut`, ...), or why the gateway refused (`unauthorized`,
-    /// `rate_limited`, `budget`, `too_large`, `bad_request`, `unknown_route`).
-    public var outcome: String
+    /// How it ended (stored as `ok`, an attempt class, a refusal, `client_gone` or `cancelled`).
+    public var outcome: GatewayOutcome
     public var stream: Bool
     /// Seconds from arrival to the first content the client got, and to the end of the response.
     public var timeToFirstToken: Double?
@@ -205,7 +204,7 @@ public struct GatewayRecord: Sendable, Hashable, Codable {
         route: String? = nil,
         servedBy: String? = nil,
         status: Int,
-        outcome: String,
+        outcome: GatewayOutcome,
         stream: Bool = false,
         timeToFirstToken: Double? = nil,
         endToEnd: Double? = nil,

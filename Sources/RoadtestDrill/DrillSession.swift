@@ -61,6 +61,8 @@ public struct DrillSession: Sendable {
     }
 
     public let store: any RunStore
+    /// Where the drill report is kept.
+    public let documents: any DocumentStore
     public let options: Options
     public let progress: RunProgress
     public let home: RoadtestHome
@@ -70,6 +72,7 @@ public struct DrillSession: Sendable {
 
     public init(
         store: any RunStore,
+        documents: any DocumentStore,
         options: Options,
         progress: RunProgress = RunProgress(total: 0),
         home: RoadtestHome = RoadtestHome(),
@@ -77,6 +80,7 @@ public struct DrillSession: Sendable {
         onLog: @escaping @Sendable (ChaosLogEntry) -> Void = { _ in }
     ) {
         self.store = store
+        self.documents = documents
         self.options = options
         self.progress = progress
         self.home = home
@@ -220,7 +224,7 @@ public struct DrillSession: Sendable {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try await store.saveDrill(
+        try await documents.saveDrill(
             runID: report.runID,
             cleanRunID: cleanRunID,
             startedAt: report.startedAt,

@@ -25,11 +25,11 @@ public final class GatewayMetrics: Sendable {
     func record(_ record: GatewayRecord) {
         let route = record.route ?? "none"
         let candidate = record.servedBy ?? "none"
-        let labels = [("route", route), ("candidate", candidate), ("outcome", record.outcome)]
+        let labels = [("route", route), ("candidate", candidate), ("outcome", record.outcome.rawValue)]
         Counter(label: "roadtest_gateway_requests_total", dimensions: labels, factory: factory).increment()
         guard record.route != nil else { return }
         let served = [("route", route), ("candidate", candidate)]
-        if let ttft = record.timeToFirstToken, record.outcome == "ok" {
+        if let ttft = record.timeToFirstToken, record.outcome.isAnswered {
             Timer(label: "roadtest_gateway_ttft_seconds", dimensions: served, factory: factory)
                 .recordNanoseconds(Int64(ttft * 1e9))
         }

@@ -37,8 +37,7 @@ extension Gateway {
             record.servedBy = link.id
             record.fellBack = link.id != route.candidate
             record.attempts = attempts
-            var headers = Self.headers(id: record.id, servedBy: link.id)
-            headers[.contentType] = "text/event-stream"
+            var headers = Self.headers(servedBy: link.id, contentType: "text/event-stream")
             headers[.cacheControl] = "no-cache"
             let start = record
             return Response(
@@ -51,7 +50,7 @@ extension Gateway {
                         ? AnthropicRelay(id: record.id, model: route.name)
                         : ChunkRelay(id: record.id, model: route.name, includeUsage: includeUsage)
                     var cost = cost
-                    var outcome = "stream_cut"
+                    var outcome = GatewayOutcome.failed(.streamCut)
                     var output = ""
                     func handle(_ event: ProviderEvent) -> String? {
                         if case .text(let text, _) = event { output += text }
@@ -63,8 +62,8 @@ extension Gateway {
                             if record.timeToFirstToken == nil {
                                 record.timeToFirstToken = Monotonic.seconds(from: arrival, to: Monotonic.now())
                             }
-                        case .end: outcome = "ok"
-                        case .failed(let attemptClass, _, _, _): outcome = attemptClass.rawValue
+                        case .end: outcome = .answered
+                        case .failed(let attemptClass, _, _, _): outcome = .failed(attemptClass)
                         default: break
                         }
                         return relay.encode(event)
@@ -73,17 +72,17 @@ extension Gateway {
                         for event in buffered {
                             if let text = handle(event) { try await writer.write(ByteBuffer(string: text)) }
                         }
-                        while outcome == "stream_cut", let event = await cursor.next() {
+                        while outcome == .failed(.streamCut), let event = await cursor.next() {
                             if let text = handle(event) { try await writer.write(ByteBuffer(string: text)) }
                             if case .failed = event { break }
                             if case .end = event { break }
                         }
-                        if outcome == "stream_cut" {
+                        if outcome == .failed(.streamCut) {
                             try await writer.write(ByteBuffer(string: relay.error("the upstream stream ended early")))
                         }
                         try await writer.finish(nil)
                     } catch {
-                        outcome = "client_gone"
+                        outcome = Task.isCancelled ? .cancelled : .clientGone
                     }
                     cost += link.price.cost(
                         inputTokens: record.inputTokens,

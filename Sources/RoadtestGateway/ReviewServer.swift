@@ -1,20 +1,28 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
 import RoadtestCore
 import RoadtestReport
+import RoadtestServer
 import RoadtestStore
 
 /// `roadtest review`: a local web page listing kept gateway requests and failing run trials, filtered by route,
 /// rating and date, where a person marks an output good or bad and writes the correct answer. Every label is a
 /// `Feedback` in the store (source `review`). Everything from a model or a user is escaped.
+///
+/// The page has no login, so it listens on loopback only (`makeApplication` refuses any other address), and a label
+/// is saved only from the page itself: every form carries this server's random token, and a request whose `Origin`
+/// (or `Sec-Fetch-Site`) says it came from another site is refused, so a web page open in the same browser cannot
+/// post labels. A label the store could not save is reported to the person, not redirected as if saved.
 public final class ReviewServer: Sendable {
-    let store: any RunStore
+    let store: any FeedbackStore
+    /// The token every form carries (random per server start).
+    let formToken: String
 
-    public init(store: any RunStore) {
+    public init(store: any FeedbackStore) {
         self.store = store
+        formToken = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
     }
 
     public func makeRouter() -> Router<BasicRequestContext> {
@@ -24,18 +32,19 @@ public final class ReviewServer: Sendable {
         return router
     }
 
+    /// The review page on `host:port` (port 0 picks one); any address but loopback throws.
     public func makeApplication(
         host: String = "127.0.0.1",
         port: Int,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        var logger = Logger(label: "roadtest.review")
-        logger.logLevel = .critical
-        return Application(
+    ) throws -> some ApplicationProtocol {
+        try HTTPServer.check(host: host, name: "review page", exposure: .loopbackOnly)
+        return HTTPServer.makeApplication(
             router: makeRouter(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-review"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-            logger: logger
+            name: "review",
+            host: host,
+            port: port,
+            onRunning: onRunning
         )
     }
 
@@ -70,8 +79,14 @@ public final class ReviewServer: Sendable {
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         let filters = Filters(query)
-        let subjects = (try? await store.reviewSubjects(limit: 500)) ?? []
-        let feedback = (try? await store.allFeedback()) ?? []
+        let subjects: [FeedbackSubject]
+        let feedback: [Feedback]
+        do {
+            subjects = try await store.reviewSubjects(limit: 500)
+            feedback = try await store.allFeedback()
+        } catch {
+            return Self.page(.serviceUnavailable, "The store could not be read (\(error)). Reload when it is back.")
+        }
         var latest: [String: Feedback] = [:]
         for item in feedback { latest[item.subject] = item }
         let shown = subjects.filter { subject in
@@ -115,6 +130,7 @@ public final class ReviewServer: Sendable {
                 <h4>Input</h4><pre>\(Escape.html(subject.input))</pre><h4>Output</h4><pre>\(Escape.html(subject.output))</pre>
                 <form method="post" action="/label\(filters.query)" id="label-\(index)">
                 <input type="hidden" name="subject" value="\(Escape.html(subject.subject))">
+                <input type="hidden" name="token" value="\(formToken)">
                 <label><input type="radio" name="rating" value="up"> good</label>
                 <label><input type="radio" name="rating" value="down" checked> bad</label>
                 <br><textarea name="correction" rows="2" cols="80" placeholder="the correct answer (optional)"></textarea>
@@ -130,12 +146,49 @@ public final class ReviewServer: Sendable {
         )
     }
 
+    /// Whether a form post comes from this page: not from another site (`Origin`, `Sec-Fetch-Site`), and with the
+    /// page's token.
+    func isFromThisPage(_ request: Request, form: [String: String]) -> Bool {
+        if let site = request.headers[HTTPField.Name("sec-fetch-site")!], site != "same-origin", site != "none" {
+            return false
+        }
+        if let origin = request.headers[.origin], origin != "null" {
+            guard let host = URLComponents(string: origin)?.host, HTTPServer.isLoopback(host),
+                let authority = request.head.authority, origin.hasSuffix("://" + authority)
+            else { return false }
+        } else if request.headers[.origin] == "null" {
+            return false
+        }
+        guard let token = form["token"], token.utf8.count == formToken.utf8.count else { return false }
+        // Constant time: compare every byte.
+        return zip(token.utf8, formToken.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func page(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(
+                byteBuffer: ByteBuffer(
+                    string: "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Roadtest review</title>"
+                        + "<p>\(Escape.html(message))</p><p><a href=\"/\">back to the list</a></p></html>"
+                )
+            )
+        )
+    }
+
     func label(_ request: Request) async -> Response {
         var request = request
         guard let body = try? await request.body.collect(upTo: 1 << 20) else {
             return Response(status: .contentTooLarge)
         }
         let form = Self.form(String(decoding: body.readableBytesView, as: UTF8.self))
+        guard isFromThisPage(request, form: form) else {
+            return Self.page(
+                .forbidden,
+                "Not saved: labels are taken only from the review page itself. Reload it and try again."
+            )
+        }
         guard let subject = form["subject"], subject.hasPrefix("request:") || subject.hasPrefix("trial:"),
             let rating = form["rating"].flatMap({ Feedback.score(of: .string($0)) })
         else {
@@ -148,16 +201,23 @@ public final class ReviewServer: Sendable {
             $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0
         }
         let comment = form["comment"].flatMap { $0.isEmpty ? nil : $0 }
-        try? await store.recordFeedback(
-            Feedback(
-                subject: subject,
-                rating: rating.text,
-                score: rating.score,
-                correction: correction,
-                comment: comment,
-                source: "review"
+        do {
+            try await store.recordFeedback(
+                Feedback(
+                    subject: subject,
+                    rating: rating.text,
+                    score: rating.score,
+                    correction: correction,
+                    comment: comment,
+                    source: "review"
+                )
             )
-        )
+        } catch {
+            return Self.page(
+                .internalServerError,
+                "Not saved: the store refused the label (\(error)). Nothing was lost on the page: go back and save again."
+            )
+        }
         var query = ""
         if let index = request.uri.description.firstIndex(of: "?") { query = String(request.uri.description[index...]) }
         return Response(status: .seeOther, headers: [.location: "/" + query])

@@ -48,7 +48,8 @@ public struct LoadSession: Sendable {
         }
     }
 
-    public let store: any RunStore
+    /// Where the load report is kept.
+    public let store: any DocumentStore
     public let options: Options
     /// Notes for the user (starting a local server, a candidate's turn).
     public let announce: @Sendable (String) -> Void
@@ -56,7 +57,7 @@ public struct LoadSession: Sendable {
     public let onLevel: @Sendable (String, LevelResult) -> Void
 
     public init(
-        store: any RunStore,
+        store: any DocumentStore,
         options: Options,
         announce: @escaping @Sendable (String) -> Void = { _ in },
         onLevel: @escaping @Sendable (String, LevelResult) -> Void = { _, _ in }

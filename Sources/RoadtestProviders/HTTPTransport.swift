@@ -52,6 +52,23 @@ public final class HTTPTransport: Sendable {
         try? await client.shutdown()
     }
 
+    /// Runs `body` with a new transport and shuts the transport down when `body` returns or throws (its connections
+    /// close before this returns).
+    public static func with<Result>(
+        maximumConnectionsPerHost: Int = 1024,
+        _ body: (HTTPTransport) async throws -> Result
+    ) async throws -> Result {
+        let transport = HTTPTransport(maximumConnectionsPerHost: maximumConnectionsPerHost)
+        do {
+            let result = try await body(transport)
+            await transport.shutdown()
+            return result
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+    }
+
     /// One attempt, buffered: the events fold into a `ResponseAccumulator` inside the attempt's own task (no event
     /// crosses tasks).
     func send<Decoder: WireStreamDecoder>(

@@ -8,9 +8,7 @@ extension RunSession {
     /// Cancelled (Ctrl-C), it marks the run interrupted: workers stop taking its trials, finish the ones in flight,
     /// and `--resume` queues what is left.
     func coordinate(_ suite: Suite) async throws -> Ending {
-        guard let queue = store as? any TrialQueue, let shared = store as? SQLRunStore,
-            shared.database.dialect == .postgres
-        else {
+        guard let queue else {
             throw RoadtestError(
                 .invalidArgument,
                 "--distributed needs a PostgreSQL store that workers share",

@@ -69,6 +69,8 @@ public struct RunSession: Sendable {
     }
 
     public let store: any RunStore
+    /// The shared queue for `--distributed` (a PostgreSQL store's; nil otherwise).
+    public let queue: (any TrialQueue)?
     public let options: Options
     public let progress: RunProgress
     public let home: RoadtestHome
@@ -81,6 +83,7 @@ public struct RunSession: Sendable {
 
     public init(
         store: any RunStore,
+        queue: (any TrialQueue)? = nil,
         options: Options,
         progress: RunProgress = RunProgress(total: 0),
         home: RoadtestHome = RoadtestHome(),
@@ -91,6 +94,7 @@ public struct RunSession: Sendable {
         self.interpose = interpose
         self.onRunID = onRunID
         self.store = store
+        self.queue = queue
         self.options = options
         self.progress = progress
         self.home = home

@@ -15,7 +15,7 @@ import Synchronization
 /// one to appear.
 ///
 /// ```swift
-/// let worker = Worker(store: store, options: .init(concurrency: 8))
+/// let worker = Worker(store: store.runs, queue: queue, options: .init(concurrency: 8))
 /// let summary = try await worker.execute()
 /// ```
 public struct Worker: Sendable {
@@ -60,20 +60,24 @@ public struct Worker: Sendable {
         public var runs: [String]
     }
 
-    public let store: SQLRunStore
+    public let store: any RunStore
+    /// The shared store's queue.
+    public let queue: any TrialQueue
     public let options: Options
     public let home: RoadtestHome
     public let announce: @Sendable (String) -> Void
     public let progress: RunProgress
 
     public init(
-        store: SQLRunStore,
+        store: any RunStore,
+        queue: any TrialQueue,
         options: Options,
         home: RoadtestHome = RoadtestHome(),
         progress: RunProgress = RunProgress(total: 0),
         announce: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
+        self.queue = queue
         self.options = options
         self.home = home
         self.progress = progress
@@ -97,10 +101,10 @@ public struct Worker: Sendable {
                 try Task.checkCancellation()
                 let next: String?
                 if let only = options.runID {
-                    let state = try await store.queueState(runID: only)
+                    let state = try await queue.queueState(runID: only)
                     next = state.done < state.total ? only : nil
                 } else {
-                    next = try await store.nextQueuedRun()
+                    next = try await queue.nextQueuedRun()
                 }
                 guard let runID = next else {
                     if ContinuousClock.now - idleSince > .seconds(options.idle)
@@ -118,13 +122,13 @@ public struct Worker: Sendable {
             }
         } catch {
             // Stopped (or failed): whatever this worker holds goes back to the queue now, not at lease expiry.
-            let store = self.store
-            _ = await Task { try? await store.release(worker: workerID) }.value
+            let queue = self.queue
+            _ = await Task { try? await queue.release(worker: workerID) }.value
             // Stopped by Ctrl-C or SIGTERM, whatever the cancelled call happened to throw.
             if Task.isCancelled { throw CancellationError() }
             throw error
         }
-        try await store.release(worker: workerID)
+        try await queue.release(worker: workerID)
         return Summary(
             workerID: workerID,
             completed: counts.completed.load(ordering: .relaxed),
@@ -140,103 +144,103 @@ public struct Worker: Sendable {
             throw RoadtestError(.notFound, "run \(runID) has no stored suite")
         }
         suite = try restoreSecrets(suite)
-        let state = try await store.queueState(runID: runID)
+        let state = try await queue.queueState(runID: runID)
         progress.start(total: state.total, alreadyDone: state.done)
         announce("worker \(workerID): run \(runID), \(state.total - state.done) of \(state.total) trials left")
-        let sink = LeasedSink(store: store, worker: workerID, counts: counts)
-        let transport = HTTPTransport()
-        defer { Task { await transport.shutdown() } }
-        try await store.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: options.lease)
-        try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
-            providers in
-            let runner = Runner(suite: suite, sink: sink, runID: runID, providers: providers, progress: progress)
-            // A candidate's own `concurrency` holds per worker, as in a single process (provider rate limits).
-            var slots: [String: SlotPool] = [:]
-            for candidate in suite.scoredCandidates {
-                slots[candidate.id] = SlotPool(
-                    capacity: max(
-                        1,
-                        candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
+        let sink = LeasedSink(queue: queue, worker: workerID, counts: counts)
+        try await queue.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: options.lease)
+        try await HTTPTransport.with { transport in
+            try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
+                providers in
+                let runner = Runner(suite: suite, sink: sink, runID: runID, providers: providers, progress: progress)
+                // A candidate's own `concurrency` holds per worker, as in a single process (provider rate limits).
+                var slots: [String: SlotPool] = [:]
+                for candidate in suite.scoredCandidates {
+                    slots[candidate.id] = SlotPool(
+                        capacity: max(
+                            1,
+                            candidate.settings.concurrency ?? suite.defaults.concurrency ?? Settings.builtInConcurrency
+                        )
                     )
-                )
-            }
-            let candidateSlots = slots
-            // A discarding group: finished trials are let go at once (a worker runs for hours). Children never
-            // throw; the first failure is kept here and thrown by the loop.
-            let failure = FirstFailure()
-            let capacity = SlotPool(capacity: options.concurrency)
-            try await withThrowingDiscardingTaskGroup { group in
-                let lease = options.lease
-                let store = self.store
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(lease / 3))
-                        if Task.isCancelled { break }
-                        do {
-                            try await store.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: lease)
-                        } catch {
-                            failure.record(error)
-                        }
-                    }
                 }
-                while true {
-                    if let error = failure.error {
-                        group.cancelAll()
-                        throw error
-                    }
-                    try Task.checkCancellation()
-                    // Claim as soon as a slot frees (a trial may take milliseconds), as many as are free.
-                    await capacity.acquire()
-                    var free = 1
-                    while free < options.concurrency, capacity.tryAcquire() { free += 1 }
-                    let claimed: [QueuedTrial]
-                    do {
-                        try Task.checkCancellation()
-                        claimed = try await store.claim(runID: runID, worker: workerID, limit: free, lease: lease)
-                    } catch {
-                        for _ in 0..<free { capacity.release() }
-                        throw error
-                    }
-                    for _ in claimed.count..<free { capacity.release() }
-                    for trial in claimed {
-                        counts.inFlight.add(1, ordering: .relaxed)
-                        group.addTask {
-                            defer {
-                                counts.inFlight.subtract(1, ordering: .relaxed)
-                                capacity.release()
-                            }
-                            guard let testCase = trial.testCase else {
-                                let missing = RoadtestError(
-                                    .store,
-                                    "run \(runID) has no stored case '\(trial.key.caseID)'"
-                                )
-                                failure.record(missing)
-                                return
-                            }
-                            let pool = candidateSlots[trial.key.candidate]
-                            await pool?.acquire()
-                            defer { pool?.release() }
+                let candidateSlots = slots
+                // A discarding group: finished trials are let go at once (a worker runs for hours). Children never
+                // throw; the first failure is kept here and thrown by the loop.
+                let failure = FirstFailure()
+                let capacity = SlotPool(capacity: options.concurrency)
+                try await withThrowingDiscardingTaskGroup { group in
+                    let lease = options.lease
+                    let queue = self.queue
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(lease / 3))
+                            if Task.isCancelled { break }
                             do {
-                                try await runner.run(trial: trial.key, testCase: testCase)
+                                try await queue.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: lease)
                             } catch {
                                 failure.record(error)
                             }
                         }
                     }
-                    if !claimed.isEmpty { continue }
-                    if counts.inFlight.load(ordering: .relaxed) == 0 {
-                        // Nothing to claim and nothing running here: done when nothing is left anywhere, or the run
-                        // stopped; otherwise other workers hold the rest (their leases may yet expire).
-                        let state = try await store.queueState(runID: runID)
-                        let running = try await store.run(id: runID)?.status == .running
-                        if state.done == state.total || !running { break }
+                    while true {
+                        if let error = failure.error {
+                            group.cancelAll()
+                            throw error
+                        }
+                        try Task.checkCancellation()
+                        // Claim as soon as a slot frees (a trial may take milliseconds), as many as are free.
+                        await capacity.acquire()
+                        var free = 1
+                        while free < options.concurrency, capacity.tryAcquire() { free += 1 }
+                        let claimed: [QueuedTrial]
+                        do {
+                            try Task.checkCancellation()
+                            claimed = try await queue.claim(runID: runID, worker: workerID, limit: free, lease: lease)
+                        } catch {
+                            for _ in 0..<free { capacity.release() }
+                            throw error
+                        }
+                        for _ in claimed.count..<free { capacity.release() }
+                        for trial in claimed {
+                            counts.inFlight.add(1, ordering: .relaxed)
+                            group.addTask {
+                                defer {
+                                    counts.inFlight.subtract(1, ordering: .relaxed)
+                                    capacity.release()
+                                }
+                                guard let testCase = trial.testCase else {
+                                    let missing = RoadtestError(
+                                        .store,
+                                        "run \(runID) has no stored case '\(trial.key.caseID)'"
+                                    )
+                                    failure.record(missing)
+                                    return
+                                }
+                                let pool = candidateSlots[trial.key.candidate]
+                                await pool?.acquire()
+                                defer { pool?.release() }
+                                do {
+                                    try await runner.run(trial: trial.key, testCase: testCase)
+                                } catch {
+                                    failure.record(error)
+                                }
+                            }
+                        }
+                        if !claimed.isEmpty { continue }
+                        if counts.inFlight.load(ordering: .relaxed) == 0 {
+                            // Nothing to claim and nothing running here: done when nothing is left anywhere, or the run
+                            // stopped; otherwise other workers hold the rest (their leases may yet expire).
+                            let state = try await queue.queueState(runID: runID)
+                            let running = try await store.run(id: runID)?.status == .running
+                            if state.done == state.total || !running { break }
+                        }
+                        try await Task.sleep(for: .milliseconds(200))
                     }
-                    try await Task.sleep(for: .milliseconds(200))
+                    // Every trial task has finished; the heartbeat ends by cancellation.
+                    group.cancelAll()
                 }
-                // Every trial task has finished; the heartbeat ends by cancellation.
-                group.cancelAll()
+                if let error = failure.error { throw error }
             }
-            if let error = failure.error { throw error }
         }
     }
 
@@ -263,12 +267,12 @@ public struct Worker: Sendable {
 
 /// The worker's outcome sink: writes an outcome only while the worker holds the trial's lease.
 struct LeasedSink: OutcomeSink {
-    let store: SQLRunStore
+    let queue: any TrialQueue
     let worker: String
     let counts: WorkerCounters
 
     func record(_ outcome: Outcome, runID: String) async throws {
-        let written = try await store.complete(outcome, runID: runID, worker: worker)
+        let written = try await queue.complete(outcome, runID: runID, worker: worker)
         if written {
             counts.completed.add(1, ordering: .relaxed)
         } else {

@@ -140,13 +140,13 @@ public final class ChaosProxy: Sendable {
         port: Int,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        var logger = Logger(label: "roadtest.chaos")
-        logger.logLevel = .critical
-        return Application(
+        // A test tool: any address the user names.
+        HTTPServer.makeApplication(
             responder: Responder(proxy: self),
-            configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-chaos"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-            logger: logger
+            name: "chaos",
+            host: host,
+            port: port,
+            onRunning: onRunning
         )
     }
 

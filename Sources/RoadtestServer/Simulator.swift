@@ -79,13 +79,13 @@ public final class Simulator: Sendable {
     )
         -> some ApplicationProtocol
     {
-        var logger = Logger(label: "roadtest.simulate")
-        logger.logLevel = .critical
-        return Application(
+        // A test tool: any address the user names.
+        HTTPServer.makeApplication(
             router: makeRouter(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "roadtest-simulator"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-            logger: logger
+            name: "simulator",
+            host: host,
+            port: port,
+            onRunning: onRunning
         )
     }
 

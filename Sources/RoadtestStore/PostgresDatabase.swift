@@ -93,7 +93,6 @@ public final class PostgresDatabase: SQLDatabase {
     public var dialect: SQLDialect { .postgres }
     public let location: Location
     let client: PostgresClient
-    let running: Task<Void, Never>
     let logger: Logger
 
     /// Connects to the database at `url` and migrates it.
@@ -111,8 +110,13 @@ public final class PostgresDatabase: SQLDatabase {
                 id: 0,
                 logger: Self.quietLogger
             )
-            defer { Task { try? await connection.close() } }
-            try await migrate(connection)
+            do {
+                try await migrate(connection)
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try await connection.close()
         } catch {
             throw RoadtestError(
                 .store,
@@ -193,14 +197,16 @@ public final class PostgresDatabase: SQLDatabase {
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        self.running = Task { await client.run() }
     }
 
-    deinit { running.cancel() }
-
-    public func close() async {
-        running.cancel()
-        _ = await running.value
+    /// Runs `body` while the connection pool runs (queries wait for it); the pool's connections close when `body`
+    /// returns or throws.
+    public func withRunning<Result>(_ body: () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
     }
 
     /// Applies the migrations this database lacks, in one transaction under an advisory lock.

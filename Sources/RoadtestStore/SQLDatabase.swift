@@ -33,54 +33,6 @@ public struct SQLStatement: Sendable {
     }
 }
 
-/// A result row by column name. Reads are lenient across the two backends: an integer reads as a double, a
-/// boolean column reads from 0/1, and a missing or NULL column reads as nil.
-public struct SQLRow: Sendable {
-    public var values: [String: SQLValue]
-
-    public init(_ values: [String: SQLValue]) { self.values = values }
-
-    public subscript(_ column: String) -> String? {
-        switch values[column] {
-        case .text(let text): text
-        case .int(let value): String(value)
-        case .double(let value): String(value)
-        case .null, nil: nil
-        }
-    }
-
-    public subscript(_ column: String) -> Int? {
-        switch values[column] {
-        case .int(let value): value
-        case .double(let value): Int(value)
-        case .text(let text): Int(text)
-        case .null, nil: nil
-        }
-    }
-
-    public subscript(_ column: String) -> Double? {
-        switch values[column] {
-        case .double(let value): value
-        case .int(let value): Double(value)
-        case .text(let text): Double(text)
-        case .null, nil: nil
-        }
-    }
-
-    public subscript(_ column: String) -> Bool? {
-        (self[column] as Int?).map { $0 != 0 }
-    }
-
-    /// Text of a NOT NULL column ("" when absent).
-    public func text(_ column: String) -> String { self[column] ?? "" }
-    /// Integer of a NOT NULL column (0 when absent).
-    public func int(_ column: String) -> Int { self[column] ?? 0 }
-    /// Double of a NOT NULL column (0 when absent).
-    public func double(_ column: String) -> Double { self[column] ?? 0 }
-    /// Boolean of a NOT NULL 0/1 column (false when absent).
-    public func bool(_ column: String) -> Bool { self[column] ?? false }
-}
-
 /// The SQL both backends understand differs in a few places; each statement that differs asks the dialect.
 public enum SQLDialect: Sendable {
     case sqlite
@@ -130,11 +82,14 @@ public protocol SQLDatabase: Sendable {
     func write(_ statements: [SQLStatement]) async throws
     /// Streams the rows of a query through `body`, one at a time.
     func read(_ statement: SQLStatement, _ body: (SQLRow) throws -> Void) async throws
-    /// Closes connections (a no-op for SQLite).
-    func close() async
+    /// Runs `body` while the database's connections are served (a PostgreSQL pool runs for that long; SQLite needs
+    /// nothing): the lifetime of a store's connections is the scope of this call.
+    func withRunning<Result>(_ body: () async throws -> Result) async throws -> Result
 }
 
 extension SQLDatabase {
+    public func withRunning<Result>(_ body: () async throws -> Result) async throws -> Result { try await body() }
+
     public func write(_ statement: SQLStatement) async throws { try await write([statement]) }
 
     public func fetchAll(_ statement: SQLStatement) async throws -> [SQLRow] {

@@ -66,8 +66,6 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func close() async {}
-
     static func arguments(_ statement: SQLStatement) -> StatementArguments {
         StatementArguments(
             statement.arguments.map { value -> (any DatabaseValueConvertible)? in

@@ -40,11 +40,13 @@ struct CasesExportCommand: AsyncParsableCommand {
             guard from == "feedback" else {
                 throw RoadtestError(.invalidArgument, "--from \(from): only feedback is supported")
             }
-            let store = try await storeOptions.open()
-            let feedback = try await store.allFeedback()
-            var subjects: [String: FeedbackSubject] = [:]
-            for subject in Set(feedback.map(\.subject)) {
-                if let found = try await store.feedbackSubject(subject) { subjects[subject] = found }
+            let (feedback, subjects) = try await storeOptions.with { store in
+                let feedback = try await store.feedback.allFeedback()
+                var subjects: [String: FeedbackSubject] = [:]
+                for subject in Set(feedback.map(\.subject)) {
+                    if let found = try await store.feedback.feedbackSubject(subject) { subjects[subject] = found }
+                }
+                return (feedback, subjects)
             }
             let (cases, skipped) = FeedbackExport.cases(feedback: feedback, subjects: subjects)
             let text = cases.map(\.jsonText).joined(separator: "\n") + (cases.isEmpty ? "" : "\n")
@@ -78,7 +80,7 @@ struct CasesLifecycleCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withUserFacingErrors {
-            let report = try await storeOptions.open().caseLifecycle(suitePath: suite, runs: runs)
+            let report = try await storeOptions.with { try await $0.runs.caseLifecycle(suitePath: suite, runs: runs) }
             if json != "-" { FileHandle.standardOutput.write(Data(CaseLifecycleRenderer.terminal(report).utf8)) }
             if let json { try ReportFile.write(try CaseLifecycleRenderer.json(report), to: json) }
         }

@@ -5,6 +5,7 @@ import RoadtestCore
 import RoadtestDrill
 import RoadtestReport
 import RoadtestServer
+import RoadtestStore
 import RoadtestSuite
 
 /// The faults to inject, from `--faults` and `--scenario`.
@@ -175,40 +176,42 @@ struct DrillCommand: AsyncParsableCommand {
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
             let (spec, windows) = try faultOptions.load()
-            let store = try await storeOptions.open()
-            let sink = try ChaosLogWriter(path: log)
-            let session = DrillSession(
-                store: store,
-                options: .init(
-                    suitePath: suite,
-                    candidates: candidate,
-                    faults: spec,
-                    windows: windows,
-                    seed: faultOptions.seed,
-                    cleanRun: clean,
-                    judge: judge,
-                    concurrency: concurrency,
-                    version: Roadtest.version
-                ),
-                announce: { printError("roadtest: " + $0) },
-                onLog: { sink.write($0) }
-            )
-            let showProgress = !noProgress && isInteractive(STDERR_FILENO)
-            switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
-            case .finished(let report):
-                if !quiet && json != "-" && html != "-" {
-                    FileHandle.standardOutput.write(Data(DrillRenderer.terminal(report).utf8))
-                }
-                if let json { try ReportFile.write(DrillRenderer.json(report), to: json) }
-                if let html { try ReportFile.write(Data(DrillRenderer.html(report).utf8), to: html) }
-                let floor = minSuccessRate ?? 0
-                let held = report.candidates.compactMap(\.resilience).allSatisfy { ($0.successRate ?? 0) >= floor }
-                return report.lost == 0 && held ? ExitStatus.barsMet : ExitStatus.barsNotMet
-            case .interrupted(let runID, let stored, let total):
-                printError(
-                    "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). Run the drill again."
+            return try await storeOptions.with { store in
+                let sink = try ChaosLogWriter(path: log)
+                let session = DrillSession(
+                    store: store.runs,
+                    documents: store.documents,
+                    options: .init(
+                        suitePath: suite,
+                        candidates: candidate,
+                        faults: spec,
+                        windows: windows,
+                        seed: faultOptions.seed,
+                        cleanRun: clean,
+                        judge: judge,
+                        concurrency: concurrency,
+                        version: Roadtest.version
+                    ),
+                    announce: { printError("roadtest: " + $0) },
+                    onLog: { sink.write($0) }
                 )
-                return ExitStatus.interrupted
+                let showProgress = !noProgress && isInteractive(STDERR_FILENO)
+                switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
+                case .finished(let report):
+                    if !quiet && json != "-" && html != "-" {
+                        FileHandle.standardOutput.write(Data(DrillRenderer.terminal(report).utf8))
+                    }
+                    if let json { try ReportFile.write(DrillRenderer.json(report), to: json) }
+                    if let html { try ReportFile.write(Data(DrillRenderer.html(report).utf8), to: html) }
+                    let floor = minSuccessRate ?? 0
+                    let held = report.candidates.compactMap(\.resilience).allSatisfy { ($0.successRate ?? 0) >= floor }
+                    return report.lost == 0 && held ? ExitStatus.barsMet : ExitStatus.barsNotMet
+                case .interrupted(let runID, let stored, let total):
+                    printError(
+                        "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). Run the drill again."
+                    )
+                    return ExitStatus.interrupted
+                }
             }
         }
         throw ExitCode(code)

@@ -119,14 +119,16 @@ struct CompareCommand: AsyncParsableCommand {
             guard head != nil || candidates != nil else {
                 throw RoadtestError(.invalidArgument, "give a HEAD run, or --candidates A,B to compare inside one run")
             }
-            return try await comparison.run(
-                store: try await storeOptions.open(),
-                base: base,
-                head: head ?? base,
-                candidates: pairs,
-                outputs: ComparisonOutputs(json: json, markdown: markdown, html: html),
-                quiet: quiet
-            )
+            return try await storeOptions.with { store in
+                try await comparison.run(
+                    store: store.runs,
+                    base: base,
+                    head: head ?? base,
+                    candidates: pairs,
+                    outputs: ComparisonOutputs(json: json, markdown: markdown, html: html),
+                    quiet: quiet
+                )
+            }
         }
         throw ExitCode(code)
     }

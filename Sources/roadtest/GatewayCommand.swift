@@ -1,18 +1,18 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 import RoadtestCore
 import RoadtestGateway
 import RoadtestLocal
 import RoadtestProviders
 import RoadtestRunner
+import RoadtestServer
 import RoadtestStore
 import RoadtestSuite
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import ServiceLifecycle
 
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,28 +40,39 @@ struct GatewayStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
-            var request = URLRequest(url: URL(string: url.trimmingCharacters(in: ["/"]) + "/_roadtest/status")!)
+            let base = url.trimmingCharacters(in: ["/"])
+            guard let components = URLComponents(string: base), ["http", "https"].contains(components.scheme ?? ""),
+                components.host.map({ !$0.isEmpty }) == true
+            else {
+                throw RoadtestError(
+                    .invalidArgument,
+                    "--url \(url): not an http(s) address",
+                    hint: "write it as http://HOST:PORT, e.g. --url http://127.0.0.1:8080"
+                )
+            }
+            var request = HTTPClientRequest(url: base + "/_roadtest/status")
             if let tokenEnv {
                 guard let token = ProcessInfo.processInfo.environment[tokenEnv] else {
                     throw RoadtestError(.invalidArgument, "--token-env \(tokenEnv): the variable is not set")
                 }
-                request.setValue("Bearer " + token.split(separator: ",")[0], forHTTPHeaderField: "Authorization")
+                request.headers.add(name: "authorization", value: "Bearer " + token.split(separator: ",")[0])
             }
             let data: Data
             do {
-                let (body, response) = try await URLSession.shared.data(for: request)
-                guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let body = try await response.body.collect(upTo: 16 << 20)
+                guard response.status == .ok else {
                     throw RoadtestError(
                         .invalidArgument,
-                        "the gateway at \(url) answered \((response as? HTTPURLResponse)?.statusCode ?? 0)",
-                        hint: "pass --token-env NAME when it requires a token"
+                        "the gateway at \(url) answered \(response.status.code)",
+                        hint: response.status == .unauthorized ? "pass --token-env NAME: it requires a token" : nil
                     )
                 }
-                data = body
+                data = Data(body.readableBytesView)
             } catch let error as RoadtestError {
                 throw error
             } catch {
-                throw RoadtestError(.invalidArgument, "no gateway at \(url): \(error.localizedDescription)")
+                throw RoadtestError(.invalidArgument, "no gateway at \(url): \(error)")
             }
             guard let status = JSONValue.parse(data) else {
                 throw RoadtestError(.invalidArgument, "the answer at \(url)/_roadtest/status is not JSON")
@@ -122,10 +133,19 @@ struct GatewayServeCommand: AsyncParsableCommand {
     )
     var logLevel = "info"
 
+    @Option(
+        name: .long,
+        help: "On SIGTERM or Ctrl-C: how long requests in flight may take to finish before they are cut (e.g. 10s)."
+    )
+    var grace = "10s"
+
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
+            guard let graceSeconds = DurationText.seconds(grace), graceSeconds >= 0 else {
+                throw RoadtestError(.invalidArgument, "--grace \(grace): use a duration like 10s or 500ms")
+            }
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw RoadtestError(
                     .invalidArgument,
@@ -134,44 +154,54 @@ struct GatewayServeCommand: AsyncParsableCommand {
             }
             let loaded = try PolicyLoader().load(path: policy)
             let (host, port) = try ChaosCommand.address(listen)
-            let loopback = ["127.0.0.1", "localhost", "::1"].contains(host)
-            if !loopback && loaded.tokensEnvironmentVariable == nil {
-                throw RoadtestError(
-                    .invalidArgument,
-                    "refusing to listen on \(host) without client authentication",
-                    hint: "add auth: {tokens_env: ROADTEST_GATEWAY_TOKENS} to the policy and export the tokens"
-                )
-            }
-            let store = try await storeOptions.open()
-            let spent = try await store.gatewaySpend(since: BudgetTracker.startOfToday())
-            let transport = HTTPTransport()
-            defer { Task { await transport.shutdown() } }
-            try await CandidateEndpoints.with(
-                suite: loaded.suite,
-                transport: transport,
-                announce: { printError("roadtest: " + $0) }
-            ) { providers in
-                var logger = Logger(label: "roadtest.gateway")
-                logger.logLevel = level
-                let gateway = try Gateway(
-                    policy: loaded,
-                    providers: providers,
-                    tokens: loaded.tokensEnvironmentVariable.flatMap { ProcessInfo.processInfo.environment[$0] },
-                    store: store,
-                    spentToday: spent,
-                    logger: logger
-                )
-                let routes = loaded.routes.map(\.name).joined(separator: ", ")
-                let app = gateway.makeApplication(host: host, port: port) { port in
-                    printError(
-                        "roadtest gateway: http://\(host):\(port)/v1 serving \(routes)"
-                            + (gateway.requiresAuthentication ? " (clients need a token)" : "")
-                    )
+            // Checked before anything starts; the gateway enforces it again when it builds its server.
+            try HTTPServer.check(
+                host: host,
+                name: "gateway",
+                exposure: .authenticatedBeyondLoopback(authenticated: loaded.tokensEnvironmentVariable != nil)
+            )
+            return try await storeOptions.with { store in
+                let spent = try await store.gateway.gatewaySpend(since: BudgetTracker.startOfToday())
+                return try await HTTPTransport.with { transport in
+                    try await CandidateEndpoints.with(
+                        suite: loaded.suite,
+                        transport: transport,
+                        announce: { printError("roadtest: " + $0) }
+                    ) { providers in
+                        var logger = Logger(label: "roadtest.gateway")
+                        logger.logLevel = level
+                        let gateway = try Gateway(
+                            policy: loaded,
+                            providers: providers,
+                            tokens: loaded.tokensEnvironmentVariable.flatMap {
+                                ProcessInfo.processInfo.environment[$0]
+                            },
+                            store: store.gateway,
+                            feedback: store.feedback,
+                            spentToday: spent,
+                            logger: logger
+                        )
+                        let routes = loaded.routes.map(\.name).joined(separator: ", ")
+                        let app = try gateway.makeApplication(host: host, port: port) { port in
+                            printError(
+                                "roadtest gateway: http://\(host):\(port)/v1 serving \(routes)"
+                                    + (gateway.requiresAuthentication ? " (clients need a token)" : "")
+                            )
+                        }
+                        try await gateway.makeServiceGroup(app: app, grace: .seconds(graceSeconds)).run()
+                        let lost = gateway.recorder.lostCount + gateway.recorder.droppedCount
+                        guard lost == 0 else {
+                            printError(
+                                "roadtest gateway: stopped; \(lost) request record\(lost == 1 ? "" : "s") could not be "
+                                    + "stored (the store was unreachable or too slow)"
+                            )
+                            return Int32(1)
+                        }
+                        printError("roadtest gateway: stopped; every request record is stored")
+                        return Int32(0)
+                    }
                 }
-                try await app.runService()
-                await gateway.shutdown()
             }
-            return 0
         }
         throw ExitCode(code)
     }

@@ -29,11 +29,9 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withUserFacingErrors {
-            let report = try await storeOptions.open().history(
-                suitePath: suite,
-                limit: limit,
-                comparison: RunComparison(alpha: alpha)
-            )
+            let report = try await storeOptions.with { store in
+                try await store.runs.history(suitePath: suite, limit: limit, comparison: RunComparison(alpha: alpha))
+            }
             if json != "-" { FileHandle.standardOutput.write(Data(HistoryRenderer.terminal(report).utf8)) }
             if let json { try ReportFile.write(try HistoryRenderer.json(report), to: json) }
             if let html { try ReportFile.write(Data(HistoryRenderer.html(report).utf8), to: html) }

@@ -3,6 +3,7 @@ import Foundation
 import RoadtestCore
 import RoadtestLoad
 import RoadtestReport
+import RoadtestStore
 
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,13 +68,15 @@ struct LoadCommand: AsyncParsableCommand {
     func run() async throws {
         try await withUserFacingErrors {
             let interactive = isInteractive(STDERR_FILENO)
-            let session = LoadSession(
-                store: try await storeOptions.open(),
-                options: try options(),
-                announce: { printError("roadtest: " + $0) },
-                onLevel: { _, level in if interactive { printError(LoadReport.row(level)) } }
-            )
-            let report = try await Interruptible.run(progress: nil, session.execute)
+            let report = try await storeOptions.with { store in
+                let session = LoadSession(
+                    store: store.documents,
+                    options: try options(),
+                    announce: { printError("roadtest: " + $0) },
+                    onLevel: { _, level in if interactive { printError(LoadReport.row(level)) } }
+                )
+                return try await Interruptible.run(progress: nil, session.execute)
+            }
             FileHandle.standardOutput.write(Data(report.terminalText().utf8))
             if let json { try ReportFile.write(try report.json(), to: json) }
             if let html { try ReportFile.write(Data(report.html().utf8), to: html) }

@@ -52,7 +52,8 @@ struct StoreOptions: ParsableArguments {
     )
     var store: String = ProcessInfo.processInfo.environment["ROADTEST_STORE"] ?? StoreLocation.defaultPath
 
-    func open() async throws -> SQLRunStore {
-        try await StoreLocation.open(store)
+    /// Opens the store and runs `body` with it; its connections close when `body` ends.
+    func with<Result>(_ body: (Store) async throws -> Result) async throws -> Result {
+        try await StoreLocation.with(store, body)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import RoadtestCore
 import RoadtestReport
 import RoadtestRunner
+import RoadtestStore
 
 struct PickCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,10 +46,12 @@ struct PickCommand: AsyncParsableCommand {
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
-            let result = try await PickSession(
-                store: try await storeOptions.open(),
-                options: .init(run: run, byTag: byTag, barsPath: bars, rule: point ? .point : .ciLowerBound)
-            ).execute()
+            let result = try await storeOptions.with { store in
+                try await PickSession(
+                    store: store.runs,
+                    options: .init(run: run, byTag: byTag, barsPath: bars, rule: point ? .point : .ciLowerBound)
+                ).execute()
+            }
             if !quiet && json != "-" && html != "-" {
                 FileHandle.standardOutput.write(Data(PickRenderer.terminal(result.report).utf8))
             }

@@ -59,36 +59,37 @@ struct RedteamCommand: AsyncParsableCommand {
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
             guard perCase > 0 else { throw RoadtestError(.invalidArgument, "--per-case must be above 0") }
-            let store = try await storeOptions.open()
-            let session = RunSession(
-                store: store,
-                options: .init(
-                    suitePath: suite,
-                    resume: resume,
-                    candidates: candidate,
-                    version: Roadtest.version,
-                    attacks: AttackConfig(
-                        packs: packs.isEmpty ? AttackPack.allCases : packs,
-                        perCase: perCase,
-                        seed: seed
-                    )
-                ),
-                announce: { printError("roadtest: " + $0) }
-            )
-            let showProgress = !noProgress && isInteractive(STDERR_FILENO)
-            switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
-            case .finished(let report):
-                try await output.emit(report, store: store)
-                let held = report.candidates.allSatisfy {
-                    ($0.security?.attackSuccessRate ?? 0) <= maxSuccessRate + 1e-12
-                }
-                return held && report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet
-            case .interrupted(let runID, let stored, let total):
-                printError(
-                    "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). "
-                        + "Continue with: roadtest redteam \(suite) --resume (same packs and seed)"
+            return try await storeOptions.with { store in
+                let session = RunSession(
+                    store: store.runs,
+                    options: .init(
+                        suitePath: suite,
+                        resume: resume,
+                        candidates: candidate,
+                        version: Roadtest.version,
+                        attacks: AttackConfig(
+                            packs: packs.isEmpty ? AttackPack.allCases : packs,
+                            perCase: perCase,
+                            seed: seed
+                        )
+                    ),
+                    announce: { printError("roadtest: " + $0) }
                 )
-                return ExitStatus.interrupted
+                let showProgress = !noProgress && isInteractive(STDERR_FILENO)
+                switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
+                case .finished(let report):
+                    try await output.emit(report, store: store.runs)
+                    let held = report.candidates.allSatisfy {
+                        ($0.security?.attackSuccessRate ?? 0) <= maxSuccessRate + 1e-12
+                    }
+                    return held && report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet
+                case .interrupted(let runID, let stored, let total):
+                    printError(
+                        "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). "
+                            + "Continue with: roadtest redteam \(suite) --resume (same packs and seed)"
+                    )
+                    return ExitStatus.interrupted
+                }
             }
         }
         throw ExitCode(code)

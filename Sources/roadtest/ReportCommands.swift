@@ -19,16 +19,19 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let met = try await withUserFacingErrors { () -> Bool in
-            let store = try await storeOptions.open()
-            guard let id = try await store.resolveRunID(runID), let report = try await store.report(runID: id) else {
-                throw RoadtestError(
-                    .notFound,
-                    "no run '\(runID)' in \(storeOptions.store)",
-                    hint: "list runs with `roadtest runs`"
-                )
+            try await storeOptions.with { store in
+                guard let id = try await store.runs.resolveRunID(runID),
+                    let report = try await store.runs.report(runID: id)
+                else {
+                    throw RoadtestError(
+                        .notFound,
+                        "no run '\(runID)' in \(storeOptions.store)",
+                        hint: "list runs with `roadtest runs`"
+                    )
+                }
+                try await output.emit(report, store: store.runs)
+                return report.barsMet
             }
-            try await output.emit(report, store: store)
-            return report.barsMet
         }
         throw ExitCode(met ? ExitStatus.barsMet : ExitStatus.barsNotMet)
     }
@@ -44,18 +47,19 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withUserFacingErrors {
-            let store = try await storeOptions.open()
-            let runs = try await store.runs(limit: limit)
-            if runs.isEmpty {
-                print("no runs in \(storeOptions.store) yet; start one with `roadtest run SUITE`")
-                return
+            try await storeOptions.with { store in
+                let runs = try await store.runs.runs(limit: limit)
+                if runs.isEmpty {
+                    print("no runs in \(storeOptions.store) yet; start one with `roadtest run SUITE`")
+                    return
+                }
+                var rows = [["RUN", "SUITE", "STATUS", "STARTED", "TRIALS"]]
+                for run in runs {
+                    let trials = try await store.runs.outcomeCount(runID: run.id)
+                    rows.append([run.id, run.suiteName, run.status.rawValue, run.startedAt, String(trials)])
+                }
+                print(TextTable.render(rows), terminator: "")
             }
-            var rows = [["RUN", "SUITE", "STATUS", "STARTED", "TRIALS"]]
-            for run in runs {
-                let trials = try await store.outcomeCount(runID: run.id)
-                rows.append([run.id, run.suiteName, run.status.rawValue, run.startedAt, String(trials)])
-            }
-            print(TextTable.render(rows), terminator: "")
         }
     }
 }

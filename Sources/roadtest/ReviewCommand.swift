@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import RoadtestCore
 import RoadtestGateway
+import RoadtestServer
 import RoadtestStore
 
 struct ReviewCommand: AsyncParsableCommand {
@@ -24,19 +25,15 @@ struct ReviewCommand: AsyncParsableCommand {
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
             let (host, port) = try ChaosCommand.address(listen)
-            guard ["127.0.0.1", "localhost", "::1"].contains(host) else {
-                throw RoadtestError(
-                    .invalidArgument,
-                    "the review page has no authentication: it listens on loopback only",
-                    hint: "reach it through an SSH tunnel from another machine"
-                )
+            try HTTPServer.check(host: host, name: "review page", exposure: .loopbackOnly)
+            return try await storeOptions.with { store in
+                let server = ReviewServer(store: store.feedback)
+                let app = try server.makeApplication(host: host, port: port) { port in
+                    printError("roadtest review: http://\(host):\(port)/")
+                }
+                try await app.runService()
+                return 0
             }
-            let server = ReviewServer(store: try await storeOptions.open())
-            let app = server.makeApplication(host: host, port: port) { port in
-                printError("roadtest review: http://\(host):\(port)/")
-            }
-            try await app.runService()
-            return 0
         }
         throw ExitCode(code)
     }

@@ -53,53 +53,55 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
-            let store = try await storeOptions.open()
-            // `latest` means the latest run before this one.
-            var baselineID: String?
-            if let baseline {
-                baselineID = try await store.resolveRunID(baseline)
-                guard baselineID != nil else {
-                    throw RoadtestError(
-                        .notFound,
-                        "--baseline \(baseline): no such run",
-                        hint: "list runs with `roadtest runs`"
-                    )
+            try await storeOptions.with { store in
+                // `latest` means the latest run before this one.
+                var baselineID: String?
+                if let baseline {
+                    baselineID = try await store.runs.resolveRunID(baseline)
+                    guard baselineID != nil else {
+                        throw RoadtestError(
+                            .notFound,
+                            "--baseline \(baseline): no such run",
+                            hint: "list runs with `roadtest runs`"
+                        )
+                    }
                 }
-            }
-            let session = RunSession(
-                store: store,
-                options: .init(
-                    suitePath: suite,
-                    resume: resume,
-                    judge: judge,
-                    candidates: candidate,
-                    concurrency: concurrency,
-                    version: Roadtest.version,
-                    distributed: distributed
-                ),
-                announce: { printError("roadtest: " + $0) }
-            )
-            let showProgress = !noProgress && isInteractive(STDERR_FILENO)
-            switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
-            case .finished(let report):
-                try await output.emit(report, store: store)
-                if let baselineID {
-                    return try await comparison.run(
-                        store: store,
-                        base: baselineID,
-                        head: report.runID,
-                        candidates: nil,
-                        outputs: ComparisonOutputs(markdown: compareMarkdown),
-                        quiet: output.quiet
-                    )
-                }
-                return report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet
-            case .interrupted(let runID, let stored, let total):
-                printError(
-                    "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). "
-                        + "Continue with: roadtest run \(suite) --resume\(distributed ? " --distributed" : "")"
+                let session = RunSession(
+                    store: store.runs,
+                    queue: store.queue,
+                    options: .init(
+                        suitePath: suite,
+                        resume: resume,
+                        judge: judge,
+                        candidates: candidate,
+                        concurrency: concurrency,
+                        version: Roadtest.version,
+                        distributed: distributed
+                    ),
+                    announce: { printError("roadtest: " + $0) }
                 )
-                return ExitStatus.interrupted
+                let showProgress = !noProgress && isInteractive(STDERR_FILENO)
+                switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
+                case .finished(let report):
+                    try await output.emit(report, store: store.runs)
+                    if let baselineID {
+                        return try await comparison.run(
+                            store: store.runs,
+                            base: baselineID,
+                            head: report.runID,
+                            candidates: nil,
+                            outputs: ComparisonOutputs(markdown: compareMarkdown),
+                            quiet: output.quiet
+                        )
+                    }
+                    return report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet
+                case .interrupted(let runID, let stored, let total):
+                    printError(
+                        "roadtest: interrupted; \(stored) of \(total) trials are stored in run \(runID). "
+                            + "Continue with: roadtest run \(suite) --resume\(distributed ? " --distributed" : "")"
+                    )
+                    return ExitStatus.interrupted
+                }
             }
         }
         throw ExitCode(code)

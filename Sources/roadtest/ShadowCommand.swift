@@ -40,51 +40,52 @@ struct ShadowReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let code = try await withUserFacingErrors { () -> Int32 in
-            let store = try await storeOptions.open()
-            let pairs = try await store.shadowPairs(route: route, limit: 1_000_000)
-            let cases = try suite.map { try SuiteLoader().load(path: $0).cases } ?? []
-            let report = ShadowReport(pairs: pairs, cases: cases)
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                try ReportFile.write(try encoder.encode(report), to: json)
-                if json == "-" { return 0 }
-            }
-            guard !report.comparisons.isEmpty else {
-                print("no shadow pairs yet" + (route.map { " for route \($0)" } ?? ""))
-                return 0
-            }
-            for c in report.comparisons {
-                func ms(_ value: Double?) -> String { value.map { String(format: "%.1f ms", $0) } ?? "–" }
-                let rate = c.agreementRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
-                print(
-                    "\(c.route): live \(c.live.joined(separator: ", ")) vs shadow \(c.shadow): \(c.pairs) pairs, "
-                        + "\(c.answered) answered, agreement \(c.agreed)/\(c.answered) \(rate) "
-                        + String(format: "[%.1f%%–%.1f%%]", c.agreementCI95[0] * 100, c.agreementCI95[1] * 100)
-                )
-                if let graded = c.graded {
+            try await storeOptions.with { store in
+                let pairs = try await store.gateway.shadowPairs(route: route, limit: 1_000_000)
+                let cases = try suite.map { try SuiteLoader().load(path: $0).cases } ?? []
+                let report = ShadowReport(pairs: pairs, cases: cases)
+                if let json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    try ReportFile.write(try encoder.encode(report), to: json)
+                    if json == "-" { return 0 }
+                }
+                guard !report.comparisons.isEmpty else {
+                    print("no shadow pairs yet" + (route.map { " for route \($0)" } ?? ""))
+                    return 0
+                }
+                for c in report.comparisons {
+                    func ms(_ value: Double?) -> String { value.map { String(format: "%.1f ms", $0) } ?? "–" }
+                    let rate = c.agreementRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
                     print(
-                        "  graded by the suite: \(graded.pairs) pairs, pass rate live "
-                            + String(
-                                format: "%.1f%%, shadow %.1f%%",
-                                graded.livePassRate * 100,
-                                graded.shadowPassRate * 100
-                            )
-                            + "; shadow worse on \(graded.shadowWorse), better on \(graded.shadowBetter) (McNemar p "
-                            + String(format: "%.3g)", graded.mcnemarP)
-                            + (graded.checksSkipped > 0
-                                ? "; \(graded.checksSkipped) judge/command/similar checks not run" : "")
+                        "\(c.route): live \(c.live.joined(separator: ", ")) vs shadow \(c.shadow): \(c.pairs) pairs, "
+                            + "\(c.answered) answered, agreement \(c.agreed)/\(c.answered) \(rate) "
+                            + String(format: "[%.1f%%–%.1f%%]", c.agreementCI95[0] * 100, c.agreementCI95[1] * 100)
+                    )
+                    if let graded = c.graded {
+                        print(
+                            "  graded by the suite: \(graded.pairs) pairs, pass rate live "
+                                + String(
+                                    format: "%.1f%%, shadow %.1f%%",
+                                    graded.livePassRate * 100,
+                                    graded.shadowPassRate * 100
+                                )
+                                + "; shadow worse on \(graded.shadowWorse), better on \(graded.shadowBetter) (McNemar p "
+                                + String(format: "%.3g)", graded.mcnemarP)
+                                + (graded.checksSkipped > 0
+                                    ? "; \(graded.checksSkipped) judge/command/similar checks not run" : "")
+                        )
+                    }
+                    let errors = c.shadowErrors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
+                    print(
+                        "  shadow errors: \(errors.isEmpty ? "none" : errors.joined(separator: ", ")); "
+                            + "E2E shadow − live p50 \(ms(c.e2eDeltaP50Ms)); p95 live \(ms(c.liveE2EP95Ms)), shadow "
+                            + "\(ms(c.shadowE2EP95Ms)); cost live $\(String(format: "%.6f", c.liveCostUSD)), shadow "
+                            + "$\(String(format: "%.6f", c.shadowCostUSD))"
                     )
                 }
-                let errors = c.shadowErrors.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
-                print(
-                    "  shadow errors: \(errors.isEmpty ? "none" : errors.joined(separator: ", ")); "
-                        + "E2E shadow − live p50 \(ms(c.e2eDeltaP50Ms)); p95 live \(ms(c.liveE2EP95Ms)), shadow "
-                        + "\(ms(c.shadowE2EP95Ms)); cost live $\(String(format: "%.6f", c.liveCostUSD)), shadow "
-                        + "$\(String(format: "%.6f", c.shadowCostUSD))"
-                )
+                return 0
             }
-            return 0
         }
         throw ExitCode(code)
     }

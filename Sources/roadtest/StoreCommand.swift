@@ -36,18 +36,18 @@ struct StoreCopyCommand: AsyncParsableCommand {
             guard from != to else {
                 throw RoadtestError(.invalidArgument, "--from and --to name the same store")
             }
-            let source = try await StoreLocation.open(from)
-            let destination = try await StoreLocation.open(to)
-            var runs: [String]?
-            if !run.isEmpty {
-                runs = []
-                for reference in run {
-                    runs?.append(try await source.resolveRunID(reference) ?? reference)
+            let summary = try await StoreLocation.with(from) { source in
+                try await StoreLocation.with(to) { destination in
+                    var runs: [String]?
+                    if !run.isEmpty {
+                        runs = []
+                        for reference in run {
+                            runs?.append(try await source.runs.resolveRunID(reference) ?? reference)
+                        }
+                    }
+                    return try await source.copy(to: destination, runs: runs)
                 }
             }
-            let summary = try await source.copy(to: destination, runs: runs)
-            await source.close()
-            await destination.close()
             let copied = summary.filter { $0.rows > 0 }.map { "\($0.rows) \($0.table)" }
             printError(
                 "roadtest: copied "

@@ -52,36 +52,45 @@ struct WorkerCommand: AsyncParsableCommand {
                     hint: "pass --store postgres://USER@HOST:PORT/DB (or set ROADTEST_STORE); password in PGPASSWORD"
                 )
             }
-            let store = try await storeOptions.open()
-            let worker = Worker(
-                store: store,
-                options: .init(
-                    concurrency: concurrency,
-                    lease: lease,
-                    idle: idle,
-                    runID: run,
-                    suitePath: suite,
-                    id: id
-                ),
-                announce: { printError("roadtest: " + $0) }
-            )
-            let showProgress = !noProgress && isInteractive(STDERR_FILENO)
-            do {
-                let summary = try await Interruptible.run(
-                    progress: showProgress ? worker.progress : nil,
-                    worker.execute
+            return try await storeOptions.with { store in
+                guard let queue = store.queue else {
+                    throw RoadtestError(
+                        .invalidArgument,
+                        "a worker needs the shared PostgreSQL store its runs are queued in"
+                    )
+                }
+                let worker = Worker(
+                    store: store.runs,
+                    queue: queue,
+                    options: .init(
+                        concurrency: concurrency,
+                        lease: lease,
+                        idle: idle,
+                        runID: run,
+                        suitePath: suite,
+                        id: id
+                    ),
+                    announce: { printError("roadtest: " + $0) }
                 )
-                printError(
-                    "roadtest: worker \(summary.workerID) wrote \(summary.completed) outcome"
-                        + "\(summary.completed == 1 ? "" : "s")"
-                        + (summary.dropped > 0 ? " (\(summary.dropped) finished after another worker took them)" : "")
-                        + (summary.runs.isEmpty
-                            ? "; no run had work" : " for run \(summary.runs.joined(separator: ", "))")
-                )
-                return 0
-            } catch is RoadtestInterrupted {
-                printError("roadtest: worker stopped; its unfinished trials are back in the queue")
-                return ExitStatus.interrupted
+                let showProgress = !noProgress && isInteractive(STDERR_FILENO)
+                do {
+                    let summary = try await Interruptible.run(
+                        progress: showProgress ? worker.progress : nil,
+                        worker.execute
+                    )
+                    printError(
+                        "roadtest: worker \(summary.workerID) wrote \(summary.completed) outcome"
+                            + "\(summary.completed == 1 ? "" : "s")"
+                            + (summary.dropped > 0
+                                ? " (\(summary.dropped) finished after another worker took them)" : "")
+                            + (summary.runs.isEmpty
+                                ? "; no run had work" : " for run \(summary.runs.joined(separator: ", "))")
+                    )
+                    return 0
+                } catch is RoadtestInterrupted {
+                    printError("roadtest: worker stopped; its unfinished trials are back in the queue")
+                    return ExitStatus.interrupted
+                }
             }
         }
         throw ExitCode(code)

@@ -55,7 +55,7 @@ import Testing
 
     func drill(
         _ path: String,
-        _ store: any RunStore,
+        _ store: Store,
         faults: String,
         windows: [FaultWindow] = [],
         seed: UInt64 = 1
@@ -63,7 +63,8 @@ import Testing
         async throws -> DrillReport
     {
         let session = DrillSession(
-            store: store,
+            store: store.runs,
+            documents: store.documents,
             options: .init(
                 suitePath: path,
                 candidates: ["primary"],
@@ -87,7 +88,7 @@ import Testing
                     primary: "    retries: 0\n    timeout: 1s",
                     in: directory
                 )
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path)
                 let report = try await drill(
                     path,
                     store,
@@ -119,7 +120,7 @@ import Testing
                 #expect(resilience.cleanSuccessRate == 1)
                 #expect(resilience.retries == 0 && resilience.servedByFallback == 0)
                 // The stored drill report is the one returned.
-                let stored = try #require(try await store.drillJSON(runID: report.runID))
+                let stored = try #require(try await store.documents.drillJSON(runID: report.runID))
                 #expect(try JSONDecoder().decode(DrillReport.self, from: stored).lost == 0)
             }
         }
@@ -136,7 +137,7 @@ import Testing
                     backup: "    retries: 0",
                     in: directory
                 )
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path)
                 let report = try await drill(path, store, faults: "429:30%@0s,cut:10%")
                 let resilience = try #require(report.candidates.first?.resilience)
                 #expect(resilience.trials == 60 && resilience.lost == 0)
@@ -156,7 +157,7 @@ import Testing
                 #expect(fallback.servedBy["backup"] == resilience.servedByFallback)
                 // Stored attempts say which candidate each went to.
                 var backupAttempts = 0
-                try await store.forEachOutcome(runID: report.runID) { record in
+                try await store.runs.forEachOutcome(runID: report.runID) { record in
                     backupAttempts += record.outcome.attempts.filter { $0.candidate == "backup" }.count
                     if record.outcome.servedBy == "backup" {
                         #expect(record.outcome.attempts.last?.candidate == "backup")
@@ -171,7 +172,7 @@ import Testing
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in
                 let path = try suite(baseURL, cases: 15, samples: 2, primary: "    retries: 0", in: directory)
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path)
                 let first = try await drill(path, store, faults: "429:20%,500:10%,cut:10%", seed: 42)
                 let second = try await drill(path, store, faults: "429:20%,500:10%,cut:10%", seed: 42)
                 let other = try await drill(path, store, faults: "429:20%,500:10%,cut:10%", seed: 43)
@@ -182,10 +183,10 @@ import Testing
                 // Which trials failed is the same too.
                 var failedA: Set<String> = []
                 var failedB: Set<String> = []
-                try await store.forEachOutcome(runID: first.runID) {
+                try await store.runs.forEachOutcome(runID: first.runID) {
                     if !$0.outcome.passed { failedA.insert("\($0.outcome.key.caseID)#\($0.outcome.key.sample)") }
                 }
-                try await store.forEachOutcome(runID: second.runID) {
+                try await store.runs.forEachOutcome(runID: second.runID) {
                     if !$0.outcome.passed { failedB.insert("\($0.outcome.key.caseID)#\($0.outcome.key.sample)") }
                 }
                 #expect(failedA.count == failedB.count)
@@ -208,10 +209,11 @@ import Testing
                     backup: "    retries: 0",
                     in: directory
                 )
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path)
                 let outage = FaultWindow(at: 0, duration: 0.6, rule: FaultRule(kind: .http503, rate: 1))
                 let session = DrillSession(
-                    store: store,
+                    store: store.runs,
+                    documents: store.documents,
                     options: .init(suitePath: path, candidates: ["primary"], windows: [outage], seed: 1)
                 )
                 guard case .finished(let report) = try await session.execute() else { throw CancellationError() }
@@ -235,11 +237,12 @@ import Testing
                     primaryModel: "echo;ttft=40ms",
                     in: directory
                 )
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path)
                 // Stalled requests are dropped after 100 ms, so the failing trials take time, as in a real outage.
                 let outage = FaultWindow(at: 0.2, duration: 0.4, rule: FaultRule(kind: .stall, rate: 1, parameter: 0.1))
                 let session = DrillSession(
-                    store: store,
+                    store: store.runs,
+                    documents: store.documents,
                     options: .init(suitePath: path, candidates: ["primary"], windows: [outage], seed: 1)
                 )
                 guard case .finished(let report) = try await session.execute() else { throw CancellationError() }

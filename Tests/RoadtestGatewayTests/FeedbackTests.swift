@@ -82,7 +82,7 @@ struct FeedbackTests {
         let python = try #require(pythonClients, "CI installs the Python clients (make pyclients)")
         let chromium = try #require(Self.chromium, "CI installs Debian's chromium")
         try await withSimulator { upstream, _ in
-            let store = try SQLiteStore()
+            let store = try Store.inMemory()
             let ids = try await GatewayTests.withGateway(
                 """
                 candidates:
@@ -117,12 +117,12 @@ struct FeedbackTests {
                 return ids
             }
             // Kept bodies are redacted before they are stored.
-            let card = try #require(try await store.feedbackSubject("request:" + ids[1]))
+            let card = try #require(try await store.feedback.feedbackSubject("request:" + ids[1]))
             #expect(card.input == "My card is [redacted], help" && card.output.contains("[redacted]"))
             // The review page in a real browser: label the second answer good, with a correction.
-            let review = ReviewServer(store: store)
+            let review = ReviewServer(store: store.feedback)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = review.makeApplication(port: 0) { continuation.yield($0) }
+            let app = try review.makeApplication(port: 0) { continuation.yield($0) }
             let server = Task { try await app.run() }
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
@@ -143,12 +143,12 @@ struct FeedbackTests {
             #expect(result["good_items"] == .number(1))
             // The prompt's <script> was shown as text, not run.
             #expect(result["escaped"] == .bool(true))
-            let all = try await store.allFeedback()
+            let all = try await store.feedback.allFeedback()
             #expect(all.map(\.source) == ["api", "review"])
             #expect(all.last?.subject == "request:" + ids[1] && all.last?.correction == "Call your bank.")
             // Export: one case per rated answer, the correction expected; the cases load in a suite.
             var subjects: [String: FeedbackSubject] = [:]
-            for item in all { subjects[item.subject] = try await store.feedbackSubject(item.subject) }
+            for item in all { subjects[item.subject] = try await store.feedback.feedbackSubject(item.subject) }
             let (cases, skipped) = FeedbackExport.cases(feedback: all, subjects: subjects)
             #expect(cases.count == 2 && skipped == 0)
             try await withTemporaryDirectory { directory in

@@ -6,6 +6,7 @@ import RoadtestProviders
 import RoadtestStore
 import RoadtestSuite
 import RoadtestTestSupport
+import ServiceLifecycle
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -51,7 +52,7 @@ import FoundationNetworking
         _ yaml: String,
         upstream: String,
         tokens: String? = nil,
-        store: (any RunStore)? = nil,
+        store: Store? = nil,
         _ body: @Sendable (_ url: String, _ gateway: Gateway) async throws -> T
     ) async throws -> T {
         try await withTemporaryDirectory { directory in
@@ -66,10 +67,17 @@ import FoundationNetworking
             let factory = ProviderFactory(transport: transport, workingDirectory: directory.path)
             var providers: [String: any ModelProvider] = [:]
             for candidate in policy.candidates { providers[candidate.id] = try factory.makeProvider(for: candidate) }
-            let gateway = try Gateway(policy: policy, providers: providers, tokens: tokens, store: store)
+            let gateway = try Gateway(
+                policy: policy,
+                providers: providers,
+                tokens: tokens,
+                store: store?.gateway,
+                feedback: store?.feedback
+            )
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = gateway.makeApplication(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
-            let server = Task { try await app.run() }
+            let app = try gateway.makeApplication(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
+            let group = gateway.makeServiceGroup(app: app, signals: false)
+            let server = Task { try await group.run() }
             var iterator = stream.makeAsyncIterator()
             guard let port = await iterator.next() else { throw CancellationError() }
             let result: Result<T, any Error>
@@ -78,9 +86,8 @@ import FoundationNetworking
             } catch {
                 result = .failure(error)
             }
-            server.cancel()
+            await group.triggerGracefulShutdown()
             _ = await server.result
-            await gateway.shutdown()
             await transport.shutdown()
             return try result.get()
         }
@@ -88,7 +95,7 @@ import FoundationNetworking
 
     @Test func routesFallBackAndAnswerInOpenAIShapes() async throws {
         try await withSimulator { upstream, _ in
-            let store = try SQLiteStore()
+            let store = try Store.inMemory()
             try await Self.withGateway(
                 """
                 candidates:
@@ -173,15 +180,15 @@ import FoundationNetworking
                 #expect(exposition.contains("roadtest_gateway_cost_usd_total"))
                 let models = try await Self.send(url + "/v1/models", method: "GET")
                 #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["default", "money"])
-                await gateway.shutdown()
+                await gateway.settle()
                 // Every request is stored with who served it and what it cost (spare is charged at its price).
-                let records = try await store.gatewayRequests(limit: 100)
+                let records = try await store.gateway.gatewayRequests(limit: 100)
                 #expect(records.count == 8)
                 let fellBack = records.filter(\.fellBack)
                 #expect(fellBack.count == 3 && fellBack.allSatisfy { $0.servedBy == "spare" && $0.route == "default" })
-                #expect(records.filter { $0.outcome == "unknown_route" }.count == 1)
+                #expect(records.filter { $0.outcome == .refused(.unknownRoute) }.count == 1)
                 #expect(records.filter(\.stream).count == 2)
-                let spend = try await store.gatewaySpend(since: 0)
+                let spend = try await store.gateway.gatewaySpend(since: 0)
                 #expect((spend["default"] ?? 0) > 0)
             }
         }
@@ -207,7 +214,7 @@ import FoundationNetworking
                 #expect(reply.status == 200 && reply.headers["x-roadtest-served-by"] == "main")
                 #expect(reply.body.contains(#""content":"one "#))
                 #expect(reply.body.contains(#"{"error":{"#) && !reply.body.contains("[DONE]"), "\(reply.body)")
-                await gateway.shutdown()
+                await gateway.settle()
                 #expect(gateway.counts["stream_cut"] == 1, "\(gateway.counts)")
             }
         }
@@ -215,7 +222,7 @@ import FoundationNetworking
 
     @Test func tokensLimitsAndBudgetsRefuseWithClearErrors() async throws {
         try await withSimulator { upstream, _ in
-            let store = try SQLiteStore()
+            let store = try Store.inMemory()
             try await Self.withGateway(
                 """
                 candidates:
@@ -277,8 +284,8 @@ import FoundationNetworking
                 #expect(betaAgain.status == 200)
             }
             // Nothing the clients presented is stored.
-            let records = try await store.gatewayRequests(limit: 100)
-            #expect(records.map(\.outcome).sorted().contains("unauthorized"))
+            let records = try await store.gateway.gatewayRequests(limit: 100)
+            #expect(records.map(\.outcome).contains(.refused(.unauthorized)))
             let dump = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
             #expect(!dump.contains("alpha") && !dump.contains("beta"))
         }
@@ -286,7 +293,7 @@ import FoundationNetworking
 
     @Test func shadowCopiesNeverDelayTheClientAndArePaired() async throws {
         try await withSimulator { upstream, _ in
-            let store = try SQLiteStore()
+            let store = try Store.inMemory()
             let gateway = try await Self.withGateway(
                 """
                 candidates:
@@ -310,12 +317,12 @@ import FoundationNetworking
                     #expect(reply.status == 200 && reply.headers["x-roadtest-served-by"] == "live")
                     #expect(Date().timeIntervalSince(start) < 0.5, "the client waited for a shadow")
                 }
-                await gateway.shutdown()
+                await gateway.settle()
                 return gateway
             }
             // 4 requests x 2 shadow candidates = 8 copies; the queue holds 1 while 2 run, so some were dropped,
             // counted, and every other one was paired and stored.
-            let pairs = try await store.shadowPairs(route: "default", limit: 100)
+            let pairs = try await store.gateway.shadowPairs(route: "default", limit: 100)
             #expect(gateway.shadowDropped > 0)
             #expect(pairs.count + gateway.shadowDropped == 8, "\(pairs.count) pairs, \(gateway.shadowDropped) dropped")
             #expect(pairs.count == gateway.shadowCompleted)

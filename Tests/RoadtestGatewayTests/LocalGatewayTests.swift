@@ -8,6 +8,7 @@ import RoadtestServer
 import RoadtestStore
 import RoadtestSuite
 import RoadtestTestSupport
+import ServiceLifecycle
 import Testing
 
 /// The example policy on the real local models, through the official OpenAI Python client: SmolLM2 answers;
@@ -54,8 +55,9 @@ struct LocalGatewayTests {
         ) { providers in
             let gateway = try Gateway(policy: policy, providers: providers, tokens: nil, store: nil)
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-            let app = gateway.makeApplication(port: 0) { continuation.yield($0) }
-            let server = Task { try await app.run() }
+            let app = try gateway.makeApplication(port: 0) { continuation.yield($0) }
+            let group = gateway.makeServiceGroup(app: app, signals: false)
+            let server = Task { try await group.run() }
             var ports = stream.makeAsyncIterator()
             guard let port = await ports.next() else { throw CancellationError() }
             let outcome = try await ProcessRunner.run(
@@ -63,9 +65,8 @@ struct LocalGatewayTests {
                 timeout: 300,
                 environment: ProcessInfo.processInfo.environment
             )
-            server.cancel()
+            await group.triggerGracefulShutdown()
             _ = await server.result
-            await gateway.shutdown()
             let stdout = String(decoding: outcome.standardOutput, as: UTF8.self)
             #expect(outcome.status == 0, "\(String(decoding: outcome.standardError, as: UTF8.self))")
             return JSONValue.parse(Data(stdout.utf8)) ?? .null

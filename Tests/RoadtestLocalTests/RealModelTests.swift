@@ -41,7 +41,7 @@ struct RealModelTests {
                 in: directory
             )
             let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
-            let store = try SQLiteStore()
+            let store = try Store.inMemory().runs
             try await store.createRun(
                 RunRecord(
                     id: "real",
@@ -223,9 +223,10 @@ struct RealModelDrillTests {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/drill-local.yaml"
         ).standardizedFileURL.path
-        let store = try SQLiteStore()
+        let store = try Store.inMemory()
         let session = DrillSession(
-            store: store,
+            store: store.runs,
+            documents: store.documents,
             options: .init(
                 suitePath: example,
                 faults: try FaultSpec.parse("429:30%@0s,cut:10%@1"),
@@ -260,7 +261,7 @@ struct RealModelSamplingTests {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/sampling-local.yaml"
         ).standardizedFileURL.path
-        let store = try SQLiteStore()
+        let store = try Store.inMemory().runs
         guard
             case .finished(let report) = try await RunSession(store: store, options: .init(suitePath: example))
                 .execute()
@@ -346,7 +347,7 @@ struct RealEmbeddingsTests {
                 ],
                 in: directory
             )
-            let store = try SQLiteStore()
+            let store = try Store.inMemory().runs
             for file in ["suite.yaml", "checks.yaml"] {
                 let session = RunSession(
                     store: store,
@@ -391,7 +392,7 @@ struct RealModelToolTests {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/support-agent.yaml"
         ).standardizedFileURL.path
-        let store = try SQLiteStore()
+        let store = try Store.inMemory().runs
         guard
             case .finished(let report) = try await RunSession(store: store, options: .init(suitePath: example))
                 .execute()
@@ -467,7 +468,7 @@ struct RealModelToolTests {
                 ],
                 in: directory
             )
-            let store = try SQLiteStore()
+            let store = try Store.inMemory().runs
             let session = RunSession(
                 store: store,
                 options: .init(suitePath: directory.appendingPathComponent("suite.yaml").path)

@@ -49,7 +49,7 @@ import Testing
     @Test func aRealRegressionIsSignificantAndANullComparisonIsNot() async throws {
         try await withSimulator(profile: Self.profile) { baseURL, _ in
             try await withTemporaryDirectory { directory in
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
                 let base = try await run(try suite(baseURL, model: "steady", in: directory, name: "base"), store)
                 let again = try await run(try suite(baseURL, model: "steady", in: directory, name: "again"), store)
                 let worse = try await run(try suite(baseURL, model: "worse", in: directory, name: "worse"), store)
@@ -133,7 +133,7 @@ import Testing
     @Test func historyShowsEachRunAndFlagsDrift() async throws {
         try await withSimulator(profile: Self.profile) { baseURL, _ in
             try await withTemporaryDirectory { directory in
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
                 // One suite file, run three times; the endpoint's model degrades before the third run.
                 var path = ""
                 for model in ["steady", "steady", "worse"] {
@@ -158,7 +158,7 @@ import Testing
     @Test func caseLifecycleFindsSaturatedNeverPassedAndDiscriminatingCases() async throws {
         try await withSimulator(profile: Self.profile) { baseURL, _ in
             try await withTemporaryDirectory { directory in
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
                 var cases = (1...12).map { "  - {id: c\($0), prompt: \"case \($0) please\", checks: [{equals: ok}]}" }
                 cases.append("  - {id: impossible, prompt: \"anything\", checks: [{equals: never}]}")
                 try writeFiles(

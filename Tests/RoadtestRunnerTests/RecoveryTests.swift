@@ -62,7 +62,7 @@ import Testing
                 )
                 let suite = try SuiteLoader().load(path: directory.appendingPathComponent("suite.yaml").path)
                 #expect(suite.variants.map(\.name) == ["", "case#1", "typos#1", "noise#1", "prompt#1"])
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await store.createRun(
                     RunRecord(
                         id: "r",

@@ -9,12 +9,12 @@ import Testing
 @Suite(.serialized) struct RunSessionTests {
     /// The real SQLite store, with a write failure injected after `failAfter` outcomes (a full disk, say).
     final class FailingStore: RunStore, @unchecked Sendable {
-        let base: SQLiteStore
+        let base: any RunStore
         let failAfter: Int
         private let lock = NSLock()
         private var written = 0
 
-        init(base: SQLiteStore, failAfter: Int) {
+        init(base: any RunStore, failAfter: Int) {
             self.base = base
             self.failAfter = failAfter
         }
@@ -56,35 +56,6 @@ import Testing
         func attempts(runID: String, key: TrialKey) async throws -> [Attempt] {
             try await base.attempts(runID: runID, key: key)
         }
-        func saveLoadRun(id: String, suiteName: String, startedAt: String, json: Data) async throws {
-            try await base.saveLoadRun(id: id, suiteName: suiteName, startedAt: startedAt, json: json)
-        }
-        func loadRunJSON(id: String) async throws -> Data? { try await base.loadRunJSON(id: id) }
-        func saveDrill(runID: String, cleanRunID: String, startedAt: String, json: Data) async throws {
-            try await base.saveDrill(runID: runID, cleanRunID: cleanRunID, startedAt: startedAt, json: json)
-        }
-        func drillJSON(runID: String) async throws -> Data? { try await base.drillJSON(runID: runID) }
-        func recordGatewayRequests(_ records: [GatewayRecord]) async throws {
-            try await base.recordGatewayRequests(records)
-        }
-        func gatewayRequests(limit: Int) async throws -> [GatewayRecord] {
-            try await base.gatewayRequests(limit: limit)
-        }
-        func gatewaySpend(since: Double) async throws -> [String: Double] { try await base.gatewaySpend(since: since) }
-        func recordShadowPair(_ pair: ShadowPair) async throws { try await base.recordShadowPair(pair) }
-        func recordGatewayBody(_ subject: FeedbackSubject) async throws { try await base.recordGatewayBody(subject) }
-        func gatewayRequestExists(_ id: String) async throws -> Bool { try await base.gatewayRequestExists(id) }
-        func recordFeedback(_ feedback: Feedback) async throws { try await base.recordFeedback(feedback) }
-        func allFeedback() async throws -> [Feedback] { try await base.allFeedback() }
-        func feedbackSubject(_ subject: String) async throws -> FeedbackSubject? {
-            try await base.feedbackSubject(subject)
-        }
-        func reviewSubjects(limit: Int) async throws -> [FeedbackSubject] {
-            try await base.reviewSubjects(limit: limit)
-        }
-        func shadowPairs(route: String?, limit: Int) async throws -> [ShadowPair] {
-            try await base.shadowPairs(route: route, limit: limit)
-        }
     }
 
     func suiteFile(_ baseURL: String, cases: Int, in directory: URL, model: String = "echo") throws -> String {
@@ -107,7 +78,7 @@ import Testing
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in
                 let path = try suiteFile(baseURL, cases: 6, in: directory)
-                let base = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let base = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
                 let session = RunSession(store: FailingStore(base: base, failAfter: 2), options: .init(suitePath: path))
                 // When the store fails mid-run, the session throws the store's error instead of claiming an interrupt
                 await #expect(throws: FailingStore.DiskFull.self) { _ = try await session.execute() }
@@ -129,7 +100,7 @@ import Testing
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in
                 let path = try suiteFile(baseURL, cases: 20, in: directory, model: "echo;ttft=100ms")
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
                 let session = RunSession(store: store, options: .init(suitePath: path))
                 let task = Task { try await session.execute() }
                 try await Task.sleep(for: .milliseconds(450))
@@ -147,7 +118,7 @@ import Testing
     @Test func overridesAreCheckedAndAnEmptySelectionIsAnError() async throws {
         try await withTemporaryDirectory { directory in
             let path = try suiteFile("http://127.0.0.1:1/v1", cases: 1, in: directory)
-            let store = try SQLiteStore()
+            let store = try Store.inMemory().runs
             for options in [
                 RunSession.Options(suitePath: path, judge: "nobody"),
                 RunSession.Options(suitePath: path, candidates: ["missing"]),

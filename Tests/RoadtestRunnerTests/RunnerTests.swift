@@ -16,8 +16,12 @@ import Testing
         return try SuiteLoader().load(path: path.path)
     }
 
-    func execute(_ suite: Suite, store: SQLiteStore, runID: String = "run-1", skipping: Set<TrialKey> = []) async throws
-    {
+    func execute(
+        _ suite: Suite,
+        store: any RunStore,
+        runID: String = "run-1",
+        skipping: Set<TrialKey> = []
+    ) async throws {
         if try await store.run(id: runID) == nil {
             try await store.createRun(
                 RunRecord(
@@ -64,7 +68,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await execute(suite, store: store)
                 let attempts = try await store.attempts(
                     runID: "run-1",
@@ -106,7 +110,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
                 let bad = try #require(report.candidates.first { $0.id == "bad" })
@@ -146,7 +150,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
                 let card = report.candidates[0]
@@ -191,7 +195,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
                 #expect(report.candidates.map(\.id) == ["model"])
@@ -229,7 +233,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await execute(suite, store: store)
                 let rows = try await store.trialRows(runID: "run-1")
                 #expect(rows.first { $0.key.caseID == "pass" }?.passed == true)
@@ -255,7 +259,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore(path: directory.appendingPathComponent("store.db").path)
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
                 let task = Task { try await execute(suite, store: store) }
                 try await Task.sleep(nanoseconds: 380_000_000)
                 task.cancel()
@@ -309,7 +313,7 @@ import Testing
                     in: directory
                 )
                 #expect(suite.scoredCandidates.map(\.id) == ["a", "b"])
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await RunnerTests().execute(suite, store: store)
                 let attempts = try await store.attempts(
                     runID: "run-1",
@@ -351,7 +355,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await RunnerTests().execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
                 let card = try #require(report.candidates.first)
@@ -398,7 +402,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await RunnerTests().execute(suite, store: store)
                 let card = try #require(try await store.report(runID: "run-1")?.candidates.first)
                 #expect(abs(card.passRate - 0.6) < 1e-12)
@@ -455,7 +459,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await RunnerTests().execute(suite, store: store)
                 let cards = try #require(try await store.report(runID: "run-1")?.candidates)
                 let passRates = Dictionary(uniqueKeysWithValues: cards.map { ($0.id, $0.passRate) })

@@ -69,7 +69,7 @@ import Testing
                     baseURL: baseURL,
                     in: directory
                 )
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await RunnerTests().execute(suite, store: store)
                 let cards = try #require(try await store.report(runID: "run-1")?.candidates)
                 #expect(cards.count == 4)
@@ -127,7 +127,7 @@ import Testing
                 // forbidden_tools / session_user: 3 each.
                 let attackCases = suite.cases.filter { $0.attack != nil }.count
                 #expect(attackCases == 36)
-                let store = try SQLiteStore()
+                let store = try Store.inMemory().runs
                 try await RunnerTests().execute(suite, store: store)
                 let report = try #require(try await store.report(runID: "run-1"))
                 let obedient = try #require(report.candidates.first { $0.id == "obedient" }?.security)

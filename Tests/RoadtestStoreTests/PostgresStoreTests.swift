@@ -13,10 +13,10 @@ import Testing
 )
 struct PostgresStoreTests {
     /// Writes the same run, gateway traffic, shadow pairs and feedback into `store`.
-    static func fill(_ store: SQLRunStore) async throws {
+    static func fill(_ store: Store) async throws {
         var suite = StoreTests.suite(headers: ["Authorization": "Bearer sk-pg-secret"])
         suite.cases[0].samples = 2
-        try await store.createRun(StoreTests.run("r"), suite: suite)
+        try await store.runs.createRun(StoreTests.run("r"), suite: suite)
         let outcomes = [
             StoreTests.outcome("c1", .original, passed: true, sample: 0, e2e: 0.1),
             StoreTests.outcome("c1", .original, passed: true, sample: 1, e2e: 0.3),
@@ -26,18 +26,18 @@ struct PostgresStoreTests {
             StoreTests.outcome("c1", .prompt(1), passed: true, e2e: 0.6),
             StoreTests.outcome("c2", .prompt(1), passed: false, e2e: 0.7),
         ]
-        for outcome in outcomes.reversed() { try await store.record(outcome, runID: "r") }
+        for outcome in outcomes.reversed() { try await store.runs.record(outcome, runID: "r") }
         // Recorded twice: idempotent on the trial key.
-        try await store.record(outcomes[2], runID: "r")
-        try await store.setStatus(runID: "r", status: .finished, finishedAt: RunRecord.timestamp())
-        try await store.recordGatewayRequests([
+        try await store.runs.record(outcomes[2], runID: "r")
+        try await store.runs.setStatus(runID: "r", status: .finished, finishedAt: RunRecord.timestamp())
+        try await store.gateway.recordGatewayRequests([
             GatewayRecord(
                 id: "q1",
                 receivedAt: 1_800_000_000.123456,
                 route: "support",
                 servedBy: "a",
                 status: 200,
-                outcome: "ok",
+                outcome: .answered,
                 stream: true,
                 timeToFirstToken: 0.012,
                 endToEnd: 0.2,
@@ -48,7 +48,7 @@ struct PostgresStoreTests {
                 fellBack: false
             )
         ])
-        try await store.recordShadowPair(
+        try await store.gateway.recordShadowPair(
             ShadowPair(
                 requestID: "q1",
                 route: "support",
@@ -66,7 +66,7 @@ struct PostgresStoreTests {
                 shadowCostUSD: 0.001
             )
         )
-        try await store.recordGatewayBody(
+        try await store.gateway.recordGatewayBody(
             FeedbackSubject(
                 subject: "request:q1",
                 tag: "support",
@@ -76,7 +76,7 @@ struct PostgresStoreTests {
                 receivedAt: 1_800_000_000.123456
             )
         )
-        try await store.recordFeedback(
+        try await store.feedback.recordFeedback(
             Feedback(subject: "request:q1", rating: "down", score: 0, correction: "Hello!", createdAt: 1, source: "api")
         )
     }
@@ -89,41 +89,44 @@ struct PostgresStoreTests {
 
     @Test func theSameRecordsGiveTheSameAnswersOnSQLiteAndPostgreSQL() async throws {
         try await PostgresServer.with { server in
-            let sqlite = try SQLiteStore()
-            let postgres = try await StoreLocation.open(server.url(), environment: server.environment)
-            try await Self.fill(sqlite)
-            try await Self.fill(postgres)
+            let sqlite = try Store.inMemory()
+            try await StoreLocation.with(server.url(), environment: server.environment) { postgres in
+                try await Self.fill(sqlite)
+                try await Self.fill(postgres)
 
-            let expected = try #require(try await sqlite.report(runID: "r"))
-            let report = try #require(try await postgres.report(runID: "r"))
-            // The run's own timestamps differ (two runs); every figure is the same.
-            #expect(try Self.json(report.candidates) == Self.json(expected.candidates))
-            #expect(try await postgres.outcomeCount(runID: "r") == 7)
-            #expect(try await postgres.completedTrials(runID: "r") == sqlite.completedTrials(runID: "r"))
-            #expect(
-                try Self.json(await postgres.trialRows(runID: "r", failuresOnly: true, limit: 10))
-                    == Self.json(await sqlite.trialRows(runID: "r", failuresOnly: true, limit: 10))
-            )
-            #expect(try await postgres.runs(limit: 5).map(\.id) == ["r"])
-            #expect(try await postgres.run(id: "r")?.status == .finished)
-            #expect(try await postgres.gatewayRequests(limit: 5) == sqlite.gatewayRequests(limit: 5))
-            // Times keep their microseconds (8-byte doubles, not PostgreSQL's 4-byte REAL).
-            #expect(try await postgres.gatewayRequests(limit: 1).first?.receivedAt == 1_800_000_000.123456)
-            #expect(try await postgres.gatewaySpend(since: 0) == ["support": 0.0025])
-            #expect(
-                try await postgres.shadowPairs(route: "support", limit: 5) == sqlite.shadowPairs(route: nil, limit: 5)
-            )
-            #expect(try await postgres.allFeedback() == sqlite.allFeedback())
-            #expect(try await postgres.gatewayRequestExists("q1"))
-            #expect(try await !postgres.gatewayRequestExists("nope"))
-            #expect(
-                try await postgres.reviewSubjects(limit: 10).map(\.subject)
-                    == sqlite.reviewSubjects(limit: 10).map(\.subject)
-            )
-            // The header's value is nowhere in the database.
-            let stored = try await server.psql("SELECT suite_json FROM run")
-            #expect(!stored.contains("sk-pg-secret") && stored.contains(Suite.redacted))
-            await postgres.close()
+                let expected = try #require(try await sqlite.runs.report(runID: "r"))
+                let report = try #require(try await postgres.runs.report(runID: "r"))
+                // The run's own timestamps differ (two runs); every figure is the same.
+                #expect(try Self.json(report.candidates) == Self.json(expected.candidates))
+                #expect(try await postgres.runs.outcomeCount(runID: "r") == 7)
+                #expect(try await postgres.runs.completedTrials(runID: "r") == sqlite.runs.completedTrials(runID: "r"))
+                #expect(
+                    try Self.json(await postgres.runs.trialRows(runID: "r", failuresOnly: true, limit: 10))
+                        == Self.json(await sqlite.runs.trialRows(runID: "r", failuresOnly: true, limit: 10))
+                )
+                #expect(try await postgres.runs.runs(limit: 5).map(\.id) == ["r"])
+                #expect(try await postgres.runs.run(id: "r")?.status == .finished)
+                #expect(
+                    try await postgres.gateway.gatewayRequests(limit: 5) == sqlite.gateway.gatewayRequests(limit: 5)
+                )
+                // Times keep their microseconds (8-byte doubles, not PostgreSQL's 4-byte REAL).
+                #expect(try await postgres.gateway.gatewayRequests(limit: 1).first?.receivedAt == 1_800_000_000.123456)
+                #expect(try await postgres.gateway.gatewaySpend(since: 0) == ["support": 0.0025])
+                #expect(
+                    try await postgres.gateway.shadowPairs(route: "support", limit: 5)
+                        == sqlite.gateway.shadowPairs(route: nil, limit: 5)
+                )
+                #expect(try await postgres.feedback.allFeedback() == sqlite.feedback.allFeedback())
+                #expect(try await postgres.gateway.gatewayRequestExists("q1"))
+                #expect(try await !postgres.gateway.gatewayRequestExists("nope"))
+                #expect(
+                    try await postgres.feedback.reviewSubjects(limit: 10).map(\.subject)
+                        == sqlite.feedback.reviewSubjects(limit: 10).map(\.subject)
+                )
+                // The header's value is nowhere in the database.
+                let stored = try await server.psql("SELECT suite_json FROM run")
+                #expect(!stored.contains("sk-pg-secret") && stored.contains(Suite.redacted))
+            }
         }
     }
 
@@ -133,8 +136,7 @@ struct PostgresStoreTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        let store = try await StoreLocation.open(server.url(), environment: server.environment)
-                        await store.close()
+                        try await StoreLocation.with(server.url(), environment: server.environment) { _ in }
                     }
                 }
                 try await group.waitForAll()
@@ -163,12 +165,11 @@ struct PostgresStoreTests {
             var named = ProcessInfo.processInfo.environment
             named["ROADTEST_DB_PASSWORD"] = PostgresServer.password
             named["PGPASSWORD"] = nil
-            let store = try await StoreLocation.open(
-                server.url() + "&password_env=ROADTEST_DB_PASSWORD",
-                environment: named
-            )
-            #expect(try await store.runs(limit: 1).isEmpty)
-            await store.close()
+            try await StoreLocation.with(server.url() + "&password_env=ROADTEST_DB_PASSWORD", environment: named) {
+                store in
+                let runs = try await store.runs.runs(limit: 1)
+                #expect(runs.isEmpty)
+            }
         }
     }
 }

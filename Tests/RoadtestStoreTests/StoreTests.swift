@@ -65,7 +65,7 @@ import Testing
     @Test func headerValuesAreNeverStoredNotEvenWhenAResumedSuiteChanges() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("store.db").path
-            let store = try SQLiteStore(path: path)
+            let store = try Store.sqlite(path: path).runs
             // Given a suite whose candidate sends an Authorization header
             try await store.createRun(Self.run("r1"), suite: Self.suite(headers: ["Authorization": "Bearer sk-first"]))
             // When a resumed run's suite changed and is stored again
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func typedVariantsRoundTripTheStore() async throws {
-        let store = try SQLiteStore()
+        let store = try Store.inMemory().runs
         try await store.createRun(Self.run("r"), suite: Self.suite())
         let variants: [Variant] = [.original, .perturbed(.typos, 1), .perturbed(.typos, 2), .prompt(1)]
         for variant in variants { try await store.record(Self.outcome("c1", variant, passed: true), runID: "r") }
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func recordingATrialAgainReplacesItAndItsAttempts() async throws {
-        let store = try SQLiteStore()
+        let store = try Store.inMemory().runs
         try await store.createRun(Self.run("r"), suite: Self.suite())
         try await store.record(Self.outcome("c1", .original, passed: false), runID: "r")
         try await store.record(Self.outcome("c1", .original, passed: true), runID: "r")
@@ -112,7 +112,7 @@ import Testing
     @Test func theScorerFoldsRecordsStreamedFromTheStore() async throws {
         // Given stored outcomes with known answers: c1 passes twice of 2 samples as written, c2 (ambiguous) fails;
         // a typo variant of c1 fails, the other passes; under the alternative prompt c1 passes and c2 fails.
-        let store = try SQLiteStore()
+        let store = try Store.inMemory().runs
         var suite = Self.suite()
         suite.cases[0].samples = 2
         try await store.createRun(Self.run("r"), suite: suite)
@@ -153,7 +153,7 @@ import Testing
     }
 
     @Test func runsResolveLatestAndStatusesAreTyped() async throws {
-        let store = try SQLiteStore()
+        let store = try Store.inMemory().runs
         try await store.createRun(Self.run("20260101-000000-0001"), suite: Self.suite())
         try await store.createRun(Self.run("20260101-000000-0002"), suite: Self.suite())
         try await store.setStatus(runID: "20260101-000000-0001", status: .failed, finishedAt: nil)
@@ -188,5 +188,53 @@ import Testing
             #expect(error?.message.contains("hunter2") == false)
         }
         #expect(StoreLocation.isPostgres("postgresql://x/y") && !StoreLocation.isPostgres(".roadtest/roadtest.db"))
+    }
+
+    @Test(arguments: [
+        ("missing", "missing from the result"),
+        ("count", "expected text"),
+        ("nothing", "NULL where a value is required"),
+    ])
+    func aRowReadsStrictly(column: String, problem: String) throws {
+        // Given a row as either backend returns it
+        let row = SQLRow(["count": .int(3), "name": .text("x"), "nothing": .null, "sum": .text("4"), "flag": .int(1)])
+        // Then a missing, mistyped or NULL column throws, naming the column and what was wrong
+        let error = #expect(throws: SQLRow.ColumnError.self) { _ = try row.text(column) }
+        #expect(error?.column == column && error?.description.contains(problem) == true, "\(String(describing: error))")
+    }
+
+    @Test func aRowConvertsOnlyWhatTheBackendsDiffer() throws {
+        let row = SQLRow([
+            "count": .int(3), "ratio": .double(0.5), "sum": .text("4"), "flag": .int(1), "nothing": .null,
+        ])
+        #expect(try row.int("count") == 3 && row.double("count") == 3)  // an integer reads as a number
+        #expect(try row.int("sum") == 4)  // PostgreSQL's numeric arrives as text
+        #expect(try row.bool("flag") && row.optionalInt("nothing") == nil)
+        #expect(throws: SQLRow.ColumnError.self) { _ = try row.int("ratio") }  // 0.5 is not an integer
+        #expect(throws: SQLRow.ColumnError.self) { _ = try row.bool("count") }  // 3 is not 0 or 1
+        #expect(throws: SQLRow.ColumnError.self) { _ = try row.value("sum", as: RunStatus.self) }
+    }
+
+    @Test func aSQLiteStoreHasNoQueueAndAStoredRecordReadsBackWhole() async throws {
+        let store = try Store.inMemory()
+        #expect(store.queue == nil && !store.isShared)
+        let record = GatewayRecord(
+            id: "q1",
+            receivedAt: 1_800_000_000.5,
+            route: "r",
+            servedBy: "a",
+            status: 200,
+            outcome: .failed(.streamCut),
+            stream: true,
+            timeToFirstToken: 0.01,
+            endToEnd: nil,
+            inputTokens: 3,
+            outputTokens: 4,
+            costUSD: 0.25,
+            attempts: 2,
+            fellBack: true
+        )
+        try await store.gateway.recordGatewayRequests([record])
+        #expect(try await store.gateway.gatewayRequests(limit: 5) == [record])
     }
 }

@@ -119,7 +119,8 @@ public struct PostgresServer: Sendable {
         return String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func stop() async {
+    /// Stops the server at once (`pg_ctl -m immediate`) and removes its files.
+    public func stop() async {
         _ = try? await program(
             "pg_ctl",
             ["-D", directory.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"]

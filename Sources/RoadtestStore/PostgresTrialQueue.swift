@@ -1,0 +1,201 @@
+import Foundation
+import PostgresNIO
+import RoadtestCore
+
+/// The trial queue in a PostgreSQL store (`StoreLocation.open` hands it out as `Store.queue`).
+struct PostgresTrialQueue: TrialQueue {
+    let database: PostgresDatabase
+
+    static let now = "EXTRACT(EPOCH FROM clock_timestamp())::float8"
+
+    public func enqueue(runID: String, trials: some Sequence<RunPlan.Trial>) async throws {
+        var iterator = trials.makeIterator()
+        var sequence = 0
+        while true {
+            var arguments: [any SQLBindable] = []
+            var rows: [String] = []
+            while rows.count < 1_000, let trial = iterator.next() {
+                let key = trial.key
+                rows.append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)")
+                arguments += [
+                    runID, key.candidate, key.caseID, key.sample, key.variant.name, key.variant.kind.rawValue,
+                    key.variant.index, key.variant.perturbation?.rawValue, trial.caseIndex, sequence,
+                ]
+                sequence += 1
+            }
+            guard !rows.isEmpty else { return }
+            try await database.write(
+                SQLStatement(
+                    """
+                    INSERT INTO trial_queue (run_id, candidate_id, case_id, sample, variant, variant_kind,
+                        variant_index, variant_perturbation, case_index, seq, state, claims)
+                    VALUES \(rows.joined(separator: ", "))
+                    ON CONFLICT (run_id, candidate_id, case_id, sample, variant) DO NOTHING
+                    """,
+                    arguments
+                )
+            )
+        }
+    }
+
+    public func dropPending(runID: String) async throws {
+        try await database.write(
+            SQLStatement("DELETE FROM trial_queue WHERE run_id = ? AND state = 'pending'", [runID])
+        )
+    }
+
+    public func claim(runID: String, worker: String, limit: Int, lease: Double) async throws -> [QueuedTrial] {
+        // Pending trials first, in plan order (the claim index serves this without sorting the queue); then
+        // trials whose lease expired (a worker that died), only when there are not enough pending ones.
+        var claimed = try await claim(runID: runID, worker: worker, limit: limit, lease: lease, expired: false)
+        if claimed.count < limit {
+            claimed += try await claim(
+                runID: runID,
+                worker: worker,
+                limit: limit - claimed.count,
+                lease: lease,
+                expired: true
+            )
+        }
+        return claimed
+    }
+
+    func claim(runID: String, worker: String, limit: Int, lease: Double, expired: Bool) async throws -> [QueuedTrial] {
+        guard limit > 0 else { return [] }
+        var claimed: [QueuedTrial] = []
+        let decoder = JSONDecoder()
+        try await database.read(
+            SQLStatement(
+                """
+                WITH picked AS (
+                    SELECT q.run_id, q.candidate_id, q.case_id, q.sample, q.variant FROM trial_queue q
+                    JOIN run r ON r.id = q.run_id AND r.status = 'running'
+                    WHERE q.run_id = ? AND \(expired ? "q.state = 'leased' AND q.lease_until < \(Self.now)" : "q.state = 'pending'")
+                    ORDER BY q.seq LIMIT ? FOR UPDATE OF q SKIP LOCKED
+                )
+                UPDATE trial_queue t SET state = 'leased', worker = ?, lease_until = \(Self.now) + ?,
+                    claims = t.claims + 1
+                FROM picked
+                WHERE t.run_id = picked.run_id AND t.candidate_id = picked.candidate_id
+                    AND t.case_id = picked.case_id AND t.sample = picked.sample AND t.variant = picked.variant
+                RETURNING t.candidate_id, t.case_id, t.sample, t.variant_kind, t.variant_index,
+                    t.variant_perturbation, t.case_index, t.claims,
+                    (SELECT c.case_json FROM test_case c WHERE c.run_id = t.run_id AND c.case_id = t.case_id)
+                        AS case_json
+                """,
+                [runID, limit, worker, lease]
+            )
+        ) { row in
+            claimed.append(
+                QueuedTrial(
+                    key: try TrialColumns.trialKey(row),
+                    caseIndex: try row.int("case_index"),
+                    claims: try row.int("claims"),
+                    testCase: try row.optionalText("case_json").map {
+                        try decoder.decode(Case.self, from: Data($0.utf8))
+                    }
+                )
+            )
+        }
+        return claimed
+    }
+
+    public func complete(_ outcome: Outcome, runID: String, worker: String) async throws -> Bool {
+        let statements = try OutcomeRow.statements(outcome, runID: runID, dialect: .postgres)
+        let key = outcome.key
+        let mark = PostgresDatabase.query(
+            SQLStatement(
+                """
+                UPDATE trial_queue SET state = 'done', lease_until = NULL
+                WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ? AND variant = ?
+                    AND worker = ? AND state = 'leased'
+                RETURNING case_index
+                """,
+                [runID, key.candidate, key.caseID, key.sample, key.variant.name, worker]
+            )
+        )
+        return try await database.transaction { connection in
+            var held = false
+            for try await _ in try await connection.query(mark, logger: database.logger) { held = true }
+            guard held else { return false }
+            for statement in statements {
+                try await connection.query(PostgresDatabase.query(statement), logger: database.logger)
+            }
+            return true
+        }
+    }
+
+    public func heartbeat(worker: String, host: String, runID: String?, lease: Double) async throws {
+        try await database.write([
+            SQLStatement(
+                "UPDATE trial_queue SET lease_until = \(Self.now) + ? WHERE worker = ? AND state = 'leased'",
+                [lease, worker]
+            ),
+            SQLStatement(
+                """
+                INSERT INTO worker (id, host, run_id, started_at, heartbeat_at, finished, trials)
+                VALUES (?, ?, ?, \(Self.now), \(Self.now), 0, 0)
+                ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, run_id = EXCLUDED.run_id
+                """,
+                [worker, host, runID]
+            ),
+        ])
+    }
+
+    public func release(worker: String) async throws {
+        try await database.write([
+            SQLStatement(
+                "UPDATE trial_queue SET state = 'pending', worker = NULL, lease_until = NULL "
+                    + "WHERE worker = ? AND state = 'leased'",
+                [worker]
+            ),
+            SQLStatement("UPDATE worker SET finished = 1, heartbeat_at = \(Self.now) WHERE id = ?", [worker]),
+        ])
+    }
+
+    public func queueState(runID: String) async throws -> QueueState {
+        var state = QueueState()
+        try await database.read(
+            SQLStatement(
+                """
+                SELECT state, COUNT(*) AS n, SUM(GREATEST(claims - 1, 0)) AS extra FROM trial_queue
+                WHERE run_id = ? GROUP BY state
+                """,
+                [runID]
+            )
+        ) { row in
+            let count = try row.int("n")
+            state.total += count
+            state.reclaims += try row.optionalInt("extra") ?? 0
+            switch try row.text("state") {
+            case "pending": state.pending = count
+            case "leased": state.leased = count
+            default: state.done = count
+            }
+        }
+        state.liveWorkers =
+            try await database.fetchOne(
+                SQLStatement(
+                    """
+                    SELECT COUNT(*) AS n FROM worker w
+                    WHERE w.finished = 0 AND w.run_id = ? AND w.heartbeat_at > \(Self.now) - 60
+                    """,
+                    [runID]
+                )
+            )?.int("n") ?? 0
+        return state
+    }
+
+    public func nextQueuedRun() async throws -> String? {
+        try await database.fetchOne(
+            SQLStatement(
+                """
+                SELECT r.id FROM run r
+                WHERE r.status = 'running' AND EXISTS (
+                    SELECT 1 FROM trial_queue q WHERE q.run_id = r.id AND q.state <> 'done')
+                ORDER BY r.started_at, r.id LIMIT 1
+                """
+            )
+        )?.text("id")
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import RoadtestCore
+import Yams
+
+// MARK: - Context
+
+struct Context {
+    let file: String
+    let directory: URL
+    var diagnostics: [SuiteDiagnostic] = []
+
+    init(file: String, directory: URL) {
+        self.file = file
+        self.directory = directory
+    }
+
+    func location(_ node: Node) -> SourceLocation { SourceLocation(file: file, line: node.line) }
+
+    mutating func error(_ node: Node, _ message: String, hint: String? = nil) {
+        diagnostics.append(SuiteDiagnostic(location(node), message, hint: hint))
+    }
+
+    /// Reports keys not in `valid`, with the closest valid key.
+    mutating func checkKeys(_ pairs: [Node.Pair], valid: [String], in what: String) {
+        for pair in pairs where !valid.contains(pair.key) {
+            diagnostics.append(
+                SuiteDiagnostic(
+                    SourceLocation(file: file, line: pair.keyLine),
+                    "unknown key '\(pair.key)' in \(what)",
+                    hint: Suggest.hint(for: pair.key, in: valid)
+                )
+            )
+        }
+    }
+
+    // MARK: Suite
+
+    mutating func suite(from root: Node) -> Suite? {
+        guard case .mapping(let pairs, _) = root else {
+            error(
+                root,
+                "the suite must be a mapping with 'name', 'candidates' and 'cases'",
+                hint: "see the suite format in the README"
+            )
+            return nil
+        }
+        checkKeys(pairs, valid: Keys.suite, in: "the suite")
+        let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let name =
+            fields["name"].flatMap { string($0, "name") }
+            ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let description = fields["description"].flatMap { string($0, "description") }
+        let defaults =
+            fields["defaults"].map { settings(from: $0, in: "defaults", valid: Keys.settings + Keys.passThrough) }
+            ?? Settings()
+        let samples = fields["samples"].flatMap { positiveInt($0, "samples") } ?? 1
+
+        var candidates: [Candidate] = []
+        if let node = fields["candidates"] {
+            if case .sequence(let items, _) = node {
+                for item in items { if let candidate = candidate(from: item) { candidates.append(candidate) } }
+                if items.isEmpty { error(node, "'candidates' is empty", hint: "add at least one candidate to compare") }
+            } else {
+                error(node, "'candidates' must be a list", hint: "write each candidate as '- id: ...'")
+            }
+        } else {
+            error(root, "the suite has no 'candidates'", hint: "add a 'candidates:' list naming the models to compare")
+        }
+        var seenCandidates: [String: Int] = [:]
+        for candidate in candidates {
+            if seenCandidates[candidate.id] != nil {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        SourceLocation(file: file, line: root.line),
+                        "candidate id '\(candidate.id)' is used twice",
+                        hint: "give each candidate a unique id"
+                    )
+                )
+            }
+            seenCandidates[candidate.id] = 1
+        }
+        if let node = fields["matrix"] { candidates = expandMatrix(node, candidates: candidates) }
+        if let node = fields["candidates"] { checkFallbacks(candidates, node: node) }
+        if !candidates.isEmpty, candidates.allSatisfy({ !$0.isScored }), let node = fields["candidates"] {
+            error(
+                node,
+                "every candidate is a judge",
+                hint: "a judge grades other candidates; add a candidate to evaluate"
+            )
+        }
+
+        var cases: [Case] = []
+        if let node = fields["cases"] {
+            if case .sequence(let items, _) = node {
+                for (index, item) in items.enumerated() {
+                    cases += caseEntries(from: item, index: index + 1)
+                }
+            } else {
+                error(node, "'cases' must be a list", hint: "write each case as '- id: ...' or '- file: cases.jsonl'")
+            }
+        } else {
+            error(root, "the suite has no 'cases'", hint: "add a 'cases:' list, inline or '- file: cases.jsonl'")
+        }
+        if let node = fields["cases"], case .sequence = node, cases.isEmpty, diagnostics.isEmpty {
+            error(
+                node,
+                "the suite has no cases to run ('cases' is empty, or its files have no rows)",
+                hint: "add at least one case: '- id: ..., prompt: ..., checks: [...]' or '- file: cases.jsonl'"
+            )
+        }
+        var seenCases: [String: SourceLocation?] = [:]
+        for testCase in cases {
+            if let first = seenCases[testCase.id] {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        testCase.location,
+                        "case id '\(testCase.id)' is used twice (first at \(first.map(\.description) ?? "?"))",
+                        hint: "give each case a unique id"
+                    )
+                )
+            } else {
+                seenCases[testCase.id] = testCase.location
+            }
+        }
+
+        let bars = fields["bars"].map { self.bars(from: $0) } ?? []
+        let robustness = fields["robustness"].flatMap { self.robustness(from: $0) }
+        var prompts: [String] = []
+        if let node = fields["prompts"] {
+            prompts = stringList(node, "prompts") ?? []
+            if prompts.isEmpty {
+                error(node, "'prompts' is empty", hint: "list alternative system prompts, or remove the key")
+            }
+        }
+
+        // `similar` checks and votes by meaning need an embeddings candidate.
+        let embedders = Set(candidates.filter(\.isEmbeddings).map(\.id))
+        func checkEmbeddings(_ named: String?, at location: SourceLocation?, what: String) {
+            if let named, !embedders.contains(named) {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        location,
+                        "\(what) names '\(named)', which is not an embeddings candidate",
+                        hint: "add 'embeddings: true' to candidate '\(named)'"
+                    )
+                )
+            } else if named == nil, embedders.isEmpty {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        location,
+                        "\(what) needs an embeddings candidate",
+                        hint: "add a candidate with 'embeddings: true' (e.g. local: smollm2-135m-instruct)"
+                    )
+                )
+            }
+        }
+        for testCase in cases {
+            for check in testCase.checks {
+                if case .similar(_, _, let named) = check.kind {
+                    checkEmbeddings(named, at: testCase.location, what: "case '\(testCase.id)': check 'similar'")
+                }
+            }
+        }
+        for candidate in candidates {
+            guard let strategy = candidate.strategy else { continue }
+            if strategy.similar {
+                checkEmbeddings(
+                    strategy.embeddings,
+                    at: SourceLocation(file: file, line: root.line),
+                    what: "candidate '\(candidate.id)': 'similar: true'"
+                )
+            }
+            if let verifier = strategy.verifier, case .similar(_, _, let named) = verifier.kind {
+                checkEmbeddings(
+                    named,
+                    at: SourceLocation(file: file, line: root.line),
+                    what: "candidate '\(candidate.id)': verifier"
+                )
+            }
+        }
+
+        // Judge checks need a judge.
+        let judgeIDs = Set(candidates.filter(\.isJudge).map(\.id))
+        for testCase in cases {
+            for check in testCase.checks {
+                guard case .judge(_, let named) = check.kind else { continue }
+                if let named, !candidates.contains(where: { $0.id == named }) {
+                    diagnostics.append(
+                        SuiteDiagnostic(
+                            testCase.location,
+                            "judge '\(named)' is not a candidate",
+                            hint: "add a candidate with 'judge: true' and id '\(named)'"
+                        )
+                    )
+                } else if named == nil, judgeIDs.isEmpty {
+                    diagnostics.append(
+                        SuiteDiagnostic(
+                            testCase.location,
+                            "case '\(testCase.id)' has a judge check but the suite has no judge",
+                            hint: "mark a candidate 'judge: true' or pass --judge ID"
+                        )
+                    )
+                }
+            }
+        }
+
+        // Recovery checks confirmed by a judge need one.
+        for testCase in cases {
+            for check in testCase.checks {
+                switch check.kind {
+                case .clarifies(let confirm?), .refuses(let confirm?), .abstains(let confirm?):
+                    if confirm != "", !candidates.contains(where: { $0.id == confirm }) {
+                        diagnostics.append(
+                            SuiteDiagnostic(
+                                testCase.location,
+                                "judge '\(confirm)' is not a candidate",
+                                hint: "add a candidate with 'judge: true' and id '\(confirm)'"
+                            )
+                        )
+                    } else if confirm == "", judgeIDs.isEmpty {
+                        diagnostics.append(
+                            SuiteDiagnostic(
+                                testCase.location,
+                                "case '\(testCase.id)' asks a judge to confirm but the suite has no judge",
+                                hint: "mark a candidate 'judge: true'"
+                            )
+                        )
+                    }
+                default: break
+                }
+            }
+        }
+
+        checkToolReferences(cases, defaults: defaults, candidates: candidates)
+        for candidate in candidates where candidate.strategy != nil {
+            let usesTools =
+                !(defaults.overlaid(with: candidate.settings).tools ?? []).isEmpty
+                || cases.contains { !($0.settings.tools ?? []).isEmpty }
+            if usesTools {
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        SourceLocation(file: file, line: root.line),
+                        "candidate '\(candidate.id)' has a sampling strategy, and the suite has tool-calling cases",
+                        hint: "sampling strategies do not drive tool conversations yet; remove 'strategy' or the tools"
+                    )
+                )
+            }
+        }
+        var suite = Suite(
+            name: name,
+            description: description,
+            path: file,
+            candidates: candidates,
+            defaults: defaults,
+            cases: cases,
+            bars: bars,
+            samples: samples,
+            robustness: robustness,
+            prompts: prompts
+        )
+        if let node = fields["attacks"], let config = attacks(from: node) {
+            for (pack, reason) in suite.addAttacks(config).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                error(node, "attack pack '\(pack.rawValue)' has nothing to attack: \(reason)")
+            }
+        }
+        return suite
+    }
+}
