@@ -163,14 +163,22 @@ public struct DrillSession: Sendable {
                 return try await fleet.start(candidate: candidate.id, upstream: url)
             }
         )
+        // The proxies' servers are children of this scope: they end when the faulted run does, however it ends.
         let ending: RunSession.Ending
         do {
-            ending = try await session.execute()
+            ending = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await fleet.run() }
+                defer {
+                    fleet.releaseHolds()
+                    group.cancelAll()
+                }
+                return try await session.execute()
+            }
         } catch {
-            await fleet.stop()
+            await fleet.shutdown()
             throw error
         }
-        await fleet.stop()
+        await fleet.shutdown()
         guard case .finished(let report) = ending else {
             if case .interrupted(let runID, let stored, let total) = ending {
                 return .interrupted(runID: runID, stored: stored, total: total)
@@ -234,17 +242,28 @@ public struct DrillSession: Sendable {
     }
 }
 
-/// The chaos proxies of one drill: one per drilled candidate, on loopback, sharing the scenario clock.
+/// The chaos proxies of one drill: one per drilled candidate, on loopback, sharing the scenario clock. Their servers
+/// run as children of `run()` (the drill runs it beside the faulted run and cancels it when the run ends).
 final class ProxyFleet: Sendable {
     let plan: FaultPlan
     let clock: ChaosClock
     let onLog: @Sendable (ChaosLogEntry) -> Void
-    private let state = Mutex<(proxies: [ChaosProxy], servers: [Task<Void, Never>])>(([], []))
+    private let proxies = Mutex<[ChaosProxy]>([])
+    private let launches: AsyncStream<@Sendable () async -> Void>
+    private let launcher: AsyncStream<@Sendable () async -> Void>.Continuation
 
     init(plan: FaultPlan, clock: ChaosClock, onLog: @escaping @Sendable (ChaosLogEntry) -> Void) {
         self.plan = plan
         self.clock = clock
         self.onLog = onLog
+        (launches, launcher) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+    }
+
+    /// Runs every proxy server `start` asks for, until cancelled.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            for await launch in launches { group.addTask { await launch() } }
+        }
     }
 
     /// Starts a proxy in front of `upstream` (a base URL) and returns the base URL to use instead.
@@ -256,13 +275,10 @@ final class ProxyFleet: Sendable {
         )
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = proxy.makeApplication(host: "127.0.0.1", port: 0) { port in continuation.yield(port) }
-        let server = Task {
+        proxies.withLock { $0.append(proxy) }
+        launcher.yield {
             try? await app.run()
             continuation.finish()
-        }
-        state.withLock {
-            $0.proxies.append(proxy)
-            $0.servers.append(server)
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
@@ -271,13 +287,16 @@ final class ProxyFleet: Sendable {
         return "http://127.0.0.1:\(port)" + (URL(string: upstream)?.path ?? "")
     }
 
-    func stop() async {
-        let (proxies, servers) = state.withLock { ($0.proxies, $0.servers) }
-        for proxy in proxies { proxy.releaseHolds() }
-        for server in servers { server.cancel() }
-        for server in servers { await server.value }
-        for proxy in proxies { await proxy.shutdown() }
+    /// Lets requests the proxies hold go (before their servers stop).
+    func releaseHolds() {
+        for proxy in proxies.withLock({ $0 }) { proxy.releaseHolds() }
     }
 
-    var entries: [ChaosLogEntry] { state.withLock { $0.proxies.flatMap(\.entries) } }
+    /// Closes the proxies' upstream clients (after `run()` has ended).
+    func shutdown() async {
+        launcher.finish()
+        for proxy in proxies.withLock({ $0 }) { await proxy.shutdown() }
+    }
+
+    var entries: [ChaosLogEntry] { proxies.withLock { $0.flatMap(\.entries) } }
 }
