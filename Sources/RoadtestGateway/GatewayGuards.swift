@@ -21,8 +21,9 @@ public struct TokenAuthenticator: Sendable {
         let bytes = Array(presented.utf8)
         var found = -1
         for (index, token) in tokens.enumerated() {
-            // Compare every byte of the longer of the two, whatever the lengths.
-            var difference = UInt8(truncatingIfNeeded: token.count ^ bytes.count)
+            // Compare every byte of the longer of the two, whatever the lengths. (A length difference counts as one
+            // whole: the XOR of two lengths truncated to a byte is zero when they differ by a multiple of 256.)
+            var difference: UInt8 = token.count == bytes.count ? 0 : 1
             for position in 0..<max(token.count, bytes.count) {
                 let a = position < token.count ? token[position] : 0
                 let b = position < bytes.count ? bytes[position] : 0

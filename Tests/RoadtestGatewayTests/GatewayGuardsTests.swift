@@ -38,6 +38,13 @@ import Testing
         #expect(TokenAuthenticator(list: "alpha, beta ,gamma").match(presented) == index)
     }
 
+    @Test func aLengthThatDiffersByAMultipleOf256IsADifference() {
+        // The lengths' XOR was truncated to 8 bits: `gamma` padded with 256 NULs matched `gamma`.
+        let authenticator = TokenAuthenticator(list: "alpha,beta,gamma")
+        #expect(authenticator.match("gamma" + String(repeating: "\u{0}", count: 256)) == nil)
+        #expect(authenticator.match("alpha" + String(repeating: "\u{0}", count: 512)) == nil)
+    }
+
     @Test func anEmptyListMatchesNothing() {
         #expect(TokenAuthenticator(list: "").match("") == nil)
         #expect(TokenAuthenticator(list: "").match("anything") == nil)
