@@ -57,8 +57,11 @@ public final class RateLimiter: Sendable {
         let rate = Double(perMinute) / 60
         return buckets.withLock { buckets in
             var bucket = buckets[client] ?? (Double(perMinute), now)
-            bucket.tokens = min(Double(perMinute), bucket.tokens + Double(now &- bucket.at) / 1e9 * rate)
-            bucket.at = now
+            // Callers read the clock before the lock: a request may come stamped before the last one. It refills
+            // nothing (an unsigned difference would wrap around to centuries and fill the bucket).
+            let elapsed = now > bucket.at ? Double(now - bucket.at) / 1e9 : 0
+            bucket.tokens = min(Double(perMinute), bucket.tokens + elapsed * rate)
+            bucket.at = max(bucket.at, now)
             defer { buckets[client] = bucket }
             if bucket.tokens >= 1 {
                 bucket.tokens -= 1

@@ -96,6 +96,18 @@ import Testing
     }
 }
 
+extension RateLimiterTests {
+    @Test func aRequestStampedBeforeTheLastDoesNotRefillTheBucket() {
+        // Concurrent requests read the clock before taking the lock, so one may arrive stamped earlier than the
+        // last. The unsigned difference wrapped around to centuries and refilled the bucket.
+        let limiter = RateLimiter(perMinute: 3)
+        for _ in 0..<3 { #expect(limiter.take(0, now: Self.at(60)) == nil) }
+        let wait = limiter.take(0, now: Self.at(59.999))
+        #expect(abs((wait ?? .nan) - 20) < 1e-6, "\(String(describing: wait))")
+        #expect(limiter.take(0, now: Self.at(80)) == nil, "20 s after the last stamp")
+    }
+}
+
 @Suite struct BudgetTrackerTests {
     static let day = 20_000.0 * 86_400
     static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: day + seconds) }
