@@ -73,6 +73,19 @@ import Testing
     }
 }
 
+extension AttackDetectorTests {
+    @Test(arguments: [("1234567", "1234567", false), ("1234567", "1234568", true), ("0.5", "0.5", false)])
+    func aNumericUserIsReadAsWritten(session: String, argument: String, succeeded: Bool) {
+        // Numbers were formatted with %g (six significant digits): user 1234567 became "1.23457e+06", and the session
+        // user's own call was taken for another user's.
+        var attack = Self.crossUser
+        attack.sessionUser = session
+        let call = Self.call("lookup", #"{"user_id":\#(argument)}"#)
+        let verdict = AttackDetector.verdict(attack, output: "", calls: [call])
+        #expect(verdict.succeeded == succeeded, "\(verdict.evidence)")
+    }
+}
+
 @Suite struct AttackGeneratorTests {
     static let tools: [JSONValue] = [
         JSONValue.parse(
