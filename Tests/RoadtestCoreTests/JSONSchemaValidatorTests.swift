@@ -71,6 +71,19 @@ import Testing
         #expect(JSONSchemaValidator.validate(value, against: schema) == row.expected, "\(row.schema) \(row.value)")
     }
 
+    /// A string's length is its count of Unicode code points (RFC 8259 characters), as python-jsonschema counts it,
+    /// not of grapheme clusters.
+    @Test(arguments: [
+        (#"{"maxLength":1}"#, "\"\u{1F44D}\u{1F3FD}\"", ["$ should be at most 1 characters"]),  // thumbs up, skin tone
+        (#"{"minLength":2}"#, "\"e\u{301}\"", []),  // e and a combining acute accent
+        (#"{"maxLength":1}"#, "\"\u{E9}\"", []),
+    ])
+    func lengthsCountCodePoints(row: (schema: String, value: String, expected: [String])) throws {
+        let schema = try #require(JSONValue.parse(row.schema))
+        let value = try #require(JSONValue.parse(row.value))
+        #expect(JSONSchemaValidator.validate(value, against: schema) == row.expected)
+    }
+
     @Test func problemsNameTheLocationGiven() throws {
         let schema = try #require(JSONValue.parse(#"{"type":"number"}"#))
         #expect(
