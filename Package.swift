@@ -218,6 +218,7 @@ let package = Package(
             name: "RoadtestServerTests",
             dependencies: [
                 "RoadtestCore", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

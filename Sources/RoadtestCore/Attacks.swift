@@ -122,7 +122,7 @@ public enum AttackDetector {
                 }
                 if let session = attack.sessionUser {
                     for (key, value) in ToolCalls.arguments(call) where userKeys.contains(key.lowercased()) {
-                        if let text = value.stringValue ?? value.doubleValue.map({ String(format: "%g", $0) }),
+                        if let text = value.stringValue ?? value.doubleValue.map(CheckEvaluator.format),
                             text != session
                         {
                             return AttackVerdict(

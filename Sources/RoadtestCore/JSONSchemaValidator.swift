@@ -51,10 +51,11 @@ public enum JSONSchemaValidator {
                 problems.append("\(path) should have at most \(Int(maximum)) items")
             }
         case .string(let text):
-            if let minimum = rules["minLength"]?.doubleValue, Double(text.count) < minimum {
+            // Lengths count code points (RFC 8259 characters), not grapheme clusters.
+            if let minimum = rules["minLength"]?.doubleValue, Double(text.unicodeScalars.count) < minimum {
                 problems.append("\(path) should be at least \(Int(minimum)) characters")
             }
-            if let maximum = rules["maxLength"]?.doubleValue, Double(text.count) > maximum {
+            if let maximum = rules["maxLength"]?.doubleValue, Double(text.unicodeScalars.count) > maximum {
                 problems.append("\(path) should be at most \(Int(maximum)) characters")
             }
             if let pattern = rules["pattern"]?.stringValue, let regex = try? NSRegularExpression(pattern: pattern),

@@ -21,8 +21,9 @@ public struct TokenAuthenticator: Sendable {
         let bytes = Array(presented.utf8)
         var found = -1
         for (index, token) in tokens.enumerated() {
-            // Compare every byte of the longer of the two, whatever the lengths.
-            var difference = UInt8(truncatingIfNeeded: token.count ^ bytes.count)
+            // Compare every byte of the longer of the two, whatever the lengths. (A length difference counts as one
+            // whole: the XOR of two lengths truncated to a byte is zero when they differ by a multiple of 256.)
+            var difference: UInt8 = token.count == bytes.count ? 0 : 1
             for position in 0..<max(token.count, bytes.count) {
                 let a = position < token.count ? token[position] : 0
                 let b = position < bytes.count ? bytes[position] : 0
@@ -56,8 +57,11 @@ public final class RateLimiter: Sendable {
         let rate = Double(perMinute) / 60
         return buckets.withLock { buckets in
             var bucket = buckets[client] ?? (Double(perMinute), now)
-            bucket.tokens = min(Double(perMinute), bucket.tokens + Double(now &- bucket.at) / 1e9 * rate)
-            bucket.at = now
+            // Callers read the clock before the lock: a request may come stamped before the last one. It refills
+            // nothing (an unsigned difference would wrap around to centuries and fill the bucket).
+            let elapsed = now > bucket.at ? Double(now - bucket.at) / 1e9 : 0
+            bucket.tokens = min(Double(perMinute), bucket.tokens + elapsed * rate)
+            bucket.at = max(bucket.at, now)
             defer { buckets[client] = bucket }
             if bucket.tokens >= 1 {
                 bucket.tokens -= 1

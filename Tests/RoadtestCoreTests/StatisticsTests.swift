@@ -3,19 +3,33 @@ import RoadtestCore
 import Testing
 
 @Suite struct StatisticsTests {
-    @Test func wilsonIntervalMatchesPublishedValues() {
-        // 8 of 16: Wilson 95% interval is [0.2800, 0.7200].
-        let half = Statistics.wilsonInterval(successes: 8, trials: 16)
-        #expect(abs(half.lower - 0.2800) < 0.0005)
-        #expect(abs(half.upper - 0.7200) < 0.0005)
-        // 0 of 10: [0, 0.2775]; 10 of 10: [0.7225, 1].
-        let none = Statistics.wilsonInterval(successes: 0, trials: 10)
-        #expect(none.lower == 0)
-        #expect(abs(none.upper - 0.2775) < 0.0005)
-        let all = Statistics.wilsonInterval(successes: 10, trials: 10)
-        #expect(abs(all.lower - 0.7225) < 0.0005)
-        #expect(all.upper == 1)
+    /// Reference: statsmodels 0.15.0 `proportion_confint(successes, trials, alpha=0.05, method="wilson")`.
+    @Test(arguments: [
+        (8, 10, 0.490162, 0.943318),
+        (8, 16, 0.279996, 0.720004),
+        (0, 10, 0.000000, 0.277533),
+        (10, 10, 0.722467, 1.000000),
+        (1, 1, 0.206549, 1.000000),
+        (3, 7, 0.158220, 0.749542),
+        (47, 50, 0.837829, 0.979385),
+        (1, 100, 0.001767, 0.054486),
+        (50, 100, 0.403832, 0.596168),
+        (999, 1000, 0.994357, 0.999823),
+    ])
+    func wilsonIntervalMatchesStatsmodels(row: (successes: Int, trials: Int, lower: Double, upper: Double)) {
+        let interval = Statistics.wilsonInterval(successes: Double(row.successes), trials: Double(row.trials))
+        #expect(abs(interval.lower - row.lower) < 5e-6, "lower \(interval.lower)")
+        #expect(abs(interval.upper - row.upper) < 5e-6, "upper \(interval.upper)")
+    }
+
+    @Test func wilsonIntervalEdges() {
         #expect(Statistics.wilsonInterval(successes: 0, trials: 0) == (0, 1))
+        #expect(Statistics.wilsonInterval(successes: 0, trials: 10).lower == 0)
+        #expect(Statistics.wilsonInterval(successes: 10, trials: 10).upper == 1)
+        // A wider z gives a wider interval around the same centre.
+        let z95 = Statistics.wilsonInterval(successes: 8, trials: 10)
+        let z99 = Statistics.wilsonInterval(successes: 8, trials: 10, z: 2.575829)
+        #expect(z99.lower < z95.lower && z99.upper > z95.upper)
     }
 
     @Test func nearestRankPercentiles() {
@@ -29,16 +43,52 @@ import Testing
         #expect(Statistics.percentile(sorted: [1, 2, 3, 4], 0.5) == 2)
     }
 
-    @Test func passAtKAndPassHatK() {
-        // n=5, c=2, k=1 -> 0.4; k=2 -> 1 - C(3,2)/C(5,2) = 1 - 3/10 = 0.7.
-        #expect(abs(Statistics.passAtK(n: 5, c: 2, k: 1) - 0.4) < 1e-12)
-        #expect(abs(Statistics.passAtK(n: 5, c: 2, k: 2) - 0.7) < 1e-12)
-        #expect(Statistics.passAtK(n: 5, c: 4, k: 2) == 1)
-        #expect(Statistics.passAtK(n: 5, c: 0, k: 3) == 0)
-        // pass^2 with n=5, c=2: C(2,2)/C(5,2) = 0.1.
-        #expect(abs(Statistics.passHatK(n: 5, c: 2, k: 2) - 0.1) < 1e-12)
-        #expect(Statistics.passHatK(n: 3, c: 3, k: 3) == 1)
-        #expect(Statistics.passHatK(n: 3, c: 2, k: 3) == 0)
+    /// Reference: the HumanEval estimator (Chen et al. 2021, "Evaluating Large Language Models Trained on Code",
+    /// figure 3) in numpy, `1 - np.prod(1 - k / np.arange(n - c + 1, n + 1))` (1 when n - c < k), cross-checked
+    /// with scipy 1.17.1 `1 - comb(n - c, k) / comb(n, k)` (exact integers).
+    @Test(arguments: [
+        (5, 2, 1, 0.4),
+        (5, 2, 2, 0.7),
+        (10, 3, 1, 0.3),
+        (10, 3, 5, 0.916666666667),
+        (10, 3, 8, 1),
+        (20, 5, 10, 0.983746130031),
+        (200, 13, 100, 0.999919497199),
+        (100, 1, 1, 0.01),
+        (100, 1, 50, 0.5),
+        (5, 0, 3, 0),
+        (5, 5, 1, 1),
+        (7, 2, 6, 1),
+    ])
+    func passAtKMatchesTheHumanEvalEstimator(row: (n: Int, c: Int, k: Int, expected: Double)) {
+        #expect(abs(Statistics.passAtK(n: row.n, c: row.c, k: row.k) - row.expected) < 1e-11)
+    }
+
+    /// Reference: pass^k (Yao et al. 2024, "tau-bench") = C(c, k) / C(n, k), from scipy 1.17.1 `comb(..., exact=True)`.
+    @Test(arguments: [
+        (5, 2, 2, 0.1),
+        (3, 3, 3, 1),
+        (3, 2, 3, 0),
+        (10, 3, 1, 0.3),
+        (10, 3, 2, 0.0666666666667),
+        (10, 7, 3, 0.291666666667),
+        (8, 8, 8, 1),
+        (8, 7, 8, 0),
+        (20, 15, 5, 0.193691950464),
+        (5, 0, 1, 0),
+        (16, 12, 4, 0.271978021978),
+    ])
+    func passHatKMatchesTheBinomialRatio(row: (n: Int, c: Int, k: Int, expected: Double)) {
+        #expect(abs(Statistics.passHatK(n: row.n, c: row.c, k: row.k) - row.expected) < 1e-11)
+    }
+
+    @Test func passAtKOutsideItsDomain() {
+        // k larger than n, or no samples: pass@k is whether anything passed; pass^k is 0.
+        #expect(Statistics.passAtK(n: 3, c: 1, k: 5) == 1)
+        #expect(Statistics.passAtK(n: 3, c: 0, k: 5) == 0)
+        #expect(Statistics.passAtK(n: 0, c: 0, k: 1) == 0)
+        #expect(Statistics.passHatK(n: 3, c: 3, k: 4) == 0)
+        #expect(Statistics.passHatK(n: 0, c: 0, k: 1) == 0)
     }
 
     @Test func costArithmetic() {
@@ -68,12 +118,93 @@ import Testing
         #expect(Statistics.minimumDetectableDifference(cases: 0) == nil)
     }
 
+    /// Reference: scipy 1.17.1 `scipy.stats.binomtest(min(b, c), b + c, 0.5).pvalue` (two-sided), the same as
+    /// statsmodels 0.15.0 `mcnemar([[0, b], [c, 0]], exact=True).pvalue`.
+    @Test(arguments: [
+        (0, 0, 1),
+        (1, 0, 1),
+        (0, 1, 1),
+        (5, 0, 0.0625),
+        (3, 3, 1),
+        (7, 8, 1),
+        (10, 2, 0.03857421875),
+        (2, 10, 0.03857421875),
+        (6, 1, 0.125),
+        (0, 12, 0.00048828125),
+        (20, 35, 0.05806414679),
+        (40, 60, 0.05688793364),
+        (150, 180, 0.1102607871),
+        (450, 550, 0.0017305360849763027),
+        (4_000, 6_000, 1.7404316412268293e-89),
+    ])
+    func mcnemarExactPMatchesTheBinomialTest(row: (b: Int, c: Int, expected: Double)) {
+        let p = Statistics.mcnemarExactP(row.b, row.c)
+        #expect(abs(p - row.expected) <= 1e-9 * row.expected, "p = \(p)")
+        #expect(p == Statistics.mcnemarExactP(row.c, row.b), "symmetric")
+    }
+
+    @Test func mcnemarExactPIsCappedAtOne() {
+        // Two tails that overlap at the centre add up to more than 1.
+        #expect(Statistics.mcnemarExactP(5_000, 5_000) == 1)
+        #expect(Statistics.mcnemarExactP(1, 1) == 1)
+    }
+
     @Test func bootstrapIsSeededAndCoversTheTruth() throws {
         let values = (0..<200).map { Double($0 % 10) }
         let first = try #require(Statistics.bootstrapInterval(values) { $0.reduce(0, +) / Double($0.count) })
         let again = try #require(Statistics.bootstrapInterval(values) { $0.reduce(0, +) / Double($0.count) })
         #expect(first.lower == again.lower && first.upper == again.upper)
         #expect(first.lower < 4.5 && first.upper > 4.5 && first.upper - first.lower < 1.5)
+    }
+
+    static func mean(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// Reference: the percentile bootstrap written out in Python (SplitMix64 draws `next() % n`, 2,000 resamples,
+    /// values[floor(0.025 * 2000)] and values[ceil(0.975 * 2000) - 1]) on 50 values ((37 i mod 101) / 10, i < 50),
+    /// point estimate 5.002. scipy 1.17.1 `scipy.stats.bootstrap(..., method="percentile", n_resamples=20000)`, with
+    /// its own generator, gives [4.180, 5.832]: each seed's ends lie within its Monte Carlo error (about 0.025 for
+    /// 2,000 resamples at the 97.5th percentile; 0.1 allowed).
+    @Test(arguments: [
+        (UInt64(0x5EED_CAFE), 4.188, 5.82),
+        (7, 4.194, 5.786000000000001),
+        (42, 4.1979999999999995, 5.837999999999999),
+    ])
+    func bootstrapIntervalIsThePercentileIntervalOfItsSeed(row: (seed: UInt64, lower: Double, upper: Double)) throws {
+        let values = (0..<50).map { Double(($0 * 37) % 101) / 10 }
+        let interval = try #require(Statistics.bootstrapInterval(values, seed: row.seed, statistic: Self.mean))
+        #expect(abs(interval.lower - row.lower) < 1e-12 && abs(interval.upper - row.upper) < 1e-12, "\(interval)")
+        let point = try #require(Self.mean(values))
+        #expect(abs(point - 5.002) < 1e-12)
+        #expect(interval.lower < point && point < interval.upper)
+        #expect(abs(interval.lower - 4.180) < 0.1 && abs(interval.upper - 5.832) < 0.1)
+    }
+
+    @Test func bootstrapOfPairedDifferencesCoversTheKnownEffect() throws {
+        // 100 paired cases: 30 fixed (+1), 10 regressed (-1), 60 unchanged (0). The difference is 0.2, and its
+        // normal-theory 95% interval is 0.2 ± 1.96 · 0.6 / √100 = [0.082, 0.318]; the percentile bootstrap (and
+        // scipy's) gives [0.08, 0.32].
+        let differences =
+            Array(repeating: 1.0, count: 30) + Array(repeating: -1.0, count: 10)
+            + Array(repeating: 0.0, count: 60)
+        let interval = try #require(Statistics.bootstrapInterval(differences, statistic: Self.mean))
+        #expect(abs(interval.lower - 0.08) < 1e-12 && abs(interval.upper - 0.32) < 1e-12, "\(interval)")
+        #expect(interval.lower > 0, "a real improvement excludes 0")
+    }
+
+    @Test func bootstrapWithoutAnAnswer() {
+        #expect(Statistics.bootstrapInterval([Double](), statistic: Self.mean) == nil)
+        // A constant statistic has a zero-width interval.
+        let constant = Statistics.bootstrapInterval([3.0, 3.0, 3.0], statistic: Self.mean)
+        #expect(constant?.lower == 3 && constant?.upper == 3)
+        // Most resamples without a value: no interval rather than one from a biased remainder.
+        var calls = 0
+        let mostlyNil = Statistics.bootstrapInterval([1.0, 2.0], resamples: 100) { sample -> Double? in
+            calls += 1
+            return calls % 3 == 0 ? sample[0] : nil
+        }
+        #expect(mostlyNil == nil)
     }
 }
 
