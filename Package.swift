@@ -231,6 +231,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
             ],
+            exclude: ["Golden"],  // the contracts' golden fixtures, read by path
             swiftSettings: swiftSettings
         ),
     ]
