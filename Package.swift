@@ -243,6 +243,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            exclude: ["Golden"],  // the contracts' golden fixtures, read by path
             swiftSettings: swiftSettings
         ),
     ]
