@@ -77,7 +77,7 @@ struct LoadCommand: AsyncParsableCommand {
                 )
                 return try await Interruptible.run(progress: nil, session.execute)
             }
-            FileHandle.standardOutput.write(Data(report.terminalText().utf8))
+            if json != "-" && html != "-" { FileHandle.standardOutput.write(Data(report.terminalText().utf8)) }
             if let json { try ReportFile.write(try report.json(), to: json) }
             if let html { try ReportFile.write(Data(report.html().utf8), to: html) }
         }
