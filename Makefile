@@ -24,11 +24,12 @@ demo: models
 		echo "Wrote report.html and report.json (exit $$status: 0 = every bar met, 100 = a bar is not met)."; \
 	else exit $$status; fi
 
-# The official OpenAI and Anthropic Python clients, for the tests that point them at the gateway.
+# The official OpenAI and Anthropic Python clients, for the tests that point them at the gateway. Every package,
+# dependencies included, is pinned by version and sha256 in Tests/python-clients.txt; pip refuses any other file.
 PYCLIENTS := .build/pyclients
 pyclients:
 	test -x $(PYCLIENTS)/bin/python || python3 -m venv $(PYCLIENTS)
-	$(PYCLIENTS)/bin/pip install --quiet --disable-pip-version-check -r Tests/python-clients.txt
+	$(PYCLIENTS)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r Tests/python-clients.txt
 
 # Debian's chromium, for the test that drives the review page in a real browser.
 browser:

