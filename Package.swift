@@ -20,8 +20,11 @@ let package = Package(
         // HTTP client (providers)
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
-        // Child processes (command candidates and checks, the installer)
+        // Child processes (command candidates and checks, the installer, llama-server) and file system calls, the
+        // same on Linux and macOS. swift-system is already under swift-subprocess, which uses Apple's System
+        // framework on Darwin and swift-system's SystemPackage elsewhere.
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         // Storage
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         // The shared store (PostgreSQL); NIOSSL (already under AsyncHTTPClient) for its sslmode=prefer/require
@@ -121,7 +124,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "RoadtestReport", dependencies: ["RoadtestCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RoadtestReport",
+            // ReportFile's file system calls (swift-system on every platform: it needs no FilePath of Subprocess's).
+            dependencies: ["RoadtestCore", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RoadtestDrill",
             dependencies: [
