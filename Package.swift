@@ -6,6 +6,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// swift-system where swift-subprocess uses it (Apple platforms have the System framework), so a `FilePath` handed to
+/// swift-subprocess is its own type.
+let systemPackageBesideSubprocess: Target.Dependency = .product(
+    name: "SystemPackage",
+    package: "swift-system",
+    condition: .when(platforms: [.linux, .android, .windows, .wasi])
+)
+
 let package = Package(
     name: "roadtest",
     platforms: [.macOS(.v14)],
@@ -80,6 +88,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackageBesideSubprocess,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +102,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackageBesideSubprocess,
             ],
             swiftSettings: swiftSettings
         ),
@@ -156,6 +167,8 @@ let package = Package(
                 "RoadtestCore", "RoadtestProviders", "RoadtestLocal", "RoadtestServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackageBesideSubprocess,
             ],
             path: "Tests/RoadtestTestSupport",
             swiftSettings: swiftSettings
