@@ -9,7 +9,7 @@
 
 SWIFT ?= swift
 
-.PHONY: demo test build models lint format clean-home pyclients browser postgres
+.PHONY: demo test build models lint portability format clean-home pyclients browser postgres
 
 # One release build serves both commands (tests included, so `make test` after `make demo` rebuilds nothing).
 build:
@@ -51,6 +51,11 @@ test: build pyclients browser postgres
 # The tree is formatted with the toolchain's swift-format and the repository's .swift-format (CI checks it).
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+# The tree builds on macOS and Linux: no Glibc-qualified call, no bare `import Glibc`, no Linux-only API outside
+# its #if (CI checks it).
+portability:
+	bash .ci/portability
 
 format:
 	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift

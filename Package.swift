@@ -6,6 +6,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// swift-system where swift-subprocess uses it (Apple platforms have the System framework), so a `FilePath` handed to
+/// swift-subprocess is its own type.
+let systemPackageBesideSubprocess: Target.Dependency = .product(
+    name: "SystemPackage",
+    package: "swift-system",
+    condition: .when(platforms: [.linux, .android, .windows, .wasi])
+)
+
 let package = Package(
     name: "roadtest",
     platforms: [.macOS(.v14)],
@@ -20,8 +28,11 @@ let package = Package(
         // HTTP client (providers)
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
-        // Child processes (command candidates and checks, the installer)
+        // Child processes (command candidates and checks, the installer, llama-server) and file system calls, the
+        // same on Linux and macOS. swift-system is already under swift-subprocess, which uses Apple's System
+        // framework on Darwin and swift-system's SystemPackage elsewhere.
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
         // Storage
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         // The shared store (PostgreSQL); NIOSSL (already under AsyncHTTPClient) for its sslmode=prefer/require
@@ -83,6 +94,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackageBesideSubprocess,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +108,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackageBesideSubprocess,
             ],
             swiftSettings: swiftSettings
         ),
@@ -127,7 +141,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "RoadtestReport", dependencies: ["RoadtestCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RoadtestReport",
+            // ReportFile's file system calls (swift-system on every platform: it needs no FilePath of Subprocess's).
+            dependencies: ["RoadtestCore", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RoadtestDrill",
             dependencies: [
@@ -154,6 +173,8 @@ let package = Package(
                 "RoadtestCore", "RoadtestProviders", "RoadtestLocal", "RoadtestServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackageBesideSubprocess,
             ],
             path: "Tests/RoadtestTestSupport",
             swiftSettings: swiftSettings

@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 
 /// Writes a rendered report where the user asked for it, without destroying what is there.
 ///
@@ -12,6 +9,8 @@ import Glibc
 /// - Anything else (`/dev/null`, a FIFO, a terminal, a socket) is opened and written into: it is never renamed
 ///   over or replaced by a regular file, so `--json /dev/null` run as root leaves `/dev/null` a device and a
 ///   FIFO's reader gets the data.
+///
+/// The file system calls go through swift-system, so the same code runs on Linux and macOS.
 public enum ReportFile {
     /// Why a report could not be written.
     public struct WriteError: Error, CustomStringConvertible, Sendable {
@@ -26,9 +25,9 @@ public enum ReportFile {
             FileHandle.standardOutput.write(data)
             return
         }
-        var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-            if (info.st_mode & S_IFMT) == S_IFDIR { throw WriteError(path: path, reason: "it is a directory") }
+        // `stat` follows symbolic links (`/dev/stdout` included); a path that does not exist yet is a new file.
+        if let type = try? Stat(FilePath(path), followTargetSymlink: true).type, type != .regular {
+            if type == .directory { throw WriteError(path: path, reason: "it is a directory") }
             try writeInPlace(data, to: path)
             return
         }
@@ -46,19 +45,13 @@ public enum ReportFile {
     }
 
     private static func writeInPlace(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw WriteError(path: path, reason: String(cString: strerror(errno)))
-                }
-                offset += written
+        do {
+            let descriptor = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.closeOnExec])
+            try descriptor.closeAfter {
+                _ = try data.withUnsafeBytes { try descriptor.writeAll($0) }
             }
+        } catch let error as Errno {
+            throw WriteError(path: path, reason: error.description)
         }
     }
 }

@@ -33,7 +33,45 @@ public enum CandidateEndpoints {
             }
         }
         var servers: [LlamaServer] = []
-        defer { for server in servers { server.stop() } }
+        do {
+            let result = try await withLocalServers(
+                suite: suite,
+                home: home,
+                factory: factory,
+                providers: providers,
+                servers: &servers,
+                announce: announce,
+                interpose: interpose,
+                body
+            )
+            await stop(servers)
+            return result
+        } catch {
+            await stop(servers)
+            throw error
+        }
+    }
+
+    /// Stops managed servers side by side (each awaits its own deadline).
+    static func stop(_ servers: [LlamaServer]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for server in servers { group.addTask { await server.stop() } }
+        }
+    }
+
+    /// Starts a llama-server per group of local candidates (appending each to `servers` as it starts, so the caller
+    /// stops every one that started, whatever happens next), adds their providers, and calls `body`.
+    private static func withLocalServers<T>(
+        suite: Suite,
+        home: RoadtestHome,
+        factory: ProviderFactory,
+        providers: [String: any ModelProvider],
+        servers: inout [LlamaServer],
+        announce: (String) -> Void,
+        interpose: Interpose?,
+        _ body: ([String: any ModelProvider]) async throws -> T
+    ) async throws -> T {
+        var providers = providers
         let locals = suite.candidates.filter { $0.provider == .local }.map { candidate -> Candidate in
             // An embeddings candidate's server serves /v1/embeddings (mean pooling unless told otherwise).
             guard candidate.isEmbeddings, !candidate.serverArguments.contains("--embeddings") else { return candidate }

@@ -94,7 +94,7 @@ struct ModelsCommand: AsyncParsableCommand {
             }
             print("serving \(name) at \(server.baseURL) (OpenAI-compatible); Ctrl-C stops it")
             let stopped = (try? await Interruptible.run(progress: nil) { try await server.waitUntilExit() }) == nil
-            server.stop()
+            await server.stop()
             if !stopped { printError("roadtest: llama-server exited; see \(server.logPath)") }
         }
     }

@@ -166,13 +166,10 @@ struct CLITests {
                     in: directory
                 )
                 let binary = try #require(TestEnvironment.binary)
-                let child = try ChildProcess([
-                    "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "slow.yaml",
-                    "--quiet",
-                ])
-                try await Task.sleep(nanoseconds: 900_000_000)
-                child.send(SIGINT)
-                let status = await child.waitForExit()
+                let status = try await TestProcess.run([binary.path, "run", "slow.yaml", "--quiet"], in: directory) {
+                    try await Task.sleep(for: .milliseconds(900))
+                    try $0.send(SIGINT)
+                }
                 #expect(status == 130)
                 let servedBefore = simulator.servedRequests.count
                 #expect(servedBefore > 0 && servedBefore < 20)
@@ -212,23 +209,20 @@ struct CLITests {
             let binary = try #require(TestEnvironment.binary)
             let marker = "--model \(RoadtestHome().modelFile(.smolLM2).path)"
             for signal in [SIGINT, SIGKILL, SIGTERM] {
-                let child = try ChildProcess([
-                    "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "local.yaml",
-                    "--quiet",
-                ])
-                // Wait for the server to be up and serving.
-                var started = false
-                for _ in 0..<200 {
-                    if !TestEnvironment.runningProcesses(matching: marker).isEmpty {
-                        started = true
-                        break
+                try await TestProcess.run([binary.path, "run", "local.yaml", "--quiet"], in: directory) { program in
+                    // Wait for the server to be up and serving.
+                    var started = false
+                    for _ in 0..<200 {
+                        if !TestEnvironment.runningProcesses(matching: marker).isEmpty {
+                            started = true
+                            break
+                        }
+                        try await Task.sleep(nanoseconds: 50_000_000)
                     }
-                    try await Task.sleep(nanoseconds: 50_000_000)
+                    #expect(started, "llama-server never started")
+                    try await Task.sleep(nanoseconds: 1_500_000_000)
+                    try program.send(signal)
                 }
-                #expect(started, "llama-server never started")
-                try await Task.sleep(nanoseconds: 1_500_000_000)
-                child.send(signal)
-                _ = await child.waitForExit()
                 var survivors = TestEnvironment.runningProcesses(matching: marker)
                 for _ in 0..<100 where !survivors.isEmpty {
                     try await Task.sleep(nanoseconds: 100_000_000)
@@ -415,24 +409,30 @@ struct CLITests {
                 let binary = try #require(TestEnvironment.binary)
                 let upstream = baseURL.replacingOccurrences(of: "/v1", with: "")
                 let port = 30_000 + Int.random(in: 0..<20_000)
-                let child = try ChildProcess([
+                let chaos = [
                     binary.path, "chaos", "--upstream", upstream, "--listen", "127.0.0.1:\(port)", "--faults",
                     "500:100%",
                     "--log", directory.appendingPathComponent("chaos.jsonl").path,
-                ])
-                let transport = HTTPTransport()
-                let provider = OpenAIProvider(baseURL: "http://127.0.0.1:\(port)/v1", apiKey: nil, transport: transport)
-                var response = ProviderResponse(attemptClass: .connection)
-                for _ in 0..<50 where response.attemptClass == .connection {
-                    try await Task.sleep(nanoseconds: 100_000_000)
-                    response = await provider.send(
-                        ChatRequest(model: "echo", messages: [Message(role: "user", content: "hi")], timeout: 5)
+                ]
+                let status = try await TestProcess.run(chaos) { program in
+                    let transport = HTTPTransport()
+                    let provider = OpenAIProvider(
+                        baseURL: "http://127.0.0.1:\(port)/v1",
+                        apiKey: nil,
+                        transport: transport
                     )
+                    var response = ProviderResponse(attemptClass: .connection)
+                    for _ in 0..<50 where response.attemptClass == .connection {
+                        try await Task.sleep(nanoseconds: 100_000_000)
+                        response = await provider.send(
+                            ChatRequest(model: "echo", messages: [Message(role: "user", content: "hi")], timeout: 5)
+                        )
+                    }
+                    await transport.shutdown()
+                    #expect(response.attemptClass == .http5xx && response.httpStatus == 500)
+                    try program.send(SIGTERM)
                 }
-                await transport.shutdown()
-                #expect(response.attemptClass == .http5xx && response.httpStatus == 500)
-                child.send(SIGTERM)
-                #expect(await child.waitForExit() == 0)
+                #expect(status == 0)
                 let log = try String(contentsOf: directory.appendingPathComponent("chaos.jsonl"), encoding: .utf8)
                 let entry = try #require(log.split(separator: "\n").last.flatMap { JSONValue.parse(Data($0.utf8)) })
                 #expect(entry["fault"] == .string("500") && entry["status"] == .number(500))

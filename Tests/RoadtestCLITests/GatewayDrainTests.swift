@@ -18,34 +18,38 @@ struct GatewayDrainTests {
         let count = Atomic<Int>(0)
     }
 
-    /// Starts the gateway binary on a free port in `directory`; stderr goes to `gateway.log` there.
-    static func startGateway(
+    /// Runs the gateway binary on a free port in `directory` (stderr to `gateway.log` there), calls `body` once it
+    /// answers `/health`, and returns its exit status once it has exited.
+    static func withGateway(
         _ arguments: [String],
         in directory: URL,
         mark: String = UUID().uuidString,
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) async throws -> (ChildProcess, Int) {
+        environment: [String: String] = [:],
+        _ body: (Int, TestProcess.Running) async throws -> Void
+    ) async throws -> Int32 {
         let binary = try #require(TestEnvironment.binary)
         let log = directory.appendingPathComponent("gateway.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-        for _ in 0..<5 {
-            let port = 20_000 + Int.random(in: 0..<30_000)
-            let child = try ChildProcess(
-                [binary.path, "gateway"] + arguments + ["--listen", "127.0.0.1:\(port)"],
-                environment: TestEnvironment.marked(mark, environment),
-                standardError: .fileDescriptor(handle.fileDescriptor),
-                workingDirectory: directory.path
-            )
-            for _ in 0..<200 where child.isRunning {
-                if (try? await get("http://127.0.0.1:\(port)/health")) == 200 { return (child, port) }
-                try await Task.sleep(for: .milliseconds(50))
+        let port = 20_000 + Int.random(in: 0..<30_000)
+        var variables: [String: String?] = ["ROADTEST_TEST_MARK": mark]
+        for (name, value) in environment { variables[name] = value }
+        return try await TestProcess.run(
+            [binary.path, "gateway"] + arguments + ["--listen", "127.0.0.1:\(port)"],
+            in: directory,
+            environment: variables,
+            errorLog: log
+        ) { program in
+            var up = false
+            for _ in 0..<200 where !up {
+                up = (try? await get("http://127.0.0.1:\(port)/health")) == 200
+                if !up { try await Task.sleep(for: .milliseconds(50)) }
             }
-            child.send(SIGKILL)
-            _ = await child.waitForExit()
+            guard up else {
+                throw HarnessError(
+                    "the gateway did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")"
+                )
+            }
+            try await body(port, program)
         }
-        throw HarnessError("the gateway did not start: \(try String(contentsOf: log, encoding: .utf8))")
     }
 
     static func get(_ url: String) async throws -> UInt {
@@ -82,49 +86,53 @@ struct GatewayDrainTests {
                     in: directory
                 )
                 let mark = UUID().uuidString
-                let (gateway, port) = try await Self.startGateway(
-                    ["--policy", "policy.yaml", "--store", "gw.db", "--grace", "10s"],
-                    in: directory,
-                    mark: mark
-                )
                 var configuration = HTTPClient.Configuration()
                 configuration.connectionPool = .init(
                     idleTimeout: .seconds(30),
                     concurrentHTTP1ConnectionsPerHostSoftLimit: 256
                 )
                 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-                let started = Started()
-                let (allStarted, signal) = AsyncStream.makeStream(of: Void.self)
                 let streams = 200
-                let bodies = try await withThrowingTaskGroup(of: String.self) { group in
-                    for _ in 0..<streams {
-                        group.addTask {
-                            let response = try await client.execute(
-                                Self.chat(port, stream: true),
-                                timeout: .seconds(60)
-                            )
-                            var body = ""
-                            var first = true
-                            for try await buffer in response.body {
-                                body += String(buffer: buffer)
-                                if first {
-                                    first = false
-                                    if started.count.add(1, ordering: .relaxed).newValue == streams { signal.yield() }
+                var bodies: [String] = []
+                var stoppedAt = ContinuousClock.now
+                let status = try await Self.withGateway(
+                    ["--policy", "policy.yaml", "--store", "gw.db", "--grace", "10s"],
+                    in: directory,
+                    mark: mark
+                ) { port, gateway in
+                    let started = Started()
+                    let (allStarted, signal) = AsyncStream.makeStream(of: Void.self)
+                    bodies = try await withThrowingTaskGroup(of: String.self) { group in
+                        for _ in 0..<streams {
+                            group.addTask {
+                                let response = try await client.execute(
+                                    Self.chat(port, stream: true),
+                                    timeout: .seconds(60)
+                                )
+                                var body = ""
+                                var first = true
+                                for try await buffer in response.body {
+                                    body += String(buffer: buffer)
+                                    if first {
+                                        first = false
+                                        if started.count.add(1, ordering: .relaxed).newValue == streams {
+                                            signal.yield()
+                                        }
+                                    }
                                 }
+                                return body
                             }
-                            return body
                         }
+                        // Every stream has begun answering: stop the gateway as an orchestrator would.
+                        var waiting = allStarted.makeAsyncIterator()
+                        _ = await waiting.next()
+                        stoppedAt = ContinuousClock.now
+                        try gateway.send(SIGTERM)
+                        var bodies: [String] = []
+                        for try await body in group { bodies.append(body) }
+                        return bodies
                     }
-                    // Every stream has begun answering: stop the gateway as an orchestrator would.
-                    var waiting = allStarted.makeAsyncIterator()
-                    _ = await waiting.next()
-                    gateway.send(SIGTERM)
-                    var bodies: [String] = []
-                    for try await body in group { bodies.append(body) }
-                    return bodies
                 }
-                let stoppedAt = ContinuousClock.now
-                let status = await gateway.waitForExit()
                 let waited = ContinuousClock.now - stoppedAt
                 try await client.shutdown()
                 let log = try String(contentsOf: directory.appendingPathComponent("gateway.log"), encoding: .utf8)
@@ -160,37 +168,38 @@ struct GatewayDrainTests {
                         ],
                         in: directory
                     )
-                    let (gateway, port) = try await Self.startGateway(
+                    var stoppedAt = ContinuousClock.now
+                    let status = try await Self.withGateway(
                         ["--policy", "policy.yaml", "--store", server.url(), "--grace", "3s"],
                         in: directory,
                         environment: server.environment
-                    )
-                    for _ in 0..<3 {
-                        let response = try await HTTPClient.shared.execute(
-                            Self.chat(port, stream: false),
-                            timeout: .seconds(10)
-                        )
-                        #expect(response.status == .ok)
+                    ) { port, gateway in
+                        for _ in 0..<3 {
+                            let response = try await HTTPClient.shared.execute(
+                                Self.chat(port, stream: false),
+                                timeout: .seconds(10)
+                            )
+                            #expect(response.status == .ok)
+                        }
+                        // Written within the recorder's 100 ms.
+                        var stored = ""
+                        for _ in 0..<50 where stored != "3" {
+                            try await Task.sleep(for: .milliseconds(100))
+                            stored = try await server.psql("SELECT count(*) FROM gateway_request")
+                        }
+                        #expect(stored == "3")
+                        // The database goes away; the gateway keeps answering.
+                        await server.stop()
+                        for _ in 0..<5 {
+                            let response = try await HTTPClient.shared.execute(
+                                Self.chat(port, stream: false),
+                                timeout: .seconds(10)
+                            )
+                            #expect(response.status == .ok)
+                        }
+                        stoppedAt = ContinuousClock.now
+                        try gateway.send(SIGTERM)
                     }
-                    // Written within the recorder's 100 ms.
-                    var stored = ""
-                    for _ in 0..<50 where stored != "3" {
-                        try await Task.sleep(for: .milliseconds(100))
-                        stored = try await server.psql("SELECT count(*) FROM gateway_request")
-                    }
-                    #expect(stored == "3")
-                    // The database goes away; the gateway keeps answering.
-                    await server.stop()
-                    for _ in 0..<5 {
-                        let response = try await HTTPClient.shared.execute(
-                            Self.chat(port, stream: false),
-                            timeout: .seconds(10)
-                        )
-                        #expect(response.status == .ok)
-                    }
-                    let stoppedAt = ContinuousClock.now
-                    gateway.send(SIGTERM)
-                    let status = await gateway.waitForExit()
                     let waited = ContinuousClock.now - stoppedAt
                     let log = try String(contentsOf: directory.appendingPathComponent("gateway.log"), encoding: .utf8)
                     #expect(waited < .seconds(8), "the gateway took \(waited) to stop: \(log)")

@@ -306,45 +306,44 @@ struct GoldenContractTests {
                 )
                 let binary = try #require(TestEnvironment.binary)
                 let port = 20_000 + Int.random(in: 0..<20_000)
-                let gateway = try ChildProcess(
+                var report: CommandOutcome?
+                let status = try await TestProcess.run(
                     [
                         binary.path, "gateway", "--policy", "policy.yaml", "--listen", "127.0.0.1:\(port)", "--store",
                         "gw.db",
                     ],
-                    workingDirectory: directory.path
-                )
-                // Stopped below; killed here only when the test ends early.
-                defer { if gateway.isRunning { gateway.send(SIGKILL) } }
-                var up = false
-                for _ in 0..<100 where !up {
-                    try await Task.sleep(for: .milliseconds(100))
-                    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/health")!)
-                    request.timeoutInterval = 1
-                    up = (try? await URLSession.shared.data(for: request)) != nil
+                    in: directory
+                ) { gateway in
+                    var up = false
+                    for _ in 0..<100 where !up {
+                        try await Task.sleep(for: .milliseconds(100))
+                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/health")!)
+                        request.timeoutInterval = 1
+                        up = (try? await URLSession.shared.data(for: request)) != nil
+                    }
+                    try #require(up, "the gateway did not start")
+                    for word in words {
+                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/chat/completions")!)
+                        request.httpMethod = "POST"
+                        request.httpBody = Data(
+                            #"{"model": "default", "messages": [{"role": "user", "content": "\#(word)"}]}"#.utf8
+                        )
+                        _ = try await URLSession.shared.data(for: request)
+                    }
+                    // Shadow copies go out after the live answers: wait until all three pairs are stored.
+                    for _ in 0..<50 {
+                        let outcome = try await runRoadtest(
+                            ["shadow", "report", "--store", "gw.db", "--suite", "suite.yaml", "--json", "-"],
+                            in: directory
+                        )
+                        report = outcome
+                        let pairs = JSONValue.parse(outcome.output)?["comparisons"]?.arrayValue?.first?["pairs"]
+                        if pairs == .number(Double(words.count)) { break }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    try gateway.send(SIGTERM)
                 }
-                try #require(up, "the gateway did not start")
-                for word in words {
-                    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/chat/completions")!)
-                    request.httpMethod = "POST"
-                    request.httpBody = Data(
-                        #"{"model": "default", "messages": [{"role": "user", "content": "\#(word)"}]}"#.utf8
-                    )
-                    _ = try await URLSession.shared.data(for: request)
-                }
-                // Shadow copies go out after the live answers: wait until all three pairs are stored.
-                var report: CommandOutcome?
-                for _ in 0..<50 {
-                    let outcome = try await runRoadtest(
-                        ["shadow", "report", "--store", "gw.db", "--suite", "suite.yaml", "--json", "-"],
-                        in: directory
-                    )
-                    report = outcome
-                    let pairs = JSONValue.parse(outcome.output)?["comparisons"]?.arrayValue?.first?["pairs"]
-                    if pairs == .number(Double(words.count)) { break }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                gateway.send(SIGTERM)
-                #expect(await gateway.waitForExit() == 0)
+                #expect(status == 0)
                 let shadow = try #require(report)
                 #expect(shadow.status == 0, "\(shadow.errors)")
                 try expectGolden(shadow.output, named: "shadow.json", golden(directory, baseURL))

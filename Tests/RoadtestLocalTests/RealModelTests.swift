@@ -140,17 +140,17 @@ struct RealModelTests {
             slots: 1,
             extraArguments: []
         )
-        let server = try await LlamaServer.start(options, timeout: 60)
-        defer { server.stop() }
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/apply-template")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(
-            #"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]}"#.utf8
-        )
-        let (data, _) = try await URLSession.shared.data(for: request)
-        let prompt = try #require(JSONValue.parse(data)?["prompt"]?.stringValue)
-        #expect(prompt == "<start_of_turn>user\nBe brief.\n\nHi?<end_of_turn>\n<start_of_turn>model\n")
-        #expect(!prompt.contains("<|im_start|>"))
+        try await LlamaServer.with(options, timeout: 60) { server in
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/apply-template")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(
+                #"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]}"#.utf8
+            )
+            let (data, _) = try await URLSession.shared.data(for: request)
+            let prompt = try #require(JSONValue.parse(data)?["prompt"]?.stringValue)
+            #expect(prompt == "<start_of_turn>user\nBe brief.\n\nHi?<end_of_turn>\n<start_of_turn>model\n")
+            #expect(!prompt.contains("<|im_start|>"))
+        }
     }
 
     @Test func anthropicInputTokensAgreeWithOpenAIOnTheSameLlamaServer() async throws {
@@ -164,52 +164,55 @@ struct RealModelTests {
             slots: 1,
             extraArguments: []
         )
-        let server = try await LlamaServer.start(options, timeout: 60)
-        defer { server.stop() }
-        let transport = HTTPTransport()
-        let openAI = OpenAIProvider(
-            baseURL: server.baseURL,
-            apiKey: nil,
-            headers: ["Connection": "close"],
-            transport: transport
-        )
-        let anthropic = AnthropicProvider(
-            baseURL: server.baseURL,
-            apiKey: nil,
-            headers: ["Connection": "close"],
-            transport: transport
-        )
-        let prompts = [
-            "Please summarise in one short sentence why the sky looks blue on a clear summer afternoon.",
-            "Please summarise in one short sentence why the sea looks blue on a clear summer afternoon.",
-            "Please summarise in one short sentence why the sky looks red on a clear summer evening.",
-        ]
-        var openAITotal = 0
-        var anthropicTotal = 0
-        for stream in [true, false] {
-            for prompt in prompts {
-                let request = ChatRequest(
-                    model: "smollm2",
-                    messages: [Message(role: "user", content: prompt)],
-                    temperature: 0,
-                    maxTokens: 4,
-                    stream: stream,
-                    timeout: 60
-                )
-                let viaOpenAI = await openAI.send(request)
-                let viaAnthropic = await anthropic.send(request)
-                #expect(viaOpenAI.attemptClass == .ok && viaAnthropic.attemptClass == .ok)
-                #expect(!viaAnthropic.isTokenCountEstimated)
-                openAITotal += viaOpenAI.inputTokens
-                anthropicTotal += viaAnthropic.inputTokens
-                #expect(
-                    abs(viaOpenAI.inputTokens - viaAnthropic.inputTokens) <= 3,
-                    "\(viaOpenAI.inputTokens) vs \(viaAnthropic.inputTokens)"
-                )
+        try await LlamaServer.with(options, timeout: 60) { server in
+            let transport = HTTPTransport()
+            let openAI = OpenAIProvider(
+                baseURL: server.baseURL,
+                apiKey: nil,
+                headers: ["Connection": "close"],
+                transport: transport
+            )
+            let anthropic = AnthropicProvider(
+                baseURL: server.baseURL,
+                apiKey: nil,
+                headers: ["Connection": "close"],
+                transport: transport
+            )
+            let prompts = [
+                "Please summarise in one short sentence why the sky looks blue on a clear summer afternoon.",
+                "Please summarise in one short sentence why the sea looks blue on a clear summer afternoon.",
+                "Please summarise in one short sentence why the sky looks red on a clear summer evening.",
+            ]
+            var openAITotal = 0
+            var anthropicTotal = 0
+            for stream in [true, false] {
+                for prompt in prompts {
+                    let request = ChatRequest(
+                        model: "smollm2",
+                        messages: [Message(role: "user", content: prompt)],
+                        temperature: 0,
+                        maxTokens: 4,
+                        stream: stream,
+                        timeout: 60
+                    )
+                    let viaOpenAI = await openAI.send(request)
+                    let viaAnthropic = await anthropic.send(request)
+                    #expect(viaOpenAI.attemptClass == .ok && viaAnthropic.attemptClass == .ok)
+                    #expect(!viaAnthropic.isTokenCountEstimated)
+                    openAITotal += viaOpenAI.inputTokens
+                    anthropicTotal += viaAnthropic.inputTokens
+                    #expect(
+                        abs(viaOpenAI.inputTokens - viaAnthropic.inputTokens) <= 3,
+                        "\(viaOpenAI.inputTokens) vs \(viaAnthropic.inputTokens)"
+                    )
+                }
             }
+            #expect(
+                anthropicTotal > 150,
+                "Anthropic-format input tokens \(anthropicTotal) (OpenAI format: \(openAITotal))"
+            )
+            await transport.shutdown()
         }
-        #expect(anthropicTotal > 150, "Anthropic-format input tokens \(anthropicTotal) (OpenAI format: \(openAITotal))")
-        await transport.shutdown()
     }
 }
 
@@ -431,63 +434,65 @@ struct RealModelToolTests {
             slots: 2,
             extraArguments: []
         )
-        let server = try await LlamaServer.start(options, timeout: 60)
-        defer { server.stop() }
-        try await withTemporaryDirectory { directory in
-            var candidates = ""
-            for (provider, stream) in [("openai", true), ("openai", false), ("anthropic", true), ("anthropic", false)] {
-                candidates += """
-                      - {id: \(provider)-\(stream ? "stream" : "whole"), provider: \(provider), base_url: \(server.baseURL),
-                         model: smollm2, stream: \(stream), concurrency: 1}
+        try await LlamaServer.with(options, timeout: 60) { server in
+            try await withTemporaryDirectory { directory in
+                var candidates = ""
+                for (provider, stream) in [
+                    ("openai", true), ("openai", false), ("anthropic", true), ("anthropic", false),
+                ] {
+                    candidates += """
+                          - {id: \(provider)-\(stream ? "stream" : "whole"), provider: \(provider), base_url: \(server.baseURL),
+                             model: smollm2, stream: \(stream), concurrency: 1}
 
-                    """
-            }
-            try writeFiles(
-                [
-                    "suite.yaml": """
-                    name: real-tools
-                    candidates:
-                    \(candidates)
-                    defaults:
-                      temperature: 0
-                      max_tokens: 64
-                      max_turns: 2
-                      timeout: 120s
-                      tool_choice: required
-                      tools:
-                        - name: lookup_order
-                          description: Look up an order by its id.
-                          parameters: {type: object, properties: {order_id: {type: string}}, required: [order_id]}
-                      tool_results:
-                        lookup_order: {value: {status: shipped}}
-                    cases:
-                      - id: order
-                        prompt: Where is my order A1001?
-                        checks: [{calls-tool: lookup_order, schema: {type: object, required: [order_id]}}]
-                    """
-                ],
-                in: directory
-            )
-            let store = try Store.inMemory().runs
-            let session = RunSession(
-                store: store,
-                options: .init(suitePath: directory.appendingPathComponent("suite.yaml").path)
-            )
-            guard case .finished(let report) = try await session.execute() else {
-                Issue.record("the run did not finish")
-                return
-            }
-            let rows = try await store.trialRows(runID: report.runID)
-            for card in report.candidates {
-                let row = rows.first { $0.key.candidate == card.id }
-                #expect(card.errors.values.allSatisfy { $0 == 0 }, "\(card.id): \(card.errors)")
-                #expect(row?.finalClass == .ok, "\(card.id)")
-                #expect(card.tools?.trials == 1, "\(card.id)")
-                let roles = row?.transcript?.map(\.role) ?? []
-                #expect(roles.prefix(2) == ["user", "assistant"], "\(card.id): \(roles)")
-                // Whatever the model did, the tool check judged it from the recorded calls.
-                let called = (row?.transcript ?? []).contains { !($0.toolCalls ?? []).isEmpty }
-                #expect(row?.checks.first?.passed == called, "\(card.id): \(row?.checks ?? [])")
+                        """
+                }
+                try writeFiles(
+                    [
+                        "suite.yaml": """
+                        name: real-tools
+                        candidates:
+                        \(candidates)
+                        defaults:
+                          temperature: 0
+                          max_tokens: 64
+                          max_turns: 2
+                          timeout: 120s
+                          tool_choice: required
+                          tools:
+                            - name: lookup_order
+                              description: Look up an order by its id.
+                              parameters: {type: object, properties: {order_id: {type: string}}, required: [order_id]}
+                          tool_results:
+                            lookup_order: {value: {status: shipped}}
+                        cases:
+                          - id: order
+                            prompt: Where is my order A1001?
+                            checks: [{calls-tool: lookup_order, schema: {type: object, required: [order_id]}}]
+                        """
+                    ],
+                    in: directory
+                )
+                let store = try Store.inMemory().runs
+                let session = RunSession(
+                    store: store,
+                    options: .init(suitePath: directory.appendingPathComponent("suite.yaml").path)
+                )
+                guard case .finished(let report) = try await session.execute() else {
+                    Issue.record("the run did not finish")
+                    return
+                }
+                let rows = try await store.trialRows(runID: report.runID)
+                for card in report.candidates {
+                    let row = rows.first { $0.key.candidate == card.id }
+                    #expect(card.errors.values.allSatisfy { $0 == 0 }, "\(card.id): \(card.errors)")
+                    #expect(row?.finalClass == .ok, "\(card.id)")
+                    #expect(card.tools?.trials == 1, "\(card.id)")
+                    let roles = row?.transcript?.map(\.role) ?? []
+                    #expect(roles.prefix(2) == ["user", "assistant"], "\(card.id): \(roles)")
+                    // Whatever the model did, the tool check judged it from the recorded calls.
+                    let called = (row?.transcript ?? []).contains { !($0.toolCalls ?? []).isEmpty }
+                    #expect(row?.checks.first?.passed == called, "\(card.id): \(row?.checks ?? [])")
+                }
             }
         }
     }

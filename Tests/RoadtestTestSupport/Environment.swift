@@ -32,6 +32,7 @@ public enum TestEnvironment {
 
     /// Process ids of running (not zombie) processes whose command line contains `needle`.
     public static func runningProcesses(matching needle: String) -> [Int32] {
+        #if os(Linux)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         var result: [Int32] = []
         for entry in entries {
@@ -44,5 +45,24 @@ public enum TestEnvironment {
             result.append(pid)
         }
         return result
+        #else
+        // No /proc: ask ps (one line per process: pid, state, command line).
+        let ps = Process()
+        ps.executableURL = URL(fileURLWithPath: "/bin/ps")
+        ps.arguments = ["-axww", "-o", "pid=,stat=,command="]
+        let output = Pipe()
+        ps.standardOutput = output
+        ps.standardError = FileHandle.nullDevice
+        guard (try? ps.run()) != nil else { return [] }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        ps.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+            guard fields.count == 3, let pid = Int32(fields[0]), pid != getpid(), !fields[1].hasPrefix("Z"),
+                fields[2].contains(needle)
+            else { return nil }
+            return pid
+        }
+        #endif
     }
 }
