@@ -198,6 +198,7 @@ struct CLITests {
     @Test(.enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI))
     func noLlamaServerSurvivesCtrlCOrKill9() async throws {
         #expect(TestEnvironment.localModelsInstalled)
+        TestEnvironment.adoptOrphans()
         try await withTemporaryDirectory { directory in
             let cases = (1...40).map { "  - {id: c\($0), prompt: Write a long story about the number \($0).}" }.joined(
                 separator: "\n"
@@ -219,7 +220,7 @@ struct CLITests {
                 // Wait for the server to be up and serving.
                 var started = false
                 for _ in 0..<200 {
-                    if !TestEnvironment.runningProcesses(matching: marker).isEmpty {
+                    if !TestEnvironment.runningDescendants(matching: marker).isEmpty {
                         started = true
                         break
                     }
@@ -229,10 +230,10 @@ struct CLITests {
                 try await Task.sleep(nanoseconds: 1_500_000_000)
                 child.send(signal)
                 _ = await child.waitForExit()
-                var survivors = TestEnvironment.runningProcesses(matching: marker)
+                var survivors = TestEnvironment.runningDescendants(matching: marker)
                 for _ in 0..<100 where !survivors.isEmpty {
                     try await Task.sleep(nanoseconds: 100_000_000)
-                    survivors = TestEnvironment.runningProcesses(matching: marker)
+                    survivors = TestEnvironment.runningDescendants(matching: marker)
                 }
                 #expect(survivors.isEmpty, "llama-server survived signal \(signal): \(survivors)")
             }

@@ -22,6 +22,7 @@ import FoundationNetworking
 )
 struct RealModelTests {
     @Test func bothModelsRunSideBySideAndTheirServersStop() async throws {
+        TestEnvironment.adoptOrphans()
         #expect(TestEnvironment.localModelsInstalled, "CI must install the local models (make test does)")
         try await withTemporaryDirectory { directory in
             try writeFiles(
@@ -102,7 +103,7 @@ struct RealModelTests {
                 }
             }
         }
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 
     @Test func aServerThatCannotStartIsAClearError() async throws {
@@ -220,6 +221,7 @@ struct RealModelTests {
 )
 struct RealModelDrillTests {
     @Test func smolLM2WithGemmaAsFallbackLosesNothingUnderFaults() async throws {
+        TestEnvironment.adoptOrphans()
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/drill-local.yaml"
         ).standardizedFileURL.path
@@ -246,7 +248,7 @@ struct RealModelDrillTests {
         // Every trial was answered, by SmolLM2 or by Gemma 3.
         #expect(resilience.successRate == resilience.cleanSuccessRate, "\(resilience)")
         if resilience.faults["stream_cut", default: 0] > 0 { #expect(resilience.servedByFallback > 0) }
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 }
 
@@ -257,6 +259,7 @@ struct RealModelDrillTests {
 )
 struct RealModelSamplingTests {
     @Test func smolLM2SampledKTimesIsScoredAndPickedAgainstGemma() async throws {
+        TestEnvironment.adoptOrphans()
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/sampling-local.yaml"
         ).standardizedFileURL.path
@@ -288,7 +291,7 @@ struct RealModelSamplingTests {
         #expect(picked.report.points.count == 4)
         #expect(picked.report.picks.first?.scope == "overall")
         #expect(picked.policy.contains("routes:"))
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 }
 
@@ -308,6 +311,7 @@ struct RealEmbeddingsTests {
         """
 
     @Test func similarityChecksAndVotesByMeaningUseTheEmbeddingsEndpoint() async throws {
+        TestEnvironment.adoptOrphans()
         try await withTemporaryDirectory { directory in
             try writeFiles(
                 [
@@ -373,7 +377,7 @@ struct RealEmbeddingsTests {
                 }
             }
         }
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 }
 
