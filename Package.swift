@@ -229,7 +229,8 @@ let package = Package(
         .testTarget(
             name: "RoadtestCLITests",
             dependencies: [
-                "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+                "RoadtestCore", "RoadtestLocal", "RoadtestProviders", "RoadtestServer", "RoadtestStore",
+                "RoadtestTestSupport",
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ import RoadtestCore
 import RoadtestLocal
 import RoadtestProviders
 import RoadtestServer
+import RoadtestStore
 import RoadtestTestSupport
 import Testing
 
@@ -161,7 +162,7 @@ struct CLITests {
                 try writeFiles(
                     [
                         "slow.yaml":
-                            "name: slow\ncandidates: [{id: s, base_url: \(baseURL), model: \"s;ttft=150ms\", concurrency: 2}]\ncases:\n\(cases)\n"
+                            "name: slow\ncandidates: [{id: s, base_url: \(baseURL), model: \"s;ttft=250ms\", concurrency: 2}]\ncases:\n\(cases)\n"
                     ],
                     in: directory
                 )
@@ -170,12 +171,19 @@ struct CLITests {
                     "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "slow.yaml",
                     "--quiet",
                 ])
-                try await Task.sleep(nanoseconds: 900_000_000)
+                // Ctrl-C once three outcomes are stored, however long that took. (The store is read only after the
+                // first request: by then `roadtest` has created and migrated it, so the two never migrate at once.)
+                let storedThree = try await eventually {
+                    guard !simulator.servedRequests.isEmpty else { return false }
+                    return await Self.storedOutcomes(in: directory) >= 3
+                }
+                #expect(storedThree, "the run stored no three outcomes")
                 child.send(SIGINT)
                 let status = await child.waitForExit()
                 #expect(status == 130)
                 let servedBefore = simulator.servedRequests.count
-                #expect(servedBefore > 0 && servedBefore < 20)
+                #expect(servedBefore >= 3 && servedBefore < 20, "served \(servedBefore)")
+                #expect(await Self.storedOutcomes(in: directory) >= 3)
                 let resumedAt = Monotonic.now()
                 let resumed = try await roadtest(["run", "slow.yaml", "--resume", "--json", "r.json"], in: directory)
                 #expect(resumed.status == 0, "\(resumed.errors)")
@@ -193,6 +201,16 @@ struct CLITests {
                 )
             }
         }
+    }
+
+    /// Outcomes stored so far by the latest run in `directory`'s store, read while a `roadtest` child writes them;
+    /// 0 when there is no run yet. Read it only once the child has opened its store (it migrates the schema).
+    static func storedOutcomes(in directory: URL) async -> Int {
+        let path = directory.appendingPathComponent(".roadtest/roadtest.db").path
+        guard FileManager.default.fileExists(atPath: path), let store = try? SQLiteStore(path: path),
+            let run = try? await store.runs(limit: 1).first
+        else { return 0 }
+        return (try? await store.outcomeCount(runID: run.id)) ?? 0
     }
 
     @Test(.enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI))
@@ -217,17 +235,16 @@ struct CLITests {
                     "/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path, "run", "local.yaml",
                     "--quiet",
                 ])
-                // Wait for the server to be up and serving.
-                var started = false
-                for _ in 0..<200 {
-                    if !TestEnvironment.runningDescendants(matching: marker).isEmpty {
-                        started = true
-                        break
-                    }
-                    try await Task.sleep(nanoseconds: 50_000_000)
+                // Wait for this run's server to be up (the run is created before it starts), then serving: the signal
+                // comes once the run has stored an outcome, not after a fixed time.
+                let started = try await eventually(timeout: .seconds(120)) {
+                    !TestEnvironment.runningDescendants(matching: marker).isEmpty
                 }
                 #expect(started, "llama-server never started")
-                try await Task.sleep(nanoseconds: 1_500_000_000)
+                let serving = try await eventually(timeout: .seconds(120), every: .milliseconds(100)) {
+                    await Self.storedOutcomes(in: directory) >= 1
+                }
+                #expect(serving, "no outcome was stored")
                 child.send(signal)
                 _ = await child.waitForExit()
                 var survivors = TestEnvironment.runningDescendants(matching: marker)
@@ -638,8 +655,14 @@ struct CLITests {
                     "\(status.output) \(status.errors)"
                 )
                 #expect(status.output.contains("requests: ok 2"), "\(status.output)")
-                try await Task.sleep(for: .milliseconds(500))
-                let report = try await roadtest(["shadow", "report", "--store", "gw.db", "--json", "-"], in: directory)
+                // Shadow pairs are stored after the live answers: read the report once both are there.
+                var report = Outcome(status: -1, output: "", errors: "")
+                let paired = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    report = try await roadtest(["shadow", "report", "--store", "gw.db", "--json", "-"], in: directory)
+                    let json = JSONValue.parse(Data(report.output.utf8))
+                    return json?["comparisons"]?.arrayValue?.first?["pairs"] == .number(2)
+                }
+                #expect(paired, "\(report.output) \(report.errors)")
                 let json = try #require(JSONValue.parse(Data(report.output.utf8)), "\(report.output) \(report.errors)")
                 let comparison = try #require(json["comparisons"]?.arrayValue?.first)
                 #expect(comparison["shadow"] == .string("twin") && comparison["pairs"] == .number(2))
