@@ -18,7 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let met = try await withUserFacingErrors { () -> Bool in
+        let code = try await withUserFacingErrors { () -> Int32 in
             let store = try await storeOptions.open()
             guard let id = try await store.resolveRunID(runID), let report = try await store.report(runID: id) else {
                 throw RoadtestError(
@@ -28,9 +28,10 @@ struct ReportCommand: AsyncParsableCommand {
                 )
             }
             try await output.emit(report, store: store)
-            return report.barsMet
+            if reportsUnansweredCandidates(report) { return ExitStatus.couldNotRun }
+            return report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet
         }
-        throw ExitCode(met ? ExitStatus.barsMet : ExitStatus.barsNotMet)
+        throw ExitCode(code)
     }
 }
 

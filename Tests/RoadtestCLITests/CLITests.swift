@@ -37,6 +37,76 @@ struct CLITests {
         )
     }
 
+    @Test func aCandidateNoModelAnsweredFailsTheRunAfterItsReports() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let cases = """
+                    cases:
+                      - {id: a, prompt: hello one, checks: [{contains: hello}]}
+                      - {id: b, prompt: hello two, checks: [{contains: hello}]}
+                      - {id: c, prompt: hello three, checks: [{contains: hello}]}
+
+                    """
+                // Port 9 on loopback: nothing listens, every connection is refused. A path the simulator does not
+                // serve answers 404, as an unknown model does.
+                let nowhere = baseURL.replacingOccurrences(of: "/v1", with: "/nowhere/v1")
+                let refusing =
+                    "{id: mini, base_url: \"http://127.0.0.1:9/v1\", model: m, retries: 2, retry_backoff: 1ms}"
+                try writeFiles(
+                    [
+                        "refused.yaml": "name: refused\ncandidates: [\(refusing)]\n" + cases,
+                        "lost.yaml": "name: lost\ncandidates: [{id: echo, base_url: \(baseURL), model: echo}, "
+                            + "{id: lost, base_url: \(nowhere), model: echo}]\n" + cases,
+                        "shaky.yaml":
+                            "name: shaky\ncandidates: [{id: shaky, base_url: \(baseURL), model: \"s;faults=400\"}]\n"
+                            + "bars: {pass_rate: 0.9}\n" + cases,
+                        "shaky-no-bars.yaml": "name: shaky-no-bars\n"
+                            + "candidates: [{id: shaky, base_url: \(baseURL), model: \"s;faults=400\"}]\n" + cases,
+                    ],
+                    in: directory
+                )
+                // Given a suite without bars whose endpoint refuses every connection
+                let refused = try await roadtest(["run", "refused.yaml", "--json", "refused.json"], in: directory)
+                // Then the run fails with one line naming the candidate and why
+                #expect(refused.status == 1, "\(refused.errors)")
+                let line = refused.errors.split(separator: "\n").filter { $0.contains("got no answer") }
+                #expect(line.count == 1, "\(refused.errors)")
+                #expect(
+                    line.first?.hasPrefix(
+                        "roadtest: candidate \"mini\" got no answer: 9 of 9 attempts were connection errors ("
+                    ) == true,
+                    "\(refused.errors)"
+                )
+                #expect(line.first?.hasSuffix("at http://127.0.0.1:9/v1)") == true, "\(refused.errors)")
+                // And the reports were written first, the JSON saying why
+                let json = try #require(
+                    JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("refused.json")))
+                )
+                let noAnswer = try #require(json["candidates"]?.arrayValue?.first?["no_answer"])
+                #expect(noAnswer["attempts"] == .number(9) && noAnswer["reasons"]?["connection"] == .number(9))
+                #expect(refused.output.contains("pass rate"))
+                // And `report` gates on the stored run the same way
+                #expect(try await roadtest(["report", "latest"], in: directory).status == 1)
+
+                // A candidate answered 404 on every attempt fails the run, even beside one that answered
+                let lost = try await roadtest(["run", "lost.yaml", "--quiet"], in: directory)
+                #expect(lost.status == 1, "\(lost.errors)")
+                #expect(
+                    lost.errors.contains("candidate \"lost\" got no answer: 3 of 3 attempts were HTTP 404"),
+                    "\(lost.errors)"
+                )
+                #expect(!lost.errors.contains("candidate \"echo\""))
+
+                // A candidate that failed some attempts and answered others is judged by its bars, as before
+                let shaky = try await roadtest(["run", "shaky.yaml", "--quiet"], in: directory)
+                #expect(shaky.status == 100, "\(shaky.errors)")
+                let shakyWithoutBars = try await roadtest(["run", "shaky-no-bars.yaml", "--quiet"], in: directory)
+                #expect(shakyWithoutBars.status == 0, "\(shakyWithoutBars.errors)")
+                #expect(!shaky.errors.contains("got no answer") && !shakyWithoutBars.errors.contains("got no answer"))
+            }
+        }
+    }
+
     @Test func exitCodesReportsAndStoredRuns() async throws {
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in

@@ -42,6 +42,9 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var tools: ToolsSummary?
     /// The security drill (absent without attacks).
     public var security: SecuritySummary?
+    /// Present when no model answered any of the candidate's attempts (refused connections, 401, 403, 404): the
+    /// run did not test it.
+    public var noAnswer: NoAnswer?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, model, cases, trials, passed
@@ -57,6 +60,7 @@ public struct Scorecard: Sendable, Hashable, Codable {
         case promptSensitivity = "prompt_sensitivity"
         case minimumDetectableDifference = "minimum_detectable_difference"
         case fallback, strategy, tools, security
+        case noAnswer = "no_answer"
     }
 
     public init(
@@ -92,8 +96,10 @@ public struct Scorecard: Sendable, Hashable, Codable {
         fallback: FallbackSummary? = nil,
         strategy: StrategySummary? = nil,
         tools: ToolsSummary? = nil,
-        security: SecuritySummary? = nil
+        security: SecuritySummary? = nil,
+        noAnswer: NoAnswer? = nil
     ) {
+        self.noAnswer = noAnswer
         self.tools = tools
         self.security = security
         self.fallback = fallback

@@ -84,6 +84,10 @@ struct CandidateTally: Sendable {
     var okOutputTokens = 0
     var okSeconds = 0.0
     var errors: [AttemptClass: Int] = [:]
+    /// Task attempts that no model answered (refused connection, 401, 403, 404), by reason, and the first one's
+    /// message: when they are all of its attempts, the candidate got no answer at all.
+    var unanswered: [String: Int] = [:]
+    var firstUnansweredMessage: String?
     var totalCost = 0.0
     /// Every trial, variants included (retries are attempts beyond one per trial).
     var allTrials = 0
@@ -214,6 +218,10 @@ struct CandidateTally: Sendable {
             } else {
                 errors[attempt.attemptClass, default: 0] += 1
             }
+            if let reason = NoAnswer.reason(for: attempt) {
+                unanswered[reason, default: 0] += 1
+                if firstUnansweredMessage == nil { firstUnansweredMessage = attempt.message }
+            }
         case .judge:
             judgeInputTokens += attempt.inputTokens
             judgeOutputTokens += attempt.outputTokens
@@ -316,7 +324,13 @@ struct CandidateTally: Sendable {
                     turnsP50: Statistics.percentile(sorted: toolTurns.sorted(), 0.5),
                     maxTurnsReached: maxTurnsReached
                 ),
-            security: securitySummary(suite: suite)
+            security: securitySummary(suite: suite),
+            noAnswer: NoAnswer(
+                attempts: taskAttempts,
+                reasons: unanswered,
+                endpoint: candidate.baseURL,
+                detail: firstUnansweredMessage
+            )
         )
     }
 
