@@ -73,9 +73,7 @@ public struct TerminalReport: Sendable {
         }
         row("cost total") { Format.usd($0.costUSD.total) }
         row("cost / success") { Format.usd($0.costUSD.perSuccess) }
-        row("detectable Δ (80% power)") { card in
-            card.minimumDetectableDifference.map { String(format: "±%.0f pt", $0 * 100) } ?? "–"
-        }
+        row("detectable Δ (80% power)") { Format.detectableDifference($0) }
         let bars = Array(Set(cards.flatMap { $0.bars.results.map(\.bar) })).sorted()
         for bar in bars {
             let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target

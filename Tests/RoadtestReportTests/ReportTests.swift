@@ -145,4 +145,34 @@ import FoundationXML
         for name in ["icontains×2", "judge×7", "max-length×6"] { #expect(text.contains(name), "\(name)") }
         #expect(text.contains("a-candidate-with-a-long-name"))
     }
+
+    @Test func aRunTooSmallSaysSoInsteadOfAnImpossibleDetectableDifference() throws {
+        // Given one card too small to detect any difference, and one with a figure
+        let (report, _) = sample()
+        var small = report.candidates[0]
+        small.id = "small"
+        small.minimumDetectableDifference = nil
+        small.isTooSmallToDetectDifference = true
+        var large = report.candidates[0]
+        large.id = "large"
+        large.minimumDetectableDifference = 0.12
+        var both = report
+        both.candidates = [small, large]
+        // Then every renderer says so, and none prints a figure above 100 points
+        let terminal = TerminalReport(useColor: false).render(both)
+        let markdown = MarkdownReport.render(both, failures: [])
+        let html = HTMLReport.render(both, trials: [])
+        for text in [terminal, markdown, html] {
+            #expect(text.contains(Scorecard.tooSmallToDetect))
+            #expect(text.contains("±12 pt"))
+        }
+        #expect(terminal.split(separator: "\n").contains { $0.hasPrefix("detectable Δ (80% power)") })
+        // And the JSON keeps the key: null, with the reason beside it
+        let json = try #require(JSONValue.parse(try JSONReport.render(both)))
+        let cards = try #require(json["candidates"]?.arrayValue)
+        #expect(cards[0]["minimum_detectable_difference"] == .null)
+        #expect(cards[0]["minimum_detectable_difference_reason"] == .string(Scorecard.tooSmallToDetect))
+        #expect(cards[1]["minimum_detectable_difference"] == .number(0.12))
+        #expect(cards[1]["minimum_detectable_difference_reason"] == nil)
+    }
 }

@@ -36,10 +36,17 @@ public struct Scorer: Sendable {
         suite.scoredCandidates.map { candidate in
             var card = (tallies[candidate.id] ?? CandidateTally()).scorecard(for: candidate, suite: suite)
             card.bars = BarEvaluator.evaluate(suite.bars, on: card)
-            card.minimumDetectableDifference = Statistics.minimumDetectableDifference(
+            let detectable = Statistics.minimumDetectableDifference(
                 cases: card.cases,
                 discordance: max(0.05, 2 * card.passRate * (1 - card.passRate))
             )
+            // No run can differ from this one by more than the way to 0% or to 100%: a figure past that says
+            // nothing possible is detectable, so the run is too small (a 3-case run would claim ±108 pt).
+            if let detectable, detectable > max(card.passRate, 1 - card.passRate) {
+                card.isTooSmallToDetectDifference = true
+            } else {
+                card.minimumDetectableDifference = detectable
+            }
             return card
         }
     }
