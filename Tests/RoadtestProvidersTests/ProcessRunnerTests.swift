@@ -39,4 +39,20 @@ import Testing
         let lines = String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(Set(lines) == Set(environment.map { "\($0.key)=\($0.value)" }))
     }
+
+    @Test func theSurvivorCheckStillFindsAnOrphanOfWhatItStarted() async throws {
+        // Given a child that starts a sleeper and exits at once, orphaning it
+        TestEnvironment.adoptOrphans()
+        let marker = "sleep 28.\(UInt32.random(in: 100_000...999_999))"
+        let child = try ChildProcess(["/bin/sh", "-c", "\(marker) & exit 0"])
+        #expect(await child.waitForExit() == 0)
+        // Then the orphan is still found: it was handed to this test process, not to init
+        var found: [Int32] = []
+        _ = try await eventually(timeout: .seconds(10)) {
+            found = TestEnvironment.runningDescendants(matching: marker)
+            return !found.isEmpty
+        }
+        #expect(found.count == 1, "\(found)")
+        for pid in found { kill(pid, SIGKILL) }
+    }
 }
