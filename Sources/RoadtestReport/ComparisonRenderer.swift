@@ -60,7 +60,12 @@ public enum ComparisonRenderer {
             lines.append("  TTFT p95  " + milliseconds(candidate.latencyMilliseconds.ttftP95))
             lines.append("  cost/success " + usd(candidate.costPerSuccess))
             if let detectable = candidate.minimumDetectableDifference {
-                lines.append(String(format: "  detectable difference at 80%% power: about %.0f pt", detectable * 100))
+                // No pass rate moves by more than 100 points: past that, nothing is detectable.
+                lines.append(
+                    detectable > 1
+                        ? "  " + Scorecard.tooSmallToDetect
+                        : String(format: "  detectable difference at 80%% power: about %.0f pt", detectable * 100)
+                )
             }
             for flip in candidate.flipped.prefix(flippedLimit) {
                 lines.append(

@@ -117,6 +117,12 @@ enum Format {
         }
     }
 
+    /// A scorecard's detectable difference at 80% power (`±12 pt`), or that the run is too small to detect one.
+    static func detectableDifference(_ card: Scorecard) -> String {
+        if card.isTooSmallToDetectDifference { return Scorecard.tooSmallToDetect }
+        return card.minimumDetectableDifference.map { String(format: "±%.0f pt", $0 * 100) } ?? "–"
+    }
+
     static func barOperator(_ bar: String) -> String {
         BarMetric(rawValue: bar)?.isMinimum == true ? "≥" : "≤"
     }

@@ -162,6 +162,7 @@ public enum HTMLReport {
         }
         row("Cost total") { Format.usd($0.costUSD.total) }
         row("Cost per success") { Format.usd($0.costUSD.perSuccess) }
+        row("Detectable difference (80% power)") { Format.detectableDifference($0) }
         for bar in Set(cards.flatMap { $0.bars.results.map(\.bar) }).sorted() {
             let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target
             row(

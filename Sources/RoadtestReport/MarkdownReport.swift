@@ -37,6 +37,7 @@ public enum MarkdownReport {
         row("attempts (retries)") { "\($0.attempts) (\($0.retries))" }
         row("cost total") { Format.usd($0.costUSD.total) }
         row("cost / success") { Format.usd($0.costUSD.perSuccess) }
+        row("detectable Δ (80% power)") { Format.detectableDifference($0) }
         for bar in Set(cards.flatMap { $0.bars.results.map(\.bar) }).sorted() {
             let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target
             row("bar \(bar) \(Format.barOperator(bar)) \(Format.barValue(bar, target))") { card in

@@ -73,9 +73,7 @@ public struct TerminalReport: Sendable {
         }
         row("cost total") { Format.usd($0.costUSD.total) }
         row("cost / success") { Format.usd($0.costUSD.perSuccess) }
-        row("detectable Δ (80% power)") { card in
-            card.minimumDetectableDifference.map { String(format: "±%.0f pt", $0 * 100) } ?? "–"
-        }
+        row("detectable Δ (80% power)") { Format.detectableDifference($0) }
         let bars = Array(Set(cards.flatMap { $0.bars.results.map(\.bar) })).sorted()
         for bar in bars {
             let target = cards.compactMap { $0.bars.results.first { $0.bar == bar } }.first?.target
@@ -94,13 +92,23 @@ public struct TerminalReport: Sendable {
         lines.append(paint("Roadtest · \(Escape.terminal(report.suite)) · run \(report.runID)", "1"))
         lines += table(rows, ids: cards.map { Escape.terminal($0.id) })
         do {
-            let verdicts = cards.map { card -> String in
+            // One verdict per candidate, `·` between them, on as many lines as `width` needs.
+            lines.append("")
+            var line = ""
+            var lineWidth = 0
+            for card in cards {
                 let status =
                     card.bars.results.isEmpty ? "no bars" : (card.bars.met ? "meets every bar" : "misses a bar")
-                return "\(Escape.terminal(card.id)): " + (card.bars.met ? paint(status, "32") : paint(status, "31"))
+                let plain = "\(Escape.terminal(card.id)): \(status)"
+                if lineWidth > 0 && lineWidth + 3 + plain.count > width {
+                    lines.append(line)
+                    (line, lineWidth) = ("", 0)
+                }
+                if lineWidth > 0 { (line, lineWidth) = (line + " · ", lineWidth + 3) }
+                line += "\(Escape.terminal(card.id)): " + (card.bars.met ? paint(status, "32") : paint(status, "31"))
+                lineWidth += plain.count
             }
-            lines.append("")
-            lines.append(verdicts.joined(separator: " · "))
+            lines.append(line)
         }
         let shown = failures.prefix(failureLimit)
         if !shown.isEmpty {
@@ -128,9 +136,18 @@ public struct TerminalReport: Sendable {
     /// The scorecard table within `width` columns: candidates side by side in as many blocks as needed, long cells
     /// wrapped onto further lines of their column instead of widening every column.
     func table(_ rows: [(String, [String])], ids: [String]) -> [String] {
-        let labelWidth = min(28, max(20, rows.map { $0.0.count }.max() ?? 0))
         let minimumColumn = 16
-        let perBlock = max(1, (width - labelWidth) / (minimumColumn + 2))
+        func columns(besideLabel labelWidth: Int) -> Int { max(1, (width - labelWidth) / (minimumColumn + 2)) }
+        // Labels get 20 to 28 columns, or all their longest one needs when that costs no candidate a place in the
+        // first block; a longer label wraps in its column (`wrapLabel`).
+        let longest = rows.map { $0.0.count }.max() ?? 0
+        var labelWidth = min(28, max(20, longest))
+        if longest > labelWidth, longest <= width / 2,
+            columns(besideLabel: longest) >= min(ids.count, columns(besideLabel: labelWidth))
+        {
+            labelWidth = longest
+        }
+        let perBlock = columns(besideLabel: labelWidth)
         var lines: [String] = []
         for start in stride(from: 0, to: ids.count, by: perBlock) {
             let block = start..<min(ids.count, start + perBlock)
@@ -141,7 +158,7 @@ public struct TerminalReport: Sendable {
             let header = [pad("", labelWidth)] + zip(block, widths).map { pad(String(ids[$0].prefix($1)), $1) }
             lines.append(paint(header.joined(separator: "  ").trimmingTrailingSpaces, "1"))
             for (label, values) in rows {
-                let labelLines = Self.wrap(label, labelWidth)
+                let labelLines = Self.wrapLabel(label, labelWidth)
                 let cells = zip(block, widths).map { Self.wrap(values[$0], $1) }
                 let height = max(labelLines.count, cells.map(\.count).max() ?? 1)
                 for line in 0..<height {
@@ -163,6 +180,24 @@ public struct TerminalReport: Sendable {
 
     func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// A row label in lines of at most `width` characters, continued lines indented two spaces, and an operator kept
+    /// with the value after it: `bar attack_success_rate` then `  ≤ 0.25`, never a value alone on a line.
+    static func wrapLabel(_ label: String, _ width: Int) -> [String] {
+        guard label.count > width, width > 8 else { return [label] }
+        let glue = "\u{1F}"  // a control character: never in a label, which is escaped for the terminal
+        var words: [String] = []
+        for word in label.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            if let last = words.last, ["≤", "≥", "<", ">", "="].contains(last) {
+                words[words.count - 1] = last + glue + word
+            } else {
+                words.append(word)
+            }
+        }
+        return wrap(words.joined(separator: " "), width - 2).enumerated().map { line in
+            (line.offset == 0 ? "" : "  ") + line.element.replacingOccurrences(of: glue, with: " ")
+        }
     }
 
     /// Splits `text` into lines of at most `width` characters, at spaces where it can.

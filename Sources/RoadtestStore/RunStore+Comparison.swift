@@ -80,14 +80,16 @@ extension RunStore {
                 detectable > comparison.minimumEffect
             {
                 warnings.append(
-                    String(
-                        format: "%@: %d pairs can detect differences of about %.0f%% (80%% power), larger than "
-                            + "--min-effect %.0f%%; add cases or samples",
-                        result.id,
-                        result.pairs,
-                        detectable * 100,
-                        comparison.minimumEffect * 100
-                    )
+                    detectable > 1
+                        ? "\(result.id): \(result.pairs) pairs are too few to detect a difference; add cases or samples"
+                        : String(
+                            format: "%@: %d pairs can detect differences of about %.0f%% (80%% power), larger than "
+                                + "--min-effect %.0f%%; add cases or samples",
+                            result.id,
+                            result.pairs,
+                            detectable * 100,
+                            comparison.minimumEffect * 100
+                        )
                 )
             }
             results.append(result)

@@ -79,6 +79,7 @@ struct RedteamCommand: AsyncParsableCommand {
                 switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
                 case .finished(let report):
                     try await output.emit(report, store: store.runs)
+                    if reportsUnansweredCandidates(report) { return ExitStatus.couldNotRun }
                     let held = report.candidates.allSatisfy {
                         ($0.security?.attackSuccessRate ?? 0) <= maxSuccessRate + 1e-12
                     }

@@ -18,7 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let met = try await withUserFacingErrors { () -> Bool in
+        let code = try await withUserFacingErrors { () -> Int32 in
             try await storeOptions.with { store in
                 guard let id = try await store.runs.resolveRunID(runID),
                     let report = try await store.runs.report(runID: id)
@@ -30,10 +30,11 @@ struct ReportCommand: AsyncParsableCommand {
                     )
                 }
                 try await output.emit(report, store: store.runs)
-                return report.barsMet
+                if reportsUnansweredCandidates(report) { return ExitStatus.couldNotRun }
+                return report.barsMet ? ExitStatus.barsMet : ExitStatus.barsNotMet
             }
         }
-        throw ExitCode(met ? ExitStatus.barsMet : ExitStatus.barsNotMet)
+        throw ExitCode(code)
     }
 }
 

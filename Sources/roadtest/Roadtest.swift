@@ -55,6 +55,18 @@ func withUserFacingErrors<T>(_ body: () async throws -> T) async throws -> T {
     }
 }
 
+/// A candidate no model answered (every attempt a refused connection, 401, 403 or 404) was not tested: one line
+/// each on standard error, and true, so the command exits 1 whatever the bars say. Reports are written before.
+func reportsUnansweredCandidates(_ report: RunReport) -> Bool {
+    var any = false
+    for card in report.candidates {
+        guard let noAnswer = card.noAnswer else { continue }
+        printError("roadtest: candidate \"\(card.id)\" got no answer: \(noAnswer)")
+        any = true
+    }
+    return any
+}
+
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))

@@ -84,6 +84,7 @@ struct RunCommand: AsyncParsableCommand {
                 switch try await Interruptible.run(progress: showProgress ? session.progress : nil, session.execute) {
                 case .finished(let report):
                     try await output.emit(report, store: store.runs)
+                    if reportsUnansweredCandidates(report) { return ExitStatus.couldNotRun }
                     if let baselineID {
                         return try await comparison.run(
                             store: store.runs,

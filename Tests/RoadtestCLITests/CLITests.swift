@@ -3,6 +3,7 @@ import RoadtestCore
 import RoadtestLocal
 import RoadtestProviders
 import RoadtestServer
+import RoadtestStore
 import RoadtestTestSupport
 import Testing
 
@@ -34,6 +35,76 @@ struct CLITests {
             output: String(decoding: result.standardOutput, as: UTF8.self),
             errors: String(decoding: result.standardError, as: UTF8.self)
         )
+    }
+
+    @Test func aCandidateNoModelAnsweredFailsTheRunAfterItsReports() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let cases = """
+                    cases:
+                      - {id: a, prompt: hello one, checks: [{contains: hello}]}
+                      - {id: b, prompt: hello two, checks: [{contains: hello}]}
+                      - {id: c, prompt: hello three, checks: [{contains: hello}]}
+
+                    """
+                // Port 9 on loopback: nothing listens, every connection is refused. A path the simulator does not
+                // serve answers 404, as an unknown model does.
+                let nowhere = baseURL.replacingOccurrences(of: "/v1", with: "/nowhere/v1")
+                let refusing =
+                    "{id: mini, base_url: \"http://127.0.0.1:9/v1\", model: m, retries: 2, retry_backoff: 1ms}"
+                try writeFiles(
+                    [
+                        "refused.yaml": "name: refused\ncandidates: [\(refusing)]\n" + cases,
+                        "lost.yaml": "name: lost\ncandidates: [{id: echo, base_url: \(baseURL), model: echo}, "
+                            + "{id: lost, base_url: \(nowhere), model: echo}]\n" + cases,
+                        "shaky.yaml":
+                            "name: shaky\ncandidates: [{id: shaky, base_url: \(baseURL), model: \"s;faults=400\"}]\n"
+                            + "bars: {pass_rate: 0.9}\n" + cases,
+                        "shaky-no-bars.yaml": "name: shaky-no-bars\n"
+                            + "candidates: [{id: shaky, base_url: \(baseURL), model: \"s;faults=400\"}]\n" + cases,
+                    ],
+                    in: directory
+                )
+                // Given a suite without bars whose endpoint refuses every connection
+                let refused = try await roadtest(["run", "refused.yaml", "--json", "refused.json"], in: directory)
+                // Then the run fails with one line naming the candidate and why
+                #expect(refused.status == 1, "\(refused.errors)")
+                let line = refused.errors.split(separator: "\n").filter { $0.contains("got no answer") }
+                #expect(line.count == 1, "\(refused.errors)")
+                #expect(
+                    line.first?.hasPrefix(
+                        "roadtest: candidate \"mini\" got no answer: 9 of 9 attempts were connection errors ("
+                    ) == true,
+                    "\(refused.errors)"
+                )
+                #expect(line.first?.hasSuffix("at http://127.0.0.1:9/v1)") == true, "\(refused.errors)")
+                // And the reports were written first, the JSON saying why
+                let json = try #require(
+                    JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("refused.json")))
+                )
+                let noAnswer = try #require(json["candidates"]?.arrayValue?.first?["no_answer"])
+                #expect(noAnswer["attempts"] == .number(9) && noAnswer["reasons"]?["connection"] == .number(9))
+                #expect(refused.output.contains("pass rate"))
+                // And `report` gates on the stored run the same way
+                #expect(try await roadtest(["report", "latest"], in: directory).status == 1)
+
+                // A candidate answered 404 on every attempt fails the run, even beside one that answered
+                let lost = try await roadtest(["run", "lost.yaml", "--quiet"], in: directory)
+                #expect(lost.status == 1, "\(lost.errors)")
+                #expect(
+                    lost.errors.contains("candidate \"lost\" got no answer: 3 of 3 attempts were HTTP 404"),
+                    "\(lost.errors)"
+                )
+                #expect(!lost.errors.contains("candidate \"echo\""))
+
+                // A candidate that failed some attempts and answered others is judged by its bars, as before
+                let shaky = try await roadtest(["run", "shaky.yaml", "--quiet"], in: directory)
+                #expect(shaky.status == 100, "\(shaky.errors)")
+                let shakyWithoutBars = try await roadtest(["run", "shaky-no-bars.yaml", "--quiet"], in: directory)
+                #expect(shakyWithoutBars.status == 0, "\(shakyWithoutBars.errors)")
+                #expect(!shaky.errors.contains("got no answer") && !shakyWithoutBars.errors.contains("got no answer"))
+            }
+        }
     }
 
     @Test func exitCodesReportsAndStoredRuns() async throws {
@@ -161,18 +232,26 @@ struct CLITests {
                 try writeFiles(
                     [
                         "slow.yaml":
-                            "name: slow\ncandidates: [{id: s, base_url: \(baseURL), model: \"s;ttft=150ms\", concurrency: 2}]\ncases:\n\(cases)\n"
+                            "name: slow\ncandidates: [{id: s, base_url: \(baseURL), model: \"s;ttft=250ms\", concurrency: 2}]\ncases:\n\(cases)\n"
                     ],
                     in: directory
                 )
                 let binary = try #require(TestEnvironment.binary)
                 let status = try await TestProcess.run([binary.path, "run", "slow.yaml", "--quiet"], in: directory) {
-                    try await Task.sleep(for: .milliseconds(900))
+                    // Ctrl-C once three outcomes are stored, however long that took. (The store is read only after
+                    // the first request: by then `roadtest` has created and migrated it, so the two never migrate at
+                    // once.)
+                    let storedThree = try await eventually {
+                        guard !simulator.servedRequests.isEmpty else { return false }
+                        return await Self.storedOutcomes(in: directory) >= 3
+                    }
+                    #expect(storedThree, "the run stored no three outcomes")
                     try $0.send(SIGINT)
                 }
                 #expect(status == 130)
                 let servedBefore = simulator.servedRequests.count
-                #expect(servedBefore > 0 && servedBefore < 20)
+                #expect(servedBefore >= 3 && servedBefore < 20, "served \(servedBefore)")
+                #expect(await Self.storedOutcomes(in: directory) >= 3)
                 let resumedAt = Monotonic.now()
                 let resumed = try await roadtest(["run", "slow.yaml", "--resume", "--json", "r.json"], in: directory)
                 #expect(resumed.status == 0, "\(resumed.errors)")
@@ -192,9 +271,20 @@ struct CLITests {
         }
     }
 
+    /// Outcomes stored so far by the latest run in `directory`'s store, read while a `roadtest` child writes them;
+    /// 0 when there is no run yet. Read it only once the child has opened its store (it migrates the schema).
+    static func storedOutcomes(in directory: URL) async -> Int {
+        let path = directory.appendingPathComponent(".roadtest/roadtest.db").path
+        guard FileManager.default.fileExists(atPath: path), let store = try? Store.sqlite(path: path).runs,
+            let run = try? await store.runs(limit: 1).first
+        else { return 0 }
+        return (try? await store.outcomeCount(runID: run.id)) ?? 0
+    }
+
     @Test(.enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI))
     func noLlamaServerSurvivesCtrlCOrKill9() async throws {
         #expect(TestEnvironment.localModelsInstalled)
+        TestEnvironment.adoptOrphans()
         try await withTemporaryDirectory { directory in
             let cases = (1...40).map { "  - {id: c\($0), prompt: Write a long story about the number \($0).}" }.joined(
                 separator: "\n"
@@ -210,23 +300,22 @@ struct CLITests {
             let marker = "--model \(RoadtestHome().modelFile(.smolLM2).path)"
             for signal in [SIGINT, SIGKILL, SIGTERM] {
                 try await TestProcess.run([binary.path, "run", "local.yaml", "--quiet"], in: directory) { program in
-                    // Wait for the server to be up and serving.
-                    var started = false
-                    for _ in 0..<200 {
-                        if !TestEnvironment.runningProcesses(matching: marker).isEmpty {
-                            started = true
-                            break
-                        }
-                        try await Task.sleep(nanoseconds: 50_000_000)
+                    // Wait for this run's server to be up (the run is created before it starts), then serving: the
+                    // signal comes once the run has stored an outcome, not after a fixed time.
+                    let started = try await eventually(timeout: .seconds(120)) {
+                        !TestEnvironment.runningDescendants(matching: marker).isEmpty
                     }
                     #expect(started, "llama-server never started")
-                    try await Task.sleep(nanoseconds: 1_500_000_000)
+                    let serving = try await eventually(timeout: .seconds(120), every: .milliseconds(100)) {
+                        await Self.storedOutcomes(in: directory) >= 1
+                    }
+                    #expect(serving, "no outcome was stored")
                     try program.send(signal)
                 }
-                var survivors = TestEnvironment.runningProcesses(matching: marker)
+                var survivors = TestEnvironment.runningDescendants(matching: marker)
                 for _ in 0..<100 where !survivors.isEmpty {
                     try await Task.sleep(nanoseconds: 100_000_000)
-                    survivors = TestEnvironment.runningProcesses(matching: marker)
+                    survivors = TestEnvironment.runningDescendants(matching: marker)
                 }
                 #expect(survivors.isEmpty, "llama-server survived signal \(signal): \(survivors)")
             }
@@ -637,8 +726,14 @@ struct CLITests {
                     "\(status.output) \(status.errors)"
                 )
                 #expect(status.output.contains("requests: ok 2"), "\(status.output)")
-                try await Task.sleep(for: .milliseconds(500))
-                let report = try await roadtest(["shadow", "report", "--store", "gw.db", "--json", "-"], in: directory)
+                // Shadow pairs are stored after the live answers: read the report once both are there.
+                var report = Outcome(status: -1, output: "", errors: "")
+                let paired = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    report = try await roadtest(["shadow", "report", "--store", "gw.db", "--json", "-"], in: directory)
+                    let json = JSONValue.parse(Data(report.output.utf8))
+                    return json?["comparisons"]?.arrayValue?.first?["pairs"] == .number(2)
+                }
+                #expect(paired, "\(report.output) \(report.errors)")
                 let json = try #require(JSONValue.parse(Data(report.output.utf8)), "\(report.output) \(report.errors)")
                 let comparison = try #require(json["comparisons"]?.arrayValue?.first)
                 #expect(comparison["shadow"] == .string("twin") && comparison["pairs"] == .number(2))

@@ -385,6 +385,7 @@ struct DistributedTests {
     @Test(.enabled(if: TestEnvironment.localModelsInstalled || TestEnvironment.isCI))
     func eachWorkerStartsItsOwnLocalModelAndLeavesNoServerBehind() async throws {
         #expect(TestEnvironment.localModelsInstalled)
+        TestEnvironment.adoptOrphans()
         try await PostgresServer.with { server in
             try await withTemporaryDirectory { directory in
                 let cases = (1...8).map { "  - {id: c\($0), prompt: \"What is \($0) plus 1? Answer with a number.\"}" }
@@ -428,10 +429,10 @@ struct DistributedTests {
                 // The model answered every trial (whatever it said).
                 #expect(try await server.psql("SELECT count(*) FROM outcome WHERE final_class = 'ok'") == "8")
                 let marker = "--model \(RoadtestHome().modelFile(.smolLM2).path)"
-                var survivors = TestEnvironment.runningProcesses(matching: marker)
+                var survivors = TestEnvironment.runningDescendants(matching: marker)
                 for _ in 0..<50 where !survivors.isEmpty {
                     try await Task.sleep(for: .milliseconds(100))
-                    survivors = TestEnvironment.runningProcesses(matching: marker)
+                    survivors = TestEnvironment.runningDescendants(matching: marker)
                 }
                 #expect(survivors.isEmpty, "llama-server outlived its worker: \(survivors)")
             }

@@ -45,7 +45,7 @@ import Testing
             // Given a healthy server (its supervisor, the supervisor's lifeline watcher and the server all carry the
             // model's path)
             let server = try await LlamaServer.start(options, timeout: 30)
-            #expect(TestEnvironment.runningProcesses(matching: model.path).count == 3)
+            #expect(TestEnvironment.runningDescendants(matching: model.path).count == 3)
 
             // When it is stopped
             let stopping = ContinuousClock.now
@@ -53,7 +53,7 @@ import Testing
             let took = ContinuousClock.now - stopping
 
             // Then nothing of it is left, and a server that ignores SIGTERM was killed at the deadline
-            #expect(TestEnvironment.runningProcesses(matching: model.path).isEmpty)
+            #expect(TestEnvironment.runningDescendants(matching: model.path).isEmpty)
             #expect(await LlamaServer.healthStatus(port: server.port) == nil)
             if ignoresTerm {
                 #expect(took >= .seconds(5) && took < .seconds(8), "stopped in \(took)")

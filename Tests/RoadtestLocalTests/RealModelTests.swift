@@ -22,6 +22,7 @@ import FoundationNetworking
 )
 struct RealModelTests {
     @Test func bothModelsRunSideBySideAndTheirServersStop() async throws {
+        TestEnvironment.adoptOrphans()
         #expect(TestEnvironment.localModelsInstalled, "CI must install the local models (make test does)")
         try await withTemporaryDirectory { directory in
             try writeFiles(
@@ -102,7 +103,7 @@ struct RealModelTests {
                 }
             }
         }
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 
     @Test func aServerThatCannotStartIsAClearError() async throws {
@@ -223,6 +224,7 @@ struct RealModelTests {
 )
 struct RealModelDrillTests {
     @Test func smolLM2WithGemmaAsFallbackLosesNothingUnderFaults() async throws {
+        TestEnvironment.adoptOrphans()
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/drill-local.yaml"
         ).standardizedFileURL.path
@@ -250,7 +252,7 @@ struct RealModelDrillTests {
         // Every trial was answered, by SmolLM2 or by Gemma 3.
         #expect(resilience.successRate == resilience.cleanSuccessRate, "\(resilience)")
         if resilience.faults["stream_cut", default: 0] > 0 { #expect(resilience.servedByFallback > 0) }
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 }
 
@@ -261,6 +263,7 @@ struct RealModelDrillTests {
 )
 struct RealModelSamplingTests {
     @Test func smolLM2SampledKTimesIsScoredAndPickedAgainstGemma() async throws {
+        TestEnvironment.adoptOrphans()
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../examples/sampling-local.yaml"
         ).standardizedFileURL.path
@@ -292,7 +295,7 @@ struct RealModelSamplingTests {
         #expect(picked.report.points.count == 4)
         #expect(picked.report.picks.first?.scope == "overall")
         #expect(picked.policy.contains("routes:"))
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 }
 
@@ -312,6 +315,7 @@ struct RealEmbeddingsTests {
         """
 
     @Test func similarityChecksAndVotesByMeaningUseTheEmbeddingsEndpoint() async throws {
+        TestEnvironment.adoptOrphans()
         try await withTemporaryDirectory { directory in
             try writeFiles(
                 [
@@ -377,7 +381,7 @@ struct RealEmbeddingsTests {
                 }
             }
         }
-        #expect(TestEnvironment.runningProcesses(matching: "llama-server --model").isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: "llama-server --model").isEmpty)
     }
 }
 

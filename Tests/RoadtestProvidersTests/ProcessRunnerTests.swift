@@ -7,6 +7,7 @@ import Testing
 /// Child processes: a hung program is stopped at its deadline, with every child it started.
 @Suite(.serialized) struct ProcessRunnerTests {
     @Test func aHungCommandAndItsChildrenStopAtTheTimeout() async throws {
+        TestEnvironment.adoptOrphans()
         // Given a program whose shell waits on a child that sleeps far past the timeout
         let marker = "sleep 29.\(UInt32.random(in: 100_000...999_999))"
         let start = ContinuousClock.now
@@ -17,7 +18,7 @@ import Testing
         #expect(elapsed < .seconds(4), "took \(elapsed)")
         // And nothing of it keeps running
         try await Task.sleep(for: .milliseconds(700))
-        #expect(TestEnvironment.runningProcesses(matching: marker).isEmpty)
+        #expect(TestEnvironment.runningDescendants(matching: marker).isEmpty)
     }
 
     @Test func aCommandCandidateTimeoutIsOneTimeoutPerAttempt() async throws {
@@ -37,5 +38,21 @@ import Testing
         let result = try await ProcessRunner.run(["/usr/bin/env"], timeout: 10, environment: environment)
         let lines = String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(Set(lines) == Set(environment.map { "\($0.key)=\($0.value)" }))
+    }
+
+    @Test func theSurvivorCheckStillFindsAnOrphanOfWhatItStarted() async throws {
+        // Given a child that starts a sleeper and exits at once, orphaning it
+        TestEnvironment.adoptOrphans()
+        let marker = "sleep 28.\(UInt32.random(in: 100_000...999_999))"
+        let status = try await TestProcess.run(["/bin/sh", "-c", "\(marker) & exit 0"]) { _ in }
+        #expect(status == 0)
+        // Then the orphan is still found: it was handed to this test process, not to init
+        var found: [Int32] = []
+        _ = try await eventually(timeout: .seconds(10)) {
+            found = TestEnvironment.runningDescendants(matching: marker)
+            return !found.isEmpty
+        }
+        #expect(found.count == 1, "\(found)")
+        for pid in found { kill(pid, SIGKILL) }
     }
 }

@@ -145,4 +145,64 @@ import FoundationXML
         for name in ["icontains×2", "judge×7", "max-length×6"] { #expect(text.contains(name), "\(name)") }
         #expect(text.contains("a-candidate-with-a-long-name"))
     }
+
+    @Test func aRunTooSmallSaysSoInsteadOfAnImpossibleDetectableDifference() throws {
+        // Given one card too small to detect any difference, and one with a figure
+        let (report, _) = sample()
+        var small = report.candidates[0]
+        small.id = "small"
+        small.minimumDetectableDifference = nil
+        small.isTooSmallToDetectDifference = true
+        var large = report.candidates[0]
+        large.id = "large"
+        large.minimumDetectableDifference = 0.12
+        var both = report
+        both.candidates = [small, large]
+        // Then every renderer says so, and none prints a figure above 100 points
+        let terminal = TerminalReport(useColor: false).render(both)
+        let markdown = MarkdownReport.render(both, failures: [])
+        let html = HTMLReport.render(both, trials: [])
+        for text in [terminal, markdown, html] {
+            #expect(text.contains(Scorecard.tooSmallToDetect))
+            #expect(text.contains("±12 pt"))
+        }
+        #expect(terminal.split(separator: "\n").contains { $0.hasPrefix("detectable Δ (80% power)") })
+        // And the JSON keeps the key: null, with the reason beside it
+        let json = try #require(JSONValue.parse(try JSONReport.render(both)))
+        let cards = try #require(json["candidates"]?.arrayValue)
+        #expect(cards[0]["minimum_detectable_difference"] == .null)
+        #expect(cards[0]["minimum_detectable_difference_reason"] == .string(Scorecard.tooSmallToDetect))
+        #expect(cards[1]["minimum_detectable_difference"] == .number(0.12))
+        #expect(cards[1]["minimum_detectable_difference_reason"] == nil)
+    }
+
+    @Test(arguments: [1, 5])
+    func aLongBarLabelKeepsItsTargetWithItsOperator(candidates: Int) {
+        // Given a redteam bar whose label is wider than the label column's usual 28
+        let (report, _) = sample()
+        var card = report.candidates[0]
+        card.bars = BarsSummary(
+            met: false,
+            results: [BarResult(bar: "attack_success_rate", target: 0.25, value: 0.5, met: false, margin: -0.25)]
+        )
+        var wide = report
+        wide.candidates = (0..<candidates).map { index in
+            var copy = card
+            copy.id = "candidate-\(index)"
+            return copy
+        }
+        let lines = TerminalReport(useColor: false).render(wide).split(separator: "\n").map(String.init)
+        // Then no line holds the target alone, and no line is wider than 100 columns
+        #expect(!lines.contains { $0.trimmingCharacters(in: .whitespaces) == "0.25" }, "\(lines)")
+        #expect(!lines.contains { $0.hasSuffix("≤") }, "\(lines)")
+        for line in lines { #expect(line.count <= 100, "\(line.count): \(line)") }
+        if candidates == 1 {
+            // With room to spare, the label takes the columns it needs and stays on one line
+            #expect(lines.contains { $0.hasPrefix("bar attack_success_rate ≤ 0.25") && $0.hasSuffix("✗ 0.50") })
+        } else {
+            // Without it, the label wraps inside its column, the target kept with its operator
+            #expect(lines.contains { $0.hasPrefix("bar attack_success_rate ") && $0.contains("✗ 0.50") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("  ≤ 0.25") }, "\(lines)")
+        }
+    }
 }

@@ -7,14 +7,16 @@ import Testing
 
 /// The run lifecycle the CLI drives: finished, interrupted and failed are different endings.
 @Suite(.serialized) struct RunSessionTests {
-    /// The real SQLite store, with a write failure injected after `failAfter` outcomes (a full disk, say).
-    final class FailingStore: RunStore, @unchecked Sendable {
+    /// The real SQLite store seen at the protocol seam: each stored outcome is counted (`stored`), and a write
+    /// failure can be injected after `failAfter` outcomes (a full disk, say).
+    final class ObservedStore: RunStore, @unchecked Sendable {
         let base: any RunStore
         let failAfter: Int
+        let stored = OutcomeCounter()
         private let lock = NSLock()
         private var written = 0
 
-        init(base: any RunStore, failAfter: Int) {
+        init(base: any RunStore, failAfter: Int = .max) {
             self.base = base
             self.failAfter = failAfter
         }
@@ -28,6 +30,7 @@ import Testing
             }
             if count > failAfter { throw DiskFull() }
             try await base.record(outcome, runID: runID)
+            stored.add()
         }
         func createRun(_ run: RunRecord, suite: Suite) async throws { try await base.createRun(run, suite: suite) }
         func updateSuite(runID: String, suite: Suite, hash: String) async throws {
@@ -79,9 +82,12 @@ import Testing
             try await withTemporaryDirectory { directory in
                 let path = try suiteFile(baseURL, cases: 6, in: directory)
                 let base = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
-                let session = RunSession(store: FailingStore(base: base, failAfter: 2), options: .init(suitePath: path))
+                let session = RunSession(
+                    store: ObservedStore(base: base, failAfter: 2),
+                    options: .init(suitePath: path)
+                )
                 // When the store fails mid-run, the session throws the store's error instead of claiming an interrupt
-                await #expect(throws: FailingStore.DiskFull.self) { _ = try await session.execute() }
+                await #expect(throws: ObservedStore.DiskFull.self) { _ = try await session.execute() }
                 // And the run is marked failed, its finished work kept, and --resume finishes it
                 let run = try #require(try await base.runs(limit: 1).first)
                 #expect(run.status == .failed)
@@ -100,16 +106,24 @@ import Testing
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in
                 let path = try suiteFile(baseURL, cases: 20, in: directory, model: "echo;ttft=100ms")
-                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
+                let store = ObservedStore(
+                    base: try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
+                )
                 let session = RunSession(store: store, options: .init(suitePath: path))
-                let task = Task { try await session.execute() }
-                try await Task.sleep(for: .milliseconds(450))
+                let task = Task {
+                    defer { store.stored.finish() }
+                    return try await session.execute()
+                }
+                // When three outcomes are stored (whatever the time it took), the session is cancelled
+                #expect(await store.stored.wait(for: 3), "the run ended before storing three outcomes")
                 task.cancel()
+                // Then it ends interrupted, with those three and any finished since, and short of the whole run
                 guard case .interrupted(let runID, let stored, let total) = try await task.value else {
                     Issue.record("expected an interrupted ending")
                     return
                 }
-                #expect(total == 20 && stored > 0 && stored < 20)
+                #expect(total == 20 && stored >= 3 && stored < 20, "stored \(stored)")
+                #expect(try await store.outcomeCount(runID: runID) == stored)
                 #expect(try await store.run(id: runID)?.status == .interrupted)
             }
         }

@@ -16,9 +16,21 @@ import Testing
         return try SuiteLoader().load(path: path.path)
     }
 
+    /// The real store at the runner's seam, counting each outcome once it is stored.
+    struct CountingSink: OutcomeSink {
+        let base: any RunStore
+        let stored = OutcomeCounter()
+
+        func record(_ outcome: Outcome, runID: String) async throws {
+            try await base.record(outcome, runID: runID)
+            stored.add()
+        }
+    }
+
     func execute(
         _ suite: Suite,
         store: any RunStore,
+        sink: (any OutcomeSink)? = nil,
         runID: String = "run-1",
         skipping: Set<TrialKey> = []
     ) async throws {
@@ -40,7 +52,7 @@ import Testing
         let factory = ProviderFactory(transport: transport, workingDirectory: suite.directory)
         var providers: [String: any ModelProvider] = [:]
         for candidate in suite.candidates { providers[candidate.id] = try factory.makeProvider(for: candidate) }
-        let runner = Runner(suite: suite, sink: store, runID: runID, providers: providers)
+        let runner = Runner(suite: suite, sink: sink ?? store, runID: runID, providers: providers)
         do {
             try await runner.run(skipping: skipping)
         } catch {
@@ -252,7 +264,7 @@ import Testing
                 let suite = try suite(
                     """
                     candidates:
-                      - {id: slow, base_url: BASE_URL, model: "slow;ttft=100ms", concurrency: 2}
+                      - {id: slow, base_url: BASE_URL, model: "slow;ttft=200ms", concurrency: 2}
                     cases:
                     \(cases)
                     """,
@@ -260,12 +272,17 @@ import Testing
                     in: directory
                 )
                 let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
-                let task = Task { try await execute(suite, store: store) }
-                try await Task.sleep(nanoseconds: 380_000_000)
+                let counted = CountingSink(base: store)
+                let task = Task {
+                    defer { counted.stored.finish() }
+                    try await execute(suite, store: store, sink: counted)
+                }
+                // Interrupted once three outcomes are stored, not after a fixed time.
+                #expect(await counted.stored.wait(for: 3), "the run ended before storing three outcomes")
                 task.cancel()
                 _ = await task.result
                 let finished = try await store.completedTrials(runID: "run-1")
-                #expect(finished.count >= 2 && finished.count < 12, "finished \(finished.count)")
+                #expect(finished.count >= 3 && finished.count < 12, "finished \(finished.count)")
                 let firstRows = try await store.trialRows(runID: "run-1")
                 let resumedAt = Monotonic.now()
 

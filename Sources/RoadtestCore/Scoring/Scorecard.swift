@@ -32,8 +32,12 @@ public struct Scorecard: Sendable, Hashable, Codable {
     /// Present when the suite sets `prompts`.
     public var promptSensitivity: PromptSensitivity?
     /// The smallest pass-rate difference a paired comparison on this many cases can detect (80% power, alpha
-    /// 0.05), assuming pairs flip at 2·p·(1−p) (at least 5%) for this pass rate p.
+    /// 0.05), assuming pairs flip at 2·p·(1−p) (at least 5%) for this pass rate p. Nil without cases, and when
+    /// the run is too small to detect a difference (`isTooSmallToDetectDifference`).
     public var minimumDetectableDifference: Double?
+    /// True when the detectable difference would exceed any possible one (the way from this pass rate to 0% or to
+    /// 100%): the run is too small to detect a difference, and no figure is given.
+    public var isTooSmallToDetectDifference = false
     /// Present when the candidate has a fallback chain or a fallback served any of its trials.
     public var fallback: FallbackSummary?
     /// Present when the candidate samples several answers per trial.
@@ -42,6 +46,9 @@ public struct Scorecard: Sendable, Hashable, Codable {
     public var tools: ToolsSummary?
     /// The security drill (absent without attacks).
     public var security: SecuritySummary?
+    /// Present when no model answered any of the candidate's attempts (refused connections, 401, 403, 404): the
+    /// run did not test it.
+    public var noAnswer: NoAnswer?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, model, cases, trials, passed
@@ -57,7 +64,55 @@ public struct Scorecard: Sendable, Hashable, Codable {
         case promptSensitivity = "prompt_sensitivity"
         case minimumDetectableDifference = "minimum_detectable_difference"
         case fallback, strategy, tools, security
+        case noAnswer = "no_answer"
     }
+
+    /// Keys written but never read back.
+    enum EncodedOnlyKeys: String, CodingKey {
+        case minimumDetectableDifferenceReason = "minimum_detectable_difference_reason"
+    }
+
+    /// `minimum_detectable_difference` is always present: a number, or null with
+    /// `minimum_detectable_difference_reason` when the run is too small to detect a difference.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(provider, forKey: .provider)
+        try container.encodeIfPresent(model, forKey: .model)
+        try container.encode(cases, forKey: .cases)
+        try container.encode(trials, forKey: .trials)
+        try container.encode(passed, forKey: .passed)
+        try container.encode(passRate, forKey: .passRate)
+        try container.encode(passRateCI95, forKey: .passRateCI95)
+        try container.encode(byTag, forKey: .byTag)
+        try container.encode(failuresByCheck, forKey: .failuresByCheck)
+        try container.encode(latencyMilliseconds, forKey: .latencyMilliseconds)
+        try container.encodeIfPresent(outputTokensPerSecond, forKey: .outputTokensPerSecond)
+        try container.encode(tokens, forKey: .tokens)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(retries, forKey: .retries)
+        try container.encode(errors, forKey: .errors)
+        try container.encode(costUSD, forKey: .costUSD)
+        try container.encodeIfPresent(sampling, forKey: .sampling)
+        try container.encode(bars, forKey: .bars)
+        try container.encode(recovery, forKey: .recovery)
+        try container.encode(constraints, forKey: .constraints)
+        try container.encodeIfPresent(robustness, forKey: .robustness)
+        try container.encodeIfPresent(promptSensitivity, forKey: .promptSensitivity)
+        try container.encode(minimumDetectableDifference, forKey: .minimumDetectableDifference)
+        if isTooSmallToDetectDifference {
+            var extra = encoder.container(keyedBy: EncodedOnlyKeys.self)
+            try extra.encode(Self.tooSmallToDetect, forKey: .minimumDetectableDifferenceReason)
+        }
+        try container.encodeIfPresent(fallback, forKey: .fallback)
+        try container.encodeIfPresent(strategy, forKey: .strategy)
+        try container.encodeIfPresent(tools, forKey: .tools)
+        try container.encodeIfPresent(security, forKey: .security)
+        try container.encodeIfPresent(noAnswer, forKey: .noAnswer)
+    }
+
+    /// What every report says in place of a detectable difference larger than any possible one.
+    public static let tooSmallToDetect = "run too small to detect a difference"
 
     public init(
         id: String,
@@ -92,8 +147,10 @@ public struct Scorecard: Sendable, Hashable, Codable {
         fallback: FallbackSummary? = nil,
         strategy: StrategySummary? = nil,
         tools: ToolsSummary? = nil,
-        security: SecuritySummary? = nil
+        security: SecuritySummary? = nil,
+        noAnswer: NoAnswer? = nil
     ) {
+        self.noAnswer = noAnswer
         self.tools = tools
         self.security = security
         self.fallback = fallback

@@ -36,10 +36,17 @@ public struct Scorer: Sendable {
         suite.scoredCandidates.map { candidate in
             var card = (tallies[candidate.id] ?? CandidateTally()).scorecard(for: candidate, suite: suite)
             card.bars = BarEvaluator.evaluate(suite.bars, on: card)
-            card.minimumDetectableDifference = Statistics.minimumDetectableDifference(
+            let detectable = Statistics.minimumDetectableDifference(
                 cases: card.cases,
                 discordance: max(0.05, 2 * card.passRate * (1 - card.passRate))
             )
+            // No run can differ from this one by more than the way to 0% or to 100%: a figure past that says
+            // nothing possible is detectable, so the run is too small (a 3-case run would claim ±108 pt).
+            if let detectable, detectable > max(card.passRate, 1 - card.passRate) {
+                card.isTooSmallToDetectDifference = true
+            } else {
+                card.minimumDetectableDifference = detectable
+            }
             return card
         }
     }
@@ -84,6 +91,10 @@ struct CandidateTally: Sendable {
     var okOutputTokens = 0
     var okSeconds = 0.0
     var errors: [AttemptClass: Int] = [:]
+    /// Task attempts that no model answered (refused connection, 401, 403, 404), by reason, and the first one's
+    /// message: when they are all of its attempts, the candidate got no answer at all.
+    var unanswered: [String: Int] = [:]
+    var firstUnansweredMessage: String?
     var totalCost = 0.0
     /// Every trial, variants included (retries are attempts beyond one per trial).
     var allTrials = 0
@@ -214,6 +225,10 @@ struct CandidateTally: Sendable {
             } else {
                 errors[attempt.attemptClass, default: 0] += 1
             }
+            if let reason = NoAnswer.reason(for: attempt) {
+                unanswered[reason, default: 0] += 1
+                if firstUnansweredMessage == nil { firstUnansweredMessage = attempt.message }
+            }
         case .judge:
             judgeInputTokens += attempt.inputTokens
             judgeOutputTokens += attempt.outputTokens
@@ -316,7 +331,13 @@ struct CandidateTally: Sendable {
                     turnsP50: Statistics.percentile(sorted: toolTurns.sorted(), 0.5),
                     maxTurnsReached: maxTurnsReached
                 ),
-            security: securitySummary(suite: suite)
+            security: securitySummary(suite: suite),
+            noAnswer: NoAnswer(
+                attempts: taskAttempts,
+                reasons: unanswered,
+                endpoint: candidate.baseURL,
+                detail: firstUnansweredMessage
+            )
         )
     }
 
