@@ -16,7 +16,8 @@ let systemPackageBesideSubprocess: Target.Dependency = .product(
 
 let package = Package(
     name: "roadtest",
-    platforms: [.macOS(.v14)],
+    // macOS 15: the Synchronization module (Mutex, Atomic) the gateway and runner use.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "roadtest", targets: ["roadtest"])
     ],
