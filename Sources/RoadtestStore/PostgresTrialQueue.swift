@@ -2,6 +2,26 @@ import Foundation
 import PostgresNIO
 import RoadtestCore
 
+/// A `trial_queue` row: a planned trial waiting for a worker.
+struct QueueRow: SQLRecord {
+    static let table = "trial_queue"
+    static let primaryKey = TrialColumns.key
+
+    var runID: String
+    var trial: RunPlan.Trial
+    var sequence: Int
+
+    var columns: KeyValuePairs<String, any SQLBindable> {
+        let key = trial.key
+        return [
+            "run_id": runID, "candidate_id": key.candidate, "case_id": key.caseID, "sample": key.sample,
+            "variant": key.variant.name, "variant_kind": key.variant.kind.rawValue, "variant_index": key.variant.index,
+            "variant_perturbation": key.variant.perturbation?.rawValue, "case_index": trial.caseIndex,
+            "seq": sequence, "state": "pending", "claims": 0,
+        ]
+    }
+}
+
 /// The trial queue in a PostgreSQL store (`StoreLocation.open` hands it out as `Store.queue`).
 struct PostgresTrialQueue: TrialQueue {
     let database: PostgresDatabase
@@ -12,29 +32,14 @@ struct PostgresTrialQueue: TrialQueue {
         var iterator = trials.makeIterator()
         var sequence = 0
         while true {
-            var arguments: [any SQLBindable] = []
-            var rows: [String] = []
+            var rows: [QueueRow] = []
             while rows.count < 1_000, let trial = iterator.next() {
-                let key = trial.key
-                rows.append("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)")
-                arguments += [
-                    runID, key.candidate, key.caseID, key.sample, key.variant.name, key.variant.kind.rawValue,
-                    key.variant.index, key.variant.perturbation?.rawValue, trial.caseIndex, sequence,
-                ]
+                rows.append(QueueRow(runID: runID, trial: trial, sequence: sequence))
                 sequence += 1
             }
             guard !rows.isEmpty else { return }
-            try await database.write(
-                SQLStatement(
-                    """
-                    INSERT INTO trial_queue (run_id, candidate_id, case_id, sample, variant, variant_kind,
-                        variant_index, variant_perturbation, case_index, seq, state, claims)
-                    VALUES \(rows.joined(separator: ", "))
-                    ON CONFLICT (run_id, candidate_id, case_id, sample, variant) DO NOTHING
-                    """,
-                    arguments
-                )
-            )
+            // One statement for a thousand rows; rows already queued are kept as they are.
+            try await database.write(SQLDialect.postgres.insert(rows, ignoringConflicts: true))
         }
     }
 

@@ -31,4 +31,19 @@ extension SQLDialect {
             columns.map(\.value)
         )
     }
+
+    /// One statement that adds every record of `records` (all of one type, so their columns are the same); with
+    /// `ignoringConflicts`, a row whose key is already there is kept as it is.
+    func insert<Record: SQLRecord>(_ records: [Record], ignoringConflicts: Bool = false) -> SQLStatement {
+        let names = records.first.map { $0.columns.map(\.key) } ?? []
+        let row = "(" + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")"
+        var sql =
+            "INSERT INTO \(Record.table) (\(names.joined(separator: ", "))) VALUES "
+            + Array(repeating: row, count: records.count).joined(separator: ", ")
+        if ignoringConflicts {
+            sql += self == .postgres ? " ON CONFLICT (\(Record.primaryKey.joined(separator: ", "))) DO NOTHING" : ""
+            if self == .sqlite { sql = sql.replacingOccurrences(of: "INSERT INTO", with: "INSERT OR IGNORE INTO") }
+        }
+        return SQLStatement(sql, records.flatMap { $0.columns.map(\.value) })
+    }
 }
