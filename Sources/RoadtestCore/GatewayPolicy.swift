@@ -149,6 +149,9 @@ public struct GatewayPolicy: Sendable, Hashable {
 
     /// Largest number of shadow requests waiting; more are dropped (and counted).
     public var shadowQueue: Int = 1000
+    /// Output tokens a request that names no `max_tokens` (and whose candidate sets none) is assumed to produce when
+    /// a budgeted route reserves its worst-case cost (`limits.reserve_output_tokens`).
+    public var reserveOutputTokens: Int = 4096
     /// The share of answered requests whose input and output are kept (for review and feedback), after
     /// `redactions` (regular expressions) replaced what they match with `[redacted]`.
     public var bodySample: Double = 0

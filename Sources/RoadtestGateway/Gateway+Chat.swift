@@ -106,6 +106,29 @@ extension Gateway {
                 )
             )
         }
+        // A budgeted route admits a request only when its worst-case cost fits what is left of the budget, reserved
+        // atomically: requests in flight together can never spend more than the cap.
+        var reservation = 0.0
+        if let budget = route.budgetPerDay {
+            reservation = worstCaseCost(links)
+            guard budgets.reserve(reservation, on: route.name, cap: budget) else {
+                return refuse(
+                    .budget,
+                    Self.error(
+                        format: format,
+                        .tooManyRequests,
+                        String(
+                            format: "route '%@' cannot fit this request (up to $%.4f) in its budget of $%.2f for "
+                                + "today (UTC)",
+                            route.name,
+                            reservation,
+                            budget
+                        ),
+                        type: "budget_exceeded"
+                    )
+                )
+            }
+        }
         record.stream = wire.stream
         let shadow = shadowLinks(for: route, wire: wire)
         if wire.stream {
@@ -115,6 +138,7 @@ extension Gateway {
                 includeUsage: wire.includeUsage,
                 record: record,
                 arrival: context.arrival,
+                reservation: reservation,
                 shadow: shadow,
                 format: format
             )
@@ -124,9 +148,28 @@ extension Gateway {
             route: route,
             record: record,
             arrival: context.arrival,
+            reservation: reservation,
             shadow: shadow,
             format: format
         )
+    }
+
+    /// The most a request can cost on any candidate of its chain: every byte of its input counted as a token (no
+    /// tokenizer yields more tokens than bytes) plus framing, and its `max_tokens` (else the candidate's, else the
+    /// policy's `reserve_output_tokens`) of output, at the dearest price in the chain.
+    func worstCaseCost(_ links: [ChainLink]) -> Double {
+        links.map { link in
+            let request = link.request
+            var bytes = (request.system?.utf8.count ?? 0) + 64
+            for message in request.messages { bytes += message.content.utf8.count + 16 }
+            for tool in request.tools { bytes += tool.jsonText.utf8.count }
+            let output = request.maxTokens ?? policy.reserveOutputTokens
+            // Whichever is dearer: the input at the plain price, or written to a cache.
+            return max(
+                link.price.cost(inputTokens: bytes, outputTokens: output),
+                link.price.cost(inputTokens: bytes, outputTokens: output, cacheWriteTokens: bytes)
+            )
+        }.max() ?? 0
     }
 
     // MARK: - Requests upstream
@@ -226,6 +269,7 @@ extension Gateway {
         route: GatewayPolicy.Route,
         record: GatewayRecord,
         arrival: UInt64,
+        reservation: Double = 0,
         shadow shadowLinks: [ChainLink] = [],
         format: ClientFormat = .openAI
     ) async -> Response {
@@ -234,6 +278,7 @@ extension Gateway {
         do {
             result = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
         } catch {
+            budgets.settle(reserved: reservation, cost: 0, on: route.name)
             record.status = 499
             record.outcome = .cancelled
             finish(record)
@@ -245,7 +290,7 @@ extension Gateway {
         record.inputTokens = result.attempts.reduce(0) { $0 + $1.inputTokens }
         record.outputTokens = result.attempts.reduce(0) { $0 + $1.outputTokens }
         record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
-        budgets.add(record.costUSD, to: route.name)
+        budgets.settle(reserved: reservation, cost: record.costUSD, on: route.name)
         guard response.attemptClass == .ok else {
             return chainFailed(
                 record,

@@ -72,12 +72,26 @@ public final class RateLimiter: Sendable {
     }
 }
 
-/// Spend per route for the current UTC day, seeded from the store at start.
+/// Spend per route for the current UTC day, seeded from the store at start, and the money requests in flight may
+/// still spend. A request reserves its worst-case cost when it is admitted (`reserve`), atomically against the cap,
+/// and settles to what it really cost when it ends (`settle`), so concurrent requests can never together spend more
+/// than the cap: the check and the reservation are one step under one lock.
 public final class BudgetTracker: Sendable {
-    let state: Mutex<(day: Int, spent: [String: Double])>
+    struct State {
+        var day: Int
+        var spent: [String: Double]
+        var reserved: [String: Double] = [:]
+
+        mutating func roll(to day: Int) {
+            guard self.day != day else { return }
+            self = State(day: day, spent: [:])
+        }
+    }
+
+    let state: Mutex<State>
 
     public init(spentToday: [String: Double], now: Date = Date()) {
-        state = Mutex((Self.day(now), spentToday))
+        state = Mutex(State(day: Self.day(now), spent: spentToday))
     }
 
     static func day(_ date: Date) -> Int { Int(date.timeIntervalSince1970 / 86_400) }
@@ -85,17 +99,46 @@ public final class BudgetTracker: Sendable {
     /// Seconds since 1970 at the start of today (UTC).
     public static func startOfToday(_ now: Date = Date()) -> Double { Double(day(now)) * 86_400 }
 
+    /// What `route` has spent today (requests still in flight not included).
     public func spent(_ route: String, now: Date = Date()) -> Double {
         state.withLock { state in
-            if state.day != Self.day(now) { state = (Self.day(now), [:]) }
+            state.roll(to: Self.day(now))
             return state.spent[route, default: 0]
         }
     }
 
-    public func add(_ cost: Double, to route: String, now: Date = Date()) {
+    /// What requests in flight on `route` have reserved and not settled.
+    public func reserved(_ route: String, now: Date = Date()) -> Double {
         state.withLock { state in
-            if state.day != Self.day(now) { state = (Self.day(now), [:]) }
+            state.roll(to: Self.day(now))
+            return state.reserved[route, default: 0]
+        }
+    }
+
+    /// Reserves `amount` on `route` when what it spent, what is reserved and `amount` stay within `cap`; false (and
+    /// nothing reserved) otherwise.
+    public func reserve(_ amount: Double, on route: String, cap: Double, now: Date = Date()) -> Bool {
+        state.withLock { state in
+            state.roll(to: Self.day(now))
+            let committed = state.spent[route, default: 0] + state.reserved[route, default: 0]
+            // A relative epsilon: ten reservations of 0.01 fit a cap of 0.1 although their float sum is 0.0999…9.
+            guard committed + amount <= cap * (1 + 1e-12) else { return false }
+            state.reserved[route, default: 0] += amount
+            return true
+        }
+    }
+
+    /// Ends a request: releases what it reserved and adds what it cost.
+    public func settle(reserved amount: Double, cost: Double, on route: String, now: Date = Date()) {
+        state.withLock { state in
+            state.roll(to: Self.day(now))
+            state.reserved[route] = max(0, state.reserved[route, default: 0] - amount)
             state.spent[route, default: 0] += cost
         }
+    }
+
+    /// Adds `cost` to `route`'s spend (a request that reserved nothing).
+    public func add(_ cost: Double, to route: String, now: Date = Date()) {
+        settle(reserved: 0, cost: cost, on: route, now: now)
     }
 }

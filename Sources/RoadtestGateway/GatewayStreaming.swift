@@ -15,6 +15,7 @@ extension Gateway {
         includeUsage: Bool,
         record: GatewayRecord,
         arrival: UInt64,
+        reservation: Double = 0,
         shadow shadowLinks: [ChainLink] = [],
         format: ClientFormat = .openAI
     ) async -> Response {
@@ -24,7 +25,7 @@ extension Gateway {
             record.attempts = attempts
             record.costUSD = cost
             record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
-            budgets.add(cost, to: route.name)
+            budgets.settle(reserved: reservation, cost: cost, on: route.name)
             return chainFailed(
                 record,
                 route: route,
@@ -93,7 +94,7 @@ extension Gateway {
                     record.costUSD = cost
                     record.outcome = outcome
                     record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
-                    self.budgets.add(cost, to: route.name)
+                    self.budgets.settle(reserved: reservation, cost: cost, on: route.name)
                     self.finish(record)
                     self.shadow(shadowLinks, record: record, output: output)
                     self.keepBody(links, record: record, output: output)

@@ -232,11 +232,18 @@ extension Context {
         }
         if let node = fields["limits"] {
             if case .mapping(let limitPairs, _) = node {
-                checkKeys(limitPairs, valid: ["max_body_bytes", "requests_per_minute", "shadow_queue"], in: "limits")
+                checkKeys(
+                    limitPairs,
+                    valid: ["max_body_bytes", "requests_per_minute", "shadow_queue", "reserve_output_tokens"],
+                    in: "limits"
+                )
                 for (key, value, _) in limitPairs {
                     if key == "max_body_bytes" { policy.maxBodyBytes = positiveInt(value, key) ?? policy.maxBodyBytes }
                     if key == "requests_per_minute" { policy.requestsPerMinute = positiveInt(value, key) }
                     if key == "shadow_queue" { policy.shadowQueue = positiveInt(value, key) ?? policy.shadowQueue }
+                    if key == "reserve_output_tokens" {
+                        policy.reserveOutputTokens = positiveInt(value, key) ?? policy.reserveOutputTokens
+                    }
                 }
             } else {
                 error(node, "'limits' must be a mapping like {max_body_bytes: 1048576, requests_per_minute: 600}")

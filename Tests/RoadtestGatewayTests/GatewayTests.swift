@@ -229,9 +229,9 @@ import FoundationNetworking
                   - {id: main, base_url: BASE_URL, model: main, price: {input: 1000000, output: 1000000}}
                 routes:
                   - {name: default, candidate: main}
-                  - {name: capped, candidate: main, budget: {usd_per_day: 3}}
+                  - {name: capped, candidate: main, budget: {usd_per_day: 185}}
                 auth: {tokens_env: GATEWAY_TOKENS}
-                limits: {max_body_bytes: 2000, requests_per_minute: 6}
+                limits: {max_body_bytes: 2000, requests_per_minute: 6, reserve_output_tokens: 100}
                 """,
                 upstream: upstream,
                 tokens: "alpha-token, beta-token",
@@ -262,11 +262,13 @@ import FoundationNetworking
                     headers: alpha
                 )
                 #expect(large.status == 413)
-                // Each "a b" costs 2 input + 2 output tokens = $4 at $1M/token... one request passes the $3 cap, then 429.
+                // At $1M a token, "a b" may cost up to $183 (3 bytes + 80 of framing in, 100 reserved out): it fits the
+                // $185 cap and really costs $4 (2 + 2 tokens); the next one would not fit ($4 + $183) and is refused
+                // before any candidate is asked.
                 let first = try await Self.send(endpoint, body: Self.chat("capped", "a b"), headers: alpha)
                 #expect(first.status == 200)
                 let capped = try await Self.send(endpoint, body: Self.chat("capped", "a b"), headers: alpha)
-                #expect(capped.status == 429 && capped.body.contains("spent its budget"), "\(capped.body)")
+                #expect(capped.status == 429 && capped.body.contains("cannot fit this request"), "\(capped.body)")
                 // Six requests a minute per token: alpha has sent 4 (ok, large, first, capped; a 401 counts against no
                 // token), so two more pass and the next is refused with Retry-After.
                 for _ in 1...2 {
