@@ -77,6 +77,9 @@ import Testing
                         if stream { #expect(a.contentEvents == b.contentEvents, "\(format)") }
                     }
                 }
+                // A request's log entry is written as its response ends, which can be just after the client has
+                // read the last byte: wait for the four, then check them.
+                _ = try await eventually(timeout: .seconds(10), every: .milliseconds(10)) { proxy.entries.count >= 4 }
                 #expect(proxy.entries.count == 4)
                 #expect(proxy.entries.allSatisfy { $0.fault == nil && $0.upstreamStatus == 200 && $0.status == 200 })
             }
