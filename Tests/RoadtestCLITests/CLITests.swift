@@ -15,26 +15,11 @@ import FoundationNetworking
 /// orphaned llama-server on any exit path.
 @Suite(.serialized, .enabled(if: TestEnvironment.binary != nil, "build the roadtest executable first (swift build)"))
 struct CLITests {
-    struct Outcome {
-        var status: Int32
-        var output: String
-        var errors: String
-    }
+    typealias Outcome = CommandOutcome
 
+    /// The built binary run in `directory` as a user runs it (the golden tests' `runRoadtest`).
     func roadtest(_ arguments: [String], in directory: URL, timeout: Double = 300) async throws -> Outcome {
-        let binary = try #require(TestEnvironment.binary)
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        let result = try await ProcessRunner.run(
-            ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path] + arguments,
-            timeout: timeout,
-            environment: environment
-        )
-        return Outcome(
-            status: result.status,
-            output: String(decoding: result.standardOutput, as: UTF8.self),
-            errors: String(decoding: result.standardError, as: UTF8.self)
-        )
+        try await runRoadtest(arguments, in: directory, timeout: timeout)
     }
 
     @Test func aCandidateNoModelAnsweredFailsTheRunAfterItsReports() async throws {

@@ -235,6 +235,12 @@ public struct CommandOutcome: Sendable {
     public var status: Int32
     public var output: String
     public var errors: String
+
+    public init(status: Int32, output: String, errors: String) {
+        self.status = status
+        self.output = output
+        self.errors = errors
+    }
 }
 
 /// Runs the built `roadtest` executable in `directory` as a user would (`NO_COLOR=1`).
