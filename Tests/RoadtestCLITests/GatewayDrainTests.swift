@@ -23,13 +23,15 @@ struct GatewayDrainTests {
     static func withGateway(
         _ arguments: [String],
         in directory: URL,
+        mark: String = UUID().uuidString,
         environment: [String: String] = [:],
         _ body: (Int, TestProcess.Running) async throws -> Void
     ) async throws -> Int32 {
         let binary = try #require(TestEnvironment.binary)
         let log = directory.appendingPathComponent("gateway.log")
         let port = 20_000 + Int.random(in: 0..<30_000)
-        let variables = environment.mapValues { Optional($0) }
+        var variables: [String: String?] = ["ROADTEST_TEST_MARK": mark]
+        for (name, value) in environment { variables[name] = value }
         return try await TestProcess.run(
             [binary.path, "gateway"] + arguments + ["--listen", "127.0.0.1:\(port)"],
             in: directory,
@@ -83,6 +85,7 @@ struct GatewayDrainTests {
                     ],
                     in: directory
                 )
+                let mark = UUID().uuidString
                 var configuration = HTTPClient.Configuration()
                 configuration.connectionPool = .init(
                     idleTimeout: .seconds(30),
@@ -94,7 +97,8 @@ struct GatewayDrainTests {
                 var stoppedAt = ContinuousClock.now
                 let status = try await Self.withGateway(
                     ["--policy", "policy.yaml", "--store", "gw.db", "--grace", "10s"],
-                    in: directory
+                    in: directory,
+                    mark: mark
                 ) { port, gateway in
                     let started = Started()
                     let (allStarted, signal) = AsyncStream.makeStream(of: Void.self)
@@ -145,7 +149,7 @@ struct GatewayDrainTests {
                 #expect(records.count == streams)
                 #expect(records.allSatisfy { $0.outcome == .answered && $0.stream })
                 // Nothing the gateway started outlives it.
-                #expect(TestEnvironment.runningDescendants(matching: try #require(TestEnvironment.binary).path).isEmpty)
+                #expect(TestEnvironment.processes(marked: mark).isEmpty)
             }
         }
     }
