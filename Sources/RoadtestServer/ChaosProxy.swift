@@ -289,7 +289,9 @@ public final class ChaosProxy: Sendable {
                     entry.events = relay.events
                     if dropped {
                         self.finish(&entry, status: status, arrival: arrival)
-                        await Self.reset(channel)
+                        // A cut ends the stream in order (FIN after the pending writes, no final chunk): every
+                        // event written before it reaches the client, so the same seed cuts at the same byte.
+                        try? await channel.close(mode: .output)
                         throw Dropped()
                     }
                     try await writer.finish(nil)
