@@ -2,14 +2,14 @@
 #   make demo   builds Roadtest, installs the real local models, runs the quickstart, writes report.html
 #   make test   builds Roadtest (release: timing tests measure optimised code), installs the local models
 #               (reused when present), the OpenAI and Anthropic Python clients (.build/pyclients), Debian's
-#               chromium and postgresql (apt-get, when missing), runs every test
+#               chromium, postgresql and prometheus (apt-get, when missing), runs every test
 # Assumed on the machine: the Swift 6 toolchain and python3 (with venv and pip). Everything else
 # (cmake, ninja, llama.cpp's llama-server, the GGUF models) is installed by `roadtest models install`
 # into ROADTEST_HOME (default ~/.roadtest).
 
 SWIFT ?= swift
 
-.PHONY: demo test build models lint portability format clean-home pyclients browser postgres
+.PHONY: demo test build models lint portability format clean-home pyclients browser postgres prometheus
 
 # One release build serves both commands (tests included, so `make test` after `make demo` rebuilds nothing).
 build:
@@ -44,7 +44,14 @@ postgres:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql; }
 
-test: build pyclients browser postgres
+# Debian's prometheus (server and promtool), for the test that checks and scrapes the gateway's metrics (the test
+# starts its own server on loopback; nothing is started here).
+prometheus:
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq prometheus; }
+
+test: build pyclients browser postgres prometheus
 	.build/release/roadtest models install
 	$(SWIFT) test -c release --skip-build --no-parallel
 

@@ -45,8 +45,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         // Simulator server
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
-        // Gateway metrics: the swift-metrics API, exposed in Prometheus text format
-        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        // Gateway metrics in Prometheus text format (its swift-metrics dependency is pinned by Package.resolved)
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         // Latency histograms
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
@@ -77,7 +76,6 @@ let package = Package(
                 "RoadtestServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

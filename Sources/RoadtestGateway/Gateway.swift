@@ -109,20 +109,41 @@ public final class Gateway: Sendable {
         )
     }
 
+    /// A second server on `host:port` that serves `GET /metrics` (and `GET /health`) without client authentication,
+    /// for scrapers that send no token. It serves nothing else, so it can listen where the scraper reaches it.
+    public func makeMetricsApplication(
+        host: String = "127.0.0.1",
+        port: Int,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/metrics") { _, _ in self.metricsText() }
+        router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")])) }
+        return HTTPServer.makeApplication(
+            router: router,
+            name: "gateway metrics",
+            host: host,
+            port: port,
+            onRunning: onRunning
+        )
+    }
+
     /// The gateway's background services, in start order: run them in one `ServiceGroup` before the HTTP server
     /// (`makeServiceGroup`), so that on shutdown the server drains first, then the shadow queue, then the records.
     public var services: [any Service] { [recorder, shadower] }
 
-    /// The gateway's `ServiceGroup`: its services and `app`. SIGTERM and SIGINT (when `signals`) start a graceful
+    /// The gateway's `ServiceGroup`: its services, `alongside` (the metrics listener) and `app`. SIGTERM and SIGINT (when `signals`) start a graceful
     /// shutdown: the server takes no new connection and finishes the requests in flight, queued shadow copies
     /// finish, buffered records are written; after `grace` whatever is left is cancelled.
     public func makeServiceGroup(
         app: some Service,
+        alongside: [any Service] = [],
         grace: Duration = .seconds(10),
         signals: Bool = true
     ) -> ServiceGroup {
         var configuration = ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                + alongside.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }
                 + [.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger

@@ -1,73 +1,199 @@
 import Foundation
-import Metrics
 import Prometheus
 import RoadtestCore
+import Synchronization
 
-/// The gateway's metrics through the swift-metrics API, kept in the gateway's own Prometheus registry (not the
-/// process-wide `MetricsSystem`, so several gateways in one process keep apart). Labels are bounded: routes and
-/// candidates come from the policy, outcomes from a fixed set.
+/// The gateway's metrics in its own Prometheus registry (not the process-wide `MetricsSystem`, so several gateways
+/// in one process keep apart). Every family has `# HELP` text and one label set, so `promtool check metrics`
+/// passes. Labels are bounded: routes and candidates come from the policy, outcomes from a fixed set. Handles are
+/// made once per label set and kept, so recording a request is a dictionary lookup and a few atomic adds.
 public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    let factory: PrometheusMetricsFactory
+
+    /// The handles of one (route, candidate) pair.
+    final class Served: Sendable {
+        let ttft: DurationHistogram
+        let e2e: DurationHistogram
+        let inputTokens: Counter
+        let outputTokens: Counter
+        let cost: Counter
+        let fallbacks: Counter
+
+        init(_ registry: PrometheusCollectorRegistry, route: String, candidate: String) {
+            let labels = [("route", route), ("candidate", candidate)]
+            ttft = registry.makeDurationHistogram(
+                descriptor: GatewayMetrics.family(
+                    "ttft",
+                    unit: "seconds",
+                    "Seconds from a request's arrival to the first content sent to the client, answered requests."
+                ),
+                labels: labels,
+                buckets: GatewayMetrics.latencyBuckets
+            )
+            e2e = registry.makeDurationHistogram(
+                descriptor: GatewayMetrics.family(
+                    "e2e",
+                    unit: "seconds",
+                    "Seconds from a request's arrival to the end of its response, answered or failed."
+                ),
+                labels: labels,
+                buckets: GatewayMetrics.latencyBuckets
+            )
+            inputTokens = registry.makeCounter(
+                descriptor: GatewayMetrics.family(
+                    "input_tokens",
+                    unit: "total",
+                    "Input tokens sent upstream, every attempt included, as the providers reported them."
+                ),
+                labels: labels
+            )
+            outputTokens = registry.makeCounter(
+                descriptor: GatewayMetrics.family(
+                    "output_tokens",
+                    unit: "total",
+                    "Output tokens received from upstream, every attempt included (estimated when a stream had no usage)."
+                ),
+                labels: labels
+            )
+            cost = registry.makeCounter(
+                descriptor: GatewayMetrics.family(
+                    "cost_usd",
+                    unit: "total",
+                    "US dollars spent upstream at the policy's prices, failed attempts and retries included."
+                ),
+                labels: labels
+            )
+            fallbacks = registry.makeCounter(
+                descriptor: GatewayMetrics.family(
+                    "fallbacks",
+                    unit: "total",
+                    "Requests answered by a candidate other than their route's first choice."
+                ),
+                labels: labels
+            )
+        }
+    }
+
+    struct RequestKey: Hashable {
+        var route: String
+        var candidate: String
+        var outcome: String
+    }
+
+    struct Handles {
+        var requests: [RequestKey: Counter] = [:]
+        var served: [String: [String: Served]] = [:]
+        var shadowDropped: [String: Counter] = [:]
+        var rollbacks: [String: Counter] = [:]
+    }
+
+    let handles = Mutex(Handles())
+    let dropped: Counter
+
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        .seconds(30), .seconds(60),
+    ]
+
+    static func family(_ name: String, unit: String? = nil, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "roadtest",
+            subsystem: "gateway",
+            metricName: name,
+            unitName: unit,
+            helpText: help
+        )
+    }
 
     public init() {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        let latency: [Duration] = [
-            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
-            .seconds(30), .seconds(60),
-        ]
-        factory.defaultDurationHistogramBuckets = latency
-        self.factory = factory
+        dropped = registry.makeCounter(
+            descriptor: Self.family(
+                "records_dropped",
+                unit: "total",
+                "Request records not stored because the store fell behind (the recorder's queue was full)."
+            )
+        )
     }
 
     /// Counts a finished request.
     func record(_ record: GatewayRecord) {
         let route = record.route ?? "none"
         let candidate = record.servedBy ?? "none"
-        let labels = [("route", route), ("candidate", candidate), ("outcome", record.outcome.rawValue)]
-        Counter(label: "roadtest_gateway_requests_total", dimensions: labels, factory: factory).increment()
-        guard record.route != nil else { return }
-        let served = [("route", route), ("candidate", candidate)]
+        let key = RequestKey(route: route, candidate: candidate, outcome: record.outcome.rawValue)
+        let (requests, served) = handles.withLock { handles -> (Counter, Served?) in
+            let requests =
+                handles.requests[key]
+                ?? {
+                    let counter = registry.makeCounter(
+                        descriptor: Self.family(
+                            "requests",
+                            unit: "total",
+                            "Requests finished, by route, the candidate that answered (none when none did) and outcome."
+                        ),
+                        labels: [("route", route), ("candidate", candidate), ("outcome", key.outcome)]
+                    )
+                    handles.requests[key] = counter
+                    return counter
+                }()
+            guard record.route != nil else { return (requests, nil) }
+            if let served = handles.served[route]?[candidate] { return (requests, served) }
+            let served = Served(registry, route: route, candidate: candidate)
+            handles.served[route, default: [:]][candidate] = served
+            return (requests, served)
+        }
+        requests.increment()
+        guard let served else { return }
         if let ttft = record.timeToFirstToken, record.outcome.isAnswered {
-            Timer(label: "roadtest_gateway_ttft_seconds", dimensions: served, factory: factory)
-                .recordNanoseconds(Int64(ttft * 1e9))
+            served.ttft.recordNanoseconds(Int64(ttft * 1e9))
         }
-        if let e2e = record.endToEnd {
-            Timer(label: "roadtest_gateway_e2e_seconds", dimensions: served, factory: factory)
-                .recordNanoseconds(Int64(e2e * 1e9))
-        }
-        if record.inputTokens > 0 {
-            Counter(label: "roadtest_gateway_input_tokens_total", dimensions: served, factory: factory)
-                .increment(by: record.inputTokens)
-        }
-        if record.outputTokens > 0 {
-            Counter(label: "roadtest_gateway_output_tokens_total", dimensions: served, factory: factory)
-                .increment(by: record.outputTokens)
-        }
-        if record.costUSD > 0 {
-            FloatingPointCounter(label: "roadtest_gateway_cost_usd_total", dimensions: served, factory: factory)
-                .increment(by: record.costUSD)
-        }
-        if record.fellBack {
-            Counter(label: "roadtest_gateway_fallbacks_total", dimensions: served, factory: factory).increment()
-        }
+        if let e2e = record.endToEnd { served.e2e.recordNanoseconds(Int64(e2e * 1e9)) }
+        if record.inputTokens > 0 { served.inputTokens.increment(by: Int64(record.inputTokens)) }
+        if record.outputTokens > 0 { served.outputTokens.increment(by: Int64(record.outputTokens)) }
+        if record.costUSD > 0 { served.cost.increment(by: record.costUSD) }
+        if record.fellBack { served.fallbacks.increment() }
     }
 
     /// Records the recorder could not queue (the store fell behind).
-    func recordDropped() {
-        Counter(label: "roadtest_gateway_records_dropped_total", dimensions: [], factory: factory).increment()
-    }
+    func recordDropped() { dropped.increment() }
 
     /// Shadow copies dropped because the shadow queue was full.
     func recordShadowDropped(route: String) {
-        Counter(label: "roadtest_gateway_shadow_dropped_total", dimensions: [("route", route)], factory: factory)
-            .increment()
+        counter(
+            \.shadowDropped,
+            route: route,
+            "shadow_dropped",
+            "Shadow copies dropped because the shadow queue was full."
+        )
+        .increment()
     }
 
     /// A route switched to its rollback candidate.
     func recordRollback(route: String) {
-        Counter(label: "roadtest_gateway_rollbacks_total", dimensions: [("route", route)], factory: factory).increment()
+        counter(
+            \.rollbacks,
+            route: route,
+            "rollbacks",
+            "Times a route switched to its rollback candidate (SLO breached)."
+        )
+        .increment()
+    }
+
+    func counter(
+        _ path: WritableKeyPath<Handles, [String: Counter]>,
+        route: String,
+        _ name: String,
+        _ help: String
+    ) -> Counter {
+        handles.withLock { handles in
+            if let counter = handles[keyPath: path][route] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.family(name, unit: "total", help),
+                labels: [("route", route)]
+            )
+            handles[keyPath: path][route] = counter
+            return counter
+        }
     }
 
     /// The Prometheus text exposition.

@@ -102,13 +102,13 @@ struct ChaosCommand: AsyncParsableCommand {
         throw ExitCode(code)
     }
 
-    static func address(_ text: String) throws -> (String, Int) {
+    static func address(_ text: String, option: String = "--listen") throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else {
             throw RoadtestError(
                 .invalidArgument,
-                "--listen \(text): expected HOST:PORT",
+                "\(option) \(text): expected HOST:PORT",
                 hint: "for example 127.0.0.1:8090"
             )
         }

@@ -139,6 +139,15 @@ struct GatewayServeCommand: AsyncParsableCommand {
     )
     var grace = "10s"
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also serve GET /metrics on this address, without client authentication (e.g. 127.0.0.1:9464).",
+            discussion: "For Prometheus scrapers that send no token; it serves nothing but /metrics and /health."
+        )
+    )
+    var metricsListen: String?
+
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
@@ -154,6 +163,7 @@ struct GatewayServeCommand: AsyncParsableCommand {
             }
             let loaded = try PolicyLoader().load(path: policy)
             let (host, port) = try ChaosCommand.address(listen)
+            let metricsAddress = try metricsListen.map { try ChaosCommand.address($0, option: "--metrics-listen") }
             // Checked before anything starts; the gateway enforces it again when it builds its server.
             try HTTPServer.check(
                 host: host,
@@ -188,7 +198,20 @@ struct GatewayServeCommand: AsyncParsableCommand {
                                     + (gateway.requiresAuthentication ? " (clients need a token)" : "")
                             )
                         }
-                        try await gateway.makeServiceGroup(app: app, grace: .seconds(graceSeconds)).run()
+                        var alongside: [any Service] = []
+                        if let (metricsHost, metricsPort) = metricsAddress {
+                            alongside.append(
+                                try gateway.makeMetricsApplication(host: metricsHost, port: metricsPort) { port in
+                                    printError("roadtest gateway: metrics at http://\(metricsHost):\(port)/metrics")
+                                }
+                            )
+                        }
+                        try await gateway.makeServiceGroup(
+                            app: app,
+                            alongside: alongside,
+                            grace: .seconds(graceSeconds)
+                        )
+                        .run()
                         let lost = gateway.recorder.lostCount + gateway.recorder.droppedCount
                         guard lost == 0 else {
                             printError(
