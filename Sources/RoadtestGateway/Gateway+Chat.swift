@@ -64,7 +64,7 @@ extension Gateway {
                     ? nil : self.policy.routes.first { $0.name == name }.map(self.rollbacks.active)
             },
             draw: Double.random(in: 0..<1),
-            spentToday: { self.budgets.spent($0) }
+            spentToday: { self.allowances.local.spent($0) }
         )
         let route: GatewayPolicy.Route
         switch plan {
@@ -107,27 +107,39 @@ extension Gateway {
             )
         }
         // A budgeted route admits a request only when its worst-case cost fits what is left of the budget, reserved
-        // atomically: requests in flight together can never spend more than the cap.
-        var reservation = 0.0
-        if let budget = route.budgetPerDay {
-            reservation = worstCaseCost(links)
-            guard budgets.reserve(reservation, on: route.name, cap: budget) else {
-                return refuse(
-                    .budget,
-                    Self.error(
-                        format: format,
-                        .tooManyRequests,
-                        String(
-                            format: "route '%@' cannot fit this request (up to $%.4f) in its budget of $%.2f for "
-                                + "today (UTC)",
-                            route.name,
-                            reservation,
-                            budget
-                        ),
-                        type: "budget_exceeded"
-                    )
+        // atomically (in this process, or in the shared ledger): requests in flight together, on every replica,
+        // can never spend more than the cap.
+        let worstCase = route.budgetPerDay == nil ? 0 : worstCaseCost(links)
+        let reservation: Reservation
+        switch await allowances.reserve(worstCase, route: route.name, cap: route.budgetPerDay) {
+        case .admitted(let admitted):
+            reservation = admitted
+        case .refused:
+            return refuse(
+                .budget,
+                Self.error(
+                    format: format,
+                    .tooManyRequests,
+                    String(
+                        format: "route '%@' cannot fit this request (up to $%.4f) in its budget of $%.2f for "
+                            + "today (UTC)",
+                        route.name,
+                        worstCase,
+                        route.budgetPerDay ?? 0
+                    ),
+                    type: "budget_exceeded"
                 )
-            }
+            )
+        case .unavailable:
+            return refuse(
+                .budget,
+                Self.error(
+                    format: format,
+                    .serviceUnavailable,
+                    "route '\(route.name)' has a budget, and the shared store that keeps it cannot be reached",
+                    type: "api_error"
+                )
+            )
         }
         record.stream = wire.stream
         let shadow = shadowLinks(for: route, wire: wire)
@@ -269,7 +281,7 @@ extension Gateway {
         route: GatewayPolicy.Route,
         record: GatewayRecord,
         arrival: UInt64,
-        reservation: Double = 0,
+        reservation: Reservation,
         shadow shadowLinks: [ChainLink] = [],
         format: ClientFormat = .openAI
     ) async -> Response {
@@ -278,7 +290,7 @@ extension Gateway {
         do {
             result = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
         } catch {
-            budgets.settle(reserved: reservation, cost: 0, on: route.name)
+            reservation.settle(cost: 0)
             record.status = 499
             record.outcome = .cancelled
             finish(record)
@@ -290,7 +302,7 @@ extension Gateway {
         record.inputTokens = result.attempts.reduce(0) { $0 + $1.inputTokens }
         record.outputTokens = result.attempts.reduce(0) { $0 + $1.outputTokens }
         record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
-        budgets.settle(reserved: reservation, cost: record.costUSD, on: route.name)
+        reservation.settle(cost: record.costUSD)
         guard response.attemptClass == .ok else {
             return chainFailed(
                 record,

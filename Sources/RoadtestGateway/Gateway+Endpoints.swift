@@ -27,8 +27,9 @@ extension Gateway {
     }
 
     /// `GET /_roadtest/status`: routes as they serve now, spend, counts.
-    func status() -> Response {
-        let routes = policy.routes.map { configured in
+    func status() async -> Response {
+        var routes: [JSONValue] = []
+        for configured in policy.routes {
             let route = rollbacks.active(configured)
             let rollback = rollbacks.event(configured.name).map { event in
                 JSONValue.object([
@@ -36,19 +37,22 @@ extension Gateway {
                     "reason": .string(event.reason),
                 ])
             }
-            return JSONValue.object([
-                "rolled_back": rollback ?? .null,
-                "name": .string(route.name),
-                "candidate": .string(route.candidate),
-                "fallback": .array(route.fallback.map(JSONValue.string)),
-                "spent_today_usd": .number(budgets.spent(route.name)),
-                "budget_usd_per_day": route.budgetPerDay.map(JSONValue.number) ?? .null,
-            ])
+            routes.append(
+                .object([
+                    "rolled_back": rollback ?? .null,
+                    "name": .string(route.name),
+                    "candidate": .string(route.candidate),
+                    "fallback": .array(route.fallback.map(JSONValue.string)),
+                    "spent_today_usd": .number(await allowances.spent(route)),
+                    "budget_usd_per_day": route.budgetPerDay.map(JSONValue.number) ?? .null,
+                ])
+            )
         }
         let counts = self.counts.mapValues { JSONValue.number(Double($0)) }
         return Self.json(
             .object([
                 "routes": .array(routes), "requests": .object(counts),
+                "budgets": .string(sharesAllowances ? "shared" : "process"),
                 "records_dropped": .number(Double(recorder.droppedCount)),
                 "shadow_dropped": .number(Double(shadower.droppedCount)),
             ])

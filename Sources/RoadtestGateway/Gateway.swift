@@ -23,8 +23,8 @@ public final class Gateway: Sendable {
     public let policy: GatewayPolicy
     let providers: [String: any ModelProvider]
     let authenticator: TokenAuthenticator?
-    let limiter: RateLimiter?
-    let budgets: BudgetTracker
+    /// Budgets and per-token rate limits: this process's, or the shared store's ledger.
+    let allowances: Allowances
     let breakers = CircuitBreakers()
     public let recorder: GatewayRecorder
     public let metrics = GatewayMetrics()
@@ -44,6 +44,7 @@ public final class Gateway: Sendable {
         tokens: String?,
         store: (any GatewayStore)?,
         feedback: (any FeedbackStore)? = nil,
+        ledger: (any GatewayLedger)? = nil,
         spentToday: [String: Double] = [:],
         logger: Logger = Logger(label: "roadtest.gateway")
     ) throws {
@@ -62,14 +63,22 @@ public final class Gateway: Sendable {
         } else {
             authenticator = nil
         }
-        limiter = policy.requestsPerMinute.map(RateLimiter.init(perMinute:))
-        budgets = BudgetTracker(spentToday: spentToday)
-        recorder = GatewayRecorder(store: store, logger: logger)
+        recorder = GatewayRecorder(store: store, ledger: ledger, logger: logger)
+        allowances = Allowances(
+            spentToday: spentToday,
+            requestsPerMinute: policy.requestsPerMinute,
+            ledger: ledger,
+            recorder: recorder,
+            logger: logger
+        )
         self.store = store
         feedbackStore = feedback
         shadower = Shadower(store: store, capacity: policy.shadowQueue, breakers: breakers)
         self.logger = logger
     }
+
+    /// Whether budgets and rate limits are shared with the other gateways on the store (a PostgreSQL ledger).
+    public var sharesAllowances: Bool { allowances.ledger != nil }
 
     /// Whether clients must present a token.
     public var requiresAuthentication: Bool { authenticator != nil }
@@ -81,7 +90,7 @@ public final class Gateway: Sendable {
         router.post("/v1/chat/completions") { request, context in await self.chat(request, context, format: .openAI) }
         router.post("/v1/messages") { request, context in await self.chat(request, context, format: .anthropic) }
         router.get("/v1/models") { _, _ in self.models() }
-        router.get("/_roadtest/status") { _, _ in self.status() }
+        router.get("/_roadtest/status") { _, _ in await self.status() }
         router.get("/metrics") { _, _ in self.metricsText() }
         router.post("/v1/feedback") { request, _ in await self.feedback(request) }
         router.get("/health") { _, _ in Self.json(.object(["status": .string("ok")])) }

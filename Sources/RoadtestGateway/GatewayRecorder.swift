@@ -25,6 +25,16 @@ public final class GatewayRecorder: Service, Sendable {
 
     let buffer = Mutex<[Item]>([])
     let store: (any GatewayStore)?
+    /// The shared budget ledger, and what is to be settled in it: summed per route and day, so it stays small
+    /// whatever the traffic, and kept until the ledger takes it.
+    let ledger: (any GatewayLedger)?
+    let settlements = Mutex<[SettlementKey: (reserved: Double, cost: Double)]>([:])
+    let ledgerOutage = Atomic<Bool>(false)
+
+    struct SettlementKey: Hashable {
+        var route: String
+        var day: Int
+    }
     let capacity: Int
     let interval: Duration
     let writeTimeout: Duration
@@ -36,12 +46,14 @@ public final class GatewayRecorder: Service, Sendable {
 
     public init(
         store: (any GatewayStore)?,
+        ledger: (any GatewayLedger)? = nil,
         capacity: Int = 100_000,
         interval: Duration = .milliseconds(100),
         writeTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "roadtest.gateway")
     ) {
         self.store = store
+        self.ledger = ledger
         self.capacity = capacity
         self.interval = interval
         self.writeTimeout = writeTimeout
@@ -58,6 +70,59 @@ public final class GatewayRecorder: Service, Sendable {
     @discardableResult
     func keep(_ body: FeedbackSubject) -> Bool {
         enqueue(.body(body))
+    }
+
+    /// Queues a shared reservation's settlement (never dropped: it is summed with the others of its route).
+    func settle(_ settlement: Settlement) {
+        settlements.withLock { pending in
+            let key = SettlementKey(route: settlement.route, day: settlement.day)
+            let sum = pending[key] ?? (0, 0)
+            pending[key] = (sum.reserved + settlement.reserved, sum.cost + settlement.cost)
+        }
+    }
+
+    /// Settlements not yet taken by the ledger (route and day, reserved and cost), for tests.
+    var pendingSettlements: Int { settlements.withLock { $0.count } }
+
+    /// Writes the pending settlements to the shared ledger, one statement per route and day; what it does not take
+    /// stays pending (reserved in the ledger meanwhile: spend stays under the cap, the room comes back later).
+    func settleInLedger() async {
+        guard let ledger else { return }
+        let batch = settlements.withLock { pending in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        var failed: [SettlementKey: (reserved: Double, cost: Double)] = [:]
+        var firstError: (any Error)?
+        for (key, sum) in batch {
+            do {
+                try await Deadline.run(within: writeTimeout) {
+                    try await ledger.settle(reserved: sum.reserved, cost: sum.cost, route: key.route, day: key.day)
+                }
+            } catch {
+                failed[key] = sum
+                firstError = firstError ?? error
+            }
+        }
+        if failed.isEmpty {
+            if ledgerOutage.exchange(false, ordering: .relaxed) {
+                logger.notice("the budget ledger takes settlements again")
+            }
+            return
+        }
+        settlements.withLock { pending in
+            for (key, sum) in failed {
+                let now = pending[key] ?? (0, 0)
+                pending[key] = (now.reserved + sum.reserved, now.cost + sum.cost)
+            }
+        }
+        if !ledgerOutage.exchange(true, ordering: .relaxed) {
+            logger.error(
+                "cannot settle budgets in the shared ledger; their reservations stay held until it is back",
+                metadata: ["error": "\(firstError.map { "\($0)" } ?? "")"]
+            )
+        }
     }
 
     func enqueue(_ item: Item) -> Bool {
@@ -85,8 +150,9 @@ public final class GatewayRecorder: Service, Sendable {
         if unwritten > 0 { lost.add(unwritten) }
     }
 
-    /// Writes what is buffered now.
+    /// Writes what is buffered now, and settles what is pending in the shared ledger.
     func flush() async {
+        await settleInLedger()
         let batch = buffer.withLock { items in
             defer { items.removeAll(keepingCapacity: true) }
             return items
@@ -141,17 +207,23 @@ enum Deadline {
 
     /// Runs `work`, cancelling it and throwing `Exceeded` when it takes longer than `limit`.
     static func run(within limit: Duration, _ work: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await work()
-                return true
-            }
+        try await value(within: limit, work)
+    }
+
+    /// The value of `work`, cancelling it and throwing `Exceeded` when it takes longer than `limit`.
+    static func value<T: Sendable>(
+        within limit: Duration,
+        _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
             group.addTask {
                 try await Task.sleep(for: limit)
-                return false
+                return nil
             }
             defer { group.cancelAll() }
-            guard let finished = try await group.next(), finished else { throw Exceeded(limit: limit) }
+            guard let first = try await group.next(), let value = first else { throw Exceeded(limit: limit) }
+            return value
         }
     }
 }

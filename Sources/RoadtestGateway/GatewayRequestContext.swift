@@ -57,7 +57,7 @@ struct GuardMiddleware: RouterMiddleware {
         let isChat = path == "/v1/chat/completions" || path == "/v1/messages"
         let isMetrics = path == "/metrics"
         if isMetrics && gateway.authenticator == nil { return try await next(request, context) }
-        switch gateway.admit(request, limited: !isMetrics, format: format) {
+        switch await gateway.admit(request, limited: !isMetrics, format: format) {
         case .allowed(let client):
             var context = context
             context.client = client
@@ -85,7 +85,7 @@ extension Gateway {
     }
 
     /// Authentication, then the per-token rate limit.
-    func admit(_ request: Request, limited: Bool, format: ClientFormat) -> Admission {
+    func admit(_ request: Request, limited: Bool, format: ClientFormat) async -> Admission {
         var client = 0
         if let authenticator {
             let presented = TokenAuthenticator.presented(
@@ -103,7 +103,7 @@ extension Gateway {
             }
             client = index
         }
-        if limited, let limiter, let wait = limiter.take(client) {
+        if limited, let wait = await allowances.take(client: client) {
             var response = Self.error(
                 format: format,
                 .tooManyRequests,

@@ -15,7 +15,7 @@ extension Gateway {
         includeUsage: Bool,
         record: GatewayRecord,
         arrival: UInt64,
-        reservation: Double = 0,
+        reservation: Reservation,
         shadow shadowLinks: [ChainLink] = [],
         format: ClientFormat = .openAI
     ) async -> Response {
@@ -25,7 +25,7 @@ extension Gateway {
             record.attempts = attempts
             record.costUSD = cost
             record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
-            budgets.settle(reserved: reservation, cost: cost, on: route.name)
+            reservation.settle(cost: cost)
             return chainFailed(
                 record,
                 route: route,
@@ -38,6 +38,8 @@ extension Gateway {
             record.servedBy = link.id
             record.fellBack = link.id != route.candidate
             record.attempts = attempts
+            // Charged even if the body never runs (the client left before it began).
+            reservation.charge(cost)
             var headers = Self.headers(servedBy: link.id, contentType: "text/event-stream")
             headers[.cacheControl] = "no-cache"
             let start = record
@@ -94,7 +96,7 @@ extension Gateway {
                     record.costUSD = cost
                     record.outcome = outcome
                     record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
-                    self.budgets.settle(reserved: reservation, cost: cost, on: route.name)
+                    reservation.settle(cost: cost)
                     self.finish(record)
                     self.shadow(shadowLinks, record: record, output: output)
                     self.keepBody(links, record: record, output: output)

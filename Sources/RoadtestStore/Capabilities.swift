@@ -30,6 +30,23 @@ public protocol GatewayStore: Sendable {
     func gatewayRequestExists(_ id: String) async throws -> Bool
 }
 
+/// Budgets and per-token rate limits that every gateway process on one store shares (a PostgreSQL store): each
+/// admission and each settlement is one conditional statement on one row, so any number of replicas enforce one
+/// cap and one limit, and no lock is held while a candidate answers.
+public protocol GatewayLedger: Sendable {
+    /// Reserves `amount` USD on `route` for UTC `day` (days since 1970) when what the route spent that day, what is
+    /// reserved and `amount` stay within `cap`; false (and nothing reserved) otherwise. The day's spend starts
+    /// from the stored requests of that day.
+    func reserve(_ amount: Double, route: String, day: Int, cap: Double) async throws -> Bool
+    /// Releases `reserved` and adds `cost` (what the request really cost).
+    func settle(reserved: Double, cost: Double, route: String, day: Int) async throws
+    /// What `route` spent on `day`, and what requests in flight (on any replica) have reserved.
+    func budget(route: String, day: Int) async throws -> (spent: Double, reserved: Double)
+    /// Takes one request from `client`'s bucket of `perMinute` a minute (refilled continuously, on the database's
+    /// clock); nil when allowed, else the seconds until the next request is.
+    func take(client: String, perMinute: Int) async throws -> Double?
+}
+
 /// Human feedback on gateway answers and trials, and what a person may review.
 public protocol FeedbackStore: Sendable {
     func recordFeedback(_ feedback: Feedback) async throws

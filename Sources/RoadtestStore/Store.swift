@@ -18,18 +18,26 @@ public struct Store: Sendable {
     public let feedback: any FeedbackStore
     /// The queue workers share; nil for a SQLite file (distributed runs need PostgreSQL).
     public let queue: (any TrialQueue)?
+    /// The gateway's budgets and rate limits, shared by every gateway process on this store; nil for a SQLite
+    /// file (a gateway on one keeps them in its own memory).
+    public let ledger: (any GatewayLedger)?
 
-    init(database: any SQLDatabase, queue: (any TrialQueue)? = nil) {
+    init(database: any SQLDatabase, queue: (any TrialQueue)? = nil, ledger: (any GatewayLedger)? = nil) {
         self.database = database
         runs = SQLRunStore(database: database)
         documents = SQLDocumentStore(database: database)
         gateway = SQLGatewayStore(database: database)
         feedback = SQLFeedbackStore(database: database)
         self.queue = queue
+        self.ledger = ledger
     }
 
     init(postgres: PostgresDatabase) {
-        self.init(database: postgres, queue: PostgresTrialQueue(database: postgres))
+        self.init(
+            database: postgres,
+            queue: PostgresTrialQueue(database: postgres),
+            ledger: PostgresGatewayLedger(database: postgres)
+        )
     }
 
     /// Opens (creating if needed) the SQLite store at `path` and migrates it.

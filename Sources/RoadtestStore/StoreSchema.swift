@@ -266,5 +266,24 @@ public enum StoreSchema {
                 ALTER TABLE test_case ADD COLUMN case_json TEXT;
                 """
         ),
+        // The gateway's budgets and per-token rate limits, kept in the store so every gateway process on a shared
+        // (PostgreSQL) store enforces one of each (`GatewayLedger`). A SQLite store leaves them empty.
+        Migration(
+            id: "v14-gateway-ledger",
+            sql: """
+                CREATE TABLE gateway_budget (
+                    route TEXT NOT NULL,
+                    day INTEGER NOT NULL,
+                    spent REAL NOT NULL DEFAULT 0,
+                    reserved REAL NOT NULL DEFAULT 0,
+                    PRIMARY KEY (route, day)
+                );
+                CREATE TABLE gateway_rate (
+                    client TEXT PRIMARY KEY,
+                    tokens REAL NOT NULL,
+                    at REAL NOT NULL
+                );
+                """
+        ),
     ]
 }

@@ -188,10 +188,22 @@ struct GatewayServeCommand: AsyncParsableCommand {
                             },
                             store: store.gateway,
                             feedback: store.feedback,
+                            ledger: store.ledger,
                             spentToday: spent,
                             logger: logger
                         )
                         let routes = loaded.routes.map(\.name).joined(separator: ", ")
+                        let limited =
+                            loaded.routes.contains { $0.budgetPerDay != nil } || loaded.requestsPerMinute != nil
+                        if limited {
+                            printError(
+                                gateway.sharesAllowances
+                                    ? "roadtest gateway: budgets and rate limits are kept in the shared store: every "
+                                        + "gateway on it enforces the same ones"
+                                    : "roadtest gateway: budgets and rate limits are kept by this process (a SQLite "
+                                        + "store): run one gateway per store, or use a PostgreSQL store to share them"
+                            )
+                        }
                         let app = try gateway.makeApplication(host: host, port: port) { port in
                             printError(
                                 "roadtest gateway: http://\(host):\(port)/v1 serving \(routes)"

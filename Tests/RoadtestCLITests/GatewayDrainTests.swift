@@ -25,10 +25,11 @@ struct GatewayDrainTests {
         in directory: URL,
         mark: String = UUID().uuidString,
         environment: [String: String] = [:],
+        errorLog: URL? = nil,
         _ body: (Int, TestProcess.Running) async throws -> Void
     ) async throws -> Int32 {
         let binary = try #require(TestEnvironment.binary)
-        let log = directory.appendingPathComponent("gateway.log")
+        let log = errorLog ?? directory.appendingPathComponent("gateway.log")
         let port = 20_000 + Int.random(in: 0..<30_000)
         var variables: [String: String?] = ["ROADTEST_TEST_MARK": mark]
         for (name, value) in environment { variables[name] = value }
