@@ -49,6 +49,8 @@ public struct ProviderResponse: Sendable, Hashable {
     public var cacheWriteInputTokens: Int = 0
     /// Tool calls the model made, complete (streamed fragments joined).
     public var toolCalls: [ToolCall] = []
+    /// Why the model stopped, when the provider said.
+    public var finishReason: FinishReason?
     /// Reasoning text, kept apart from the output; never counted as content.
     public var reasoning: String = ""
     /// Seconds from send to the first reasoning event (reasoning models), timed apart from TTFT.

@@ -337,7 +337,11 @@ extension Gateway {
             id: record.id,
             model: route.name,
             choices: [
-                .init(index: 0, message: message, finish_reason: response.toolCalls.isEmpty ? "stop" : "tool_calls")
+                .init(
+                    index: 0,
+                    message: message,
+                    finish_reason: (response.finishReason ?? (response.toolCalls.isEmpty ? .stop : .toolCalls)).rawValue
+                )
             ],
             usage: .init(
                 prompt_tokens: TokenCount(response.inputTokens),

@@ -122,6 +122,7 @@ struct AnthropicRelay: EventRelay {
     var open: (index: Int, tool: Bool)?
     var next = 0
     var calledTools = false
+    var finishReason: FinishReason?
     var usage: TokenUsage?
 
     init(id: String, model: String) {
@@ -186,6 +187,9 @@ struct AnthropicRelay: EventRelay {
         case .usage(let reported):
             usage = reported
             return nil
+        case .finish(let reason):
+            finishReason = reason
+            return nil
         case .end:
             var out = start() + close()
             let usage = AnthropicMessages.Usage(
@@ -194,7 +198,7 @@ struct AnthropicRelay: EventRelay {
             )
             out += Self.event(
                 AnthropicMessages.StreamEvent.messageDelta(
-                    stopReason: calledTools ? "tool_use" : "end_turn",
+                    stopReason: (finishReason ?? (calledTools ? .toolCalls : .stop)).anthropic,
                     usage: usage
                 ),
                 "message_delta"
@@ -226,7 +230,7 @@ extension Gateway {
             id: id,
             model: model,
             content: blocks,
-            stop_reason: response.toolCalls.isEmpty ? "end_turn" : "tool_use",
+            stop_reason: (response.finishReason ?? (response.toolCalls.isEmpty ? .stop : .toolCalls)).anthropic,
             usage: .init(
                 input_tokens: TokenCount(response.inputTokens),
                 output_tokens: TokenCount(response.outputTokens)

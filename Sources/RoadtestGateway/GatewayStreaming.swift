@@ -115,6 +115,8 @@ struct ChunkRelay: EventRelay {
     var sentRole = false
     var calledTools = false
     var usage: TokenUsage?
+    /// The upstream's reason, passed on as it was (a truncated or filtered answer says so).
+    var finishReason: FinishReason?
 
     let quotedID: String
     let quotedModel: String
@@ -148,6 +150,9 @@ struct ChunkRelay: EventRelay {
             return chunk(.init(tool_calls: [call]))
         case .usage(let reported):
             usage = reported
+            return nil
+        case .finish(let reason):
+            finishReason = reason
             return nil
         case .end:
             var text = sentRole ? "" : chunk(OpenAIChat.Chunk.Delta(content: ""))
@@ -183,7 +188,13 @@ struct ChunkRelay: EventRelay {
         var chunk = OpenAIChat.Chunk(
             id: id,
             model: model,
-            choices: [.init(index: 0, delta: .init(), finish_reason: calledTools ? "tool_calls" : "stop")]
+            choices: [
+                .init(
+                    index: 0,
+                    delta: .init(),
+                    finish_reason: (finishReason ?? (calledTools ? .toolCalls : .stop)).rawValue
+                )
+            ]
         )
         chunk.created = created
         return ServerSentEventEncoder.event(chunk)

@@ -277,6 +277,7 @@ public final class HTTPTransport: Sendable {
         case .reasoning(let text): sink.add(.reasoning(text, at: time))
         case .toolCall(let delta): sink.add(.toolCall(delta, at: time))
         case .usage(let usage): sink.add(.usage(usage))
+        case .finish(let reason): sink.add(.finish(reason))
         case .end: sink.add(.end(at: time))
         case .malformed(let reason):
             sink.add(.failed(.malformed, status: status, message: reason, retryAfter: nil))

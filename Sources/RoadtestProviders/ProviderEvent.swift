@@ -16,6 +16,8 @@ public enum ProviderEvent: Sendable, Hashable {
     case toolCall(ToolCallDelta, at: UInt64)
     /// Token usage as reported so far (fields not reported are nil).
     case usage(TokenUsage)
+    /// Why the model stopped (before `end`).
+    case finish(FinishReason)
     /// The stream's end marker (or a complete non-streaming body).
     case end(at: UInt64)
     /// The attempt failed; nothing follows.

@@ -22,6 +22,7 @@ public struct ResponseAccumulator: Sendable {
     private var callOrder: [Int] = []
     private var usage = TokenUsage()
     private var ended: UInt64?
+    private var finishReason: FinishReason?
     private var failure: (AttemptClass, Int?, String, Double?)?
 
     public init() {}
@@ -54,6 +55,7 @@ public struct ResponseAccumulator: Sendable {
             usage.cacheRead = reported.cacheRead ?? usage.cacheRead
             usage.cacheWrite = reported.cacheWrite ?? usage.cacheWrite
             usage.reasoning = reported.reasoning ?? usage.reasoning
+        case .finish(let reason): finishReason = reason
         case .end(let at): ended = at
         case .failed(let attemptClass, let status, let message, let retryAfter):
             failure = (attemptClass, status ?? self.status, message, retryAfter)
@@ -108,6 +110,7 @@ public struct ResponseAccumulator: Sendable {
         response.endToEnd = last.map { Monotonic.seconds(from: sent, to: $0) }
         response.timeToFirstReasoningToken = firstReasoning.map { Monotonic.seconds(from: sent, to: $0) }
         response.reasoning = reasoning
+        response.finishReason = finishReason
         response.interChunkGaps = gaps
         response.toolCalls = callOrder.compactMap { index in
             calls[index].map {

@@ -8,6 +8,7 @@ public enum StreamItem: Sendable, Hashable {
     case reasoning(String)
     case toolCall(ToolCallDelta)
     case usage(TokenUsage)
+    case finish(FinishReason)
     case end
     /// Unusable input from the server: the attempt is `malformed`, with this reason.
     case malformed(String)
@@ -63,6 +64,7 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
                         )
                     )
                 }
+                if let reason = FinishReason(openAI: choice.finish_reason) { items.append(.finish(reason)) }
             }
             return items
         }
@@ -105,6 +107,7 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
                         )
                     )
                 }
+                if let reason = FinishReason(openAI: choice.finish_reason) { items.append(.finish(reason)) }
             }
             if let usage = completion.usage { items.append(.usage(Self.usage(usage))) }
             return items + [.end]
@@ -155,7 +158,9 @@ public struct AnthropicStreamDecoder: WireStreamDecoder {
             default: return []
             }
         case "message_delta":
-            return decoded.usage.map { [.usage(absorb($0))] } ?? []
+            var items: [StreamItem] = decoded.usage.map { [.usage(absorb($0))] } ?? []
+            if let reason = FinishReason(anthropic: decoded.delta?.stop_reason) { items.append(.finish(reason)) }
+            return items
         case "message_stop":
             return [.end]
         case "error":
@@ -215,6 +220,7 @@ public struct AnthropicStreamDecoder: WireStreamDecoder {
                 var decoder = AnthropicStreamDecoder()
                 items.append(.usage(decoder.absorb(usage)))
             }
+            if let reason = FinishReason(anthropic: response.stop_reason) { items.append(.finish(reason)) }
             return items + [.end]
         }
     }

@@ -20,6 +20,7 @@ extension Simulator {
         var id: String { "sim-\(receivedAt)" }
         var toolCallID: String { "call_\(receivedAt)" }
         var isToolCall: Bool { behavior.toolCall != nil }
+        var finishReason: FinishReason { behavior.finish ?? (isToolCall ? .toolCalls : .stop) }
         /// Reasoning deltas, sent before the answer.
         var reasoning: [String] { (0..<behavior.reasoningDeltas).map { "thinking step \($0 + 1). " } }
         /// The Anthropic content block of the answer (after a thinking block, when there is one).
@@ -108,7 +109,7 @@ extension Simulator {
         }
 
         func closingEvents(sent: Int) -> String {
-            let stopReason = isToolCall ? "tool_calls" : "stop"
+            let stopReason = finishReason.rawValue
             switch format {
             case .openAI:
                 var text = openAIChunk(.init(), finish: stopReason)
@@ -124,7 +125,7 @@ extension Simulator {
                     usage = .init(input_tokens: nil, output_tokens: TokenCount(outputTokens(sent)))
                 }
                 return (sent == 0 ? blockStart() : "") + anthropic(.blockStop(answerBlock))
-                    + anthropic(.messageDelta(stopReason: isToolCall ? "tool_use" : "end_turn", usage: usage))
+                    + anthropic(.messageDelta(stopReason: finishReason.anthropic, usage: usage))
                     + anthropic(AnthropicMessages.StreamEvent(type: "message_stop"))
             }
         }
@@ -168,7 +169,7 @@ extension Simulator {
                 let choice = OpenAIChat.Completion.Choice(
                     index: 0,
                     message: message,
-                    finish_reason: isToolCall ? "tool_calls" : "stop"
+                    finish_reason: finishReason.rawValue
                 )
                 return WireJSON.data(
                     OpenAIChat.Completion(
@@ -201,7 +202,7 @@ extension Simulator {
                         id: id,
                         model: model,
                         content: blocks,
-                        stop_reason: isToolCall ? "tool_use" : "end_turn",
+                        stop_reason: finishReason.anthropic,
                         usage: behavior.reportsUsage ? usage : nil
                     )
                 )

@@ -54,6 +54,9 @@ public struct ModelBehavior: Sendable, Hashable {
     public var toolCall: String?
     /// The tool call's arguments (JSON text).
     public var toolArguments = "{}"
+    /// Why the answer says it stopped (`finish=length` or `finish=content_filter`); default `stop` (or
+    /// `tool_calls`).
+    public var finish: FinishReason?
     /// Reasoning deltas sent before the answer, from the start of service, `interTokenLatency` apart.
     public var reasoningDeltas = 0
     /// Prompt tokens reported as read from / written to the cache.
@@ -137,6 +140,11 @@ public struct ModelBehavior: Sendable, Hashable {
             }
             chunksBeforeCut = chunks
         case "hold": hold = try duration()
+        case "finish":
+            guard let reason = FinishReason(rawValue: value) else {
+                throw SimulatorProfileError("'finish' is stop, length, tool_calls or content_filter, got '\(value)'")
+            }
+            finish = reason
         case "tag": break  // free text to tell requests apart in /_sim/requests
         case "right":
             let parts = value.split(separator: "/").compactMap { Int($0) }
@@ -169,7 +177,7 @@ public struct ModelBehavior: Sendable, Hashable {
         default:
             throw SimulatorProfileError(
                 "unknown simulator setting '\(key)'; use ttft, itl, reply, usage, capacity, faults, cycle, retry_after, right, wrong, agent, "
-                    + "cut_after, hold, tool_call, tool_args, reasoning, cache_read, cache_write"
+                    + "cut_after, hold, finish, tool_call, tool_args, reasoning, cache_read, cache_write"
             )
         }
     }
