@@ -79,6 +79,8 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func stop() {
+        // Nothing is armed again once the connection is gone (a late write still passes through `write`).
+        deadlines = nil
         if let client {
             shared.counts?.close(client)
             self.client = nil
