@@ -45,6 +45,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         // Simulator server
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // HTTP field types, and NIO's HTTP-types codec parts (the connection guard sees decoded request parts)
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
         // Gateway metrics in Prometheus text format (its swift-metrics dependency is pinned by Package.resolved)
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         // Latency histograms
@@ -75,6 +78,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestStore", "RoadtestReport",
                 "RoadtestServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -159,6 +163,9 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -206,6 +213,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -23,7 +23,7 @@ candidates:
   - {id: sim, base_url: "http://127.0.0.1:$sim_port/v1", model: "$model", retries: 0, timeout: 120s}
 routes:
   - {name: default, candidate: sim}
-limits: {requests_per_minute: 100000000}
+limits: {requests_per_minute: 100000000, max_connections_per_client: 0}
 YAML
 "$roadtest" gateway --policy "$work/policy.yaml" --listen "127.0.0.1:$gateway_port" --store "$work/gateway.db" \
   2> "$work/gateway.log" &

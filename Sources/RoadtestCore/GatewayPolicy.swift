@@ -152,6 +152,16 @@ public struct GatewayPolicy: Sendable, Hashable {
     /// Output tokens a request that names no `max_tokens` (and whose candidate sets none) is assumed to produce when
     /// a budgeted route reserves its worst-case cost (`limits.reserve_output_tokens`).
     public var reserveOutputTokens: Int = 4096
+    /// Seconds a connection may take to send a complete request head, from its opening or from the first byte of its
+    /// next request (`limits.header_timeout`); then it is closed.
+    public var headerTimeout: Double = 10
+    /// Seconds a request may take to send its body, from the end of its head (`limits.body_timeout`).
+    public var bodyTimeout: Double = 30
+    /// Seconds a kept-alive connection may wait for its next request after an answer (`limits.idle_timeout`).
+    public var idleTimeout: Double = 60
+    /// Connections open at once from one client IP address; more are closed as they open
+    /// (`limits.max_connections_per_client`; 0 in the policy: nil, no limit).
+    public var maxConnectionsPerClient: Int? = 1024
     /// The share of answered requests whose input and output are kept (for review and feedback), after
     /// `redactions` (regular expressions) replaced what they match with `[redacted]`.
     public var bodySample: Double = 0

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RoadtestCore
+import RoadtestServer
 import RoadtestStore
 import Synchronization
 
@@ -22,8 +23,18 @@ extension Gateway {
         Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4"],
-            body: .init(byteBuffer: ByteBuffer(string: metrics.exposition()))
+            body: .init(byteBuffer: ByteBuffer(string: metrics.exposition() + connectionsExposition()))
         )
+    }
+
+    /// The connection guards' counts in Prometheus text (kept by the server, not in the registry).
+    func connectionsExposition() -> String {
+        let name = "roadtest_gateway_connections_closed_total"
+        return "# HELP \(name) Connections the gateway closed on its own: refused (the client address held "
+            + "max_connections_per_client) or timed_out (a slow request head or body, or idle past idle_timeout).\n"
+            + "# TYPE \(name) counter\n"
+            + "\(name){reason=\"refused\"} \(connections.refused)\n"
+            + "\(name){reason=\"timed_out\"} \(connections.timedOut)\n"
     }
 
     /// `GET /_roadtest/status`: routes as they serve now, spend, counts.

@@ -28,6 +28,8 @@ public final class Gateway: Sendable {
     let breakers = CircuitBreakers()
     public let recorder: GatewayRecorder
     public let metrics = GatewayMetrics()
+    /// Connections the gateway's servers closed on slow, idle or too many clients.
+    public let connections = ConnectionTally()
     let store: (any GatewayStore)?
     let feedbackStore: (any FeedbackStore)?
     let shadower: Shadower
@@ -97,8 +99,9 @@ public final class Gateway: Sendable {
         return router
     }
 
-    /// The gateway's HTTP server on `host:port` (port 0 picks one; `onRunning` gets it). Beyond loopback only with
-    /// client authentication: anything else throws.
+    /// The gateway's HTTP server on `host:port` (port 0 picks one; `onRunning` gets it), closing slow and idle clients
+    /// and capping connections per client address as the policy's `limits` say. Beyond loopback only with client
+    /// authentication: anything else throws.
     public func makeApplication(
         host: String = "127.0.0.1",
         port: Int,
@@ -114,6 +117,7 @@ public final class Gateway: Sendable {
             name: "gateway",
             host: host,
             port: port,
+            connectionLimits: connectionLimits,
             onRunning: onRunning
         )
     }
@@ -133,7 +137,19 @@ public final class Gateway: Sendable {
             name: "gateway metrics",
             host: host,
             port: port,
+            connectionLimits: connectionLimits,
             onRunning: onRunning
+        )
+    }
+
+    /// The policy's limits on slow and idle clients and on connections per client address.
+    public var connectionLimits: ConnectionLimits {
+        ConnectionLimits(
+            headerTimeout: .seconds(policy.headerTimeout),
+            bodyTimeout: .seconds(policy.bodyTimeout),
+            idleTimeout: .seconds(policy.idleTimeout),
+            maxConnectionsPerClient: policy.maxConnectionsPerClient,
+            tally: connections
         )
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import RoadtestCore
 
@@ -45,11 +46,14 @@ public enum HTTPServer {
     }
 
     /// A server for `responder` on `host:port`. A server with an exposure rule checks it first (`check`).
+    /// With `connectionLimits`, every connection is guarded by a `ConnectionGuard` (slow and idle clients are closed,
+    /// connections per client address are capped); without, Hummingbird's HTTP/1 server as it comes.
     public static func makeApplication<Responder: HTTPResponder>(
         responder: Responder,
         name: String,
         host: String,
         port: Int,
+        connectionLimits: ConnectionLimits? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> Application<Responder>
     where Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
@@ -57,6 +61,7 @@ public enum HTTPServer {
         logger.logLevel = .critical
         return Application(
             responder: responder,
+            server: connectionLimits.map { .http1(guardedBy: $0) } ?? .http1(),
             configuration: .init(
                 address: .hostname(host, port: port),
                 serverName: "roadtest-" + name.replacingOccurrences(of: " ", with: "-")
@@ -72,9 +77,26 @@ public enum HTTPServer {
         name: String,
         host: String,
         port: Int,
+        connectionLimits: ConnectionLimits? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> Application<RouterResponder<Context>>
     where Context: InitializableFromSource<ApplicationRequestContextSource> {
-        makeApplication(responder: router.buildResponder(), name: name, host: host, port: port, onRunning: onRunning)
+        makeApplication(
+            responder: router.buildResponder(),
+            name: name,
+            host: host,
+            port: port,
+            connectionLimits: connectionLimits,
+            onRunning: onRunning
+        )
+    }
+}
+
+extension HTTPServerBuilder {
+    /// Hummingbird's HTTP/1 server with a `ConnectionGuard` enforcing `limits` on every connection (one shared
+    /// count of connections per client address for the whole server).
+    public static func http1(guardedBy limits: ConnectionLimits) -> HTTPServerBuilder {
+        let shared = ConnectionGuard.Shared(limits)
+        return .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(shared: shared)]))
     }
 }

@@ -79,6 +79,16 @@ extension Context {
         return rollback
     }
 
+    /// A connection timeout: a duration above 0.
+    mutating func timeout(_ node: Node, _ key: String) -> Double? {
+        guard let seconds = duration(node, key) else { return nil }
+        guard seconds > 0 else {
+            error(node, "'\(key)' must be a duration above 0", hint: "write it like 10s or 2m")
+            return nil
+        }
+        return seconds
+    }
+
     mutating func policy(from root: Node) -> GatewayPolicy? {
         guard case .mapping(let pairs, _) = root else {
             error(root, "a policy must be a mapping with 'candidates' and 'routes'")
@@ -234,7 +244,10 @@ extension Context {
             if case .mapping(let limitPairs, _) = node {
                 checkKeys(
                     limitPairs,
-                    valid: ["max_body_bytes", "requests_per_minute", "shadow_queue", "reserve_output_tokens"],
+                    valid: [
+                        "max_body_bytes", "requests_per_minute", "shadow_queue", "reserve_output_tokens",
+                        "header_timeout", "body_timeout", "idle_timeout", "max_connections_per_client",
+                    ],
                     in: "limits"
                 )
                 for (key, value, _) in limitPairs {
@@ -243,6 +256,12 @@ extension Context {
                     if key == "shadow_queue" { policy.shadowQueue = positiveInt(value, key) ?? policy.shadowQueue }
                     if key == "reserve_output_tokens" {
                         policy.reserveOutputTokens = positiveInt(value, key) ?? policy.reserveOutputTokens
+                    }
+                    if key == "header_timeout" { policy.headerTimeout = timeout(value, key) ?? policy.headerTimeout }
+                    if key == "body_timeout" { policy.bodyTimeout = timeout(value, key) ?? policy.bodyTimeout }
+                    if key == "idle_timeout" { policy.idleTimeout = timeout(value, key) ?? policy.idleTimeout }
+                    if key == "max_connections_per_client", let limit = positiveInt(value, key, allowZero: true) {
+                        policy.maxConnectionsPerClient = limit == 0 ? nil : limit
                     }
                 }
             } else {
