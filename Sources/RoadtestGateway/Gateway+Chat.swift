@@ -353,7 +353,7 @@ extension Gateway {
         return Response(
             status: .ok,
             headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.data(completion)))
+            body: .init(byteBuffer: ByteBuffer(bytes: WireJSON.data(completion, sortedKeys: false)))
         )
     }
 

@@ -7,8 +7,10 @@ public struct SQLGatewayStore: GatewayStore {
     var dialect: SQLDialect { database.dialect }
 
     public func recordGatewayRequests(_ records: [GatewayRecord]) async throws {
-        guard !records.isEmpty else { return }
-        try await database.write(records.map { dialect.upsert($0) })
+        guard let first = records.first else { return }
+        // One statement text for the batch (the same columns for every record), its values per record.
+        let sql = dialect.upsert(first).sql
+        try await database.write(records.map { SQLStatement(sql, $0.columns.map(\.value)) })
     }
 
     public func gatewayRequests(limit: Int) async throws -> [GatewayRecord] {

@@ -7,18 +7,30 @@ public enum WireJSON {
         String(decoding: data(value), as: UTF8.self)
     }
 
-    /// Compact JSON bytes of a wire value.
-    public static func data<Value: Encodable>(_ value: Value) -> Data {
+    /// Compact JSON bytes of a wire value, keys sorted (stable output for files and tests); `sortedKeys: false` on
+    /// the gateway's hot path, where sorting every object's keys is measurable and no reader cares about order.
+    public static func data<Value: Encodable>(_ value: Value, sortedKeys: Bool = true) -> Data {
+        // Wire types are plain structs of strings, numbers and JSONValue; encoding cannot fail.
+        (try? (sortedKeys ? sortedEncoder : encoder).encode(value)) ?? Data("null".utf8)
+    }
+
+    /// Encoders and a decoder made once: their settings are read at each call, so one instance serves every thread.
+    nonisolated(unsafe) static let sortedEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Wire types are plain structs of strings, numbers and JSONValue; encoding cannot fail.
-        return (try? encoder.encode(value)) ?? Data("null".utf8)
-    }
+        return encoder
+    }()
+    nonisolated(unsafe) static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+    nonisolated(unsafe) static let decoder = JSONDecoder()
 
     /// Decodes a wire value; the error names the field that was wrong (`usage.completion_tokens: ...`).
     public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) -> Result<Value, WireError> {
         do {
-            return .success(try JSONDecoder().decode(type, from: data))
+            return .success(try decoder.decode(type, from: data))
         } catch let error as DecodingError {
             return .failure(WireError(describing: error))
         } catch {

@@ -249,6 +249,8 @@ struct GoldenContractTests {
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in
                 // Faults are drawn from the seed and each request's body, so the same requests meet the same faults.
+                // Only faults whose cost is exact: a cut stream's tokens are estimated from what arrived before the
+                // cut, which can differ by one when the machine is loaded (the drill's own tests cover cuts).
                 let cases = (1...8).map { "  - {id: c\($0), prompt: case \($0) hello, checks: [{contains: hello}]}" }
                 try writeFiles(
                     [
@@ -267,7 +269,7 @@ struct GoldenContractTests {
                 )
                 let drill = try await runRoadtest(
                     [
-                        "drill", "suite.yaml", "--candidate", "main", "--faults", "429:30%,cut:10%", "--seed", "3",
+                        "drill", "suite.yaml", "--candidate", "main", "--faults", "429:30%,500:10%", "--seed", "3",
                         "--json", "-",
                     ],
                     in: directory
