@@ -206,7 +206,7 @@ struct AnthropicRelay: EventRelay {
             return out + Self.event(AnthropicMessages.StreamEvent(type: "message_stop"), "message_stop")
         case .failed(let attemptClass, _, let message, _):
             return error("upstream failed mid-stream: \(attemptClass.rawValue) (\(message.prefix(200)))")
-        case .reasoning, .sent, .head:
+        case .reasoning, .sent, .head, .flush:
             return nil
         }
     }

@@ -71,18 +71,30 @@ extension Gateway {
                         }
                         return relay.encode(event)
                     }
+                    // Events that arrived together leave together: what the relay encodes is held until the
+                    // upstream has nothing more for now (`flush`), the stream ends or fails, then written at once.
+                    var pending = ""
+                    func send() async throws {
+                        guard !pending.isEmpty else { return }
+                        let text = pending
+                        pending = ""
+                        try await writer.write(ByteBuffer(string: text))
+                    }
                     do {
                         for event in buffered {
-                            if let text = handle(event) { try await writer.write(ByteBuffer(string: text)) }
+                            if let text = handle(event) { pending += text }
                         }
+                        try await send()
                         while outcome == .failed(.streamCut), let event = await cursor.next() {
-                            if let text = handle(event) { try await writer.write(ByteBuffer(string: text)) }
+                            if let text = handle(event) { pending += text }
                             if case .failed = event { break }
                             if case .end = event { break }
+                            if case .flush = event { try await send() }
                         }
                         if outcome == .failed(.streamCut) {
-                            try await writer.write(ByteBuffer(string: relay.error("the upstream stream ended early")))
+                            pending += relay.error("the upstream stream ended early")
                         }
+                        try await send()
                         try await writer.finish(nil)
                     } catch {
                         outcome = Task.isCancelled ? .cancelled : .clientGone
@@ -168,7 +180,7 @@ struct ChunkRelay: EventRelay {
             return text + ServerSentEventEncoder.done
         case .failed(let attemptClass, _, let message, _):
             return error("upstream failed mid-stream: \(attemptClass.rawValue) (\(message.prefix(200)))")
-        case .sent, .head:
+        case .sent, .head, .flush:
             return nil
         }
     }

@@ -253,6 +253,7 @@ public final class HTTPTransport: Sendable {
                         return
                     }
                 }
+                sink.add(.flush)
             }
             if let event = parser.finish() {
                 for item in decoder.decode(event) where !emit(item, at: Monotonic.now(), status: status, sink: &sink) {

@@ -20,6 +20,9 @@ public enum ProviderEvent: Sendable, Hashable {
     case finish(FinishReason)
     /// The stream's end marker (or a complete non-streaming body).
     case end(at: UInt64)
+    /// The events since the previous `flush` arrived together (one read from the network), and nothing more is
+    /// here yet: a relay may write what it holds in one piece. Carries nothing; consumers that do not relay ignore it.
+    case flush
     /// The attempt failed; nothing follows.
     case failed(AttemptClass, status: Int?, message: String, retryAfter: Double?)
 }

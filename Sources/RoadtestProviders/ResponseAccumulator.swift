@@ -56,6 +56,7 @@ public struct ResponseAccumulator: Sendable {
             usage.cacheWrite = reported.cacheWrite ?? usage.cacheWrite
             usage.reasoning = reported.reasoning ?? usage.reasoning
         case .finish(let reason): finishReason = reason
+        case .flush: break
         case .end(let at): ended = at
         case .failed(let attemptClass, let status, let message, let retryAfter):
             failure = (attemptClass, status ?? self.status, message, retryAfter)
