@@ -39,6 +39,17 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
             return [.end]
         }
         if data.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return [] }
+        return Self.fastItems(data) ?? Self.codableItems(data)
+    }
+
+    /// A chunk's items read with the one-pass parser, or nil when the chunk is unusual and `codableItems` decides.
+    public static func fastItems(_ data: String) -> [StreamItem]? {
+        OpenAIChunkFastPath.items(data)
+    }
+
+    /// A chunk's items through the Codable `OpenAIChat.Chunk`: the reference the fast path agrees with, and the
+    /// decoder of every chunk the fast path leaves alone (with the error message a malformed chunk gets).
+    public static func codableItems(_ data: String) -> [StreamItem] {
         switch WireJSON.decode(OpenAIChat.Chunk.self, from: data) {
         case .failure(let error):
             return [.malformed("unusable stream chunk (\(error.reason)): " + data.clipped(200))]
