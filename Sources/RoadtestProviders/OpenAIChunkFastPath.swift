@@ -3,7 +3,7 @@ import RoadtestCore
 import RoadtestWire
 
 /// The gateway's hottest decode: one OpenAI stream chunk per token. The chunk is read with the one-pass
-/// `JSONParser` and its fields taken from the tree, with the same types the Codable `OpenAIChat.Chunk` declares.
+/// `JSONParser` into the same `OpenAIChat.Chunk` the Codable decoder makes, field by field with the types it declares.
 /// Anything unusual (a field of another type, a count that is not a whole number) returns nil, and the Codable
 /// decoder decides, with its error message: the fast path never accepts what the Codable path would refuse.
 enum OpenAIChunkFastPath {
@@ -64,75 +64,69 @@ enum OpenAIChunkFastPath {
         }
     }
 
-    /// The items of `data` (a chunk's JSON text), or nil to leave it to the Codable decoder.
-    static func items(_ data: String) -> [StreamItem]? {
-        guard case .object(let chunk)? = JSONValue.parse(data) else { return nil }
+    /// The chunk `data` holds, read from the one-pass parser's tree with the types `OpenAIChat.Chunk` declares; nil
+    /// when anything is unusual, to leave it to the Codable decoder.
+    static func chunk(_ data: String) -> OpenAIChat.Chunk? {
+        guard case .object(let members)? = JSONValue.parse(data) else { return nil }
+        func tokens(_ value: JSONValue?) throws -> TokenCount? { try take(count(value)).map { TokenCount($0) } }
         do {
-            for key in ["id", "object", "model"] { _ = try take(string(chunk[key])) }
-            _ = try take(integer(chunk["created"]))
-            var items: [StreamItem] = []
-            if let usage = try take(object(chunk["usage"])) {
-                let prompt = try take(count(usage["prompt_tokens"]))
-                let completion = try take(count(usage["completion_tokens"]))
-                _ = try take(count(usage["total_tokens"]))
-                let cached = try take(object(usage["prompt_tokens_details"])).map {
-                    try take(count($0["cached_tokens"]))
-                }
-                let reasoning = try take(object(usage["completion_tokens_details"])).map {
-                    try take(count($0["reasoning_tokens"]))
-                }
-                items.append(
-                    .usage(
-                        TokenUsage(
-                            input: prompt,
-                            output: completion,
-                            cacheRead: cached ?? nil,
-                            reasoning: reasoning ?? nil
-                        )
-                    )
+            var chunk = OpenAIChat.Chunk(
+                id: try take(string(members["id"])),
+                model: try take(string(members["model"])),
+                choices: nil
+            )
+            chunk.object = try take(string(members["object"]))
+            chunk.created = try take(integer(members["created"]))
+            if let error = members["error"], error != .null { chunk.error = error }
+            if let usage = try take(object(members["usage"])) {
+                var reported = OpenAIChat.Usage(
+                    prompt_tokens: try tokens(usage["prompt_tokens"]),
+                    completion_tokens: try tokens(usage["completion_tokens"])
                 )
-            }
-            let choices = try take(array(chunk["choices"])) ?? []
-            var first: [StreamItem] = []
-            for (position, element) in choices.enumerated() {
-                guard case .object(let choice) = element else { throw Unusual() }
-                _ = try take(integer(choice["index"]))
-                let text = try take(string(choice["text"]))
-                let finish = try take(string(choice["finish_reason"]))
-                let delta = try take(object(choice["delta"]))
-                let role = try take(string(delta?["role"]))
-                let content = try take(string(delta?["content"]))
-                let reasoning = try take(string(delta?["reasoning_content"]))
-                let calls = try take(array(delta?["tool_calls"])) ?? []
-                _ = role
-                var callItems: [StreamItem] = []
-                for (index, element) in calls.enumerated() {
-                    guard case .object(let call) = element else { throw Unusual() }
-                    let callIndex = try take(integer(call["index"]))
-                    let id = try take(string(call["id"]))
-                    _ = try take(string(call["type"]))
-                    let function = try take(object(call["function"]))
-                    let name = try take(string(function?["name"]))
-                    let arguments = try take(string(function?["arguments"]))
-                    callItems.append(
-                        .toolCall(
-                            ToolCallDelta(index: callIndex ?? index, id: id, name: name, arguments: arguments ?? "")
-                        )
-                    )
+                reported.total_tokens = try tokens(usage["total_tokens"])
+                reported.prompt_tokens_details = try take(object(usage["prompt_tokens_details"])).map {
+                    .init(cached_tokens: try tokens($0["cached_tokens"]))
                 }
-                // Only the first choice is read, as the Codable path does; the others are only checked.
-                guard position == 0 else { continue }
-                if let reasoning, !reasoning.isEmpty { first.append(.reasoning(reasoning)) }
-                if let content, !content.isEmpty { first.append(.text(content)) }
-                if let text, !text.isEmpty { first.append(.text(text)) }
-                first += callItems
-                if let reason = FinishReason(openAI: finish) { first.append(.finish(reason)) }
+                reported.completion_tokens_details = try take(object(usage["completion_tokens_details"])).map {
+                    .init(reasoning_tokens: try tokens($0["reasoning_tokens"]))
+                }
+                chunk.usage = reported
             }
-            // A failure reported inside the stream, once the chunk is known to be well-typed (as Codable sees it).
-            if let error = chunk["error"], error != .null {
-                return [.malformed("error in stream: " + error.jsonText.clipped(300))]
+            chunk.choices = try take(array(members["choices"])).map { elements in
+                try elements.map { element in
+                    guard case .object(let choice) = element else { throw Unusual() }
+                    var decoded = OpenAIChat.Chunk.Choice(
+                        index: try take(integer(choice["index"])),
+                        delta: try take(object(choice["delta"])).map { delta in
+                            OpenAIChat.Chunk.Delta(
+                                role: try take(string(delta["role"])),
+                                content: try take(string(delta["content"])),
+                                reasoning_content: try take(string(delta["reasoning_content"])),
+                                tool_calls: try take(array(delta["tool_calls"])).map { calls in
+                                    try calls.map { element in
+                                        guard case .object(let call) = element else { throw Unusual() }
+                                        return OpenAIChat.ToolCall(
+                                            index: try take(integer(call["index"])),
+                                            id: try take(string(call["id"])),
+                                            type: try take(string(call["type"])),
+                                            function: try take(object(call["function"])).map { function in
+                                                .init(
+                                                    name: try take(string(function["name"])),
+                                                    arguments: try take(string(function["arguments"]))
+                                                )
+                                            }
+                                        )
+                                    }
+                                }
+                            )
+                        },
+                        finish_reason: try take(string(choice["finish_reason"]))
+                    )
+                    decoded.text = try take(string(choice["text"]))
+                    return decoded
+                }
             }
-            return items + first
+            return chunk
         } catch {
             return nil
         }

@@ -39,12 +39,13 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
             return [.end]
         }
         if data.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return [] }
-        return Self.fastItems(data) ?? Self.codableItems(data)
+        guard let chunk = OpenAIChunkFastPath.chunk(data) else { return Self.codableItems(data) }
+        return Self.items(chunk)
     }
 
     /// A chunk's items read with the one-pass parser, or nil when the chunk is unusual and `codableItems` decides.
     public static func fastItems(_ data: String) -> [StreamItem]? {
-        OpenAIChunkFastPath.items(data)
+        OpenAIChunkFastPath.chunk(data).map(items)
     }
 
     /// A chunk's items through the Codable `OpenAIChat.Chunk`: the reference the fast path agrees with, and the
@@ -54,31 +55,36 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
         case .failure(let error):
             return [.malformed("unusable stream chunk (\(error.reason)): " + data.clipped(200))]
         case .success(let chunk):
-            if let error = chunk.error { return [.malformed("error in stream: " + error.jsonText.clipped(300))] }
-            var items: [StreamItem] = []
-            if let usage = chunk.usage { items.append(.usage(Self.usage(usage))) }
-            if let choice = chunk.choices?.first {
-                if let reasoning = choice.delta?.reasoning_content, !reasoning.isEmpty {
-                    items.append(.reasoning(reasoning))
-                }
-                if let text = choice.delta?.content, !text.isEmpty { items.append(.text(text)) }
-                if let text = choice.text, !text.isEmpty { items.append(.text(text)) }
-                for (position, call) in (choice.delta?.tool_calls ?? []).enumerated() {
-                    items.append(
-                        .toolCall(
-                            ToolCallDelta(
-                                index: call.index ?? position,
-                                id: call.id,
-                                name: call.function?.name,
-                                arguments: call.function?.arguments ?? ""
-                            )
+            return items(chunk)
+        }
+    }
+
+    /// What a decoded chunk says: a failure inside the stream, or its usage and its first choice's content.
+    static func items(_ chunk: OpenAIChat.Chunk) -> [StreamItem] {
+        if let error = chunk.error { return [.malformed("error in stream: " + error.jsonText.clipped(300))] }
+        var items: [StreamItem] = []
+        if let usage = chunk.usage { items.append(.usage(Self.usage(usage))) }
+        if let choice = chunk.choices?.first {
+            if let reasoning = choice.delta?.reasoning_content, !reasoning.isEmpty {
+                items.append(.reasoning(reasoning))
+            }
+            if let text = choice.delta?.content, !text.isEmpty { items.append(.text(text)) }
+            if let text = choice.text, !text.isEmpty { items.append(.text(text)) }
+            for (position, call) in (choice.delta?.tool_calls ?? []).enumerated() {
+                items.append(
+                    .toolCall(
+                        ToolCallDelta(
+                            index: call.index ?? position,
+                            id: call.id,
+                            name: call.function?.name,
+                            arguments: call.function?.arguments ?? ""
                         )
                     )
-                }
-                if let reason = FinishReason(openAI: choice.finish_reason) { items.append(.finish(reason)) }
+                )
             }
-            return items
+            if let reason = FinishReason(openAI: choice.finish_reason) { items.append(.finish(reason)) }
         }
+        return items
     }
 
     static func usage(_ usage: OpenAIChat.Usage) -> TokenUsage {
