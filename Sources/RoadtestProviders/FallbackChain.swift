@@ -223,13 +223,23 @@ public struct FallbackChain: Sendable {
 /// One upstream stream, read by one task at a time: first while a chain waits for its first content, then by
 /// whoever relays the rest.
 public final class ProviderEventCursor: @unchecked Sendable {
-    var iterator: AsyncStream<ProviderEvent>.AsyncIterator
+    var iterator: AsyncStream<[ProviderEvent]>.AsyncIterator
+    var batch: [ProviderEvent] = []
+    var position = 0
 
-    init(_ stream: AsyncStream<ProviderEvent>) {
+    init(_ stream: AsyncStream<[ProviderEvent]>) {
         iterator = stream.makeAsyncIterator()
     }
 
-    public func next() async -> ProviderEvent? { await iterator.next() }
+    public func next() async -> ProviderEvent? {
+        while position == batch.count {
+            guard let next = await iterator.next() else { return nil }
+            batch = next
+            position = 0
+        }
+        position += 1
+        return batch[position - 1]
+    }
 }
 
 extension FallbackChain {
@@ -261,7 +271,7 @@ extension FallbackChain {
                     return .failed(.timeout, message: "cancelled", retryAfter: nil, attempts: attempts, cost: cost)
                 }
                 attempts += 1
-                let cursor = ProviderEventCursor(link.provider.events(for: link.request))
+                let cursor = ProviderEventCursor(link.provider.eventBatches(for: link.request))
                 var buffered: [ProviderEvent] = []
                 var failure: (AttemptClass, String, Double?)?
                 reading: while let event = await cursor.next() {

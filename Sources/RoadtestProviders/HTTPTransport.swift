@@ -20,11 +20,25 @@ protocol EventSink {
 
 extension ResponseAccumulator: EventSink {}
 
-struct ContinuationSink: EventSink {
-    let continuation: AsyncStream<ProviderEvent>.Continuation
+/// Hands a stream's events on in batches: what one read from the network produced leaves together (at `flush`),
+/// and the events that change an attempt's state (sent, head, end, failure) leave at once. One hop per read
+/// instead of one per event.
+struct BatchSink: EventSink {
+    let continuation: AsyncStream<[ProviderEvent]>.Continuation
+    var pending: [ProviderEvent] = []
 
-    func add(_ event: ProviderEvent) {
-        continuation.yield(event)
+    mutating func add(_ event: ProviderEvent) {
+        pending.append(event)
+        switch event {
+        case .flush, .sent, .head, .end, .failed: drain()
+        default: break
+        }
+    }
+
+    mutating func drain() {
+        guard !pending.isEmpty else { return }
+        continuation.yield(pending)
+        pending.removeAll(keepingCapacity: true)
     }
 }
 
@@ -106,11 +120,48 @@ public final class HTTPTransport: Sendable {
         timeout: Double,
         onEvent: (ProviderEvent) -> Void
     ) async {
+        let (batches, work) = start(
+            Decoder.self,
+            url: url,
+            headers: headers,
+            body: body,
+            stream: stream,
+            timeout: timeout
+        )
+        for await batch in batches {
+            for event in batch { onEvent(event) }
+        }
+        // Cancelled callers stop reading at once; the attempt winds down before this returns.
+        await work.value
+    }
+
+    /// One attempt, streamed as batches of events (`BatchSink`), run in its own task with one event-loop timer as
+    /// its deadline: at the deadline, or when the reader stops reading, the attempt's task is cancelled.
+    func batches<Decoder: WireStreamDecoder>(
+        _ decoder: Decoder.Type,
+        url: String,
+        headers: [(String, String)],
+        body: Data,
+        stream: Bool,
+        timeout: Double
+    ) -> AsyncStream<[ProviderEvent]> {
+        start(decoder, url: url, headers: headers, body: body, stream: stream, timeout: timeout).batches
+    }
+
+    private func start<Decoder: WireStreamDecoder>(
+        _ decoder: Decoder.Type,
+        url: String,
+        headers: [(String, String)],
+        body: Data,
+        stream: Bool,
+        timeout: Double
+    ) -> (batches: AsyncStream<[ProviderEvent]>, work: Task<Void, Never>) {
         let request = Self.request(url: url, headers: headers, body: body, stream: stream)
         let client = self.client
-        let (events, continuation) = AsyncStream.makeStream(of: ProviderEvent.self)
-        await withAttemptDeadline(timeout) { expired in
-            var sink = ContinuationSink(continuation: continuation)
+        let (batches, continuation) = AsyncStream.makeStream(of: [ProviderEvent].self)
+        let expired = ExpiryFlag()
+        let work = Task {
+            var sink = BatchSink(continuation: continuation)
             await Self.perform(
                 Decoder.self,
                 client: client,
@@ -120,19 +171,25 @@ public final class HTTPTransport: Sendable {
                 expired: expired,
                 sink: &sink
             )
+            sink.drain()
             continuation.finish()
-        } whileRunning: {
-            for await event in events { onEvent(event) }
         }
+        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
+            expired.set()
+            work.cancel()
+        }
+        continuation.onTermination = { _ in
+            timer.cancel()
+            work.cancel()
+        }
+        return (batches, work)
     }
 
     /// Runs an attempt in its own task with one event-loop timer as its deadline (no timer task per request): at
-    /// the deadline, or when the caller is cancelled, the attempt's task is cancelled. `whileRunning` runs in the
-    /// caller meanwhile.
+    /// the deadline, or when the caller is cancelled, the attempt's task is cancelled.
     func withAttemptDeadline<T: Sendable>(
         _ timeout: Double,
-        _ attempt: @escaping @Sendable (ExpiryFlag) async -> T,
-        whileRunning: () async -> Void = {}
+        _ attempt: @escaping @Sendable (ExpiryFlag) async -> T
     ) async -> T {
         let expired = ExpiryFlag()
         let work = Task { await attempt(expired) }
@@ -141,8 +198,7 @@ public final class HTTPTransport: Sendable {
             work.cancel()
         }
         let value = await withTaskCancellationHandler {
-            await whileRunning()
-            return await work.value
+            await work.value
         } onCancel: {
             work.cancel()
         }

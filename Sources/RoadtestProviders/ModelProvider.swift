@@ -52,7 +52,7 @@ public struct ChatRequest: Sendable, Hashable {
 /// Something that answers chat requests. One call is one attempt: it never throws, and classifies every failure.
 ///
 /// A provider streams its attempt as `ProviderEvent`s (text, reasoning, tool-call fragments, usage, end), each
-/// stamped when its bytes arrived; `events(for:)` is that stream as an async sequence, and `send(_:)` is the same
+/// stamped when its bytes arrived; `eventBatches(for:)` is that stream as an async sequence, and `send(_:)` is the same
 /// events folded by `ResponseAccumulator` into the buffered response.
 public protocol ModelProvider: Sendable {
     /// Runs one attempt, handing each event to `onEvent` as it arrives, in order. Cancelling the task ends the
@@ -61,6 +61,10 @@ public protocol ModelProvider: Sendable {
 
     /// One attempt, buffered. The default folds `run`'s events.
     func send(_ request: ChatRequest) async -> ProviderResponse
+
+    /// One attempt's events in batches, for a reader in another task (the gateway's relay). The default runs `run`
+    /// in a task of its own.
+    func eventBatches(for request: ChatRequest) -> AsyncStream<[ProviderEvent]>
 }
 
 extension ModelProvider {
@@ -70,11 +74,12 @@ extension ModelProvider {
         return accumulator.response()
     }
 
-    /// One attempt's events as an async sequence; ending the iteration early cancels the attempt.
-    public func events(for request: ChatRequest) -> AsyncStream<ProviderEvent> {
+    /// One attempt's events as an async sequence of batches; ending the iteration early cancels the attempt.
+    public func eventBatches(for request: ChatRequest) -> AsyncStream<[ProviderEvent]> {
         AsyncStream { continuation in
+            // A provider that does not mark its reads (`flush`) has its events passed on one by one, as they come.
             let task = Task {
-                await run(request) { continuation.yield($0) }
+                await run(request) { continuation.yield([$0]) }
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }

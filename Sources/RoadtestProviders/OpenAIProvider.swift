@@ -193,6 +193,17 @@ extension HTTPWireProvider {
         )
     }
 
+    public func eventBatches(for request: ChatRequest) -> AsyncStream<[ProviderEvent]> {
+        transport.batches(
+            Decoder.self,
+            url: url,
+            headers: requestHeaders,
+            body: Self.body(for: request),
+            stream: request.stream,
+            timeout: request.timeout
+        )
+    }
+
     public func send(_ request: ChatRequest) async -> ProviderResponse {
         await transport.send(
             Decoder.self,

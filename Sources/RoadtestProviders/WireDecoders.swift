@@ -39,19 +39,21 @@ public struct OpenAIStreamDecoder: WireStreamDecoder {
             return [.end]
         }
         if data.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return [] }
-        guard let chunk = OpenAIChunkFastPath.chunk(data) else { return Self.codableItems(data) }
+        guard let chunk = JSONValue.parse(data).flatMap(OpenAIChat.Chunk.init(fastJSON:)) else {
+            return Self.codableItems(data)
+        }
         return Self.items(chunk)
     }
 
     /// A chunk's items read with the one-pass parser, or nil when the chunk is unusual and `codableItems` decides.
     public static func fastItems(_ data: String) -> [StreamItem]? {
-        OpenAIChunkFastPath.chunk(data).map(items)
+        JSONValue.parse(data).flatMap(OpenAIChat.Chunk.init(fastJSON:)).map(items)
     }
 
     /// A chunk's items through the Codable `OpenAIChat.Chunk`: the reference the fast path agrees with, and the
     /// decoder of every chunk the fast path leaves alone (with the error message a malformed chunk gets).
     public static func codableItems(_ data: String) -> [StreamItem] {
-        switch WireJSON.decode(OpenAIChat.Chunk.self, from: data) {
+        switch WireJSON.codableDecode(OpenAIChat.Chunk.self, from: Data(data.utf8)) {
         case .failure(let error):
             return [.malformed("unusable stream chunk (\(error.reason)): " + data.clipped(200))]
         case .success(let chunk):

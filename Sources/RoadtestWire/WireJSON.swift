@@ -1,4 +1,5 @@
 import Foundation
+import RoadtestCore
 
 /// Encoding and decoding of wire bodies: one place, one configuration.
 public enum WireJSON {
@@ -11,6 +12,24 @@ public enum WireJSON {
     /// the gateway's hot path, where sorting every object's keys is measurable and no reader cares about order.
     public static func data<Value: Encodable>(_ value: Value, sortedKeys: Bool = true) -> Data {
         // Wire types are plain structs of strings, numbers and JSONValue; encoding cannot fail.
+        codableData(value, sortedKeys: sortedKeys)
+    }
+
+    /// A wire value the gateway handles on every request, written in one pass (`FastWireValue`): the same bytes.
+    public static func data<Value: FastWireValue>(_ value: Value, sortedKeys: Bool = true) -> Data {
+        Data(bytes(value, sortedKeys: sortedKeys))
+    }
+
+    public static func bytes<Value: FastWireValue>(_ value: Value, sortedKeys: Bool = true) -> [UInt8] {
+        value.jsonValue.jsonBytes(sortedKeys: sortedKeys)
+    }
+
+    public static func text<Value: FastWireValue>(_ value: Value) -> String {
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    /// The Codable encoder's bytes for a value: the reference the one-pass writer agrees with.
+    public static func codableData<Value: Encodable>(_ value: Value, sortedKeys: Bool = true) -> Data {
         (try? (sortedKeys ? sortedEncoder : encoder).encode(value)) ?? Data("null".utf8)
     }
 
@@ -29,6 +48,28 @@ public enum WireJSON {
 
     /// Decodes a wire value; the error names the field that was wrong (`usage.completion_tokens: ...`).
     public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) -> Result<Value, WireError> {
+        codableDecode(type, from: data)
+    }
+
+    public static func decode<Value: Decodable>(_ type: Value.Type, from text: String) -> Result<Value, WireError> {
+        decode(type, from: Data(text.utf8))
+    }
+
+    /// A wire value read in one pass when it is usual (`FastWireValue`); anything else goes to the Codable decoder,
+    /// which decides and names what is wrong.
+    public static func decode<Value: FastWireValue>(_ type: Value.Type, from data: Data) -> Result<Value, WireError> {
+        if let parsed = JSONValue.parse(data), let value = Value(fastJSON: parsed) { return .success(value) }
+        return codableDecode(type, from: data)
+    }
+
+    public static func decode<Value: FastWireValue>(_ type: Value.Type, from text: String) -> Result<Value, WireError> {
+        if let parsed = JSONValue.parse(text), let value = Value(fastJSON: parsed) { return .success(value) }
+        return codableDecode(type, from: Data(text.utf8))
+    }
+
+    /// The Codable decoder alone: the reference the one-pass reader agrees with.
+    public static func codableDecode<Value: Decodable>(_ type: Value.Type, from data: Data) -> Result<Value, WireError>
+    {
         do {
             return .success(try decoder.decode(type, from: data))
         } catch let error as DecodingError {
@@ -36,10 +77,6 @@ public enum WireJSON {
         } catch {
             return .failure(WireError(reason: "\(error)"))
         }
-    }
-
-    public static func decode<Value: Decodable>(_ type: Value.Type, from text: String) -> Result<Value, WireError> {
-        decode(type, from: Data(text.utf8))
     }
 }
 

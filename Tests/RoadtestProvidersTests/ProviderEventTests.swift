@@ -45,9 +45,11 @@ import Testing
                 for stream in [true, false] {
                     // The streamed events: tool-call fragments, no text.
                     var fragments = 0
-                    for await event in provider.events(for: request(model, stream: stream)) {
-                        if case .toolCall = event { fragments += 1 }
-                        if case .text(let text, _) = event { Issue.record("\(name) sent text '\(text)'") }
+                    for await batch in provider.eventBatches(for: request(model, stream: stream)) {
+                        for event in batch {
+                            if case .toolCall = event { fragments += 1 }
+                            if case .text(let text, _) = event { Issue.record("\(name) sent text '\(text)'") }
+                        }
                     }
                     #expect(
                         stream ? fragments >= 3 : fragments == 1,

@@ -18,6 +18,29 @@ import Testing
         #expect(events == [ServerSentEvent(data: "{\"a\":1}"), ServerSentEvent(event: "error", data: "x\ny")])
     }
 
+    /// The parser reads lines in place: wherever the reads split the stream (every split point, and byte by byte),
+    /// the events are the same.
+    @Test func everySplitPointGivesTheSameEvents() {
+        let stream = Array(
+            "event: a\r\ndata: {\"x\": \"é:1\"}\r\n\r\n: note\rdata\rdata: two\n\ndata:  lead\r\rid: 7\nretry\n\n".utf8
+        )
+        var whole = ServerSentEventParser()
+        let expected = whole.feed(stream)
+        #expect(
+            expected == [
+                ServerSentEvent(event: "a", data: #"{"x": "é:1"}"#), ServerSentEvent(data: "\ntwo"),
+                ServerSentEvent(data: " lead"),
+            ]
+        )
+        for split in 0...stream.count {
+            var parser = ServerSentEventParser()
+            let events = parser.feed(stream[..<split]) + parser.feed(stream[split...])
+            #expect(events == expected, "split at \(split)")
+        }
+        var parser = ServerSentEventParser()
+        #expect(stream.flatMap { parser.feed([$0]) } == expected)
+    }
+
     @Test func eventSplitInsideAMultibyteCharacter() {
         let bytes = Array("data: héllo\n\n".utf8)
         var parser = ServerSentEventParser()
