@@ -101,6 +101,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackageBesideSubprocess,
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

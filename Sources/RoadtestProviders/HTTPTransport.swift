@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import RoadtestCore
 import RoadtestWire
 import Synchronization
@@ -44,7 +45,10 @@ struct BatchSink: EventSink {
 
 /// The shared HTTP client every HTTP provider uses, sized for high concurrency to one host.
 public final class HTTPTransport: Sendable {
+    /// HTTPS, and everything that is not a model request (embeddings, downloads).
     public let client: HTTPClient
+    /// Plain-HTTP model requests: the hot path of the gateway, `run` and `load`.
+    let pool: UpstreamPool
 
     public init(maximumConnectionsPerHost: Int = 1024) {
         var configuration = HTTPClient.Configuration()
@@ -60,9 +64,11 @@ public final class HTTPTransport: Sendable {
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        pool = UpstreamPool(group: client.eventLoopGroup)
     }
 
     public func shutdown() async {
+        pool.shutdown()
         try? await client.shutdown()
     }
 
@@ -94,12 +100,11 @@ public final class HTTPTransport: Sendable {
         timeout: Double
     ) async -> ProviderResponse {
         let request = Self.request(url: url, headers: headers, body: body, stream: stream)
-        let client = self.client
         return await withAttemptDeadline(timeout) { expired in
             var accumulator = ResponseAccumulator()
             await Self.perform(
                 Decoder.self,
-                client: client,
+                transport: self,
                 request: request,
                 stream: stream,
                 timeout: timeout,
@@ -164,7 +169,7 @@ public final class HTTPTransport: Sendable {
             var sink = BatchSink(continuation: continuation)
             await Self.perform(
                 Decoder.self,
-                client: client,
+                transport: self,
                 request: request,
                 stream: stream,
                 timeout: timeout,
@@ -206,124 +211,121 @@ public final class HTTPTransport: Sendable {
         return value
     }
 
-    static func request(url: String, headers: [(String, String)], body: Data, stream: Bool) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        return request
+    /// A model request, ready for either path: the transport's own connections (plain HTTP) or the HTTP client.
+    struct Outgoing: Sendable {
+        let url: String
+        var headers: HTTPHeaders
+        let body: ByteBuffer
+
+        var clientRequest: HTTPClientRequest {
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers = headers
+            request.body = .bytes(body)
+            return request
+        }
+    }
+
+    static func request(url: String, headers: [(String, String)], body: Data, stream: Bool) -> Outgoing {
+        var fields = HTTPHeaders()
+        fields.reserveCapacity(headers.count + 4)
+        fields.add(name: "Content-Type", value: "application/json")
+        fields.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
+        for (name, value) in headers { fields.add(name: name, value: value) }
+        return Outgoing(url: url, headers: fields, body: ByteBuffer(bytes: body))
     }
 
     /// Sends the request and reports what happens as events. Timestamps are taken as each buffer arrives, before
     /// parsing.
     static func perform<Decoder: WireStreamDecoder, Sink: EventSink>(
         _ decoder: Decoder.Type,
-        client: HTTPClient,
-        request: HTTPClientRequest,
+        transport: HTTPTransport,
+        request: Outgoing,
         stream: Bool,
         timeout: Double,
         expired: ExpiryFlag,
         sink: inout Sink
     ) async {
-        func cancelled(_ status: Int?) -> ProviderEvent {
-            .failed(
-                .timeout,
-                status: status,
-                message: expired.isSet
-                    ? "no complete response within \(DurationText.format(seconds: timeout))" : "cancelled",
-                retryAfter: nil
-            )
-        }
         let sent = Monotonic.now()
         sink.add(.sent(at: sent))
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, deadline: .now() + .nanoseconds(Int64((timeout + 1) * 1e9)))
-        } catch {
-            if Task.isCancelled {
-                sink.add(cancelled(nil))
-            } else {
-                sink.add(
-                    .failed(classify(error, afterHead: false), status: nil, message: describe(error), retryAfter: nil)
-                )
-            }
-            return
+        let reader = ResponseReader<Decoder, Sink>(
+            sink: sink,
+            stream: stream,
+            timeout: timeout,
+            expired: expired,
+            sent: sent
+        )
+        if let target = UpstreamTarget(url: request.url) {
+            await send(request, to: target, pool: transport.pool, reader: reader)
+        } else {
+            await send(request, client: transport.client, timeout: timeout, reader: reader)
         }
-        let status = Int(response.status.code)
-        guard (200..<300).contains(status) else {
-            var collected = Data()
-            do {
-                for try await buffer in response.body where collected.count < 65_536 {
-                    collected.append(contentsOf: buffer.readableBytesView)
-                }
-            } catch {}
-            let text = String(decoding: collected.prefix(500), as: UTF8.self)
-            sink.add(
-                .failed(
-                    attemptClass(forStatus: status),
-                    status: status,
-                    message: "HTTP \(status): \(text)",
-                    retryAfter: RetryAfter.seconds(response.headers.first(name: "retry-after"))
-                )
-            )
-            return
-        }
-        sink.add(.head(status: status))
+        sink = reader.sink
+    }
 
-        if !stream {
-            var collected = Data()
-            var last = sent
+    /// Plain HTTP on the transport's own connections (a pooled one when one is idle and fresh). A request that
+    /// fails on a reused connection is reported, not sent again: the server may have received it, and sending a
+    /// model request twice can cost twice.
+    static func send<Decoder, Sink>(
+        _ request: Outgoing,
+        to target: UpstreamTarget,
+        pool: UpstreamPool,
+        reader: ResponseReader<Decoder, Sink>
+    ) async {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.path, headers: request.headers)
+        if !head.headers.contains(name: "host") { head.headers.add(name: "Host", value: target.authority) }
+        head.headers.add(name: "Content-Length", value: String(request.body.readableBytes))
+        let connection: UpstreamConnection
+        if let idle = pool.checkout(target.key) {
+            connection = idle
+        } else {
             do {
-                for try await buffer in response.body {
-                    last = Monotonic.now()
-                    collected.append(contentsOf: buffer.readableBytesView)
-                }
+                connection = try await pool.connect(target.key)
             } catch {
-                sink.add(
-                    Task.isCancelled
-                        ? cancelled(status)
-                        : .failed(
-                            classify(error, afterHead: true),
-                            status: status,
-                            message: describe(error),
-                            retryAfter: nil
-                        )
-                )
+                if Task.isCancelled { reader.markCancelled() }
+                reader.fail(error)
                 return
             }
-            for item in Decoder.decodeBody(collected) {
-                if !emit(item, at: last, status: status, sink: &sink) { return }
-            }
+        }
+        let receiver: any ResponseReceiver = reader
+        await withTaskCancellationHandler {
+            connection.send(head, body: request.body, to: reader)
+            await reader.finished()
+        } onCancel: {
+            receiver.markCancelled()
+            connection.channel.close(promise: nil)
+        }
+        if reader.abandoned { connection.channel.close(promise: nil) }
+    }
+
+    /// HTTPS (and any URL the transport's own connections do not take) through the HTTP client.
+    static func send<Decoder, Sink>(
+        _ request: Outgoing,
+        client: HTTPClient,
+        timeout: Double,
+        reader: ResponseReader<Decoder, Sink>
+    ) async {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(
+                request.clientRequest,
+                deadline: .now() + .nanoseconds(Int64((timeout + 1) * 1e9))
+            )
+        } catch {
+            if Task.isCancelled { reader.markCancelled() }
+            reader.fail(error)
             return
         }
-
-        var parser = ServerSentEventParser()
-        var decoder = Decoder()
+        reader.head(status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"))
         do {
             for try await buffer in response.body {
-                let arrival = Monotonic.now()
-                for event in parser.feed(buffer.readableBytesView) {
-                    for item in decoder.decode(event) where !emit(item, at: arrival, status: status, sink: &sink) {
-                        return
-                    }
-                }
-                sink.add(.flush)
+                reader.body(buffer)
+                if reader.isDone { return }
             }
-            if let event = parser.finish() {
-                for item in decoder.decode(event) where !emit(item, at: Monotonic.now(), status: status, sink: &sink) {
-                    return
-                }
-            }
+            reader.end()
         } catch {
-            if Task.isCancelled {
-                sink.add(cancelled(status))
-            } else {
-                sink.add(
-                    .failed(.streamCut, status: status, message: "stream broke: " + describe(error), retryAfter: nil)
-                )
-            }
+            if Task.isCancelled { reader.markCancelled() }
+            reader.fail(error)
         }
     }
 
@@ -344,6 +346,7 @@ public final class HTTPTransport: Sendable {
     }
 
     static func classify(_ error: any Error, afterHead: Bool) -> AttemptClass {
+        if let error = error as? ChannelError, case .connectTimeout = error { return .timeout }
         if let error = error as? HTTPClientError {
             switch error {
             case .readTimeout, .deadlineExceeded, .connectTimeout, .writeTimeout, .getConnectionFromPoolTimeout:
@@ -361,6 +364,13 @@ public final class HTTPTransport: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        String(describing: error).prefix(300).description
+        if let error = error as? NIOConnectionError {
+            let reason =
+                error.connectionErrors.first.map { String(describing: $0.error) }
+                ?? error.dnsAError.map { String(describing: $0) } ?? "no address"
+            return "connection to \(error.host):\(error.port) failed: \(reason)".prefix(300).description
+        }
+        if let error = error as? ChannelError, case .eof = error { return "the server closed the connection" }
+        return String(describing: error).prefix(300).description
     }
 }

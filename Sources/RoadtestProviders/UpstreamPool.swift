@@ -1,0 +1,269 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RoadtestCore
+import Synchronization
+
+/// Where a plain-HTTP request goes: the connection key, the `Host` header and the request target.
+struct UpstreamTarget: Sendable {
+    let key: UpstreamPool.Key
+    let authority: String
+    let path: String
+
+    /// `http://host[:port][/path]` (IPv6 hosts in brackets); nil for anything else (HTTPS, credentials in the URL),
+    /// which the HTTP client takes.
+    init?(url: String) {
+        guard url.hasPrefix("http://") else { return nil }
+        let rest = url.utf8.dropFirst(7)
+        let slash = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+        guard let authority = String(rest[..<slash]), !authority.isEmpty, !authority.contains("@"),
+            !authority.contains("?"), !authority.contains("#")
+        else { return nil }
+        var host = Substring(authority)
+        var port = 80
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let number = Int(after.dropFirst()) else { return nil }
+                port = number
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            guard let number = Int(authority[authority.index(after: colon)...]) else { return nil }
+            host = authority[..<colon]
+            port = number
+        }
+        guard !host.isEmpty, (1...65_535).contains(port) else { return nil }
+        var path = slash == rest.endIndex ? "/" : String(Substring(rest[slash...]))
+        if let fragment = path.firstIndex(of: "#") { path = String(path[..<fragment]) }
+        key = UpstreamPool.Key(host: String(host), port: port)
+        self.authority = authority
+        self.path = path
+    }
+}
+
+/// Keep-alive HTTP/1.1 connections to upstream servers over plain HTTP: the gateway's, the runner's and the load
+/// generator's path to a model server. A request's head and body leave in one write; its response is read on the
+/// connection's event loop straight into a `ResponseReceiver` (no task hop per read); a connection goes back to
+/// the pool when its response ended and the server keeps it alive. An idle connection is reused on the caller's own
+/// event loop when one is there, and never after `idleTimeout` (servers close theirs: llama-server after 5 s).
+final class UpstreamPool: Sendable {
+    struct Key: Hashable, Sendable {
+        let host: String
+        let port: Int
+    }
+
+    let group: any EventLoopGroup
+    let idleTimeout: UInt64
+    let connectTimeout: TimeAmount
+    private let idle = Mutex<[Key: [UpstreamConnection]]>([:])
+    /// Idle connections kept per server; more are closed.
+    static let idleLimit = 1024
+
+    init(group: any EventLoopGroup, idleTimeout: Double = 4, connectTimeout: TimeAmount = .seconds(10)) {
+        self.group = group
+        self.idleTimeout = UInt64(idleTimeout * 1e9)
+        self.connectTimeout = connectTimeout
+    }
+
+    /// An idle connection to `key` that is still open and fresh: one on the caller's event loop when there is one.
+    func checkout(_ key: Key) -> UpstreamConnection? {
+        let now = Monotonic.now()
+        var expired: [UpstreamConnection] = []
+        defer { for connection in expired { connection.channel.close(promise: nil) } }
+        let current = MultiThreadedEventLoopGroup.currentEventLoop
+        return idle.withLock { idle -> UpstreamConnection? in
+            guard var list = idle[key], !list.isEmpty else { return nil }
+            defer { idle[key] = list }
+            var pick: Int?
+            var fallback: Int?
+            var dead: [Int] = []
+            // The most recently used first; a few looked at for one on this event loop.
+            for position in stride(from: list.count - 1, through: max(0, list.count - 16), by: -1) {
+                let connection = list[position]
+                if !connection.channel.isActive || now &- connection.idleSince > idleTimeout {
+                    dead.append(position)
+                } else if current == nil || connection.channel.eventLoop === current {
+                    pick = position
+                    break
+                } else if fallback == nil {
+                    fallback = position
+                }
+            }
+            let chosen = pick ?? fallback
+            let connection = chosen.map { list[$0] }
+            for index in (dead + (chosen.map { [$0] } ?? [])).sorted(by: >) {
+                let removed = list.remove(at: index)
+                if index != chosen { expired.append(removed) }
+            }
+            return connection
+        }
+    }
+
+    /// A response ended on `connection` and the server keeps it open: it serves the next request.
+    func release(_ connection: UpstreamConnection) {
+        connection.idleSince = Monotonic.now()
+        let surplus = idle.withLock { idle -> UpstreamConnection? in
+            idle[connection.key, default: []].append(connection)
+            guard idle[connection.key]!.count > Self.idleLimit else { return nil }
+            return idle[connection.key]!.removeFirst()
+        }
+        surplus?.channel.close(promise: nil)
+    }
+
+    /// A new connection on the caller's event loop (or the group's next). Cancelling the caller abandons the
+    /// attempt at once (the connection, if it still opens, is closed).
+    func connect(_ key: Key) async throws -> UpstreamConnection {
+        let handler = UpstreamHandler()
+        let bootstrap = ClientBootstrap(group: group.any())
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let future = bootstrap.connect(host: key.host, port: key.port)
+        let channel = try await Self.cancellable(future)
+        let connection = UpstreamConnection(channel: channel, handler: handler, key: key)
+        handler.release = { [weak self, weak connection] in
+            if let self, let connection { self.release(connection) }
+        }
+        return connection
+    }
+
+    /// Waits for a connect that the caller's cancellation abandons at once.
+    private static func cancellable(_ future: EventLoopFuture<any Channel>) async throws -> any Channel {
+        let state = Mutex<(continuation: CheckedContinuation<any Channel, any Error>?, settled: Bool)>((nil, false))
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                state.withLock { $0.continuation = continuation }
+                future.whenComplete { result in
+                    let waiter = state.withLock { state -> CheckedContinuation<any Channel, any Error>? in
+                        guard !state.settled else { return nil }
+                        state.settled = true
+                        return state.continuation
+                    }
+                    guard let waiter else {
+                        if case .success(let channel) = result { channel.close(promise: nil) }
+                        return
+                    }
+                    waiter.resume(with: result)
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<any Channel, any Error>? in
+                guard !state.settled, let continuation = state.continuation else { return nil }
+                state.settled = true
+                return continuation
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Closes every idle connection.
+    func shutdown() {
+        let all = idle.withLock { idle -> [UpstreamConnection] in
+            defer { idle = [:] }
+            return idle.values.flatMap { $0 }
+        }
+        for connection in all { connection.channel.close(promise: nil) }
+    }
+}
+
+/// One keep-alive connection and its handler.
+final class UpstreamConnection: @unchecked Sendable {
+    let channel: any Channel
+    let handler: UpstreamHandler
+    let key: UpstreamPool.Key
+    /// When it last went idle (guarded by the pool's lock while pooled).
+    var idleSince: UInt64 = 0
+
+    init(channel: any Channel, handler: UpstreamHandler, key: UpstreamPool.Key) {
+        self.channel = channel
+        self.handler = handler
+        self.key = key
+    }
+
+    /// Sends a request (head, body and end in one write) whose response goes to `receiver`.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer, to receiver: any ResponseReceiver) {
+        let channel = self.channel
+        let handler = self.handler
+        let work: @Sendable () -> Void = {
+            guard channel.isActive, handler.receiver == nil else {
+                return receiver.fail(ChannelError.ioOnClosedChannel)
+            }
+            handler.start(receiver)
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenFailure { error in handler.failed(error) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: written)
+        }
+        if channel.eventLoop.inEventLoop { work() } else { channel.eventLoop.execute(work) }
+    }
+}
+
+/// Reads responses on one connection and hands them to the request's receiver; confined to the channel's event loop.
+final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+
+    var receiver: (any ResponseReceiver)?
+    var release: () -> Void = {}
+    private var keepAlive = true
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func start(_ receiver: any ResponseReceiver) {
+        self.receiver = receiver
+        keepAlive = true
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            // An interim response (100 Continue) is not the answer.
+            guard head.status.code >= 200 else { return }
+            keepAlive = head.isKeepAlive
+            receiver?.head(status: Int(head.status.code), retryAfter: head.headers.first(name: "retry-after"))
+        case .body(let buffer):
+            receiver?.body(buffer)
+        case .end:
+            let receiver = self.receiver
+            self.receiver = nil
+            if keepAlive, context.channel.isActive, receiver?.abandoned != true {
+                release()
+            } else {
+                context.close(promise: nil)
+            }
+            receiver?.end()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failed(ChannelError.eof)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failed(error)
+        context.close(promise: nil)
+    }
+
+    /// The response in progress failed (the connection broke, or the request could not be written).
+    func failed(_ error: any Error) {
+        guard let receiver else { return }
+        self.receiver = nil
+        context?.close(promise: nil)
+        receiver.fail(error)
+    }
+}
