@@ -107,6 +107,20 @@ public struct ProviderResponse: Sendable, Hashable {
         var count = 0
         var inWord = false
         for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                // The same classes, without a Unicode property lookup.
+                switch scalar.value {
+                case 0x09...0x0D, 0x20:
+                    inWord = false
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A:
+                    if !inWord { count += 1 }
+                    inWord = true
+                default:
+                    count += 1
+                    inWord = false
+                }
+                continue
+            }
             if scalar.properties.isWhitespace {
                 inWord = false
             } else if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {

@@ -42,79 +42,145 @@ extension Gateway {
             reservation.charge(cost)
             var headers = Self.headers(servedBy: link.id, contentType: "text/event-stream")
             headers[.cacheControl] = "no-cache"
-            let start = record
+            // What already arrived leaves together with the first content.
+            let early = buffered + cursor.drainBuffered()
+            let session = RelaySession(
+                gateway: self,
+                record: record,
+                arrival: arrival,
+                relay: format == .anthropic
+                    ? AnthropicRelay(id: record.id, model: route.name)
+                    : ChunkRelay(id: record.id, model: route.name, includeUsage: includeUsage),
+                link: link,
+                cost: cost,
+                reservation: reservation,
+                links: links,
+                shadowLinks: shadowLinks
+            )
+            if early.contains(where: \.endsStream) {
+                // The upstream finished in what already arrived: the whole stream is one body, written at once.
+                var session = session
+                for event in early { session.handle(event) }
+                let text = session.closingText()
+                session.close(outcome: nil)
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+            }
             return Response(
                 status: .ok,
                 headers: headers,
                 body: ResponseBody { writer in
-                    var record = start
-                    var relay: any EventRelay =
-                        format == .anthropic
-                        ? AnthropicRelay(id: record.id, model: route.name)
-                        : ChunkRelay(id: record.id, model: route.name, includeUsage: includeUsage)
-                    var cost = cost
-                    var outcome = GatewayOutcome.failed(.streamCut)
-                    var output = ""
-                    func handle(_ event: ProviderEvent) -> String? {
-                        if case .text(let text, _) = event { output += text }
-                        switch event {
-                        case .usage(let usage):
-                            record.inputTokens = usage.input ?? record.inputTokens
-                            record.outputTokens = usage.output ?? record.outputTokens
-                        case .text, .toolCall:
-                            if record.timeToFirstToken == nil {
-                                record.timeToFirstToken = Monotonic.seconds(from: arrival, to: Monotonic.now())
-                            }
-                        case .end: outcome = .answered
-                        case .failed(let attemptClass, _, _, _): outcome = .failed(attemptClass)
-                        default: break
-                        }
-                        return relay.encode(event)
-                    }
+                    var session = session
                     // Events that arrived together leave together: what the relay encodes is held until the
                     // upstream has nothing more for now (`flush`), the stream ends or fails, then written at once.
-                    var pending = ""
                     func send() async throws {
-                        guard !pending.isEmpty else { return }
-                        let text = pending
-                        pending = ""
+                        let text = session.takePending()
+                        guard !text.isEmpty else { return }
                         try await writer.write(ByteBuffer(string: text))
                     }
+                    var outcome: GatewayOutcome?
                     do {
-                        for event in buffered {
-                            if let text = handle(event) { pending += text }
-                        }
+                        for event in early { session.handle(event) }
                         try await send()
-                        while outcome == .failed(.streamCut), let event = await cursor.next() {
-                            if let text = handle(event) { pending += text }
-                            if case .failed = event { break }
-                            if case .end = event { break }
+                        while !session.ended, let event = await cursor.next() {
+                            session.handle(event)
                             if case .flush = event { try await send() }
                         }
-                        if outcome == .failed(.streamCut) {
-                            pending += relay.error("the upstream stream ended early")
-                        }
-                        try await send()
+                        let text = session.closingText()
+                        if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
                         try await writer.finish(nil)
                     } catch {
                         outcome = Task.isCancelled ? .cancelled : .clientGone
                     }
-                    cost += link.price.cost(
-                        inputTokens: record.inputTokens,
-                        outputTokens: record.outputTokens,
-                        cachedInputTokens: 0,
-                        cacheWriteTokens: 0
-                    )
-                    record.costUSD = cost
-                    record.outcome = outcome
-                    record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
-                    reservation.settle(cost: cost)
-                    self.finish(record)
-                    self.shadow(shadowLinks, record: record, output: output)
-                    self.keepBody(links, record: record, output: output)
+                    session.close(outcome: outcome)
                 }
             )
         }
+    }
+}
+
+extension ProviderEvent {
+    /// The event ends an attempt's stream (its end, or a failure).
+    var endsStream: Bool {
+        switch self {
+        case .end, .failed: true
+        default: false
+        }
+    }
+}
+
+/// One relayed stream: the events re-encoded for the client (held until they are written), the record of the
+/// request and, at its close, the cost settled and the request recorded.
+struct RelaySession: @unchecked Sendable {
+    let gateway: Gateway
+    var record: GatewayRecord
+    let arrival: UInt64
+    var relay: any EventRelay
+    let link: ChainLink
+    var cost: Double
+    let reservation: Reservation
+    let links: [ChainLink]
+    let shadowLinks: [ChainLink]
+    var outcome = GatewayOutcome.failed(.streamCut)
+    var output = ""
+    var pending = ""
+    /// The upstream's stream ended (its end, or a failure).
+    var ended = false
+
+    mutating func handle(_ event: ProviderEvent) {
+        guard !ended else { return }
+        switch event {
+        case .text(let text, _):
+            output += text
+            if record.timeToFirstToken == nil {
+                record.timeToFirstToken = Monotonic.seconds(from: arrival, to: Monotonic.now())
+            }
+        case .toolCall:
+            if record.timeToFirstToken == nil {
+                record.timeToFirstToken = Monotonic.seconds(from: arrival, to: Monotonic.now())
+            }
+        case .usage(let usage):
+            record.inputTokens = usage.input ?? record.inputTokens
+            record.outputTokens = usage.output ?? record.outputTokens
+        case .end:
+            outcome = .answered
+            ended = true
+        case .failed(let attemptClass, _, _, _):
+            outcome = .failed(attemptClass)
+            ended = true
+        default: break
+        }
+        if let text = relay.encode(event) { pending += text }
+    }
+
+    mutating func takePending() -> String {
+        defer { pending = "" }
+        return pending
+    }
+
+    /// What is left to write: the pending text, and an error event when the upstream stopped without an end.
+    mutating func closingText() -> String {
+        if outcome == .failed(.streamCut) { pending += relay.error("the upstream stream ended early") }
+        return takePending()
+    }
+
+    /// Settles the cost and records the request; `outcome` overrides the stream's (the client left).
+    func close(outcome override: GatewayOutcome?) {
+        var record = record
+        let cost =
+            cost
+            + link.price.cost(
+                inputTokens: record.inputTokens,
+                outputTokens: record.outputTokens,
+                cachedInputTokens: 0,
+                cacheWriteTokens: 0
+            )
+        record.costUSD = cost
+        record.outcome = override ?? outcome
+        record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
+        reservation.settle(cost: cost)
+        gateway.finish(record)
+        gateway.shadow(shadowLinks, record: record, output: output)
+        gateway.keepBody(links, record: record, output: output)
     }
 }
 

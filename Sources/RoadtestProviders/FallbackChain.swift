@@ -231,6 +231,15 @@ public final class ProviderEventCursor: @unchecked Sendable {
         iterator = stream.makeAsyncIterator()
     }
 
+    /// The events that already arrived and were not read yet (no waiting).
+    public func drainBuffered() -> [ProviderEvent] {
+        defer {
+            batch = []
+            position = 0
+        }
+        return Array(batch[position...])
+    }
+
     public func next() async -> ProviderEvent? {
         while position == batch.count {
             guard let next = await iterator.next() else { return nil }

@@ -263,9 +263,9 @@ public final class HTTPTransport: Sendable {
         sink = reader.sink
     }
 
-    /// Plain HTTP on the transport's own connections (a pooled one when one is idle and fresh). A request that
-    /// fails on a reused connection is reported, not sent again: the server may have received it, and sending a
-    /// model request twice can cost twice.
+    /// Plain HTTP on the transport's own connections (a pooled one when one is idle and fresh). A request is sent
+    /// again (once, on a new connection) only when it could not be written at all; one that failed after it left is
+    /// reported, never re-sent: the server may have it, and a model request sent twice can cost twice.
     static func send<Decoder, Sink>(
         _ request: Outgoing,
         to target: UpstreamTarget,
@@ -275,27 +275,39 @@ public final class HTTPTransport: Sendable {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.path, headers: request.headers)
         if !head.headers.contains(name: "host") { head.headers.add(name: "Host", value: target.authority) }
         head.headers.add(name: "Content-Length", value: String(request.body.readableBytes))
-        let connection: UpstreamConnection
-        if let idle = pool.checkout(target.key) {
-            connection = idle
-        } else {
-            do {
-                connection = try await pool.connect(target.key)
-            } catch {
-                if Task.isCancelled { reader.markCancelled() }
-                reader.fail(error)
+        var fresh = false
+        while true {
+            let connection: UpstreamConnection
+            if !fresh, let idle = pool.checkout(target.key) {
+                connection = idle
+            } else {
+                do {
+                    connection = try await pool.connect(target.key)
+                } catch {
+                    if Task.isCancelled { reader.markCancelled() }
+                    reader.fail(error, unsent: false)
+                    return
+                }
+            }
+            let receiver: any ResponseReceiver = reader
+            await withTaskCancellationHandler {
+                connection.send(head, body: request.body, to: reader)
+                await reader.finished()
+            } onCancel: {
+                receiver.markCancelled()
+                connection.abort(receiver)
+            }
+            if reader.abandoned { connection.channel.close(promise: nil) }
+            guard let unsent = reader.unsentFailure else { return }
+            // The connection closed before the request could be written (the server dropped an idle connection as
+            // it was reused): the request never left, so it goes once more, on a new connection.
+            reader.reset()
+            guard !fresh else {
+                reader.fail(unsent, unsent: false)
                 return
             }
+            fresh = true
         }
-        let receiver: any ResponseReceiver = reader
-        await withTaskCancellationHandler {
-            connection.send(head, body: request.body, to: reader)
-            await reader.finished()
-        } onCancel: {
-            receiver.markCancelled()
-            connection.channel.close(promise: nil)
-        }
-        if reader.abandoned { connection.channel.close(promise: nil) }
     }
 
     /// HTTPS (and any URL the transport's own connections do not take) through the HTTP client.
@@ -313,7 +325,7 @@ public final class HTTPTransport: Sendable {
             )
         } catch {
             if Task.isCancelled { reader.markCancelled() }
-            reader.fail(error)
+            reader.fail(error, unsent: false)
             return
         }
         reader.head(status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"))
@@ -325,7 +337,7 @@ public final class HTTPTransport: Sendable {
             reader.end()
         } catch {
             if Task.isCancelled { reader.markCancelled() }
-            reader.fail(error)
+            reader.fail(error, unsent: false)
         }
     }
 

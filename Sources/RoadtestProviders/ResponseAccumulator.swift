@@ -102,10 +102,10 @@ public struct ResponseAccumulator: Sendable {
         response.inputTokens = usage.input ?? 0
         response.cachedInputTokens = usage.cacheRead ?? 0
         response.cacheWriteInputTokens = usage.cacheWrite ?? 0
-        let estimate =
-            ProviderResponse.estimateTokens(output)
+        response.outputTokens =
+            usage.output
+            ?? ProviderResponse.estimateTokens(output)
             + callOrder.reduce(0) { $0 + ProviderResponse.estimateTokens(calls[$1]?.arguments ?? "") }
-        response.outputTokens = usage.output ?? estimate
         response.isTokenCountEstimated = usage.output == nil
         response.timeToFirstToken = first.map { Monotonic.seconds(from: sent, to: $0) }
         response.endToEnd = last.map { Monotonic.seconds(from: sent, to: $0) }

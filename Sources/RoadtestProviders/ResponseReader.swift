@@ -9,10 +9,12 @@ protocol ResponseReceiver: AnyObject, Sendable {
     func head(status: Int, retryAfter: String?)
     func body(_ buffer: ByteBuffer)
     func end()
-    /// The response failed (the connection broke, or the request could not be sent).
-    func fail(_ error: any Error)
+    /// The response failed: the connection broke, or (`unsent`) the request could not be written at all, so the
+    /// server cannot have it.
+    func fail(_ error: any Error, unsent: Bool)
     /// The attempt was cancelled: what ends it now is reported as that.
     func markCancelled()
+    var isCancelled: Bool { get }
     /// The receiver stopped reading before the response ended: its connection cannot serve another request.
     var abandoned: Bool { get }
 }
@@ -38,6 +40,9 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
     /// The reader stopped before the response ended (an unusable event, or enough of an error body): the rest is
     /// not wanted, and its connection cannot serve another request.
     private(set) var abandoned = false
+    /// The request could not be written (its connection was closed as it went out): nothing was reported, and the
+    /// waiter may send it on a new connection.
+    private(set) var unsentFailure: (any Error)?
 
     private let cancelled = ExpiryFlag()
     private let completion = Mutex<Completion>(.waiting(nil))
@@ -58,7 +63,16 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
     /// The attempt was cancelled (its deadline, or its caller): what ends it now is reported as that.
     func markCancelled() { cancelled.set() }
 
+    var isCancelled: Bool { cancelled.isSet }
+
     var isDone: Bool { done }
+
+    /// Ready to try again after an `unsentFailure` (nothing was reported).
+    func reset() {
+        unsentFailure = nil
+        done = false
+        completion.withLock { $0 = .waiting(nil) }
+    }
 
     func head(status: Int, retryAfter: String?) {
         guard !done else { return }
@@ -123,8 +137,12 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
         }
     }
 
-    func fail(_ error: any Error) {
+    func fail(_ error: any Error, unsent: Bool = false) {
         guard !done else { return }
+        if unsent, !cancelled.isSet, status == nil {
+            unsentFailure = error
+            return finish()
+        }
         defer { finish() }
         if cancelled.isSet {
             sink.add(

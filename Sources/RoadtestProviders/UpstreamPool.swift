@@ -82,7 +82,7 @@ final class UpstreamPool: Sendable {
             // The most recently used first; a few looked at for one on this event loop.
             for position in stride(from: list.count - 1, through: max(0, list.count - 16), by: -1) {
                 let connection = list[position]
-                if !connection.channel.isActive || now &- connection.idleSince > idleTimeout {
+                if !connection.channel.isActive || (now > connection.idleSince && now - connection.idleSince > idleTimeout) {
                     dead.append(position)
                 } else if current == nil || connection.channel.eventLoop === current {
                     pick = position
@@ -173,6 +173,11 @@ final class UpstreamPool: Sendable {
     }
 }
 
+/// A pooled connection was handed out while a response was still on it (a bug: reported, never hidden).
+struct ConnectionInUse: Error, CustomStringConvertible {
+    var description: String { "the connection was still in use by another request" }
+}
+
 /// One keep-alive connection and its handler.
 final class UpstreamConnection: @unchecked Sendable {
     let channel: any Channel
@@ -192,15 +197,28 @@ final class UpstreamConnection: @unchecked Sendable {
         let channel = self.channel
         let handler = self.handler
         let work: @Sendable () -> Void = {
-            guard channel.isActive, handler.receiver == nil else {
-                return receiver.fail(ChannelError.ioOnClosedChannel)
+            guard handler.receiver == nil else {
+                return receiver.fail(ConnectionInUse(), unsent: false)
             }
+            // Cancelled before it went out: it does not go.
+            guard !receiver.isCancelled else { return receiver.fail(CancellationError(), unsent: false) }
+            guard channel.isActive else { return receiver.fail(ChannelError.ioOnClosedChannel, unsent: true) }
             handler.start(receiver)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
             let written = channel.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenFailure { error in handler.failed(error) }
+            written.futureResult.whenFailure { error in handler.failed(error, unsent: true) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: written)
+        }
+        if channel.eventLoop.inEventLoop { work() } else { channel.eventLoop.execute(work) }
+    }
+
+    /// Ends `receiver`'s response if it is still in progress (closing the connection); a connection whose response
+    /// already ended is left alone (it may be serving another request by now).
+    func abort(_ receiver: any ResponseReceiver) {
+        let handler = self.handler
+        let work: @Sendable () -> Void = {
+            if handler.receiver === receiver { handler.failed(CancellationError()) }
         }
         if channel.eventLoop.inEventLoop { work() } else { channel.eventLoop.execute(work) }
     }
@@ -259,11 +277,11 @@ final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    /// The response in progress failed (the connection broke, or the request could not be written).
-    func failed(_ error: any Error) {
+    /// The response in progress failed: the connection broke, or (`unsent`) the request could not be written.
+    func failed(_ error: any Error, unsent: Bool = false) {
         guard let receiver else { return }
         self.receiver = nil
         context?.close(promise: nil)
-        receiver.fail(error)
+        receiver.fail(error, unsent: unsent)
     }
 }
