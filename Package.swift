@@ -203,6 +203,9 @@ let package = Package(
             name: "RoadtestProvidersTests",
             dependencies: [
                 "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

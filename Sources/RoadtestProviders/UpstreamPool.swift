@@ -82,7 +82,9 @@ final class UpstreamPool: Sendable {
             // The most recently used first; a few looked at for one on this event loop.
             for position in stride(from: list.count - 1, through: max(0, list.count - 16), by: -1) {
                 let connection = list[position]
-                if !connection.channel.isActive || (now > connection.idleSince && now - connection.idleSince > idleTimeout) {
+                if !connection.channel.isActive
+                    || (now > connection.idleSince && now - connection.idleSince > idleTimeout)
+                {
                     dead.append(position)
                 } else if current == nil || connection.channel.eventLoop === current {
                     pick = position
