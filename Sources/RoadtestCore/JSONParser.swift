@@ -61,6 +61,8 @@ struct JSONParser {
     private mutating func object(depth: Int) -> JSONValue? {
         index += 1
         var members: [String: JSONValue] = [:]
+        // Room for a usual object's keys at once (growing one key at a time rehashes three times on the way to 8).
+        members.reserveCapacity(8)
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1
@@ -193,6 +195,16 @@ struct JSONParser {
             index += 1
         } else {
             digits()
+        }
+        // A whole number of up to 15 digits (counts, indexes, timestamps) is exact as a Double: no text needed.
+        if current != UInt8(ascii: "."), current != UInt8(ascii: "e"), current != UInt8(ascii: "E") {
+            let negative = bytes[start] == UInt8(ascii: "-")
+            let digitsStart = negative ? start + 1 : start
+            if index - digitsStart <= 15 {
+                var value = 0
+                for position in digitsStart..<index { value = value * 10 + Int(bytes[position] &- UInt8(ascii: "0")) }
+                return .number(negative ? -Double(value) : Double(value))
+            }
         }
         if current == UInt8(ascii: ".") {
             index += 1

@@ -196,15 +196,16 @@ struct ChunkRelay: EventRelay {
     /// The upstream's reason, passed on as it was (a truncated or filtered answer says so).
     var finishReason: FinishReason?
 
-    let quotedID: String
-    let quotedModel: String
+    /// What follows a token's text in its chunk: the same for every token of the stream, made once.
+    let textSuffix: String
 
     init(id: String, model: String, includeUsage: Bool) {
         self.id = id
         self.model = model
         self.includeUsage = includeUsage
-        quotedID = JSONValue.quote(id)
-        quotedModel = JSONValue.quote(model)
+        textSuffix =
+            "},\"index\":0}],\"created\":\(created),\"id\":" + JSONValue.quote(id) + ",\"model\":"
+            + JSONValue.quote(model) + ",\"object\":\"chat.completion.chunk\"}\n\n"
     }
 
     mutating func encode(_ event: ProviderEvent) -> String? {
@@ -212,9 +213,11 @@ struct ChunkRelay: EventRelay {
         case .text(let text, _):
             guard sentRole else { return chunk(.init(content: text)) }
             // The hot path, one per token: written directly (the same JSON the Codable chunk encodes, keys sorted).
-            return "data: {\"choices\":[{\"delta\":{\"content\":" + JSONValue.quote(text)
-                + "},\"index\":0}],\"created\":\(created),\"id\":" + quotedID + ",\"model\":" + quotedModel
-                + ",\"object\":\"chat.completion.chunk\"}\n\n"
+            var line = "data: {\"choices\":[{\"delta\":{\"content\":"
+            line.reserveCapacity(line.utf8.count + text.utf8.count + textSuffix.utf8.count + 8)
+            line += JSONValue.quote(text)
+            line += textSuffix
+            return line
         case .reasoning(let text, _):
             return chunk(.init(reasoning_content: text))
         case .toolCall(let delta, _):
