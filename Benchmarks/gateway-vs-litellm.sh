@@ -4,7 +4,8 @@
 # each path for DURATION seconds per point: JSON at c=1, c=10 and c=64, SSE at c=64. Prints p50/p99 latency,
 # requests per second, the gateway's overhead over the direct path, ratios against nginx in the same run, and RSS.
 #   Benchmarks/gateway-vs-litellm.sh              (needs: nginx, wrk; LiteLLM optional: LITELLM=/path/to/litellm)
-#   DURATION=8 ROADTEST=.build/release/roadtest LITELLM=/tmp/litellm/venv/bin/litellm Benchmarks/gateway-vs-litellm.sh
+#   DURATION=8 REPEAT=3 ROADTEST=.build/release/roadtest LITELLM=/tmp/litellm/venv/bin/litellm Benchmarks/gateway-vs-litellm.sh
+# REPEAT=N measures every point N times (paths interleaved) and reports medians.
 set -euo pipefail
 duration=${DURATION:-8}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -110,11 +111,16 @@ point() {
 paths="direct roadtest"; [ -n "$litellm_pid" ] && paths+=" litellm"
 # Warm up every path (connection pools, JIT-free but caches and allocators), then measure.
 for path in $paths; do DURATION_SAVE=$duration; duration=2; point "$path" json 8 >/dev/null; point "$path" sse 8 >/dev/null; duration=$DURATION_SAVE; done
+# REPEAT rounds, the paths interleaved within each point; the table shows each figure's median over the rounds (a
+# shared machine's noise moves single runs by 10-20%).
+repeat=${REPEAT:-1}
 declare -A result
-for spec in "json 1" "json 10" "json 64" "sse 64"; do
-  set -- $spec
-  for path in $paths; do
-    result["$path $1 $2"]=$(point "$path" "$1" "$2")
+for round in $(seq 1 "$repeat"); do
+  for spec in "json 1" "json 10" "json 64" "sse 64"; do
+    set -- $spec
+    for path in $paths; do
+      result["$path $1 $2"]+="$(point "$path" "$1" "$2");"
+    done
   done
 done
 rss() { [ -n "$1" ] && awk '/VmRSS/ {printf "%d MB", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "-"; }
@@ -128,7 +134,7 @@ tree_rss() {
 }
 gateway_rss=$(rss "$gateway_pid"); litellm_rss=$([ -n "$litellm_pid" ] && tree_rss "$litellm_pid" || echo "-")
 
-python3 - "$paths" "$gateway_rss" "$litellm_rss" "$duration" <<PY
+python3 - "$paths" "$gateway_rss" "$litellm_rss" "$duration" "$repeat" <<PY
 import sys
 paths = sys.argv[1].split()
 rss = {"direct": "-", "roadtest": sys.argv[2], "litellm": sys.argv[3]}
@@ -136,12 +142,15 @@ raw = {
 $(for key in "${!result[@]}"; do echo "    \"$key\": \"${result[$key]}\","; done)
 }
 def get(path, kind, c):
-    parts = raw.get(f"{path} {kind} {c}", "").split()
-    if len(parts) < 5: return None
-    rps, p50, p99, errors, requests = float(parts[0]), float(parts[1]), float(parts[2]), int(parts[3]), int(parts[4])
-    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors, "requests": requests}
+    rounds = [r.split() for r in raw.get(f"{path} {kind} {c}", "").split(";")]
+    rounds = [r for r in rounds if len(r) >= 5]
+    if not rounds: return None
+    median = lambda values: sorted(values)[len(values) // 2]
+    return {"rps": median([float(r[0]) for r in rounds]), "p50": median([float(r[1]) for r in rounds]),
+            "p99": median([float(r[2]) for r in rounds]), "errors": sum(int(r[3]) for r in rounds),
+            "requests": sum(int(r[4]) for r in rounds)}
 names = {"direct": "nginx direct", "roadtest": "Roadtest gateway", "litellm": "LiteLLM proxy"}
-print(f"wrk, {sys.argv[4]} s per point; upstream: nginx canned reply; one run, same machine")
+print(f"wrk, {sys.argv[4]} s per point, median of {sys.argv[5]} round(s); upstream: nginx canned reply; one run, same machine")
 print()
 print("| path | JSON c=1 p50 | JSON c=1 p99 | JSON c=10 p50 | JSON c=64 req/s | SSE c=64 req/s | RSS | errors |")
 print("|---|---|---|---|---|---|---|---|")
