@@ -278,8 +278,10 @@ public final class HTTPTransport: Sendable {
         var fresh = false
         while true {
             let connection: UpstreamConnection
+            var reused = false
             if !fresh, let idle = pool.checkout(target.key) {
                 connection = idle
+                reused = true
             } else {
                 do {
                     connection = try await pool.connect(target.key)
@@ -298,6 +300,8 @@ public final class HTTPTransport: Sendable {
                 connection.abort(receiver)
             }
             if reader.abandoned { connection.channel.close(promise: nil) }
+            // A reused connection that broke before any answer: its server closes connections after answering.
+            if reused, reader.failedBeforeAnswer { pool.markClosesAfterEachAnswer(target.key) }
             guard let unsent = reader.unsentFailure else { return }
             // The connection closed before the request could be written (the server dropped an idle connection as
             // it was reused): the request never left, so it goes once more, on a new connection.

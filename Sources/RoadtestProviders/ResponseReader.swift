@@ -43,6 +43,8 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
     /// The request could not be written (its connection was closed as it went out): nothing was reported, and the
     /// waiter may send it on a new connection.
     private(set) var unsentFailure: (any Error)?
+    /// The connection failed after the request was written and before any answer (not cancelled).
+    private(set) var failedBeforeAnswer = false
 
     private let cancelled = ExpiryFlag()
     private let completion = Mutex<Completion>(.waiting(nil))
@@ -157,6 +159,7 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
             return
         }
         guard let status else {
+            failedBeforeAnswer = true
             sink.add(
                 .failed(
                     HTTPTransport.classify(error, afterHead: false),

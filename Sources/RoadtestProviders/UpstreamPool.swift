@@ -58,6 +58,9 @@ final class UpstreamPool: Sendable {
     let idleTimeout: UInt64
     let connectTimeout: TimeAmount
     private let idle = Mutex<[Key: [UpstreamConnection]]>([:])
+    /// Servers seen closing a connection right after answering on it, while advertising keep-alive (llama-server
+    /// does): their connections are never reused, so no request is written into a connection they are closing.
+    private let closingHosts = Mutex<Set<Key>>([])
     /// Idle connections kept per server; more are closed.
     static let idleLimit = 1024
 
@@ -69,6 +72,7 @@ final class UpstreamPool: Sendable {
 
     /// An idle connection to `key` that is still open and fresh: one on the caller's event loop when there is one.
     func checkout(_ key: Key) -> UpstreamConnection? {
+        if closesAfterEachAnswer(key) { return nil }
         let now = Monotonic.now()
         var expired: [UpstreamConnection] = []
         defer { for connection in expired { connection.channel.close(promise: nil) } }
@@ -104,7 +108,22 @@ final class UpstreamPool: Sendable {
     }
 
     /// A response ended on `connection` and the server keeps it open: it serves the next request.
+    /// True once the server at `key` was seen closing connections after its answers.
+    func closesAfterEachAnswer(_ key: Key) -> Bool {
+        closingHosts.withLock { $0.contains(key) }
+    }
+
+    /// The server at `key` closed a connection right after an answer (or a request written on a reused connection
+    /// met a closed connection): from now on each of its requests gets a connection of its own.
+    func markClosesAfterEachAnswer(_ key: Key) {
+        closingHosts.withLock { _ = $0.insert(key) }
+    }
+
     func release(_ connection: UpstreamConnection) {
+        guard !closesAfterEachAnswer(connection.key) else {
+            connection.channel.close(promise: nil)
+            return
+        }
         connection.idleSince = Monotonic.now()
         let surplus = idle.withLock { idle -> UpstreamConnection? in
             idle[connection.key, default: []].append(connection)
@@ -133,6 +152,7 @@ final class UpstreamPool: Sendable {
         handler.release = { [weak self, weak connection] in
             if let self, let connection { self.release(connection) }
         }
+        handler.closedAfterAnswer = { [weak self] in self?.markClosesAfterEachAnswer(key) }
         return connection
     }
 
@@ -232,7 +252,11 @@ final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
 
     var receiver: (any ResponseReceiver)?
     var release: () -> Void = {}
+    /// The server closed this connection while it was idle, right after an answer.
+    var closedAfterAnswer: () -> Void = {}
     private var keepAlive = true
+    /// When the last answer on this connection ended, while the connection waits for its next request.
+    private var answeredAt: UInt64?
     private var context: ChannelHandlerContext?
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -246,6 +270,7 @@ final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
     func start(_ receiver: any ResponseReceiver) {
         self.receiver = receiver
         keepAlive = true
+        answeredAt = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -261,6 +286,7 @@ final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
             let receiver = self.receiver
             self.receiver = nil
             if keepAlive, context.channel.isActive, receiver?.abandoned != true {
+                answeredAt = Monotonic.now()
                 release()
             } else {
                 context.close(promise: nil)
@@ -270,6 +296,9 @@ final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // Closed by the server within a second of an answer, with no request on it: a server that closes after
+        // each answer (the pool's own closes come only after 4 s idle, or with a request on the connection).
+        if receiver == nil, let answeredAt, Monotonic.now() - answeredAt < 1_000_000_000 { closedAfterAnswer() }
         failed(ChannelError.eof)
         context.fireChannelInactive()
     }

@@ -56,6 +56,21 @@ import Testing
         }
     }
 
+    /// Back to back, with no pause for the server's close to arrive: the client learns that the server closes after
+    /// each answer (from the close itself, or from at most one request that met a closing connection) and from then on
+    /// gives every request a connection of its own.
+    @Test func aServerThatClosesAfterEachAnswerIsLearned() async throws {
+        try await CountingServer.with(.silentClose) { server, baseURL in
+            var failures = 0
+            try await HTTPTransport.with { transport in
+                let provider = OpenAIProvider(baseURL: baseURL, apiKey: nil, transport: transport)
+                for _ in 0..<30 where await provider.send(request()).attemptClass != .ok { failures += 1 }
+            }
+            #expect(failures <= 1, "\(failures) of 30 requests failed")
+            #expect(server.requests >= 29)
+        }
+    }
+
     /// An answer that never ends: the attempt's deadline ends it as a timeout and closes its connection; the next
     /// request goes on a new connection and is answered.
     @Test func aStalledAnswerTimesOutAndItsConnectionIsNotReused() async throws {
