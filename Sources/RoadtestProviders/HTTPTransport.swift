@@ -91,48 +91,30 @@ public final class HTTPTransport: Sendable {
 
     /// One attempt, buffered: the events fold into a `ResponseAccumulator` inside the attempt's own task (no event
     /// crosses tasks).
-    func send<Decoder: WireStreamDecoder>(
-        _ decoder: Decoder.Type,
-        url: String,
-        headers: [(String, String)],
-        body: Data,
-        stream: Bool,
-        timeout: Double
-    ) async -> ProviderResponse {
-        let request = Self.request(url: url, headers: headers, body: body, stream: stream)
-        return await withAttemptDeadline(timeout) { expired in
+    func send<Decoder: WireStreamDecoder>(_ decoder: Decoder.Type, _ request: Outgoing) async -> ProviderResponse {
+        let expired = ExpiryFlag()
+        let work = Task {
             var accumulator = ResponseAccumulator()
-            await Self.perform(
-                Decoder.self,
-                transport: self,
-                request: request,
-                stream: stream,
-                timeout: timeout,
-                expired: expired,
-                sink: &accumulator
-            )
+            await Self.perform(Decoder.self, transport: self, request: request, expired: expired, sink: &accumulator)
             return accumulator
-        }.response()
+        }
+        let timer = deadline(request.timeout, expired: expired, work: work)
+        let accumulator = await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
+        }
+        timer.cancel()
+        return accumulator.response()
     }
 
     /// One attempt, streamed: every event reaches `onEvent` as it arrives.
     func run<Decoder: WireStreamDecoder>(
         _ decoder: Decoder.Type,
-        url: String,
-        headers: [(String, String)],
-        body: Data,
-        stream: Bool,
-        timeout: Double,
+        _ request: Outgoing,
         onEvent: (ProviderEvent) -> Void
     ) async {
-        let (batches, work) = start(
-            Decoder.self,
-            url: url,
-            headers: headers,
-            body: body,
-            stream: stream,
-            timeout: timeout
-        )
+        let (batches, work) = start(Decoder.self, request)
         for await batch in batches {
             for event in batch { onEvent(event) }
         }
@@ -140,49 +122,28 @@ public final class HTTPTransport: Sendable {
         await work.value
     }
 
-    /// One attempt, streamed as batches of events (`BatchSink`), run in its own task with one event-loop timer as
-    /// its deadline: at the deadline, or when the reader stops reading, the attempt's task is cancelled.
+    /// One attempt, streamed as batches of events (`BatchSink`), run in its own task: at its deadline, or when the
+    /// reader stops reading, the attempt's task is cancelled.
     func batches<Decoder: WireStreamDecoder>(
         _ decoder: Decoder.Type,
-        url: String,
-        headers: [(String, String)],
-        body: Data,
-        stream: Bool,
-        timeout: Double
+        _ request: Outgoing
     ) -> AsyncStream<[ProviderEvent]> {
-        start(decoder, url: url, headers: headers, body: body, stream: stream, timeout: timeout).batches
+        start(decoder, request).batches
     }
 
     private func start<Decoder: WireStreamDecoder>(
         _ decoder: Decoder.Type,
-        url: String,
-        headers: [(String, String)],
-        body: Data,
-        stream: Bool,
-        timeout: Double
+        _ request: Outgoing
     ) -> (batches: AsyncStream<[ProviderEvent]>, work: Task<Void, Never>) {
-        let request = Self.request(url: url, headers: headers, body: body, stream: stream)
-        let client = self.client
         let (batches, continuation) = AsyncStream.makeStream(of: [ProviderEvent].self)
         let expired = ExpiryFlag()
         let work = Task {
             var sink = BatchSink(continuation: continuation)
-            await Self.perform(
-                Decoder.self,
-                transport: self,
-                request: request,
-                stream: stream,
-                timeout: timeout,
-                expired: expired,
-                sink: &sink
-            )
+            await Self.perform(Decoder.self, transport: self, request: request, expired: expired, sink: &sink)
             sink.drain()
             continuation.finish()
         }
-        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
-            expired.set()
-            work.cancel()
-        }
+        let timer = deadline(request.timeout, expired: expired, work: work)
         continuation.onTermination = { _ in
             timer.cancel()
             work.cancel()
@@ -190,25 +151,13 @@ public final class HTTPTransport: Sendable {
         return (batches, work)
     }
 
-    /// Runs an attempt in its own task with one event-loop timer as its deadline (no timer task per request): at
-    /// the deadline, or when the caller is cancelled, the attempt's task is cancelled.
-    func withAttemptDeadline<T: Sendable>(
-        _ timeout: Double,
-        _ attempt: @escaping @Sendable (ExpiryFlag) async -> T
-    ) async -> T {
-        let expired = ExpiryFlag()
-        let work = Task { await attempt(expired) }
-        let timer = client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
+    /// An attempt's deadline: one event-loop timer (no timer task per request) that marks the attempt expired and
+    /// cancels its task.
+    private func deadline<T>(_ timeout: Double, expired: ExpiryFlag, work: Task<T, Never>) -> Scheduled<Void> {
+        client.eventLoopGroup.any().scheduleTask(in: .nanoseconds(Int64(max(0, timeout) * 1e9))) {
             expired.set()
             work.cancel()
         }
-        let value = await withTaskCancellationHandler {
-            await work.value
-        } onCancel: {
-            work.cancel()
-        }
-        timer.cancel()
-        return value
     }
 
     /// A model request, ready for either path: the transport's own connections (plain HTTP) or the HTTP client.
@@ -216,6 +165,23 @@ public final class HTTPTransport: Sendable {
         let url: String
         var headers: HTTPHeaders
         let body: ByteBuffer
+        let stream: Bool
+        /// The attempt's deadline, in seconds.
+        let timeout: Double
+
+        /// A JSON POST to `url`, answered as a stream or as one body.
+        init(url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double) {
+            var fields = HTTPHeaders()
+            fields.reserveCapacity(headers.count + 4)
+            fields.add(name: "Content-Type", value: "application/json")
+            fields.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
+            for (name, value) in headers { fields.add(name: name, value: value) }
+            self.url = url
+            self.headers = fields
+            self.body = ByteBuffer(bytes: body)
+            self.stream = stream
+            self.timeout = timeout
+        }
 
         var clientRequest: HTTPClientRequest {
             var request = HTTPClientRequest(url: url)
@@ -226,23 +192,12 @@ public final class HTTPTransport: Sendable {
         }
     }
 
-    static func request(url: String, headers: [(String, String)], body: Data, stream: Bool) -> Outgoing {
-        var fields = HTTPHeaders()
-        fields.reserveCapacity(headers.count + 4)
-        fields.add(name: "Content-Type", value: "application/json")
-        fields.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
-        for (name, value) in headers { fields.add(name: name, value: value) }
-        return Outgoing(url: url, headers: fields, body: ByteBuffer(bytes: body))
-    }
-
     /// Sends the request and reports what happens as events. Timestamps are taken as each buffer arrives, before
     /// parsing.
     static func perform<Decoder: WireStreamDecoder, Sink: EventSink>(
         _ decoder: Decoder.Type,
         transport: HTTPTransport,
         request: Outgoing,
-        stream: Bool,
-        timeout: Double,
         expired: ExpiryFlag,
         sink: inout Sink
     ) async {
@@ -250,15 +205,15 @@ public final class HTTPTransport: Sendable {
         sink.add(.sent(at: sent))
         let reader = ResponseReader<Decoder, Sink>(
             sink: sink,
-            stream: stream,
-            timeout: timeout,
+            stream: request.stream,
+            timeout: request.timeout,
             expired: expired,
             sent: sent
         )
         if let target = UpstreamTarget(url: request.url) {
             await send(request, to: target, pool: transport.pool, reader: reader)
         } else {
-            await send(request, client: transport.client, timeout: timeout, reader: reader)
+            await send(request, client: transport.client, reader: reader)
         }
         sink = reader.sink
     }
@@ -318,14 +273,13 @@ public final class HTTPTransport: Sendable {
     static func send<Decoder, Sink>(
         _ request: Outgoing,
         client: HTTPClient,
-        timeout: Double,
         reader: ResponseReader<Decoder, Sink>
     ) async {
         let response: HTTPClientResponse
         do {
             response = try await client.execute(
                 request.clientRequest,
-                deadline: .now() + .nanoseconds(Int64((timeout + 1) * 1e9))
+                deadline: .now() + .nanoseconds(Int64((request.timeout + 1) * 1e9))
             )
         } catch {
             if Task.isCancelled { reader.markCancelled() }

@@ -181,37 +181,26 @@ protocol HTTPWireProvider: ModelProvider {
 }
 
 extension HTTPWireProvider {
-    public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
-        await transport.run(
-            Decoder.self,
+    /// The attempt as the transport sends it.
+    func outgoing(_ request: ChatRequest) -> HTTPTransport.Outgoing {
+        .init(
             url: url,
             headers: requestHeaders,
             body: Self.body(for: request),
             stream: request.stream,
-            timeout: request.timeout,
-            onEvent: onEvent
+            timeout: request.timeout
         )
+    }
+
+    public func run(_ request: ChatRequest, onEvent: (ProviderEvent) -> Void) async {
+        await transport.run(Decoder.self, outgoing(request), onEvent: onEvent)
     }
 
     public func eventBatches(for request: ChatRequest) -> AsyncStream<[ProviderEvent]> {
-        transport.batches(
-            Decoder.self,
-            url: url,
-            headers: requestHeaders,
-            body: Self.body(for: request),
-            stream: request.stream,
-            timeout: request.timeout
-        )
+        transport.batches(Decoder.self, outgoing(request))
     }
 
     public func send(_ request: ChatRequest) async -> ProviderResponse {
-        await transport.send(
-            Decoder.self,
-            url: url,
-            headers: requestHeaders,
-            body: Self.body(for: request),
-            stream: request.stream,
-            timeout: request.timeout
-        )
+        await transport.send(Decoder.self, outgoing(request))
     }
 }

@@ -113,18 +113,7 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
     func end() {
         guard !done, let status else { return }
         defer { finish() }
-        guard (200..<300).contains(status) else {
-            let text = String(decoding: collected.prefix(500), as: UTF8.self)
-            sink.add(
-                .failed(
-                    attemptClass(forStatus: status),
-                    status: status,
-                    message: "HTTP \(status): \(text)",
-                    retryAfter: RetryAfter.seconds(retryAfter)
-                )
-            )
-            return
-        }
+        guard (200..<300).contains(status) else { return reportStatus(status) }
         if !stream {
             for item in Decoder.decodeBody(Data(collected)) {
                 if !HTTPTransport.emit(item, at: last, status: status, sink: &sink) { return }
@@ -170,11 +159,8 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
             )
             return
         }
-        guard (200..<300).contains(status) else {
-            // What arrived of an error body is enough to report the status.
-            done = false
-            return end()
-        }
+        // What arrived of an error body is enough to report the status.
+        guard (200..<300).contains(status) else { return reportStatus(status) }
         if stream {
             sink.add(
                 .failed(
@@ -194,6 +180,19 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
                 )
             )
         }
+    }
+
+    /// A status that is not a success, with the server's words.
+    private func reportStatus(_ status: Int) {
+        let text = String(decoding: collected.prefix(500), as: UTF8.self)
+        sink.add(
+            .failed(
+                attemptClass(forStatus: status),
+                status: status,
+                message: "HTTP \(status): \(text)",
+                retryAfter: RetryAfter.seconds(retryAfter)
+            )
+        )
     }
 
     private func finish() {

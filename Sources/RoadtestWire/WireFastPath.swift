@@ -104,6 +104,16 @@ struct FastObject {
     }
 
     var value: JSONValue { .object(members) }
+
+    /// The members a completion and a stream chunk open with.
+    static func answer(id: String?, object: String?, created: Int?, model: String?) -> FastObject {
+        var written = FastObject()
+        written["id"] = id.json
+        written["object"] = object.json
+        written["created"] = created.json
+        written["model"] = model.json
+        return written
+    }
 }
 
 extension Optional where Wrapped == String {
@@ -323,11 +333,7 @@ extension OpenAIChat.Completion: FastWireValue {
     }
 
     public var jsonValue: JSONValue {
-        var written = FastObject()
-        written["id"] = id.json
-        written["object"] = object.json
-        written["created"] = created.json
-        written["model"] = model.json
+        var written = FastObject.answer(id: id, object: object, created: created, model: model)
         written["choices"] = .array(
             choices.map { choice in
                 var object = FastObject()
@@ -380,11 +386,7 @@ extension OpenAIChat.Chunk: FastWireValue {
     }
 
     public var jsonValue: JSONValue {
-        var written = FastObject()
-        written["id"] = id.json
-        written["object"] = object.json
-        written["created"] = created.json
-        written["model"] = model.json
+        var written = FastObject.answer(id: id, object: object, created: created, model: model)
         written["choices"] = choices.map { choices in
             .array(
                 choices.map { choice in
