@@ -25,6 +25,76 @@ public enum Statistics {
         return values[rank(count: values.count, p) - 1]
     }
 
+    /// A distribution-free confidence interval for the `p`-quantile of `count` values (Conover, *Practical
+    /// Nonparametric Statistics*, 3.2): the 1-based ranks (lower, upper) of the order statistics X(lower) ≤ ξp ≤
+    /// X(upper), each side missing with probability at most (1 − level) / 2, so the interval covers with at least
+    /// `level`. With B ~ Binomial(count, p): lower is the largest rank with P(B ≤ lower − 1) ≤ α/2, upper the
+    /// smallest with P(B ≤ upper − 1) ≥ 1 − α/2. Exact binomial sums up to 20,000 values, the normal approximation
+    /// (with continuity correction) above. Nil when there are too few values for either bound to exist (the p99 of
+    /// fewer than 368 values, the p95 of fewer than 72, the p50 of fewer than 6).
+    public static func quantileIntervalRanks(
+        count n: Int,
+        p: Double,
+        level: Double = 0.95
+    ) -> (lower: Int, upper: Int)? {
+        guard n > 0, p > 0, p < 1 else { return nil }
+        let tail = (1 - level) / 2
+        if n > 20_000 {
+            let z = normalQuantile(1 - tail)
+            let mean = Double(n) * p
+            let spread = z * (mean * (1 - p)).squareRoot()
+            let lower = Int((mean - spread + 0.5).rounded(.down))
+            let upper = Int((mean + spread + 0.5).rounded(.up))
+            guard lower >= 1, upper <= n else { return nil }
+            return (lower, upper)
+        }
+        // cdf[k] = P(B ≤ k), summed in log space so that no term underflows on the way.
+        let logP = Foundation.log(p)
+        let logQ = Foundation.log1p(-p)
+        // log P(B = k), from log P(B = 0) = n·log(1 − p) by the ratio of consecutive terms.
+        var logTerm = Double(n) * logQ
+        var lower: Int?
+        var upper: Int?
+        var cumulative = 0.0
+        for k in 0..<n {
+            if k > 0 { logTerm += Foundation.log(Double(n - k + 1) / Double(k)) + logP - logQ }
+            cumulative += Foundation.exp(logTerm)
+            // cumulative = P(B ≤ k): rank k + 1 is a valid lower bound while it stays ≤ α/2.
+            if cumulative <= tail { lower = k + 1 }
+            if cumulative >= 1 - tail {
+                upper = k + 1
+                break
+            }
+        }
+        guard let lower, let upper else { return nil }
+        return (lower, upper)
+    }
+
+    /// The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9).
+    public static func normalQuantile(_ probability: Double) -> Double {
+        let a = [
+            -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.3577518672690, -30.66479806614716,
+            2.506628277459239,
+        ]
+        let b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
+        let c = [
+            -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
+            4.374664141464968, 2.938163982698783,
+        ]
+        let d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
+        let p = min(max(probability, 1e-300), 1 - 1e-16)
+        if p < 0.02425 {
+            let q = (-2 * Foundation.log(p)).squareRoot()
+            return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        }
+        if p > 1 - 0.02425 { return -normalQuantile(1 - p) }
+        let q = p - 0.5
+        let r = q * q
+        return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+    }
+
     /// 1-based nearest rank for `p` in a set of `count` values.
     public static func rank(count: Int, _ p: Double) -> Int {
         min(count, max(1, Int((p * Double(count)).rounded(.up))))

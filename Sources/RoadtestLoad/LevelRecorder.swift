@@ -136,14 +136,20 @@ final class LevelRecorder: Sendable {
     static func percentiles(_ histogram: Histogram<UInt64>) -> Percentiles {
         guard histogram.totalCount > 0 else { return Percentiles() }
         func ms(_ value: UInt64) -> Double { Double(value) / 1000 }
-        return Percentiles(
-            count: Int(histogram.totalCount),
+        let count = Int(histogram.totalCount)
+        var percentiles = Percentiles(
+            count: count,
             p50: ms(histogram.valueAtPercentile(50)),
             p90: ms(histogram.valueAtPercentile(90)),
             p95: ms(histogram.valueAtPercentile(95)),
             p99: ms(histogram.valueAtPercentile(99)),
             max: ms(histogram.max)
         )
+        // The value of rank r is the smallest value with r values at or below it (to the histogram's 3 digits).
+        percentiles.ci95 = PercentileIntervals(count: count) { rank in
+            ms(histogram.valueAtPercentile((Double(rank) - 0.5) / Double(count) * 100))
+        }
+        return percentiles
     }
 
     /// `countBased`: the level ended after a number of requests; its throughput is measured completions over the

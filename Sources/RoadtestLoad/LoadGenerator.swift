@@ -54,9 +54,9 @@ public final class RequestSource: Sendable {
         self.requests = requests
     }
 
-    func next() -> ChatRequest {
-        let index = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-        return requests[index % requests.count]
+    /// The index of the next request to send.
+    func next() -> Int {
+        counter.wrappingAdd(1, ordering: .relaxed).oldValue % requests.count
     }
 }
 
@@ -65,6 +65,11 @@ public final class RequestSource: Sendable {
 public struct LoadGenerator: Sendable {
     public let provider: any ModelProvider
     public let source: RequestSource
+    /// The source's requests as the provider sends them, encoded once.
+    let prepared: [PreparedRequest]
+    /// Event loops the virtual users run on (each pinned to one, with its connections); the cooperative pool when
+    /// empty.
+    let executors: [EventLoopExecutor]
     public let slo: SLO?
     public let seed: UInt64
     /// Sweep levels stop early when more than half the requests fail, or when the corrected (or plain) p95 E2E
@@ -76,10 +81,13 @@ public struct LoadGenerator: Sendable {
         source: RequestSource,
         slo: SLO? = nil,
         seed: UInt64 = 0,
-        blowUpLatency: Double? = nil
+        blowUpLatency: Double? = nil,
+        executors: [EventLoopExecutor] = []
     ) {
         self.provider = provider
         self.source = source
+        self.prepared = source.requests.map { provider.prepared($0) }
+        self.executors = executors
         self.slo = slo
         self.seed = seed
         self.blowUpLatency = blowUpLatency
@@ -121,7 +129,7 @@ public struct LoadGenerator: Sendable {
             let spacing = min(level.warmup, 1) / Double(max(1, streams))
             await withTaskGroup(of: Bool.self) { group in
                 for index in 0..<max(1, streams) {
-                    group.addTask {
+                    group.addTask(executorPreference: executor(index)) {
                         if spacing > 0 { try? await Task.sleep(nanoseconds: UInt64(Double(index) * spacing * 1e9)) }
                         await closedLoopWorker(level: level, recorder: recorder, control: control)
                         return false
@@ -191,6 +199,7 @@ public struct LoadGenerator: Sendable {
         var random = SplitMix64(seed: seed ^ 0x5EED)
         var offset = 0.0
         var measured = 0
+        var dispatched = 0
         await withTaskGroup(of: Void.self) { group in
             while !control.isStopped && !Task.isCancelled {
                 let intended = start + UInt64(offset * 1e9)
@@ -204,7 +213,8 @@ public struct LoadGenerator: Sendable {
                 let actual = Monotonic.now()
                 recorder.dispatched(intended: intended, actual: actual)
                 let request = source.next()
-                group.addTask {
+                dispatched += 1
+                group.addTask(executorPreference: executor(dispatched)) {
                     let response = await send(request, control: control)
                     finish(intended: intended, response: response, recorder: recorder, control: control, level: level)
                 }
@@ -230,9 +240,14 @@ public struct LoadGenerator: Sendable {
 
     /// Sends one request; nil when the level ended before it was sent. A request still running at the level's end
     /// is cancelled by the level's watchdog (see `endAtDeadline`) and recorded as in flight.
-    func send(_ request: ChatRequest, control: LevelControl) async -> ProviderResponse? {
+    func send(_ request: Int, control: LevelControl) async -> ProviderResponse? {
         if let end = control.endTime, Monotonic.now() >= end { return nil }
-        return await provider.send(request)
+        return await prepared[request].send()
+    }
+
+    /// The event loop the `index`th virtual user (or open-loop request) runs on.
+    func executor(_ index: Int) -> (any TaskExecutor)? {
+        executors.isEmpty ? nil : executors[index % executors.count]
     }
 
     /// Waits for a closed-loop level's workers; at `end` (a fixed-duration level) cancels whatever is still running.

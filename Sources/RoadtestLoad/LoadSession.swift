@@ -84,7 +84,8 @@ public struct LoadSession: Sendable {
                         provider: provider,
                         source: RequestSource(requests: Self.requests(suite, candidate, options.seed)),
                         slo: options.slo,
-                        seed: options.seed ?? 0
+                        seed: options.seed ?? 0,
+                        executors: transport.executors
                     )
                     announce("loading '\(candidate.id)'")
                     let record: @Sendable (LevelResult) -> Void = { level in onLevel(candidate.id, level) }

@@ -65,6 +65,17 @@ public final class HTTPTransport: Sendable {
         configuration.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         pool = UpstreamPool(group: client.eventLoopGroup)
+        executors = client.eventLoopGroup.makeIterator().map { EventLoopExecutor(loop: $0) }
+    }
+
+    /// One task executor per event loop of the transport's connections (one per core).
+    public let executors: [EventLoopExecutor]
+
+    /// The executor of the event loop this thread runs, if it is one of the transport's: an attempt started there
+    /// stays there (a virtual user pinned to a loop keeps its attempts on it).
+    var currentExecutor: EventLoopExecutor? {
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return nil }
+        return executors.first { $0.loop === loop }
     }
 
     public func shutdown() async {
@@ -93,7 +104,7 @@ public final class HTTPTransport: Sendable {
     /// crosses tasks).
     func send<Decoder: WireStreamDecoder>(_ decoder: Decoder.Type, _ request: Outgoing) async -> ProviderResponse {
         let expired = ExpiryFlag()
-        let work = Task {
+        let work = Task(executorPreference: currentExecutor) {
             var accumulator = ResponseAccumulator()
             await Self.perform(Decoder.self, transport: self, request: request, expired: expired, sink: &accumulator)
             return accumulator
@@ -137,7 +148,7 @@ public final class HTTPTransport: Sendable {
     ) -> (batches: AsyncStream<[ProviderEvent]>, work: Task<Void, Never>) {
         let (batches, continuation) = AsyncStream.makeStream(of: [ProviderEvent].self)
         let expired = ExpiryFlag()
-        let work = Task {
+        let work = Task(executorPreference: currentExecutor) {
             var sink = BatchSink(continuation: continuation)
             await Self.perform(Decoder.self, transport: self, request: request, expired: expired, sink: &sink)
             sink.drain()
@@ -168,6 +179,8 @@ public final class HTTPTransport: Sendable {
         let stream: Bool
         /// The attempt's deadline, in seconds.
         let timeout: Double
+        /// Where a plain-HTTP URL goes on the transport's own connections (parsed once); nil for HTTPS.
+        let target: UpstreamTarget?
 
         /// A JSON POST to `url`, answered as a stream or as one body.
         init(url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double) {
@@ -181,6 +194,7 @@ public final class HTTPTransport: Sendable {
             self.body = ByteBuffer(bytes: body)
             self.stream = stream
             self.timeout = timeout
+            self.target = UpstreamTarget(url: url)
         }
 
         var clientRequest: HTTPClientRequest {
@@ -210,7 +224,7 @@ public final class HTTPTransport: Sendable {
             expired: expired,
             sent: sent
         )
-        if let target = UpstreamTarget(url: request.url) {
+        if let target = request.target {
             await send(request, to: target, pool: transport.pool, reader: reader)
         } else {
             await send(request, client: transport.client, reader: reader)

@@ -65,6 +65,19 @@ public protocol ModelProvider: Sendable {
     /// One attempt's events in batches, for a reader in another task (the gateway's relay). The default runs `run`
     /// in a task of its own.
     func eventBatches(for request: ChatRequest) -> AsyncStream<[ProviderEvent]>
+
+    /// The request made ready to be sent many times (the load generator sends each case thousands of times): an
+    /// HTTP provider encodes its body and headers once here. The default sends the request as it is each time.
+    func prepared(_ request: ChatRequest) -> PreparedRequest
+}
+
+/// A request encoded once; each `send()` is one buffered attempt.
+public struct PreparedRequest: Sendable {
+    public let send: @Sendable () async -> ProviderResponse
+
+    public init(send: @escaping @Sendable () async -> ProviderResponse) {
+        self.send = send
+    }
 }
 
 extension ModelProvider {
@@ -72,6 +85,10 @@ extension ModelProvider {
         var accumulator = ResponseAccumulator()
         await run(request) { accumulator.add($0) }
         return accumulator.response()
+    }
+
+    public func prepared(_ request: ChatRequest) -> PreparedRequest {
+        PreparedRequest { await self.send(request) }
     }
 
     /// One attempt's events as an async sequence of batches; ending the iteration early cancels the attempt.

@@ -203,4 +203,10 @@ extension HTTPWireProvider {
     public func send(_ request: ChatRequest) async -> ProviderResponse {
         await transport.send(Decoder.self, outgoing(request))
     }
+
+    public func prepared(_ request: ChatRequest) -> PreparedRequest {
+        let outgoing = outgoing(request)
+        let transport = transport
+        return PreparedRequest { await transport.send(Decoder.self, outgoing) }
+    }
 }

@@ -52,12 +52,35 @@ final class UpstreamPool: Sendable {
     struct Key: Hashable, Sendable {
         let host: String
         let port: Int
+        /// Hashed once: a key is looked up on every request.
+        private let hash: Int
+
+        init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+            var hasher = Hasher()
+            hasher.combine(host)
+            hasher.combine(port)
+            hash = hasher.finalize()
+        }
+
+        static func == (left: Key, right: Key) -> Bool {
+            left.hash == right.hash && left.port == right.port && left.host == right.host
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     let group: any EventLoopGroup
+    private let loops: [any EventLoop]
     let idleTimeout: UInt64
     let connectTimeout: TimeAmount
-    private let idle = Mutex<[Key: [UpstreamConnection]]>([:])
+    /// Idle connections per server and event loop (an index into `loops`).
+    private let idle = Mutex<[IdleKey: [UpstreamConnection]]>([:])
+    struct IdleKey: Hashable {
+        let key: Key
+        let loop: Int
+    }
     /// Servers seen closing a connection right after answering on it, while advertising keep-alive (llama-server
     /// does): their connections are never reused, so no request is written into a connection they are closing.
     private let closingHosts = Mutex<Set<Key>>([])
@@ -66,44 +89,40 @@ final class UpstreamPool: Sendable {
 
     init(group: any EventLoopGroup, idleTimeout: Double = 4, connectTimeout: TimeAmount = .seconds(10)) {
         self.group = group
+        loops = Array(group.makeIterator())
         self.idleTimeout = UInt64(idleTimeout * 1e9)
         self.connectTimeout = connectTimeout
     }
 
-    /// An idle connection to `key` that is still open and fresh: one on the caller's event loop when there is one.
+    /// An idle connection to `key` that is still open and fresh, on the caller's event loop when the caller runs on
+    /// one of the pool's loops (a load generator's pinned virtual user: a connection read on another loop would hop
+    /// every response across threads and pile the work on one loop); otherwise on any loop.
     func checkout(_ key: Key) -> UpstreamConnection? {
         if closesAfterEachAnswer(key) { return nil }
         let now = Monotonic.now()
         var expired: [UpstreamConnection] = []
         defer { for connection in expired { connection.channel.close(promise: nil) } }
-        let current = MultiThreadedEventLoopGroup.currentEventLoop
+        let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
+            loops.firstIndex { $0 === loop }
+        }
         return idle.withLock { idle -> UpstreamConnection? in
-            guard var list = idle[key], !list.isEmpty else { return nil }
-            defer { idle[key] = list }
-            var pick: Int?
-            var fallback: Int?
-            var dead: [Int] = []
-            // The most recently used first; a few looked at for one on this event loop.
-            for position in stride(from: list.count - 1, through: max(0, list.count - 16), by: -1) {
-                let connection = list[position]
-                if !connection.channel.isActive
-                    || (now > connection.idleSince && now - connection.idleSince > idleTimeout)
-                {
-                    dead.append(position)
-                } else if current == nil || connection.channel.eventLoop === current {
-                    pick = position
-                    break
-                } else if fallback == nil {
-                    fallback = position
+            // The most recently used first (in place: the lists are never copied).
+            func take(_ list: inout [UpstreamConnection]) -> UpstreamConnection? {
+                while let connection = list.popLast() {
+                    if connection.channel.isActive
+                        && !(now > connection.idleSince && now - connection.idleSince > idleTimeout)
+                    {
+                        return connection
+                    }
+                    expired.append(connection)
                 }
+                return nil
             }
-            let chosen = pick ?? fallback
-            let connection = chosen.map { list[$0] }
-            for index in (dead + (chosen.map { [$0] } ?? [])).sorted(by: >) {
-                let removed = list.remove(at: index)
-                if index != chosen { expired.append(removed) }
+            if let current { return take(&idle[IdleKey(key: key, loop: current), default: []]) }
+            for loop in loops.indices {
+                if let connection = take(&idle[IdleKey(key: key, loop: loop), default: []]) { return connection }
             }
-            return connection
+            return nil
         }
     }
 
@@ -126,9 +145,10 @@ final class UpstreamPool: Sendable {
         }
         connection.idleSince = Monotonic.now()
         let surplus = idle.withLock { idle -> UpstreamConnection? in
-            idle[connection.key, default: []].append(connection)
-            guard idle[connection.key]!.count > Self.idleLimit else { return nil }
-            return idle[connection.key]!.removeFirst()
+            let key = IdleKey(key: connection.key, loop: connection.loop)
+            idle[key, default: []].append(connection)
+            guard idle[key]!.count > Self.idleLimit else { return nil }
+            return idle[key]!.removeFirst()
         }
         surplus?.channel.close(promise: nil)
     }
@@ -148,7 +168,12 @@ final class UpstreamPool: Sendable {
             }
         let future = bootstrap.connect(host: key.host, port: key.port)
         let channel = try await Self.cancellable(future)
-        let connection = UpstreamConnection(channel: channel, handler: handler, key: key)
+        let connection = UpstreamConnection(
+            channel: channel,
+            handler: handler,
+            key: key,
+            loop: loops.firstIndex { $0 === channel.eventLoop } ?? 0
+        )
         handler.release = { [weak self, weak connection] in
             if let self, let connection { self.release(connection) }
         }
@@ -205,13 +230,16 @@ final class UpstreamConnection: @unchecked Sendable {
     let channel: any Channel
     let handler: UpstreamHandler
     let key: UpstreamPool.Key
+    /// Its event loop's index in the pool's group.
+    let loop: Int
     /// When it last went idle (guarded by the pool's lock while pooled).
     var idleSince: UInt64 = 0
 
-    init(channel: any Channel, handler: UpstreamHandler, key: UpstreamPool.Key) {
+    init(channel: any Channel, handler: UpstreamHandler, key: UpstreamPool.Key, loop: Int) {
         self.channel = channel
         self.handler = handler
         self.key = key
+        self.loop = loop
     }
 
     /// Sends a request (head, body and end in one write) whose response goes to `receiver`.

@@ -15,6 +15,7 @@ extension LoadReport {
             lines.append("\(Escape.terminal(candidate.id))")
             lines.append(Self.header)
             for level in candidate.levels { lines.append(Self.row(level)) }
+            if candidate.levels.contains(where: Self.hasUnboundedPercentile) { lines.append(Self.tooFewNote) }
             if let saturation = candidate.saturation {
                 lines.append(
                     "saturation: "
@@ -44,17 +45,40 @@ extension LoadReport {
         "429s", "goodput", "attain",
     ])
 
+    /// Under a table where some percentile had too few requests to be estimated.
+    static let tooFewNote =
+        "* too few requests to bound this percentile (a p99 needs at least 368, a p95 72): the value is the largest "
+        + "seen, not an estimate"
+
+    /// A percentile's text, marked `*` when there were too few values for its 95% interval.
+    static func cell(_ percentiles: Percentiles, _ p: Double, _ format: (Double?) -> String) -> String {
+        let text = format(percentiles.value(at: p))
+        guard let intervals = percentiles.ci95, percentiles.count > 0, intervals.interval(at: p) == nil else {
+            return text
+        }
+        return text + "*"
+    }
+
+    static func hasUnboundedPercentile(_ level: LevelResult) -> Bool {
+        [level.ttft, level.e2e].contains { percentiles in
+            percentiles.count > 0 && percentiles.ci95 != nil && percentiles.ci95?.p99 == nil
+        }
+    }
+
     public static func row(_ level: LevelResult) -> String {
         func ms(_ value: Double?) -> String {
             value.map { $0 >= 1000 ? String(format: "%.1fs", $0 / 1000) : String(format: "%.0f", $0) } ?? "–"
+        }
+        func triple(_ percentiles: Percentiles) -> String {
+            [0.5, 0.95, 0.99].map { cell(percentiles, $0, ms) }.joined(separator: "/")
         }
         let name = level.mode == "rate" ? String(format: "rate %.2f/s", level.target) : "conc \(Int(level.target))"
         let errors = level.errors.values.reduce(0, +)
         return line([
             name, "\(level.completed)", "\(level.inFlightAtEnd)", String(format: "%.2f", level.achievedRPS),
             String(format: "%.1f", level.outputTokensPerSecond),
-            "\(ms(level.ttft.p50))/\(ms(level.ttft.p95))/\(ms(level.ttft.p99))",
-            "\(ms(level.e2e.p50))/\(ms(level.e2e.p95))/\(ms(level.e2e.p99))",
+            triple(level.ttft),
+            triple(level.e2e),
             ms(level.correctedE2E?.p99), level.scheduleLag.map { String(format: "%.2f", $0.p99 ?? 0) } ?? "–",
             "\(errors)", "\(level.throttled)",
             String(format: "%.2f", level.goodputRPS),
@@ -115,21 +139,28 @@ extension LoadReport {
                 )
             }
             html +=
-                "<table><tr><th>level</th><th>completed</th><th>in flight at end</th><th>req/s</th><th>tok/s</th><th>TTFT p50/p95/p99</th><th>TPOT p50</th><th>E2E p50/p95/p99</th><th>corrected E2E p99</th><th>lag p99</th><th>errors</th><th>429s</th><th>goodput</th><th>attainment</th></tr>"
+                "<table><tr><th>level</th><th>completed</th><th>in flight at end</th><th>req/s</th><th>tok/s</th><th>TTFT p50/p95/p99</th><th>TPOT p50</th><th>E2E p50/p95/p99</th><th>E2E p99 95% interval</th><th>corrected E2E p99</th><th>lag p99</th><th>errors</th><th>429s</th><th>goodput</th><th>attainment</th></tr>"
             for level in levels {
                 func ms(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "–" }
+                func triple(_ percentiles: Percentiles) -> String {
+                    [0.5, 0.95, 0.99].map { Self.cell(percentiles, $0, ms) }.joined(separator: " / ")
+                }
+                let interval = level.e2e.ci95?.p99.map { "\(ms($0[0]))–\(ms($0[1]))" } ?? "too few"
                 html +=
                     "<tr><td>\(level.mode == "rate" ? String(format: "rate %.2f/s", level.target) : "concurrency \(Int(level.target))")</td>"
                 html +=
                     "<td>\(level.completed)</td><td>\(level.inFlightAtEnd)</td><td>\(String(format: "%.2f", level.achievedRPS))</td><td>\(String(format: "%.1f", level.outputTokensPerSecond))</td>"
                 html +=
-                    "<td>\(ms(level.ttft.p50)) / \(ms(level.ttft.p95)) / \(ms(level.ttft.p99))</td><td>\(ms(level.tpot.p50))</td>"
+                    "<td>\(triple(level.ttft))</td><td>\(ms(level.tpot.p50))</td>"
                 html +=
-                    "<td>\(ms(level.e2e.p50)) / \(ms(level.e2e.p95)) / \(ms(level.e2e.p99))</td><td>\(ms(level.correctedE2E?.p99))</td><td>\(ms(level.scheduleLag?.p99))</td>"
+                    "<td>\(triple(level.e2e))</td><td>\(interval)</td><td>\(ms(level.correctedE2E?.p99))</td><td>\(ms(level.scheduleLag?.p99))</td>"
                 html +=
                     "<td>\(level.errors.values.reduce(0, +))</td><td>\(level.throttled)</td><td>\(String(format: "%.2f", level.goodputRPS))</td><td>\(level.attainment.map { String(format: "%.0f%%", $0 * 100) } ?? "–")</td></tr>"
             }
             html += "</table>"
+            if levels.contains(where: Self.hasUnboundedPercentile) {
+                html += "<p class=\"note\">\(Escape.html(Self.tooFewNote))</p>"
+            }
             if let saturation = candidate.saturation {
                 html +=
                     "<p>Saturation: \(Escape.html(saturation.rateRPS.map { String(format: "serves %.2f req/s", $0) } ?? "no offered rate was served")); max throughput \(Escape.html(saturation.maxThroughputRPS.map { String(format: "%.2f", $0) } ?? "–")) req/s. \(Escape.html(saturation.reason ?? ""))</p>"

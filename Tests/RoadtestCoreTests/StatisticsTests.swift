@@ -22,6 +22,55 @@ import Testing
         #expect(abs(interval.upper - row.upper) < 5e-6, "upper \(interval.upper)")
     }
 
+    /// Reference: scipy 1.17.1, `binom.cdf`: lower = the largest l with cdf(l − 1) ≤ 0.025, upper = the smallest u
+    /// with cdf(u − 1) ≥ 0.975. Above 20,000 values the normal approximation may be one rank off.
+    @Test(arguments: [
+        (100, 0.5, 40, 61), (1000, 0.99, 983, 997), (1000, 0.95, 936, 964), (500, 0.9, 436, 464),
+        (368, 0.99, 360, 368), (72, 0.95, 64, 72), (6, 0.5, 1, 6), (20000, 0.99, 19772, 19828),
+        (50000, 0.99, 49456, 49544), (100_000, 0.5, 49690, 50311), (1_000_000, 0.99, 989_805, 990_196),
+    ])
+    func quantileIntervalRanksMatchScipy(row: (count: Int, p: Double, lower: Int, upper: Int)) throws {
+        let ranks = try #require(Statistics.quantileIntervalRanks(count: row.count, p: row.p))
+        let slack = row.count > 20000 ? 1 : 0
+        #expect(abs(ranks.lower - row.lower) <= slack, "lower \(ranks.lower)")
+        #expect(abs(ranks.upper - row.upper) <= slack, "upper \(ranks.upper)")
+    }
+
+    /// Too few values to bound a percentile: no interval (the p99 of 367 values, the p95 of 71, the median of 5).
+    @Test func quantileIntervalNeedsEnoughValues() {
+        #expect(Statistics.quantileIntervalRanks(count: 367, p: 0.99) == nil)
+        #expect(Statistics.quantileIntervalRanks(count: 71, p: 0.95) == nil)
+        #expect(Statistics.quantileIntervalRanks(count: 5, p: 0.5) == nil)
+        #expect(Statistics.quantileIntervalRanks(count: 0, p: 0.5) == nil)
+    }
+
+    /// The intervals cover the true percentile at least 95% of the time: 2,000 samples of 500 uniform values,
+    /// whose p90 is 0.9 and p99 0.99.
+    @Test func quantileIntervalsCoverTheTruePercentile() {
+        var random = SplitMix64(seed: 7)
+        var covered = [0.9: 0, 0.99: 0]
+        let samples = 2000
+        for _ in 0..<samples {
+            let values = (0..<500).map { _ in Double(random.next() >> 11) / Double(1 << 53) }.sorted()
+            let intervals = PercentileIntervals(count: values.count) { values[$0 - 1] }
+            for p in [0.9, 0.99] {
+                if let interval = intervals.interval(at: p), interval[0] <= p, p <= interval[1] {
+                    covered[p]! += 1
+                }
+            }
+        }
+        // Exact coverage is at least 95%; 2,000 draws put the observed share within about 1 point of it.
+        for (p, count) in covered {
+            #expect(Double(count) / Double(samples) >= 0.935, "p\(p): \(count) of \(samples)")
+        }
+    }
+
+    @Test func normalQuantileMatchesKnownValues() {
+        #expect(abs(Statistics.normalQuantile(0.975) - 1.959964) < 1e-6)
+        #expect(abs(Statistics.normalQuantile(0.5)) < 1e-9)
+        #expect(abs(Statistics.normalQuantile(0.001) + 3.090232) < 1e-6)
+    }
+
     @Test func wilsonIntervalEdges() {
         #expect(Statistics.wilsonInterval(successes: 0, trials: 0) == (0, 1))
         #expect(Statistics.wilsonInterval(successes: 0, trials: 10).lower == 0)

@@ -13,7 +13,12 @@ import Testing
         let requests = (1...4).map {
             ChatRequest(model: model, messages: [Message(role: "user", content: "prompt \($0)")], timeout: 30)
         }
-        return LoadGenerator(provider: provider, source: RequestSource(requests: requests), slo: slo)
+        return LoadGenerator(
+            provider: provider,
+            source: RequestSource(requests: requests),
+            slo: slo,
+            executors: transport.executors
+        )
     }
 
     @Test func closedLoopAt32StreamsMatchesTheScriptedTiming() async throws {
