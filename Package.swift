@@ -144,6 +144,9 @@ let package = Package(
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestRunner", "RoadtestStore",
                 "RoadtestReport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -267,7 +270,9 @@ let package = Package(
         .testTarget(
             name: "RoadtestLoadTests",
             dependencies: [
-                "RoadtestCore", "RoadtestLoad", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+                "RoadtestCore", "RoadtestLoad", "RoadtestProviders", "RoadtestReport", "RoadtestServer",
+                "RoadtestStore",
+                "RoadtestTestSupport",
             ],
             swiftSettings: swiftSettings
         ),

@@ -24,6 +24,8 @@ public struct LoadSession: Sendable {
         public var slo: SLO?
         /// Shuffles the cases (and Poisson arrivals).
         public var seed: UInt64?
+        /// Measure the generator's own ceiling and added latency before the levels (about 1.5 s).
+        public var calibrate: Bool
 
         public init(
             suitePath: String,
@@ -34,8 +36,10 @@ public struct LoadSession: Sendable {
             sweepDuration: Double = 10,
             warmup: Double = 2,
             slo: SLO? = nil,
-            seed: UInt64? = nil
+            seed: UInt64? = nil,
+            calibrate: Bool = true
         ) {
+            self.calibrate = calibrate
             self.suitePath = suitePath
             self.candidates = candidates
             self.levels = levels
@@ -76,7 +80,19 @@ public struct LoadSession: Sendable {
         let transport = HTTPTransport()
         var results: [CandidateLoad] = []
         var warnings: [String] = []
+        var generatorReport: GeneratorReport?
         do {
+            if options.calibrate {
+                announce("measuring the generator's own ceiling")
+                do {
+                    generatorReport = try await GeneratorCalibration.measure(
+                        transport: transport,
+                        concurrency: calibrationConcurrency
+                    )
+                } catch {
+                    warnings.append("the generator's calibration did not run: \(error)")
+                }
+            }
             try await CandidateEndpoints.with(suite: suite, transport: transport, announce: announce) { providers in
                 for candidate in suite.scoredCandidates {
                     guard let provider = providers[candidate.id] else { continue }
@@ -107,7 +123,7 @@ public struct LoadSession: Sendable {
                         saturation = swept.saturation
                     }
                     for level in levels {
-                        if let lag = level.scheduleLag?.p99, lag > max(5, 100 / level.target) {
+                        if let lag = level.scheduleLag?.p99, lag > 1 {
                             warnings.append(
                                 String(
                                     format: "'%@' at %.2f req/s: the generator fell behind its schedule (lag p99 %.1f "
@@ -118,6 +134,7 @@ public struct LoadSession: Sendable {
                                 )
                             )
                         }
+                        warnings += generatorReport?.warnings(candidate: candidate.id, level: level) ?? []
                     }
                     results.append(CandidateLoad(id: candidate.id, levels: levels, saturation: saturation))
                 }
@@ -133,10 +150,21 @@ public struct LoadSession: Sendable {
             startedAt: startedAt,
             slo: options.slo,
             candidates: results,
-            warnings: warnings
+            warnings: warnings,
+            generator: generatorReport
         )
         try await store.saveLoadRun(id: id, suiteName: suite.name, startedAt: startedAt, json: try report.json())
         return report
+    }
+
+    /// Streams for the calibration's ceiling: the highest closed-loop level (16 to 256), 64 for open-loop levels.
+    var calibrationConcurrency: Int {
+        let streams = options.levels.compactMap { level -> Int? in
+            if case .concurrency(let streams) = level.mode { return streams }
+            return nil
+        }
+        let highest = max(streams.max() ?? 64, options.sweep ? options.sweepConcurrency : 0)
+        return min(256, max(16, highest))
     }
 
     /// The suite narrowed to the chosen candidates, local servers sized for the highest concurrency.

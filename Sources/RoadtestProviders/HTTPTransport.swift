@@ -68,6 +68,9 @@ public final class HTTPTransport: Sendable {
         executors = client.eventLoopGroup.makeIterator().map { EventLoopExecutor(loop: $0) }
     }
 
+    /// The event loops the transport's connections live on.
+    public var eventLoopGroup: any EventLoopGroup { client.eventLoopGroup }
+
     /// One task executor per event loop of the transport's connections (one per core).
     public let executors: [EventLoopExecutor]
 

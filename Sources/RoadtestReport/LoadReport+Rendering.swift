@@ -10,6 +10,7 @@ extension LoadReport {
     /// One table per candidate, a row per level.
     public func terminalText() -> String {
         var lines = ["Roadtest load · \(Escape.terminal(suite)) · \(id)"]
+        if let generator { lines.append(Self.generatorLine(generator)) }
         for candidate in candidates {
             lines.append("")
             lines.append("\(Escape.terminal(candidate.id))")
@@ -28,6 +29,19 @@ extension LoadReport {
         }
         for warning in warnings { lines.append("warning: " + warning) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The generator's own limits, as measured before the levels.
+    static func generatorLine(_ generator: GeneratorReport) -> String {
+        func ms(_ value: Double?) -> String { value.map { String(format: "%.2f ms", $0) } ?? "–" }
+        return String(
+            format: "generator: ceiling %.0f req/s at %d streams against its own zero-latency endpoint; adds %@ "
+                + "(p50), %@ (p99) to each request",
+            generator.ceilingRPS,
+            generator.ceilingConcurrency,
+            ms(generator.addedLatency.p50),
+            ms(generator.addedLatency.p99)
+        )
     }
 
     static let widths = [16, 7, 6, 8, 8, 18, 18, 9, 8, 6, 5, 8, 6]
@@ -95,8 +109,9 @@ extension LoadReport {
             th:first-child,td:first-child{text-align:left}
             .note{color:#6b7385;font-size:12px}\(SVGChart.style)</style></head><body>
             <h1>Roadtest load · \(Escape.html(suite))</h1><p class="note">\(Escape.html(id)) · started \(Escape.html(startedAt)).
-            Latencies are HdrHistogram percentiles (3 significant digits). Corrected latencies are measured from the intended send time.</p>
+            Latencies are HdrHistogram percentiles (3 significant digits) with distribution-free 95% intervals. Corrected latencies are measured from the intended send time.</p>
             """
+        if let generator { html += "<p class=\"note\">\(Escape.html(Self.generatorLine(generator)))</p>" }
         for warning in warnings { html += "<p><strong>Warning:</strong> \(Escape.html(warning))</p>" }
         for candidate in candidates {
             html += "<h2>\(Escape.html(candidate.id))</h2>"

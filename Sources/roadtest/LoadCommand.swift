@@ -14,6 +14,9 @@ struct LoadCommand: AsyncParsableCommand {
             Closed loop: --concurrency 1,8,32. Open loop: --rate 5,10,20 [--arrival poisson]; open-loop levels also
             report latency from the intended send time (corrected_*) and the generator's schedule lag. --sweep finds
             the saturation point by itself. Default: --concurrency 1,8,32 for 10s each after 2s of warm-up.
+            Before the levels, the generator measures itself against a zero-latency endpoint in its own process: the
+            report states its ceiling (req/s) and the latency it adds, and warns about levels near that ceiling.
+            Percentiles carry distribution-free 95% intervals; one with too few requests to bound is marked '*'.
             """
     )
 
@@ -56,6 +59,12 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Shuffle the cases (and Poisson arrivals) with this seed.")
     var seed: UInt64?
+
+    @Flag(
+        name: .long,
+        help: "Skip measuring the generator's own ceiling and added latency before the levels (about 1.5 s)."
+    )
+    var noCalibration = false
 
     @Option(name: .long, help: "Write the JSON report to this path.")
     var json: String?
@@ -121,7 +130,8 @@ struct LoadCommand: AsyncParsableCommand {
             sweepDuration: seconds ?? 10,
             warmup: warmup,
             slo: slo,
-            seed: seed
+            seed: seed,
+            calibrate: !noCalibration
         )
     }
 }

@@ -2,7 +2,9 @@ import Foundation
 import RoadtestCore
 import RoadtestLoad
 import RoadtestProviders
+import RoadtestReport
 import RoadtestServer
+import RoadtestStore
 import RoadtestTestSupport
 import Testing
 
@@ -130,6 +132,84 @@ import Testing
             #expect(saturation.firstUnservedRPS != nil || saturation.rateRPS != nil)
             if let served = saturation.rateRPS { #expect(served <= 23) }
         }
+    }
+
+    /// Every load measures the generator first: its ceiling against its own zero-latency endpoint and the latency
+    /// it adds, in the report beside the levels; a level's percentiles carry 95% intervals where there were enough
+    /// requests to bound them.
+    @Test func theReportStatesTheGeneratorsCeilingAndPercentileIntervals() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let suite = directory.appendingPathComponent("suite.yaml")
+                try Data(
+                    """
+                    name: calibrated
+                    candidates: [{id: sim, base_url: \(baseURL), model: "fixed;ttft=2ms;reply=ok"}]
+                    cases: [{id: a, prompt: one}]
+                    """.utf8
+                ).write(to: suite)
+                let report = try await StoreLocation.with(directory.appendingPathComponent("s.db").path) { store in
+                    try await LoadSession(
+                        store: store.documents,
+                        options: .init(
+                            suitePath: suite.path,
+                            levels: [LoadLevel(mode: .concurrency(4), requests: 400, warmup: 0.2)]
+                        )
+                    ).execute()
+                }
+                let generator = try #require(report.generator)
+                #expect(generator.ceilingConcurrency == 16)
+                // Loopback and this process: far above what a 2 ms server at 4 streams can take (about 2,000 req/s).
+                #expect(generator.ceilingRPS > 2000, "\(generator.ceilingRPS) req/s")
+                let added = try #require(generator.addedLatency.p50)
+                #expect(added > 0 && added < 2, "\(added) ms")
+                let level = try #require(report.candidates.first?.levels.first)
+                #expect(level.completed == 400)
+                // 400 requests bound the p50, p90 and p95, and the p99 too (368 are enough).
+                let intervals = try #require(level.e2e.ci95)
+                let p50 = try #require(intervals.p50)
+                let median = try #require(level.e2e.p50)
+                #expect(p50[0] <= median && median <= p50[1], "\(p50) around \(median)")
+                #expect(intervals.p99 != nil)
+                // Far below the ceiling: no warning about the generator.
+                #expect(!report.warnings.contains { $0.contains("ceiling") }, "\(report.warnings)")
+                let json = String(decoding: try report.json(), as: UTF8.self)
+                #expect(json.contains("\"ceiling_rps\"") && json.contains("\"added_latency_ms\""))
+            }
+        }
+    }
+
+    /// A level within 2x of the generator's ceiling is flagged; one well below it is not.
+    @Test func aLevelNearTheGeneratorsCeilingIsFlagged() {
+        let generator = GeneratorReport(
+            ceilingRPS: 10_000,
+            ceilingConcurrency: 64,
+            addedLatency: .init(p50: 0.1, p99: 0.3)
+        )
+        func level(_ rps: Double) -> LevelResult {
+            LevelResult(
+                mode: "concurrency",
+                target: 64,
+                requests: 1,
+                completed: 1,
+                errored: 0,
+                inFlightAtEnd: 0,
+                warmupExcluded: 0,
+                durationSeconds: 1,
+                achievedRPS: rps,
+                outputTokensPerSecond: 0,
+                ttft: Percentiles(),
+                tpot: Percentiles(),
+                interChunk: Percentiles(),
+                e2e: Percentiles(),
+                errors: [:],
+                throttled: 0,
+                throttledPerSecond: [],
+                goodputRPS: 0
+            )
+        }
+        #expect(generator.warnings(candidate: "a", level: level(6_000)).count == 1)
+        #expect(generator.warnings(candidate: "a", level: level(4_000)).isEmpty)
     }
 
     @Test func sloParsing() {

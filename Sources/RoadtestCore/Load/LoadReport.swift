@@ -165,6 +165,61 @@ public struct CandidateLoad: Sendable, Hashable, Codable {
     }
 }
 
+/// The generator measured against itself before the levels (`GeneratorCalibration`): how fast it can send on this
+/// machine, and the latency it adds to every measurement. A level near the ceiling measured the generator as much as
+/// the server.
+public struct GeneratorReport: Sendable, Hashable, Codable {
+    /// Requests per second against an in-process zero-latency endpoint at `ceiling_concurrency` streams.
+    public var ceilingRPS: Double
+    public var ceilingConcurrency: Int
+    /// End-to-end latency against that endpoint at one stream: the generator's own time (and loopback's).
+    public var addedLatency: Latency
+
+    public struct Latency: Sendable, Hashable, Codable {
+        public var p50: Double?
+        public var p99: Double?
+
+        public init(p50: Double?, p99: Double?) {
+            self.p50 = p50
+            self.p99 = p99
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ceilingRPS = "ceiling_rps"
+        case ceilingConcurrency = "ceiling_concurrency"
+        case addedLatency = "added_latency_ms"
+    }
+
+    public init(ceilingRPS: Double, ceilingConcurrency: Int, addedLatency: Latency) {
+        self.ceilingRPS = ceilingRPS
+        self.ceilingConcurrency = ceilingConcurrency
+        self.addedLatency = addedLatency
+    }
+
+    /// Warnings for a level measured near the generator's own limits: an achieved rate within 2x of the ceiling, or
+    /// an open-loop schedule that slipped by more than 1 ms at p99.
+    public func warnings(candidate: String, level: LevelResult) -> [String] {
+        var warnings: [String] = []
+        let name =
+            level.mode == "rate"
+            ? String(format: "%.2f req/s", level.target) : "\(Int(level.target)) streams"
+        if ceilingRPS > 0, level.achievedRPS * 2 >= ceilingRPS {
+            warnings.append(
+                String(
+                    format: "'%@' at %@: %.0f req/s is within 2x of the generator's own ceiling (%.0f req/s): the "
+                        + "results may measure the generator as much as the server",
+                    candidate,
+                    name,
+                    level.achievedRPS,
+                    ceilingRPS
+                )
+            )
+        }
+        return warnings
+    }
+}
+
 /// A whole `roadtest load` run.
 public struct LoadReport: Sendable, Hashable, Codable {
     public var schemaVersion = 1
@@ -175,13 +230,15 @@ public struct LoadReport: Sendable, Hashable, Codable {
     public var candidates: [CandidateLoad]
     /// Warnings about the measurement itself (generator falling behind its schedule).
     public var warnings: [String]
+    /// The generator's own ceiling and added latency, measured before the levels (absent with `--no-calibration`).
+    public var generator: GeneratorReport?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
         case id = "load_id"
         case suite
         case startedAt = "started_at"
-        case slo, candidates, warnings
+        case slo, candidates, warnings, generator
     }
 
     public init(
@@ -190,8 +247,10 @@ public struct LoadReport: Sendable, Hashable, Codable {
         startedAt: String,
         slo: SLO?,
         candidates: [CandidateLoad],
-        warnings: [String]
+        warnings: [String],
+        generator: GeneratorReport? = nil
     ) {
+        self.generator = generator
         self.id = id
         self.suite = suite
         self.startedAt = startedAt
