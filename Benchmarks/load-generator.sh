@@ -72,7 +72,7 @@ else
 fi
 
 if command -v wrk > /dev/null && command -v nginx > /dev/null; then
-  echo "== reference: wrk and roadtest load on a fixed SSE response served by nginx (64 connections, 10 s each)"
+  echo "== reference: wrk and roadtest load on a fixed SSE response served by nginx (32 and 64 connections, 10 s each)"
   # The simulator's own cost caps both clients above; nginx answers the same SSE chunks at wire speed, so this
   # ratio is the generator's own per-request cost.
   ngx_port=$((20000 + RANDOM % 20000))
@@ -98,20 +98,30 @@ NGINX
   ngx=$!
   trap 'kill $sim $ngx 2>/dev/null || true; rm -rf "$work"' EXIT
   sleep 1
-  wrk_rps=$(wrk -t2 -c64 -d10s -s "$work/post.lua" "http://127.0.0.1:$ngx_port/v1/chat/completions" | awk '/Requests\/sec/ {print $2}')
   cat > "$work/nginx.yaml" <<YAML
 name: nginx
 candidates: [{id: nginx, base_url: http://127.0.0.1:$ngx_port/v1, model: m}]
 cases: [{id: a, prompt: benchmark prompt one}]
 YAML
-  "$roadtest" load "$work/nginx.yaml" --concurrency 64 --duration 10s --warmup 2s --json "$work/nginx.json" --store "$work/store.db" > /dev/null
-  roadtest_rps=$(python3 -c "import json; print(json.load(open('$work/nginx.json'))['candidates'][0]['levels'][0]['achieved_rps'])")
-  python3 -c "print(f'wrk: {float(\"$wrk_rps\"):.0f} req/s; roadtest load: {float(\"$roadtest_rps\"):.0f} req/s; ratio roadtest/wrk = {float(\"$roadtest_rps\") / float(\"$wrk_rps\"):.3f}')"
+  for connections in 32 64; do
+    wrk_rps=$(wrk -t2 -c$connections -d10s -s "$work/post.lua" "http://127.0.0.1:$ngx_port/v1/chat/completions" | awk '/Requests\/sec/ {print $2}')
+    "$roadtest" load "$work/nginx.yaml" --concurrency $connections --duration 10s --warmup 2s --json "$work/nginx.json" --store "$work/store.db" > /dev/null
+    python3 - "$work/nginx.json" "$wrk_rps" "$connections" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+level = report["candidates"][0]["levels"][0]
+wrk = float(sys.argv[2])
+generator = report.get("generator") or {}
+print(f"{sys.argv[3]:>3} connections: wrk {wrk:.0f} req/s; roadtest load {level['achieved_rps']:.0f} req/s, "
+      f"errors {sum(level['errors'].values())}; ratio roadtest/wrk = {level['achieved_rps'] / wrk:.3f} "
+      f"(the report's own calibrated ceiling: {generator.get('ceiling_rps', 0):.0f} req/s)")
+PY
+  done
   kill $ngx 2>/dev/null || true
 fi
 
 echo "== open loop at zero latency: schedule lag"
-for rate in 500 1000 2000; do
+for rate in 500 1000 2000 5000; do
   "$roadtest" load "$work/suite.yaml" --rate "$rate" --duration 5s --warmup 1s --json "$work/rate$rate.json" --store "$work/store.db" > /dev/null
   python3 -c "import json,sys; l=json.load(open(sys.argv[1]))['candidates'][0]['levels'][0]; print(f'{sys.argv[2]:>5} req/s offered: {l[\"achieved_rps\"]:.0f} achieved, schedule lag p50 {l[\"schedule_lag_ms\"][\"p50\"]:.2f} p99 {l[\"schedule_lag_ms\"][\"p99\"]:.2f} ms, corrected E2E p99 {l[\"corrected_e2e_ms\"][\"p99\"]:.2f} ms')" "$work/rate$rate.json" "$rate"
 done

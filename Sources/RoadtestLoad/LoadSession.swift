@@ -136,7 +136,9 @@ public struct LoadSession: Sendable {
                         }
                         warnings += generatorReport?.warnings(candidate: candidate.id, level: level) ?? []
                     }
-                    results.append(CandidateLoad(id: candidate.id, levels: levels, saturation: saturation))
+                    results.append(
+                        CandidateLoad(id: candidate.id, levels: levels, saturation: saturation, slo: options.slo)
+                    )
                 }
             }
         } catch {

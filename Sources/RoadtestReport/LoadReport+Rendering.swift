@@ -26,9 +26,31 @@ extension LoadReport {
                         + (saturation.reason.map { " (\($0))" } ?? "")
                 )
             }
+            if let frontier = candidate.frontier {
+                lines.append(
+                    "frontier (highest offered rate with p99 TTFT and E2E under): "
+                        + frontier.map { "\(Escape.terminal($0.bound)) \(Self.frontierText($0))" }.joined(
+                            separator: "; "
+                        )
+                )
+            }
         }
         for warning in warnings { lines.append("warning: " + warning) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A frontier point: the rate that held, and the bracket the levels tried leave.
+    static func frontierText(_ point: ThroughputBound) -> String {
+        func rate(_ value: Double) -> String { String(format: value >= 100 ? "%.0f" : "%.2f", value) }
+        guard let held = point.rateRPS else {
+            return point.firstOverRPS.map { "none (the lowest rate tried, \(rate($0)) req/s, did not hold)" } ?? "none"
+        }
+        var text = "\(rate(held)) req/s"
+        if let over = point.firstOverRPS { text += " (not \(rate(over)))" } else { text += " (every rate tried)" }
+        if let confident = point.confidentRateRPS, confident != held {
+            text += ", \(rate(confident)) with 95% confidence"
+        }
+        return text
     }
 
     /// The generator's own limits, as measured before the levels.
@@ -175,6 +197,18 @@ extension LoadReport {
             html += "</table>"
             if levels.contains(where: Self.hasUnboundedPercentile) {
                 html += "<p class=\"note\">\(Escape.html(Self.tooFewNote))</p>"
+            }
+            if let frontier = candidate.frontier {
+                html +=
+                    "<h3>Throughput frontier</h3><p class=\"note\">The highest offered rate at which the p99 TTFT and the p99 E2E (from the intended send time) stayed under each bound, with under 5% errors; the true limit lies below the next rate tried.</p>"
+                html +=
+                    "<table><tr><th>bound</th><th>highest rate held (req/s)</th><th>held with 95% confidence</th><th>first rate over</th></tr>"
+                for point in frontier {
+                    func rate(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
+                    html +=
+                        "<tr><td>\(Escape.html(point.bound))</td><td>\(rate(point.rateRPS))</td><td>\(rate(point.confidentRateRPS))</td><td>\(rate(point.firstOverRPS))</td></tr>"
+                }
+                html += "</table>"
             }
             if let saturation = candidate.saturation {
                 html +=

@@ -212,6 +212,59 @@ import Testing
         #expect(generator.warnings(candidate: "a", level: level(4_000)).isEmpty)
     }
 
+    /// The frontier walks the open-loop levels upward: the highest rate whose p99 TTFT and E2E stayed under each
+    /// bound, the first rate that did not, and the highest held with the p99s' 95% upper bounds under it too.
+    @Test func theThroughputFrontierBracketsEachBound() {
+        func level(_ rate: Double, p99: Double, upper: Double?, errored: Int = 0) -> LevelResult {
+            var latency = Percentiles(count: 1000, p50: p99 / 2, p90: p99, p95: p99, p99: p99, max: p99)
+            latency.ci95 = PercentileIntervals(
+                p50: [0, p99],
+                p90: [0, p99],
+                p95: [0, p99],
+                p99: upper.map { [0, $0] }
+            )
+            return LevelResult(
+                mode: "rate",
+                target: rate,
+                requests: 1000,
+                completed: 1000 - errored,
+                errored: errored,
+                inFlightAtEnd: 0,
+                warmupExcluded: 0,
+                durationSeconds: 1,
+                achievedRPS: rate,
+                outputTokensPerSecond: 0,
+                ttft: latency,
+                tpot: Percentiles(),
+                interChunk: Percentiles(),
+                e2e: latency,
+                correctedTTFT: latency,
+                correctedE2E: latency,
+                errors: [:],
+                throttled: 0,
+                throttledPerSecond: [],
+                goodputRPS: rate
+            )
+        }
+        let levels = [
+            level(400, p99: 3, upper: 4), level(100, p99: 0.8, upper: 0.9), level(200, p99: 2, upper: 6),
+            level(800, p99: 40, upper: 45), level(1600, p99: 30, upper: 35, errored: 100),
+        ]
+        let frontier = ThroughputBound.frontier(levels: levels, slo: SLO(ttft: 0.02, e2e: 0.05))
+        let byBound = Dictionary(uniqueKeysWithValues: frontier.map { ($0.bound, $0) })
+        #expect(frontier.map(\.bound) == ["1 ms", "5 ms", "10 ms", "50 ms", "100 ms", "slo"])
+        #expect(byBound["1 ms"]?.rateRPS == 100 && byBound["1 ms"]?.firstOverRPS == 200)
+        #expect(byBound["1 ms"]?.confidentRateRPS == 100)
+        // 200 req/s held 5 ms by its p99 (2 ms) but not by its upper bound (6 ms): confidence stops at 100.
+        #expect(byBound["5 ms"]?.rateRPS == 400 && byBound["5 ms"]?.firstOverRPS == 800)
+        #expect(byBound["5 ms"]?.confidentRateRPS == 100)
+        // 1,600 req/s failed 6% of its requests: not served, whatever its latency.
+        #expect(byBound["50 ms"]?.rateRPS == 800 && byBound["50 ms"]?.firstOverRPS == 1600)
+        // The SLO: TTFT under 20 ms and E2E under 50 ms.
+        #expect(byBound["slo"]?.rateRPS == 400 && byBound["slo"]?.firstOverRPS == 800)
+        #expect(ThroughputBound.frontier(levels: [], slo: nil).isEmpty)
+    }
+
     @Test func sloParsing() {
         #expect(SLO.parse("ttft=500ms,e2e=2s,tpot=50ms") == SLO(ttft: 0.5, e2e: 2, tpot: 0.05))
         #expect(SLO.parse("latency=1s") == nil)

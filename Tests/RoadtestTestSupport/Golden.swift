@@ -33,8 +33,8 @@ public struct Golden: Sendable {
         // load levels: rates measured over a window of wall time, and the unmeasured requests around it (with
         // --requests, closed-loop streams keep sending until the last measured request is done)
         "duration_s", "achieved_rps", "goodput_rps", "throttled_per_s", "warmup_excluded",
-        // the load generator's own ceiling, measured before the levels
-        "ceiling_rps",
+        // the load generator's own ceiling, measured before the levels, and which rates held a latency bound
+        "ceiling_rps", "rate_rps", "confident_rate_rps", "first_over_rps",
     ]
 
     /// Keys whose lists are in an order set by timing (a drill's timeline: faults and outcomes by the time they

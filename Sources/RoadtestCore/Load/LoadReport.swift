@@ -157,11 +157,102 @@ public struct CandidateLoad: Sendable, Hashable, Codable {
     public var id: String
     public var levels: [LevelResult]
     public var saturation: Saturation?
+    /// The highest offered rate holding each latency bound, from the open-loop levels (absent without any).
+    public var frontier: [ThroughputBound]?
 
-    public init(id: String, levels: [LevelResult], saturation: Saturation?) {
+    public init(id: String, levels: [LevelResult], saturation: Saturation?, slo: SLO? = nil) {
         self.id = id
         self.levels = levels
         self.saturation = saturation
+        let frontier = ThroughputBound.frontier(levels: levels, slo: slo)
+        self.frontier = frontier.isEmpty ? nil : frontier
+    }
+}
+
+/// One point of the throughput frontier: the highest offered rate (open loop) at which the p99 TTFT and the p99 E2E,
+/// both measured from the intended send time, stayed under a bound, with under 5% errors and at least 95% of the
+/// offered rate achieved. Rates are walked upward and the first that fails ends the walk, so the true limit lies
+/// between `rate_rps` and `first_over_rps` (the uncertainty the levels tried leave). `confident_rate_rps` is the
+/// highest of those rates whose p99s' 95% upper bounds were under the bound too (it needs at least 368 requests).
+public struct ThroughputBound: Sendable, Hashable, Codable {
+    /// The bound: `1 ms` … `100 ms`, or `slo` (the suite's or --slo's TTFT and E2E limits).
+    public var bound: String
+    public var ttftLimitMS: Double?
+    public var e2eLimitMS: Double?
+    /// Nil when not even the lowest rate tried held it.
+    public var rateRPS: Double?
+    public var confidentRateRPS: Double?
+    /// The lowest rate tried above `rate_rps` that did not hold; nil when every rate tried held.
+    public var firstOverRPS: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case bound
+        case ttftLimitMS = "ttft_p99_limit_ms"
+        case e2eLimitMS = "e2e_p99_limit_ms"
+        case rateRPS = "rate_rps"
+        case confidentRateRPS = "confident_rate_rps"
+        case firstOverRPS = "first_over_rps"
+    }
+
+    /// Every field is written, `null` where there is no value.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(bound, forKey: .bound)
+        try container.encode(ttftLimitMS, forKey: .ttftLimitMS)
+        try container.encode(e2eLimitMS, forKey: .e2eLimitMS)
+        try container.encode(rateRPS, forKey: .rateRPS)
+        try container.encode(confidentRateRPS, forKey: .confidentRateRPS)
+        try container.encode(firstOverRPS, forKey: .firstOverRPS)
+    }
+
+    public static let boundsMS: [Double] = [1, 5, 10, 50, 100]
+
+    /// The frontier of a candidate's open-loop levels: one point per bound in `boundsMS`, and one for the SLO.
+    public static func frontier(levels: [LevelResult], slo: SLO?) -> [ThroughputBound] {
+        let open = levels.filter { $0.mode == "rate" }.sorted { $0.target < $1.target }
+        guard !open.isEmpty else { return [] }
+        var limits: [(String, Double?, Double?)] = boundsMS.map { (String(format: "%.0f ms", $0), $0, $0) }
+        if let slo, slo.ttft != nil || slo.e2e != nil {
+            limits.append(("slo", slo.ttft.map { $0 * 1000 }, slo.e2e.map { $0 * 1000 }))
+        }
+        return limits.map { name, ttftLimit, e2eLimit in
+            var point = ThroughputBound(bound: name, ttftLimitMS: ttftLimit, e2eLimitMS: e2eLimit)
+            var confident = true
+            for level in open {
+                guard level.holds(ttftLimit: ttftLimit, e2eLimit: e2eLimit, confidently: false) else {
+                    point.firstOverRPS = level.target
+                    break
+                }
+                point.rateRPS = level.target
+                confident = confident && level.holds(ttftLimit: ttftLimit, e2eLimit: e2eLimit, confidently: true)
+                if confident { point.confidentRateRPS = level.target }
+            }
+            return point
+        }
+    }
+
+    init(bound: String, ttftLimitMS: Double?, e2eLimitMS: Double?) {
+        self.bound = bound
+        self.ttftLimitMS = ttftLimitMS
+        self.e2eLimitMS = e2eLimitMS
+    }
+}
+
+extension LevelResult {
+    /// Served at its offered rate with under 5% errors, and its p99 TTFT and E2E (from the intended send time) under
+    /// the limits; `confidently`: their 95% upper bounds too.
+    func holds(ttftLimit: Double?, e2eLimit: Double?, confidently: Bool) -> Bool {
+        let finished = completed + errored
+        guard stoppedEarly == nil, finished > 0, Double(errored) < 0.05 * Double(finished),
+            achievedRPS >= 0.95 * target
+        else { return false }
+        func under(_ percentiles: Percentiles?, _ limit: Double?) -> Bool {
+            guard let limit else { return true }
+            guard let percentiles else { return false }
+            let value = confidently ? percentiles.ci95?.p99?[1] : percentiles.p99
+            return value.map { $0 <= limit } ?? false
+        }
+        return under(correctedTTFT ?? ttft, ttftLimit) && under(correctedE2E ?? e2e, e2eLimit)
     }
 }
 
