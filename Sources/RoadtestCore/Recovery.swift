@@ -32,33 +32,65 @@ public enum RecoveryDetector {
     public static func clarifies(_ output: String, input: String? = nil) -> Bool {
         let text = withoutEcho(normalise(output), of: input)
         guard !text.isEmpty else { return false }
-        let hasPhrase = clarifyingPhrases.contains { text.contains($0) }
+        let hasPhrase = clarifyingPhrases.contains { text.containsBytes($0) }
         let questions = text.split(separator: "?", omittingEmptySubsequences: false).dropLast()
         // A question addressed to the user: "...you...?" or "which/what ...?" near the question mark.
         let asksUser = questions.contains { sentence in
             let tail = sentence.split(whereSeparator: { ".!\n".contains($0) }).last.map(String.init) ?? String(sentence)
-            return tail.contains("you") || tail.contains("your") || tail.hasPrefix(" which") || tail.hasPrefix("which")
-                || tail.hasPrefix("what") || tail.hasPrefix(" what") || tail.contains(" or ")
+            return tail.containsBytes("you") || tail.hasPrefix(" which") || tail.hasPrefix("which")
+                || tail.hasPrefix("what") || tail.hasPrefix(" what") || tail.containsBytes(" or ")
         }
-        return asksUser || (hasPhrase && (text.contains("?") || text.contains("please")))
+        return asksUser || (hasPhrase && (text.containsBytes("?") || text.containsBytes("please")))
     }
 
     /// True when the output declines, or admits it does not know.
     public static func abstains(_ output: String, input: String? = nil) -> Bool {
         let text = withoutEcho(normalise(output), of: input)
         guard !text.isEmpty else { return false }
-        return abstainingPhrases.contains { text.contains($0) }
+        return abstainingPhrases.contains { text.containsBytes($0) }
     }
 
     /// The output with every copy of the (normalised) input removed.
     static func withoutEcho(_ text: String, of input: String?) -> String {
         guard let input else { return text }
         let echo = normalise(input).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard echo.count >= 8 else { return text }
+        guard echo.count >= 8, text.containsBytes(echo) else { return text }
         return text.replacingOccurrences(of: echo, with: " ")
     }
 
     static func normalise(_ text: String) -> String {
-        text.lowercased().replacingOccurrences(of: "’", with: "'").replacingOccurrences(of: "‘", with: "'")
+        let lowered = text.lowercased()
+        // Curly quotes are U+2018 and U+2019 (E2 80 98/99 in UTF-8): most outputs have none.
+        guard lowered.utf8.contains(0xE2) else { return lowered }
+        return lowered.replacingOccurrences(of: "’", with: "'").replacingOccurrences(of: "‘", with: "'")
+    }
+}
+
+extension StringProtocol {
+    /// Whether `needle`'s UTF-8 bytes occur in this string's: a literal search without Foundation (whose `contains`
+    /// goes through `range(of:)` and a locale), for phrase matching on every graded trial. UTF-8 is
+    /// self-synchronising, so a byte match is a match of whole characters' encodings.
+    func containsBytes(_ needle: String) -> Bool {
+        var needle = needle
+        return needle.withUTF8 { needleBytes in
+            guard let first = needleBytes.first else { return true }
+            let search = { (haystack: UnsafeBufferPointer<UInt8>) -> Bool in
+                let count = needleBytes.count
+                guard haystack.count >= count else { return false }
+                var index = 0
+                let last = haystack.count - count
+                while index <= last {
+                    if haystack[index] == first {
+                        var offset = 1
+                        while offset < count && haystack[index + offset] == needleBytes[offset] { offset += 1 }
+                        if offset == count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
+            if let found = utf8.withContiguousStorageIfAvailable(search) { return found }
+            return Array(utf8).withUnsafeBufferPointer(search)
+        }
     }
 }

@@ -112,6 +112,8 @@ public enum AnswerSelection {
     /// An answer's identity for majority voting across trials (a hash of its normalised text), stored with each
     /// outcome so majority@k can be computed from a run's samples.
     public static func answerKey(_ text: String) -> String {
-        String(format: "%016llx", FaultPlan.hash(Array(normalised(text).utf8)))
+        let hash = FaultPlan.hash(Array(normalised(text).utf8))
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -122,11 +122,13 @@ public struct RunSession: Sendable {
             ) { providers in
                 let runner = Runner(
                     suite: suite,
-                    sink: store,
+                    // Trials that finish together are committed together: one transaction per batch.
+                    sink: GroupCommitSink(store),
                     runID: runID,
                     providers: providers,
                     progress: progress,
-                    defaultJudge: options.judge
+                    defaultJudge: options.judge,
+                    executors: transport.executors
                 )
                 try await runner.run(skipping: completed)
             }

@@ -24,6 +24,9 @@ public struct Runner: Sendable {
     public let logger: Logger
     /// Circuit breakers for candidates with a `cooldown`, shared by every trial of the run.
     public let breakers = CircuitBreakers()
+    /// Event loops trials run on, in turn (a trial's requests, reads and grading stay on one thread); the
+    /// cooperative pool when empty.
+    public let executors: [EventLoopExecutor]
 
     public init(
         suite: Suite,
@@ -32,8 +35,10 @@ public struct Runner: Sendable {
         providers: [String: any ModelProvider],
         progress: RunProgress? = nil,
         defaultJudge: String? = nil,
-        logger: Logger = Logger(label: "roadtest.runner")
+        logger: Logger = Logger(label: "roadtest.runner"),
+        executors: [EventLoopExecutor] = []
     ) {
+        self.executors = executors
         self.suite = suite
         self.sink = sink
         self.runID = runID
@@ -100,8 +105,13 @@ public struct Runner: Sendable {
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
+            var started = 0
+            func executor() -> (any TaskExecutor)? {
+                defer { started += 1 }
+                return executors.isEmpty ? nil : executors[started % executors.count]
+            }
             while running < concurrency, let (testCase, variant, key) = pending.next() {
-                group.addTask {
+                group.addTask(executorPreference: executor()) {
                     try await runTrial(
                         key: key,
                         testCase: testCase,
@@ -115,7 +125,7 @@ public struct Runner: Sendable {
             while try await group.next() != nil {
                 if Task.isCancelled { break }
                 if let (testCase, variant, key) = pending.next() {
-                    group.addTask {
+                    group.addTask(executorPreference: executor()) {
                         try await runTrial(
                             key: key,
                             testCase: testCase,

@@ -147,7 +147,8 @@ public struct Worker: Sendable {
         let state = try await queue.queueState(runID: runID)
         progress.start(total: state.total, alreadyDone: state.done)
         announce("worker \(workerID): run \(runID), \(state.total - state.done) of \(state.total) trials left")
-        let sink = LeasedSink(queue: queue, worker: workerID, counts: counts)
+        // Trials that finish together are committed together (one transaction per batch, each still under its lease).
+        let sink = GroupCommitSink(LeasedSink(queue: queue, worker: workerID, counts: counts))
         try await queue.heartbeat(worker: workerID, host: Self.host, runID: runID, lease: options.lease)
         try await HTTPTransport.with { transport in
             try await CandidateEndpoints.with(suite: suite, transport: transport, home: home, announce: announce) {
@@ -272,12 +273,19 @@ struct LeasedSink: OutcomeSink {
     let counts: WorkerCounters
 
     func record(_ outcome: Outcome, runID: String) async throws {
-        let written = try await queue.complete(outcome, runID: runID, worker: worker)
-        if written {
-            counts.completed.add(1, ordering: .relaxed)
-        } else {
-            counts.dropped.add(1, ordering: .relaxed)
+        _ = try await record(batch: [outcome], runID: runID)
+    }
+
+    func record(batch outcomes: [Outcome], runID: String) async throws -> [Bool] {
+        let written = try await queue.complete(batch: outcomes, runID: runID, worker: worker)
+        for stored in written {
+            if stored {
+                counts.completed.add(1, ordering: .relaxed)
+            } else {
+                counts.dropped.add(1, ordering: .relaxed)
+            }
         }
+        return written
     }
 }
 

@@ -106,27 +106,39 @@ struct PostgresTrialQueue: TrialQueue {
     }
 
     public func complete(_ outcome: Outcome, runID: String, worker: String) async throws -> Bool {
-        let statements = try OutcomeRow.statements(outcome, runID: runID, dialect: .postgres)
-        let key = outcome.key
-        let mark = PostgresDatabase.query(
-            SQLStatement(
-                """
-                UPDATE trial_queue SET state = 'done', lease_until = NULL
-                WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ? AND variant = ?
-                    AND worker = ? AND state = 'leased'
-                RETURNING case_index
-                """,
-                [runID, key.candidate, key.caseID, key.sample, key.variant.name, worker]
+        try await complete(batch: [outcome], runID: runID, worker: worker)[0]
+    }
+
+    /// One transaction: each outcome is written only if its lease is still this worker's (the row is marked done in
+    /// the same statement that checks it).
+    public func complete(batch outcomes: [Outcome], runID: String, worker: String) async throws -> [Bool] {
+        let work = try outcomes.map { outcome in
+            let key = outcome.key
+            let mark = PostgresDatabase.query(
+                SQLStatement(
+                    """
+                    UPDATE trial_queue SET state = 'done', lease_until = NULL
+                    WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ? AND variant = ?
+                        AND worker = ? AND state = 'leased'
+                    RETURNING case_index
+                    """,
+                    [runID, key.candidate, key.caseID, key.sample, key.variant.name, worker]
+                )
             )
-        )
+            return (mark, try OutcomeRow.statements(outcome, runID: runID, dialect: .postgres))
+        }
         return try await database.transaction { connection in
-            var held = false
-            for try await _ in try await connection.query(mark, logger: database.logger) { held = true }
-            guard held else { return false }
-            for statement in statements {
-                try await connection.query(PostgresDatabase.query(statement), logger: database.logger)
+            var written: [Bool] = []
+            for (mark, statements) in work {
+                var held = false
+                for try await _ in try await connection.query(mark, logger: database.logger) { held = true }
+                written.append(held)
+                guard held else { continue }
+                for statement in statements {
+                    try await connection.query(PostgresDatabase.query(statement), logger: database.logger)
+                }
             }
-            return true
+            return written
         }
     }
 

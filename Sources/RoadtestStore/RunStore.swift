@@ -6,6 +6,17 @@ public protocol OutcomeSink: Sendable {
     /// Stores a graded trial and every attempt it took, atomically. Writing the same trial again replaces it
     /// (idempotent on the trial key).
     func record(_ outcome: Outcome, runID: String) async throws
+
+    /// Stores several graded trials, each atomically, in as few transactions as the sink can (one for the SQL store).
+    /// The result says, per outcome, whether it was written (a distributed worker's lease can have passed on).
+    func record(batch outcomes: [Outcome], runID: String) async throws -> [Bool]
+}
+
+extension OutcomeSink {
+    public func record(batch outcomes: [Outcome], runID: String) async throws -> [Bool] {
+        for outcome in outcomes { try await record(outcome, runID: runID) }
+        return outcomes.map { _ in true }
+    }
 }
 
 /// The single source of truth for runs: persists runs, suites and outcome records, and streams them back.

@@ -1,5 +1,6 @@
 import Foundation
 import RoadtestCore
+import Synchronization
 
 /// A row type that owns its mapping to a table: each column is named beside the value it takes, once, so the
 /// column list and the values cannot drift apart, and the row it reads back is decoded by the same type.
@@ -12,14 +13,28 @@ protocol SQLRecord {
     var columns: KeyValuePairs<String, any SQLBindable> { get }
 }
 
+/// Upsert statements' text by record type and dialect: written once, not once per stored row.
+private let upsertTexts = Mutex<[UpsertText: String]>([:])
+
+private struct UpsertText: Hashable {
+    let record: ObjectIdentifier
+    let dialect: SQLDialect
+    let columns: Int
+}
+
 extension SQLDialect {
     /// The statement that stores `record`, replacing the row with the same primary key.
     func upsert<Record: SQLRecord>(_ record: Record) -> SQLStatement {
         let columns = record.columns
-        return SQLStatement(
-            upsert(into: Record.table, columns: columns.map(\.key), key: Record.primaryKey),
-            columns.map(\.value)
-        )
+        let key = UpsertText(record: ObjectIdentifier(Record.self), dialect: self, columns: columns.count)
+        let text =
+            upsertTexts.withLock { $0[key] }
+            ?? {
+                let text = upsert(into: Record.table, columns: columns.map(\.key), key: Record.primaryKey)
+                upsertTexts.withLock { $0[key] = text }
+                return text
+            }()
+        return SQLStatement(text, columns.map(\.value))
     }
 
     /// The statement that adds `record` as a new row (a table whose key the database assigns).

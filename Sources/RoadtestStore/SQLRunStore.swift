@@ -116,6 +116,14 @@ public struct SQLRunStore: RunStore {
         try await database.write(try OutcomeRow.statements(outcome, runID: runID, dialect: dialect))
     }
 
+    /// One transaction for every outcome of the batch.
+    public func record(batch outcomes: [Outcome], runID: String) async throws -> [Bool] {
+        try await database.write(
+            try outcomes.flatMap { try OutcomeRow.statements($0, runID: runID, dialect: dialect) }
+        )
+        return outcomes.map { _ in true }
+    }
+
     public func completedTrials(runID: String) async throws -> Set<TrialKey> {
         var keys = Set<TrialKey>()
         try await database.read(

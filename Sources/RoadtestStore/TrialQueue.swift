@@ -49,6 +49,8 @@ public protocol TrialQueue: Sendable {
     /// Stores a graded trial if `worker` still holds its lease, and marks it done; false when another worker has
     /// claimed it since (the outcome is dropped: it is written once).
     func complete(_ outcome: Outcome, runID: String, worker: String) async throws -> Bool
+    /// `complete` for several outcomes in one transaction; per outcome, whether it was written.
+    func complete(batch outcomes: [Outcome], runID: String, worker: String) async throws -> [Bool]
     /// Renews every lease `worker` holds, and records that it is alive.
     func heartbeat(worker: String, host: String, runID: String?, lease: Double) async throws
     /// Gives back `worker`'s unfinished trials (a worker that stops cleanly) and marks it finished.
@@ -56,4 +58,12 @@ public protocol TrialQueue: Sendable {
     func queueState(runID: String) async throws -> QueueState
     /// The oldest running run with trials not yet done.
     func nextQueuedRun() async throws -> String?
+}
+
+extension TrialQueue {
+    public func complete(batch outcomes: [Outcome], runID: String, worker: String) async throws -> [Bool] {
+        var written: [Bool] = []
+        for outcome in outcomes { written.append(try await complete(outcome, runID: runID, worker: worker)) }
+        return written
+    }
 }

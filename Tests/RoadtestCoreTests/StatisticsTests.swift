@@ -71,6 +71,24 @@ import Testing
         #expect(abs(Statistics.normalQuantile(0.001) + 3.090232) < 1e-6)
     }
 
+    /// The hand-made timestamp writes what `ISO8601DateFormatter` writes (UTC, milliseconds), across leap days,
+    /// century rules, the epoch and before it.
+    @Test func timestampsMatchFoundationsFormatter() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var random = SplitMix64(seed: 3)
+        // Milliseconds since the epoch (+0.4 ms, so no rounding rule decides the digit).
+        var moments: [Int64] = [
+            0, -1, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, 1_796_443_200_123, -2_208_988_800_000,
+            253_402_300_799_999,
+        ]
+        for _ in 0..<2000 { moments.append(Int64(random.next() % 8_000_000_000_000) - 1_000_000_000_000) }
+        for millis in moments {
+            let date = Date(timeIntervalSince1970: (Double(millis) + 0.4) / 1000)
+            #expect(RunRecord.timestamp(date) == formatter.string(from: date), "\(millis)")
+        }
+    }
+
     @Test func wilsonIntervalEdges() {
         #expect(Statistics.wilsonInterval(successes: 0, trials: 0) == (0, 1))
         #expect(Statistics.wilsonInterval(successes: 0, trials: 10).lower == 0)
