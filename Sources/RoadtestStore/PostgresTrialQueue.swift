@@ -109,34 +109,50 @@ struct PostgresTrialQueue: TrialQueue {
         try await complete(batch: [outcome], runID: runID, worker: worker)[0]
     }
 
-    /// One transaction: each outcome is written only if its lease is still this worker's (the row is marked done in
-    /// the same statement that checks it).
+    /// One transaction: the trials whose lease is still this worker's are marked done by one statement, and only
+    /// their outcomes are written (by the multi-row statements of `OutcomeRow`).
     public func complete(batch outcomes: [Outcome], runID: String, worker: String) async throws -> [Bool] {
-        let work = try outcomes.map { outcome in
-            let key = outcome.key
-            let mark = PostgresDatabase.query(
-                SQLStatement(
-                    """
-                    UPDATE trial_queue SET state = 'done', lease_until = NULL
-                    WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ? AND variant = ?
-                        AND worker = ? AND state = 'leased'
-                    RETURNING case_index
-                    """,
-                    [runID, key.candidate, key.caseID, key.sample, key.variant.name, worker]
-                )
+        guard !outcomes.isEmpty else { return [] }
+        let tuples = Array(repeating: "(?, ?, ?, ?)", count: outcomes.count).joined(separator: ", ")
+        let mark = PostgresDatabase.query(
+            SQLStatement(
+                """
+                UPDATE trial_queue SET state = 'done', lease_until = NULL
+                WHERE run_id = ? AND worker = ? AND state = 'leased'
+                    AND (candidate_id, case_id, sample, variant) IN (VALUES \(tuples))
+                RETURNING candidate_id, case_id, sample, variant
+                """,
+                [runID, worker]
+                    + outcomes.flatMap { outcome -> [any SQLBindable] in
+                        [outcome.key.candidate, outcome.key.caseID, outcome.key.sample, outcome.key.variant.name]
+                    }
             )
-            return (mark, try OutcomeRow.statements(outcome, runID: runID, dialect: .postgres))
+        )
+        struct Held: Hashable {
+            let candidate: String
+            let caseID: String
+            let sample: Int
+            let variant: String
         }
         return try await database.transaction { connection in
-            var written: [Bool] = []
-            for (mark, statements) in work {
-                var held = false
-                for try await _ in try await connection.query(mark, logger: database.logger) { held = true }
-                written.append(held)
-                guard held else { continue }
-                for statement in statements {
-                    try await connection.query(PostgresDatabase.query(statement), logger: database.logger)
-                }
+            var held = Set<Held>()
+            for try await row in try await connection.query(mark, logger: database.logger) {
+                let (candidate, caseID, sample, variant) = try row.decode((String, String, Int, String).self)
+                held.insert(Held(candidate: candidate, caseID: caseID, sample: sample, variant: variant))
+            }
+            let written = outcomes.map { outcome in
+                held.contains(
+                    Held(
+                        candidate: outcome.key.candidate,
+                        caseID: outcome.key.caseID,
+                        sample: outcome.key.sample,
+                        variant: outcome.key.variant.name
+                    )
+                )
+            }
+            let kept = zip(outcomes, written).filter(\.1).map(\.0)
+            for statement in try OutcomeRow.statements(kept, runID: runID, dialect: .postgres) {
+                try await connection.query(PostgresDatabase.query(statement), logger: database.logger)
             }
             return written
         }

@@ -37,6 +37,27 @@ extension SQLDialect {
         return SQLStatement(text, columns.map(\.value))
     }
 
+    /// One statement that stores every record of `records` (all of one type), each replacing the row with its key.
+    /// The records' keys must differ (PostgreSQL cannot update a row twice in one statement).
+    func upsert<Record: SQLRecord>(_ records: [Record]) -> SQLStatement {
+        let names = records.first.map { $0.columns.map(\.key) } ?? []
+        let row = "(" + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")"
+        let values = Array(repeating: row, count: records.count).joined(separator: ", ")
+        let list = names.joined(separator: ", ")
+        var sql: String
+        switch self {
+        case .sqlite:
+            sql = "INSERT OR REPLACE INTO \(Record.table) (\(list)) VALUES \(values)"
+        case .postgres:
+            let updates = names.filter { !Record.primaryKey.contains($0) }.map { "\($0) = EXCLUDED.\($0)" }
+            sql =
+                "INSERT INTO \(Record.table) (\(list)) VALUES \(values) ON CONFLICT "
+                + "(\(Record.primaryKey.joined(separator: ", "))) DO "
+                + (updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", "))
+        }
+        return SQLStatement(sql, records.flatMap { $0.columns.map(\.value) })
+    }
+
     /// The statement that adds `record` as a new row (a table whose key the database assigns).
     func insert<Record: SQLRecord>(_ record: Record) -> SQLStatement {
         let columns = record.columns

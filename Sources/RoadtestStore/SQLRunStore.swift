@@ -118,9 +118,7 @@ public struct SQLRunStore: RunStore {
 
     /// One transaction for every outcome of the batch.
     public func record(batch outcomes: [Outcome], runID: String) async throws -> [Bool] {
-        try await database.write(
-            try outcomes.flatMap { try OutcomeRow.statements($0, runID: runID, dialect: dialect) }
-        )
+        try await database.write(try OutcomeRow.statements(outcomes, runID: runID, dialect: dialect))
         return outcomes.map { _ in true }
     }
 

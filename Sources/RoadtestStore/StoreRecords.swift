@@ -151,6 +151,42 @@ struct OutcomeRow: SQLRecord {
             dialect.upsert(try OutcomeRow(outcome, runID: runID)),
         ] + outcome.attempts.map { dialect.upsert(AttemptRow(runID: runID, key: key, attempt: $0)) }
     }
+
+    /// The statements that store many graded trials, a few per hundred trials rather than a few per trial: their
+    /// old attempts deleted, their outcomes and attempts each written by multi-row upserts. Chunks stay under
+    /// SQLite's 32,766 and PostgreSQL's 65,535 bound values per statement. A trial that appears twice is stored
+    /// once, as its last outcome.
+    static func statements(_ outcomes: [Outcome], runID: String, dialect: SQLDialect) throws -> [SQLStatement] {
+        var latest: [TrialKey: Int] = [:]
+        for (index, outcome) in outcomes.enumerated() { latest[outcome.key] = index }
+        let unique = outcomes.indices.filter { latest[outcomes[$0].key] == $0 }.map { outcomes[$0] }
+        var statements: [SQLStatement] = []
+        var start = 0
+        while start < unique.count {
+            let chunk = unique[start..<min(unique.count, start + 200)]
+            start += 200
+            let tuples = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            statements.append(
+                SQLStatement(
+                    "DELETE FROM attempt WHERE run_id = ? AND (candidate_id, case_id, sample, variant) IN (VALUES \(tuples))",
+                    [runID]
+                        + chunk.flatMap { outcome -> [any SQLBindable] in
+                            [outcome.key.candidate, outcome.key.caseID, outcome.key.sample, outcome.key.variant.name]
+                        }
+                )
+            )
+            statements.append(dialect.upsert(try chunk.map { try OutcomeRow($0, runID: runID) }))
+            let attempts = chunk.flatMap { outcome in
+                outcome.attempts.map { AttemptRow(runID: runID, key: outcome.key, attempt: $0) }
+            }
+            var first = 0
+            while first < attempts.count {
+                statements.append(dialect.upsert(Array(attempts[first..<min(attempts.count, first + 500)])))
+                first += 500
+            }
+        }
+        return statements
+    }
 }
 
 /// An `attempt` row: one request of a trial.
