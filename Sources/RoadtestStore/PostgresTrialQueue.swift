@@ -113,19 +113,15 @@ struct PostgresTrialQueue: TrialQueue {
     /// their outcomes are written (by the multi-row statements of `OutcomeRow`).
     public func complete(batch outcomes: [Outcome], runID: String, worker: String) async throws -> [Bool] {
         guard !outcomes.isEmpty else { return [] }
-        let tuples = Array(repeating: "(?, ?, ?, ?)", count: outcomes.count).joined(separator: ", ")
         let mark = PostgresDatabase.query(
             SQLStatement(
                 """
                 UPDATE trial_queue SET state = 'done', lease_until = NULL
                 WHERE run_id = ? AND worker = ? AND state = 'leased'
-                    AND (candidate_id, case_id, sample, variant) IN (VALUES \(tuples))
+                    AND (\(TrialColumns.matching(count: outcomes.count)))
                 RETURNING candidate_id, case_id, sample, variant
                 """,
-                [runID, worker]
-                    + outcomes.flatMap { outcome -> [any SQLBindable] in
-                        [outcome.key.candidate, outcome.key.caseID, outcome.key.sample, outcome.key.variant.name]
-                    }
+                [runID, worker] + TrialColumns.bindings(outcomes.map(\.key))
             )
         )
         struct Held: Hashable {

@@ -76,6 +76,19 @@ enum Tags {
 enum TrialColumns {
     static let key = ["run_id", "candidate_id", "case_id", "sample", "variant"]
 
+    /// `(candidate_id = ? AND case_id = ? AND sample = ? AND variant = ?) OR ...` for `count` trials of one run:
+    /// each term an equality on the primary key's columns (an index lookup), where a row-value `IN (VALUES ...)`
+    /// makes the planner scan the run's rows.
+    static func matching(count: Int) -> String {
+        Array(repeating: "(candidate_id = ? AND case_id = ? AND sample = ? AND variant = ?)", count: count)
+            .joined(separator: " OR ")
+    }
+
+    /// The bound values for `matching`.
+    static func bindings(_ keys: [TrialKey]) -> [any SQLBindable] {
+        keys.flatMap { key -> [any SQLBindable] in [key.candidate, key.caseID, key.sample, key.variant.name] }
+    }
+
     static func variant(_ row: SQLRow) throws -> Variant {
         Variant(
             kind: try row.value("variant_kind"),
@@ -165,16 +178,27 @@ struct OutcomeRow: SQLRecord {
         while start < unique.count {
             let chunk = unique[start..<min(unique.count, start + 200)]
             start += 200
-            let tuples = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            statements.append(
-                SQLStatement(
-                    "DELETE FROM attempt WHERE run_id = ? AND (candidate_id, case_id, sample, variant) IN (VALUES \(tuples))",
-                    [runID]
-                        + chunk.flatMap { outcome -> [any SQLBindable] in
-                            [outcome.key.candidate, outcome.key.caseID, outcome.key.sample, outcome.key.variant.name]
-                        }
+            // Old attempts: per trial in SQLite (in process, each an index lookup); one statement in PostgreSQL (a
+            // round trip each), its trials as equalities the primary key's index answers.
+            switch dialect {
+            case .sqlite:
+                for outcome in chunk {
+                    statements.append(
+                        SQLStatement(
+                            "DELETE FROM attempt WHERE run_id = ? AND candidate_id = ? AND case_id = ? AND sample = ? "
+                                + "AND variant = ?",
+                            [runID] + TrialColumns.bindings([outcome.key])
+                        )
+                    )
+                }
+            case .postgres:
+                statements.append(
+                    SQLStatement(
+                        "DELETE FROM attempt WHERE run_id = ? AND (\(TrialColumns.matching(count: chunk.count)))",
+                        [runID] + TrialColumns.bindings(chunk.map(\.key))
+                    )
                 )
-            )
+            }
             statements.append(dialect.upsert(try chunk.map { try OutcomeRow($0, runID: runID) }))
             let attempts = chunk.flatMap { outcome in
                 outcome.attempts.map { AttemptRow(runID: runID, key: outcome.key, attempt: $0) }
