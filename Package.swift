@@ -229,9 +229,8 @@ let package = Package(
         .testTarget(
             name: "RoadtestLocalTests",
             dependencies: [
-                "RoadtestCore", "RoadtestDrill", "RoadtestLocal", "RoadtestProviders", "RoadtestReport",
-                "RoadtestRunner",
-                "RoadtestStore",
+                "RoadtestCore", "RoadtestDrill", "RoadtestLoad", "RoadtestLocal", "RoadtestProviders",
+                "RoadtestReport", "RoadtestRunner", "RoadtestStore",
                 "RoadtestSuite", "RoadtestTestSupport",
             ],
             swiftSettings: swiftSettings
