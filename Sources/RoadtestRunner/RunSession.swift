@@ -168,9 +168,9 @@ public struct RunSession: Sendable {
     /// The run to write into, and the trials it already holds.
     func startOrResume(_ suite: Suite) async throws -> (String, Set<TrialKey>) {
         let suitePath = URL(fileURLWithPath: options.suitePath).standardizedFileURL.path
-        let hash = suite.fingerprint
         if options.resume, let previous = try await store.latestUnfinishedRun(suitePath: suitePath) {
             let completed = try await store.completedTrials(runID: previous.id)
+            let hash = suite.fingerprint
             if previous.suiteHash != hash {
                 announce(
                     "note: the suite changed since run \(previous.id) started; finished trials are kept, new and "
@@ -191,7 +191,8 @@ public struct RunSession: Sendable {
                 id: runID,
                 suiteName: suite.name,
                 suitePath: suitePath,
-                suiteHash: hash,
+                // The store fingerprints the suite as it writes its cases.
+                suiteHash: "",
                 status: .running,
                 startedAt: RunRecord.timestamp(),
                 version: options.version

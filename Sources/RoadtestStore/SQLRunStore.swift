@@ -23,7 +23,12 @@ public struct SQLRunStore: RunStore {
         String(decoding: try JSONEncoder().encode(suite.withoutCases.redactingSecrets()), as: UTF8.self)
     }
 
+    /// The run's `suite_hash` is the fingerprint of the suite as its cases are written (`record.suiteHash` is not
+    /// used): it is set with the last case, so a run whose cases were not all stored (a crash while storing them)
+    /// never matches its suite, and a resume stores them again.
     public func createRun(_ record: RunRecord, suite: Suite) async throws {
+        var record = record
+        record.suiteHash = ""
         let insert = dialect.insert(RunRow(record: record, suiteJSON: try Self.suiteJSON(suite)))
         try await storeCases(suite, runID: record.id, first: insert)
     }
@@ -34,26 +39,38 @@ public struct SQLRunStore: RunStore {
         try await storeCases(
             suite,
             runID: runID,
-            first: SQLStatement("UPDATE run SET suite_json = ?, suite_hash = ? WHERE id = ?", [json, hash, runID])
+            first: SQLStatement("UPDATE run SET suite_json = ?, suite_hash = '' WHERE id = ?", [json, runID])
         )
     }
 
     /// Writes the suite's cases after `first`, a few thousand per transaction so a large suite never sits in
-    /// memory twice.
+    /// memory twice, each case encoded once (its JSON is stored and fingerprinted); the run's `suite_hash` is set
+    /// in the last transaction.
     func storeCases(_ suite: Suite, runID: String, first: SQLStatement) async throws {
-        let encoder = JSONEncoder()
+        let encoder = SuiteFingerprint.encoder()
+        var fingerprint = SuiteFingerprint()
+        fingerprint.add(try encoder.encode(suite.withoutCases))
         var batch = [first]
         for (position, testCase) in suite.cases.enumerated() {
-            let json = String(decoding: try encoder.encode(testCase), as: UTF8.self)
+            let data = try encoder.encode(testCase)
+            fingerprint.add(data)
             batch.append(
-                dialect.upsert(TestCaseRow(runID: runID, testCase: testCase, position: position, caseJSON: json))
+                dialect.upsert(
+                    TestCaseRow(
+                        runID: runID,
+                        testCase: testCase,
+                        position: position,
+                        caseJSON: String(decoding: data, as: UTF8.self)
+                    )
+                )
             )
             if batch.count >= 2_000 {
                 try await database.write(batch)
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        if !batch.isEmpty { try await database.write(batch) }
+        batch.append(SQLStatement("UPDATE run SET suite_hash = ? WHERE id = ?", [fingerprint.text, runID]))
+        try await database.write(batch)
     }
 
     public func setStatus(runID: String, status: RunStatus, finishedAt: String?) async throws {

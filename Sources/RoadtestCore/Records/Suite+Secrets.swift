@@ -16,20 +16,14 @@ extension Suite {
     }
 
     /// A stable fingerprint of the suite (FNV-1a over its sorted-keys JSON, case by case: a large suite is never
-    /// encoded whole), to notice that a suite changed under a resumed run.
+    /// encoded whole), to notice that a suite changed under a resumed run. The store computes the same value as it
+    /// writes the cases (`SuiteFingerprint`), so a new run encodes its cases once.
     public var fingerprint: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func add(_ data: Data?) {
-            for byte in data ?? Data() {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
-            }
-        }
-        add(try? encoder.encode(withoutCases))
-        for testCase in cases { add(try? encoder.encode(testCase)) }
-        return String(format: "%016llx", hash)
+        let encoder = SuiteFingerprint.encoder()
+        var fingerprint = SuiteFingerprint()
+        fingerprint.add((try? encoder.encode(withoutCases)) ?? Data())
+        for testCase in cases { fingerprint.add((try? encoder.encode(testCase)) ?? Data()) }
+        return fingerprint.text
     }
 
     /// The suite with its cases left out (stored apart from them, one row per case).
@@ -37,5 +31,32 @@ extension Suite {
         var header = self
         header.cases = []
         return header
+    }
+}
+
+/// FNV-1a over a suite's header and then each case, as sorted-keys JSON (`Suite.fingerprint`).
+public struct SuiteFingerprint: Sendable {
+    private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init() {}
+
+    /// The encoder whose output is hashed: sorted keys, so equal suites give equal bytes.
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+
+    public mutating func add(_ data: Data) {
+        for byte in data {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+    }
+
+    /// 16 hex digits.
+    public var text: String {
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
