@@ -115,3 +115,59 @@ public struct CheckResult: Sendable, Hashable, Codable {
         self.isConstraint = isConstraint
     }
 }
+
+extension CheckResult {
+    /// A trial's check results as JSON, written in one pass (`JSONWriter`): the bytes Foundation's `JSONEncoder`
+    /// writes for `[CheckResult]` with `.sortedKeys` and `.withoutEscapingSlashes`, without the Codable machinery (every stored trial
+    /// carries them; a test holds both to the same bytes).
+    public static func json(_ checks: [CheckResult]) -> String {
+        var writer = JSONWriter(capacity: 96 * max(1, checks.count))
+        writer.raw("[")
+        for (position, check) in checks.enumerated() {
+            if position > 0 { writer.raw(",") }
+            writer.raw("{\"check\":")
+            writer.string(check.check)
+            writer.raw(check.isConstraint ? ",\"isConstraint\":true" : ",\"isConstraint\":false")
+            writer.raw(check.passed ? ",\"passed\":true,\"reason\":" : ",\"passed\":false,\"reason\":")
+            writer.string(check.reason)
+            writer.raw(",\"score\":")
+            writer.number(check.score)
+            writer.raw(",\"weight\":")
+            writer.number(check.weight)
+            writer.raw("}")
+        }
+        writer.raw("]")
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Check results read back from `json(_:)` (or any JSON `JSONEncoder` wrote for them) with the one-pass
+    /// parser; anything else goes to the Codable decoder, which decides.
+    public static func decode(json text: String) throws -> [CheckResult] {
+        if let elements = JSONValue.parse(text)?.arrayValue {
+            var checks: [CheckResult] = []
+            checks.reserveCapacity(elements.count)
+            for element in elements {
+                guard case .object(let members) = element, members.count == 6,
+                    let check = members["check"]?.stringValue,
+                    case .bool(let passed)? = members["passed"],
+                    let score = members["score"]?.doubleValue,
+                    let weight = members["weight"]?.doubleValue,
+                    let reason = members["reason"]?.stringValue,
+                    case .bool(let isConstraint)? = members["isConstraint"]
+                else { return try JSONDecoder().decode([CheckResult].self, from: Data(text.utf8)) }
+                checks.append(
+                    CheckResult(
+                        check: check,
+                        passed: passed,
+                        score: score,
+                        weight: weight,
+                        reason: reason,
+                        isConstraint: isConstraint
+                    )
+                )
+            }
+            return checks
+        }
+        return try JSONDecoder().decode([CheckResult].self, from: Data(text.utf8))
+    }
+}

@@ -85,7 +85,8 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func raw(_ text: StaticString) {
+    /// Bytes written as they are (punctuation and keys the caller knows need no escaping).
+    public mutating func raw(_ text: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }

@@ -7,7 +7,6 @@ extension SQLRunStore {
     /// One query, outcomes joined with their attempts in (candidate, case, sample, variant) order; consecutive rows
     /// of one trial are folded into one record, so memory holds one trial at a time.
     public func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws {
-        let decoder = JSONDecoder()
         var current: (id: [String], row: SQLRow, attempts: [Attempt])?
         func flush() throws {
             guard let trial = current else { return }
@@ -17,7 +16,7 @@ extension SQLRunStore {
                 passed: try row.bool("passed"),
                 score: try row.double("score"),
                 output: "",
-                checks: try decoder.decode([CheckResult].self, from: Data(try row.text("checks").utf8)),
+                checks: try CheckResult.decode(json: try row.text("checks")),
                 attempts: trial.attempts,
                 costUSD: try row.double("cost_usd"),
                 finalClass: try row.value("final_class")
@@ -113,7 +112,7 @@ extension SQLRunStore {
                 passed: try row.bool("passed"),
                 score: try row.double("score"),
                 output: try row.text("output"),
-                checks: try decoder.decode([CheckResult].self, from: Data(try row.text("checks").utf8)),
+                checks: try CheckResult.decode(json: try row.text("checks")),
                 finalClass: try row.value("final_class"),
                 attempts: try row.int("attempts"),
                 endToEnd: try row.optionalDouble("e2e"),

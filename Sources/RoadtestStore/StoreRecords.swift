@@ -127,7 +127,7 @@ struct OutcomeRow: SQLRecord {
         self.runID = runID
         self.outcome = outcome
         let encoder = JSONEncoder()
-        checksJSON = String(decoding: try encoder.encode(outcome.checks), as: UTF8.self)
+        checksJSON = CheckResult.json(outcome.checks)
         transcriptJSON = try outcome.transcript.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         completedAt = RunRecord.timestamp()
     }
