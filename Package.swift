@@ -185,6 +185,8 @@ let package = Package(
                 "RoadtestCore", "RoadtestProviders", "RoadtestLocal", "RoadtestServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackageBesideSubprocess,
             ],

@@ -30,7 +30,7 @@ struct GatewayDrainTests {
     ) async throws -> Int32 {
         let binary = try #require(TestEnvironment.binary)
         let log = errorLog ?? directory.appendingPathComponent("gateway.log")
-        let port = 20_000 + Int.random(in: 0..<30_000)
+        let port = await TestEnvironment.unusedPort()
         var variables: [String: String?] = ["ROADTEST_TEST_MARK": mark]
         for (name, value) in environment { variables[name] = value }
         return try await TestProcess.run(

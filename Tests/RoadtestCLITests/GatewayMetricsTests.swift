@@ -56,7 +56,7 @@ struct GatewayMetricsTests {
                     ],
                     in: directory
                 )
-                let metricsPort = 20_000 + Int.random(in: 0..<30_000)
+                let metricsPort = await TestEnvironment.unusedPort()
                 let token = "metrics-test-token"
                 _ = try await GatewayDrainTests.withGateway(
                     ["--policy", "policy.yaml", "--store", "gw.db", "--metrics-listen", "127.0.0.1:\(metricsPort)"],
@@ -102,7 +102,7 @@ struct GatewayMetricsTests {
                     )
 
                     // A real Prometheus server scrapes the listener; PromQL reads the count back.
-                    let prometheusPort = 20_000 + Int.random(in: 0..<30_000)
+                    let prometheusPort = await TestEnvironment.unusedPort()
                     try writeFiles(
                         [
                             "prometheus.yml": """

@@ -307,7 +307,7 @@ struct GoldenContractTests {
                     in: directory
                 )
                 let binary = try #require(TestEnvironment.binary)
-                let port = 20_000 + Int.random(in: 0..<20_000)
+                let port = await TestEnvironment.unusedPort()
                 var report: CommandOutcome?
                 let status = try await TestProcess.run(
                     [
