@@ -251,7 +251,13 @@ public final class HTTPTransport: Sendable {
         while true {
             let connection: UpstreamConnection
             var reused = false
-            if !fresh, let idle = pool.checkout(target.key) {
+            var checkout = fresh ? UpstreamPool.Checkout.open : pool.checkout(target.key)
+            if case .wait(let nanoseconds) = checkout {
+                try? await Task.sleep(nanoseconds: nanoseconds)
+                checkout = pool.checkout(target.key)
+                if case .wait = checkout { checkout = .open }
+            }
+            if case .reuse(let idle) = checkout {
                 connection = idle
                 reused = true
             } else {

@@ -47,7 +47,8 @@ struct UpstreamTarget: Sendable {
 /// generator's path to a model server. A request's head and body leave in one write; its response is read on the
 /// connection's event loop straight into a `ResponseReceiver` (no task hop per read); a connection goes back to
 /// the pool when its response ended and the server keeps it alive. An idle connection is reused on the caller's own
-/// event loop when one is there, and never after `idleTimeout` (servers close theirs: llama-server after 5 s).
+/// event loop when one is there, and never after `idleTimeout` (servers close theirs: llama-server after 5 s). A
+/// server's first reuse waits until one of its connections stayed open `proofDelay` after an answer.
 final class UpstreamPool: Sendable {
     struct Key: Hashable, Sendable {
         let host: String
@@ -84,6 +85,14 @@ final class UpstreamPool: Sendable {
     /// Servers seen closing a connection right after answering on it, while advertising keep-alive (llama-server
     /// does): their connections are never reused, so no request is written into a connection they are closing.
     private let closingHosts = Mutex<Set<Key>>([])
+    /// Servers known to keep connections: one of their connections stayed open `proofDelay` past its answer, or
+    /// answered a second request. Until then no connection of theirs is reused, so a server that closes after each
+    /// answer while advertising keep-alive is learned from its close before any request is written into a
+    /// connection it is closing (that request may have reached it, and is never sent twice).
+    private let keepAliveHosts = Mutex<Set<Key>>([])
+    /// How long a connection must stay open after an answer before its server is trusted to keep connections
+    /// (llama-server's close follows its answer within microseconds on loopback).
+    static let proofDelay: UInt64 = 20_000_000
     /// Idle connections kept per server; more are closed.
     static let idleLimit = 1024
 
@@ -94,18 +103,53 @@ final class UpstreamPool: Sendable {
         self.connectTimeout = connectTimeout
     }
 
+    /// What a request to a server does for a connection.
+    enum Checkout {
+        /// Reuse this idle connection.
+        case reuse(UpstreamConnection)
+        /// Open a new one.
+        case open
+        /// Wait this many nanoseconds and ask again: the server is not yet known to keep connections, and one of its
+        /// connections will have stayed open long enough past its answer by then (or will have been closed).
+        case wait(UInt64)
+    }
+
     /// An idle connection to `key` that is still open and fresh, on the caller's event loop when the caller runs on
     /// one of the pool's loops (a load generator's pinned virtual user: a connection read on another loop would hop
     /// every response across threads and pile the work on one loop); otherwise on any loop.
-    func checkout(_ key: Key) -> UpstreamConnection? {
-        if closesAfterEachAnswer(key) { return nil }
+    ///
+    /// A server is first trusted to keep connections when one of them stayed open `proofDelay` after its answer;
+    /// until then a request that finds only younger idle connections waits for that (once per server), so no
+    /// request is written into a connection that a server closing after each answer is about to close, and no burst
+    /// of new connections is opened meanwhile.
+    func checkout(_ key: Key) -> Checkout {
+        if closesAfterEachAnswer(key) { return .open }
         let now = Monotonic.now()
         var expired: [UpstreamConnection] = []
         defer { for connection in expired { connection.channel.close(promise: nil) } }
         let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
             loops.firstIndex { $0 === loop }
         }
-        return idle.withLock { idle -> UpstreamConnection? in
+        if !keepAliveHosts.withLock({ $0.contains(key) }) {
+            // Not yet trusted: the oldest idle connection decides.
+            let oldest = idle.withLock { idle in
+                loops.indices.compactMap { idle[IdleKey(key: key, loop: $0)]?.first?.idleSince }.min()
+            }
+            guard let oldest else { return .open }
+            let age = now > oldest ? now - oldest : 0
+            guard age >= Self.proofDelay else { return .wait(Self.proofDelay - age) }
+            let survived = idle.withLock { idle in
+                loops.indices.contains { loop in
+                    idle[IdleKey(key: key, loop: loop)]?.contains { connection in
+                        connection.channel.isActive && now > connection.idleSince
+                            && now - connection.idleSince >= Self.proofDelay
+                    } ?? false
+                }
+            }
+            guard survived else { return .open }
+            markKeepsAlive(key)
+        }
+        let connection = idle.withLock { idle -> UpstreamConnection? in
             // The most recently used first (in place: the lists are never copied).
             func take(_ list: inout [UpstreamConnection]) -> UpstreamConnection? {
                 while let connection = list.popLast() {
@@ -124,6 +168,7 @@ final class UpstreamPool: Sendable {
             }
             return nil
         }
+        return connection.map(Checkout.reuse) ?? .open
     }
 
     /// A response ended on `connection` and the server keeps it open: it serves the next request.
@@ -136,6 +181,11 @@ final class UpstreamPool: Sendable {
     /// met a closed connection): from now on each of its requests gets a connection of its own.
     func markClosesAfterEachAnswer(_ key: Key) {
         closingHosts.withLock { _ = $0.insert(key) }
+    }
+
+    /// The server at `key` keeps connections alive.
+    func markKeepsAlive(_ key: Key) {
+        keepAliveHosts.withLock { _ = $0.insert(key) }
     }
 
     func release(_ connection: UpstreamConnection) {
@@ -178,6 +228,7 @@ final class UpstreamPool: Sendable {
             if let self, let connection { self.release(connection) }
         }
         handler.closedAfterAnswer = { [weak self] in self?.markClosesAfterEachAnswer(key) }
+        handler.keptAlive = { [weak self] in self?.markKeepsAlive(key) }
         return connection
     }
 
@@ -282,7 +333,11 @@ final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
     var release: () -> Void = {}
     /// The server closed this connection while it was idle, right after an answer.
     var closedAfterAnswer: () -> Void = {}
+    /// The connection answered a second request: the server keeps connections alive.
+    var keptAlive: () -> Void = {}
     private var keepAlive = true
+    /// Answers that ended on this connection.
+    private var answers = 0
     /// When the last answer on this connection ended, while the connection waits for its next request.
     private var answeredAt: UInt64?
     private var context: ChannelHandlerContext?
@@ -314,6 +369,8 @@ final class UpstreamHandler: ChannelInboundHandler, @unchecked Sendable {
             let receiver = self.receiver
             self.receiver = nil
             if keepAlive, context.channel.isActive, receiver?.abandoned != true {
+                answers += 1
+                if answers == 2 { keptAlive() }
                 answeredAt = Monotonic.now()
                 release()
             } else {
