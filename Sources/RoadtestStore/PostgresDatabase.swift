@@ -260,11 +260,17 @@ public final class PostgresDatabase: SQLDatabase {
         } catch {
             throw RoadtestError(.store, "PostgreSQL store: \(Self.describe(error))")
         }
+        var columns: SQLRow.Columns?
         for try await row in rows {
-            var values: [String: SQLValue] = [:]
-            values.reserveCapacity(row.count)
-            for cell in row { values[cell.columnName] = try Self.value(cell) }
-            try body(SQLRow(values))
+            var cells: [SQLValue] = []
+            cells.reserveCapacity(row.count)
+            var names: [String] = []
+            for cell in row {
+                if columns == nil { names.append(cell.columnName) }
+                cells.append(try Self.value(cell))
+            }
+            if columns == nil { columns = SQLRow.Columns(names) }
+            try body(SQLRow(columns: columns!, cells: cells))
         }
     }
 

@@ -6,9 +6,41 @@ import RoadtestCore
 /// reading as an empty string or a zero. Two conversions are allowed because the backends differ: an integer reads
 /// as a double, and a number PostgreSQL sends as text (`numeric`, e.g. a `SUM` of integers) reads as a number.
 public struct SQLRow: Sendable {
-    public var values: [String: SQLValue]
+    /// A result's column names and where each is in a row: made once per query and shared by its rows.
+    public final class Columns: Sendable {
+        public let names: [String]
+        let positions: [String: Int]
 
-    public init(_ values: [String: SQLValue]) { self.values = values }
+        public init(_ names: [String]) {
+            self.names = names
+            var positions: [String: Int] = [:]
+            positions.reserveCapacity(names.count)
+            // A name the result repeats (a join's `id`) reads as the first, as a dictionary of rows used to.
+            for (position, name) in names.enumerated() where positions[name] == nil { positions[name] = position }
+            self.positions = positions
+        }
+    }
+
+    public let columns: Columns
+    /// The row's values, in the order of `columns.names`.
+    public let cells: [SQLValue]
+
+    public init(columns: Columns, cells: [SQLValue]) {
+        self.columns = columns
+        self.cells = cells
+    }
+
+    public init(_ values: [String: SQLValue]) {
+        let names = values.keys.sorted()
+        self.init(columns: Columns(names), cells: names.map { values[$0]! })
+    }
+
+    /// The row by column name.
+    public var values: [String: SQLValue] {
+        var values: [String: SQLValue] = [:]
+        for (name, position) in columns.positions { values[name] = cells[position] }
+        return values
+    }
 
     /// Why a column could not be read.
     public struct ColumnError: Error, CustomStringConvertible {
@@ -18,13 +50,13 @@ public struct SQLRow: Sendable {
     }
 
     func cell(_ column: String) throws -> SQLValue {
-        guard let value = values[column] else {
+        guard let position = columns.positions[column] else {
             throw ColumnError(
                 column: column,
-                problem: "missing from the result (\(values.keys.sorted().joined(separator: ", ")))"
+                problem: "missing from the result (\(columns.names.sorted().joined(separator: ", ")))"
             )
         }
-        return value
+        return cells[position]
     }
 
     func required<T>(_ column: String, _ read: (String) throws -> T?) throws -> T {

@@ -51,19 +51,21 @@ public final class SQLiteDatabase: SQLDatabase {
     func readSynchronously(_ statement: SQLStatement, _ body: (SQLRow) throws -> Void) throws {
         try writer.read { db in
             let rows = try Row.fetchCursor(db, sql: statement.sql, arguments: Self.arguments(statement))
+            let columns = SQLRow.Columns(rows.columnNames)
+            var cells: [SQLValue] = []
+            cells.reserveCapacity(columns.names.count)
             while let row = try rows.next() {
-                var values: [String: SQLValue] = [:]
-                values.reserveCapacity(row.count)
-                for (column, value) in row {
+                cells.removeAll(keepingCapacity: true)
+                for value in row.databaseValues {
                     switch value.storage {
-                    case .null: values[column] = .null
-                    case .int64(let int): values[column] = .int(Int(int))
-                    case .double(let double): values[column] = .double(double)
-                    case .string(let text): values[column] = .text(text)
-                    case .blob(let data): values[column] = .text(String(decoding: data, as: UTF8.self))
+                    case .null: cells.append(.null)
+                    case .int64(let int): cells.append(.int(Int(int)))
+                    case .double(let double): cells.append(.double(double))
+                    case .string(let text): cells.append(.text(text))
+                    case .blob(let data): cells.append(.text(String(decoding: data, as: UTF8.self)))
                     }
                 }
-                try body(SQLRow(values))
+                try body(SQLRow(columns: columns, cells: cells))
             }
         }
     }
