@@ -5,9 +5,12 @@
 /// bytes it writes; a test holds both to the same output.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
+    /// `/` written as `\/`, as Foundation's encoder does without `.withoutEscapingSlashes`.
+    public var escapesSlashes = false
 
-    public init(capacity: Int = 256) {
+    public init(capacity: Int = 256, escapesSlashes: Bool = false) {
         bytes.reserveCapacity(capacity)
+        self.escapesSlashes = escapesSlashes
     }
 
     public mutating func value(_ value: JSONValue, sortedKeys: Bool = true) {
@@ -58,14 +61,16 @@ public struct JSONWriter {
     public mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         var text = text
+        let slash: UInt8 = escapesSlashes ? 0x2F : 0x22
         text.withUTF8 { utf8 in
             var start = 0
             for index in 0..<utf8.count {
                 let byte = utf8[index]
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == slash else { continue }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
                 start = index + 1
                 switch byte {
+                case 0x2F: raw("\\/")
                 case 0x22: raw("\\\"")
                 case 0x5C: raw("\\\\")
                 case 0x08: raw("\\b")

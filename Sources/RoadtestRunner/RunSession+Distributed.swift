@@ -15,8 +15,10 @@ extension RunSession {
                 hint: "pass --store postgres://USER@HOST:PORT/DB (password in PGPASSWORD)"
             )
         }
-        let (runID, completed) = try await startOrResume(suite)
+        let (runID, completed, casesStored) = try await startOrResume(suite)
         onRunID(runID)
+        // Workers read the cases from the store: they are all written before any trial is queued.
+        if !casesStored { try await store.storeCases(runID: runID, suite: suite) }
         let plan = RunPlan(suite: suite)
         let total = plan.trials.count
         do {

@@ -105,32 +105,40 @@ public struct RunSession: Sendable {
     public func execute() async throws -> Ending {
         let suite = try Self.applyOverrides(options, to: try SuiteLoader().load(path: options.suitePath))
         if options.distributed { return try await coordinate(suite) }
-        let (runID, completed) = try await startOrResume(suite)
+        let (runID, completed, casesStored) = try await startOrResume(suite)
         onRunID(runID)
         let plan = RunPlan(suite: suite)
         let remaining = plan.trials.filter { !completed.contains($0.key) }
         progress.start(total: plan.trials.count, alreadyDone: plan.trials.count - remaining.count)
 
         let transport = HTTPTransport()
+        let store = self.store
         do {
-            try await CandidateEndpoints.with(
-                suite: suite,
-                transport: transport,
-                home: home,
-                announce: announce,
-                interpose: interpose
-            ) { providers in
-                let runner = Runner(
-                    suite: suite,
-                    // Trials that finish together are committed together: one transaction per batch.
-                    sink: GroupCommitSink(store),
-                    runID: runID,
-                    providers: providers,
-                    progress: progress,
-                    defaultJudge: options.judge,
-                    executors: transport.executors
-                )
-                try await runner.run(skipping: completed)
+            try await withThrowingTaskGroup { group in
+                // A new run's cases are written while its first trials run (they are read back only by reports).
+                if !casesStored { group.addTask { try await store.storeCases(runID: runID, suite: suite) } }
+                group.addTask {
+                    try await CandidateEndpoints.with(
+                        suite: suite,
+                        transport: transport,
+                        home: home,
+                        announce: announce,
+                        interpose: interpose
+                    ) { providers in
+                        let runner = Runner(
+                            suite: suite,
+                            // Trials that finish together are committed together: one transaction per batch.
+                            sink: GroupCommitSink(store),
+                            runID: runID,
+                            providers: providers,
+                            progress: progress,
+                            defaultJudge: options.judge,
+                            executors: transport.executors
+                        )
+                        try await runner.run(skipping: completed)
+                    }
+                }
+                try await group.waitForAll()
             }
         } catch {
             await transport.shutdown()
@@ -165,24 +173,28 @@ public struct RunSession: Sendable {
         return .finished(report)
     }
 
-    /// The run to write into, and the trials it already holds.
-    func startOrResume(_ suite: Suite) async throws -> (String, Set<TrialKey>) {
+    /// The run to write into, the trials it already holds, and whether its cases are all stored (a new run is
+    /// created without them: the caller writes them with `storeCases`).
+    func startOrResume(_ suite: Suite) async throws -> (String, Set<TrialKey>, casesStored: Bool) {
         let suitePath = URL(fileURLWithPath: options.suitePath).standardizedFileURL.path
         if options.resume, let previous = try await store.latestUnfinishedRun(suitePath: suitePath) {
             let completed = try await store.completedTrials(runID: previous.id)
             let hash = suite.fingerprint
             if previous.suiteHash != hash {
-                announce(
-                    "note: the suite changed since run \(previous.id) started; finished trials are kept, new and "
-                        + "changed cases run now"
-                )
+                // An empty hash: the run stopped before its cases were all written; they are written now.
+                if !previous.suiteHash.isEmpty {
+                    announce(
+                        "note: the suite changed since run \(previous.id) started; finished trials are kept, new and "
+                            + "changed cases run now"
+                    )
+                }
                 try await store.updateSuite(runID: previous.id, suite: suite, hash: hash)
             }
             try await store.setStatus(runID: previous.id, status: .running, finishedAt: nil)
             announce(
                 "resuming run \(previous.id): \(completed.count) trial\(completed.count == 1 ? "" : "s") already done"
             )
-            return (previous.id, completed)
+            return (previous.id, completed, true)
         }
         if options.resume { announce("no unfinished run of \(options.suitePath) to resume; starting a new run") }
         let runID = RunRecord.makeID()
@@ -197,9 +209,9 @@ public struct RunSession: Sendable {
                 startedAt: RunRecord.timestamp(),
                 version: options.version
             ),
-            suite: suite
+            suite: suite.withoutCases
         )
-        return (runID, [])
+        return (runID, [], false)
     }
 
     /// The suite with the command line's judge, candidate filter and concurrency applied.

@@ -23,8 +23,13 @@ extension OutcomeSink {
 /// It does not score: `report(runID:)` folds the stored records with `Scorer`. `SQLRunStore` implements it over
 /// SQLite or PostgreSQL; `StoreLocation.open` hands it out with the store's other capabilities (`Store`).
 public protocol RunStore: OutcomeSink {
-    /// Records a new run with its suite. Secrets are never stored: the suite is stored redacted.
+    /// Records a new run with its suite. Secrets are never stored: the suite is stored redacted. A suite without
+    /// cases leaves the run's `suite_hash` empty until `storeCases` writes them.
     func createRun(_ run: RunRecord, suite: Suite) async throws
+    /// Writes a run's cases (upserted by id) and then sets its `suite_hash` to `suite`'s fingerprint: a run created
+    /// from `suite.withoutCases` can start its trials while its cases are written (a run interrupted before the
+    /// last case keeps an empty hash, so a resume writes them again).
+    func storeCases(runID: String, suite: Suite) async throws
     /// Replaces a run's stored suite and cases (a resumed run whose suite changed); stored redacted too.
     func updateSuite(runID: String, suite: Suite, hash: String) async throws
     func setStatus(runID: String, status: RunStatus, finishedAt: String?) async throws

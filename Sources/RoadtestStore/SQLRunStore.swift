@@ -30,7 +30,17 @@ public struct SQLRunStore: RunStore {
         var record = record
         record.suiteHash = ""
         let insert = dialect.insert(RunRow(record: record, suiteJSON: try Self.suiteJSON(suite)))
+        // Without cases the run keeps an empty hash until `storeCases` writes them.
+        guard !suite.cases.isEmpty else { return try await database.write(insert) }
         try await storeCases(suite, runID: record.id, first: insert)
+    }
+
+    public func storeCases(runID: String, suite: Suite) async throws {
+        try await storeCases(
+            suite,
+            runID: runID,
+            first: SQLStatement("UPDATE run SET suite_hash = '' WHERE id = ?", [runID])
+        )
     }
 
     public func updateSuite(runID: String, suite: Suite, hash: String) async throws {
@@ -52,7 +62,7 @@ public struct SQLRunStore: RunStore {
         fingerprint.add(try encoder.encode(suite.withoutCases))
         var batch = [first]
         for (position, testCase) in suite.cases.enumerated() {
-            let data = try encoder.encode(testCase)
+            let data = try testCase.sortedJSON(encoder: encoder)
             fingerprint.add(data)
             batch.append(
                 dialect.upsert(

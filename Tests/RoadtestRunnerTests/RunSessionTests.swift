@@ -3,6 +3,7 @@ import RoadtestCore
 import RoadtestRunner
 import RoadtestStore
 import RoadtestTestSupport
+import Synchronization
 import Testing
 
 /// The run lifecycle the CLI drives: finished, interrupted and failed are different endings.
@@ -16,9 +17,13 @@ import Testing
         private let lock = NSLock()
         private var written = 0
 
-        init(base: any RunStore, failAfter: Int = .max) {
+        /// Writing the cases fails (the run's trials start while they are written).
+        let failStoringCases: Bool
+
+        init(base: any RunStore, failAfter: Int = .max, failStoringCases: Bool = false) {
             self.base = base
             self.failAfter = failAfter
+            self.failStoringCases = failStoringCases
         }
 
         struct DiskFull: Error, CustomStringConvertible { var description: String { "disk I/O error" } }
@@ -33,6 +38,10 @@ import Testing
             stored.add()
         }
         func createRun(_ run: RunRecord, suite: Suite) async throws { try await base.createRun(run, suite: suite) }
+        func storeCases(runID: String, suite: Suite) async throws {
+            if failStoringCases { throw DiskFull() }
+            try await base.storeCases(runID: runID, suite: suite)
+        }
         func updateSuite(runID: String, suite: Suite, hash: String) async throws {
             try await base.updateSuite(runID: runID, suite: suite, hash: hash)
         }
@@ -98,6 +107,38 @@ import Testing
                     return
                 }
                 #expect(report.runID == run.id && report.candidates[0].trials == 6)
+            }
+        }
+    }
+
+    @Test func aRunWhoseCasesWereNotAllStoredStoresThemOnResume() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let path = try suiteFile(baseURL, cases: 6, in: directory)
+                let base = try Store.sqlite(path: directory.appendingPathComponent("store.db").path).runs
+                // When writing the cases fails while the trials run, the run fails with that error
+                let session = RunSession(
+                    store: ObservedStore(base: base, failStoringCases: true),
+                    options: .init(suitePath: path)
+                )
+                await #expect(throws: ObservedStore.DiskFull.self) { _ = try await session.execute() }
+                let run = try #require(try await base.runs(limit: 1).first)
+                #expect(run.status == .failed && run.suiteHash.isEmpty)
+                // Then --resume writes the cases, says nothing of a changed suite, and finishes the run
+                let notes = Mutex<[String]>([])
+                let resumed = RunSession(
+                    store: base,
+                    options: .init(suitePath: path, resume: true),
+                    announce: { note in notes.withLock { $0.append(note) } }
+                )
+                guard case .finished(let report) = try await resumed.execute() else {
+                    Issue.record("the resumed run did not finish")
+                    return
+                }
+                #expect(report.runID == run.id && report.candidates[0].trials == 6)
+                #expect(try await base.suite(runID: run.id)?.cases.map(\.id) == (1...6).map { "c\($0)" })
+                #expect(try await base.run(id: run.id)?.suiteHash.isEmpty == false)
+                #expect(!notes.withLock { $0 }.contains { $0.contains("suite changed") }, "\(notes.withLock { $0 })")
             }
         }
     }

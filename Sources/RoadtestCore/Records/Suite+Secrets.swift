@@ -22,7 +22,7 @@ extension Suite {
         let encoder = SuiteFingerprint.encoder()
         var fingerprint = SuiteFingerprint()
         fingerprint.add((try? encoder.encode(withoutCases)) ?? Data())
-        for testCase in cases { fingerprint.add((try? encoder.encode(testCase)) ?? Data()) }
+        for testCase in cases { fingerprint.add((try? testCase.sortedJSON(encoder: encoder)) ?? []) }
         return fingerprint.text
     }
 
@@ -52,6 +52,17 @@ public struct SuiteFingerprint: Sendable {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01b3
         }
+    }
+
+    public mutating func add(_ bytes: [UInt8]) {
+        var hash = self.hash
+        bytes.withUnsafeBufferPointer { buffer in
+            for byte in buffer {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+        }
+        self.hash = hash
     }
 
     /// 16 hex digits.
