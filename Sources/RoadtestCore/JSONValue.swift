@@ -51,6 +51,11 @@ public enum JSONValue: Sendable, Hashable {
         JSONParser.parse(data)
     }
 
+    /// Parses UTF-8 JSON text in place; returns nil when it is not valid JSON.
+    public static func parse(utf8: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+        JSONParser.parse(utf8)
+    }
+
     /// Compact JSON text with sorted keys.
     public var jsonText: String {
         switch self {
