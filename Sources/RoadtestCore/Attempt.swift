@@ -259,7 +259,9 @@ public struct Outcome: Sendable, Hashable, Codable {
         self.finalClass = finalClass
         self.input = input
         self.system = system
-        self.clarified = finalClass == .ok && RecoveryDetector.clarifies(output, input: input)
-        self.abstained = finalClass == .ok && RecoveryDetector.abstains(output, input: input)
+        let verdicts =
+            finalClass == .ok ? RecoveryDetector.verdicts(output, input: input) : (clarifies: false, abstains: false)
+        self.clarified = verdicts.clarifies
+        self.abstained = verdicts.abstains
     }
 }

@@ -30,7 +30,16 @@ public enum RecoveryDetector {
     /// True when the output asks the user something to resolve what they meant. Text that repeats the input
     /// (a base model echoing the user's own question) does not count.
     public static func clarifies(_ output: String, input: String? = nil) -> Bool {
+        clarifies(normalisedText: withoutEcho(normalise(output), of: input))
+    }
+
+    /// Both detectors on one output (its text normalised once): what every graded trial records.
+    public static func verdicts(_ output: String, input: String? = nil) -> (clarifies: Bool, abstains: Bool) {
         let text = withoutEcho(normalise(output), of: input)
+        return (clarifies(normalisedText: text), abstains(normalisedText: text))
+    }
+
+    private static func clarifies(normalisedText text: String) -> Bool {
         guard !text.isEmpty else { return false }
         let hasPhrase = clarifyingPhrases.contains { text.containsBytes($0) }
         let questions = text.split(separator: "?", omittingEmptySubsequences: false).dropLast()
@@ -45,14 +54,18 @@ public enum RecoveryDetector {
 
     /// True when the output declines, or admits it does not know.
     public static func abstains(_ output: String, input: String? = nil) -> Bool {
-        let text = withoutEcho(normalise(output), of: input)
+        abstains(normalisedText: withoutEcho(normalise(output), of: input))
+    }
+
+    private static func abstains(normalisedText text: String) -> Bool {
         guard !text.isEmpty else { return false }
         return abstainingPhrases.contains { text.containsBytes($0) }
     }
 
     /// The output with every copy of the (normalised) input removed.
     static func withoutEcho(_ text: String, of input: String?) -> String {
-        guard let input else { return text }
+        // An echo is at least 8 characters, so at least 8 bytes: a shorter output holds none.
+        guard let input, text.utf8.count >= 8 else { return text }
         let echo = normalise(input).trimmingCharacters(in: .whitespacesAndNewlines)
         guard echo.count >= 8, text.containsBytes(echo) else { return text }
         return text.replacingOccurrences(of: echo, with: " ")

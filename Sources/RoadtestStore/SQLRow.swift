@@ -132,6 +132,6 @@ public struct SQLRow: Sendable {
 
     /// Whether the query returned `column` with a non-NULL value (for LEFT JOINs).
     public func isPresent(_ column: String) -> Bool {
-        values[column].map { $0 != .null } ?? false
+        columns.positions[column].map { cells[$0] != .null } ?? false
     }
 }
