@@ -253,11 +253,28 @@ public final class Simulator: Sendable {
 
     func stream(_ plan: Plan, to writer: inout any ResponseBodyWriter) async throws {
         let behavior = plan.behavior
-        try await writer.write(ByteBuffer(string: plan.openingEvents()))
+        // Events that are due together leave in one write (a zero-latency answer is one write, as a real server
+        // that has the whole answer sends it); an event that waits first sends what is pending.
+        var pending = ByteBuffer(string: plan.openingEvents())
+        func send(_ text: String, due: UInt64, to writer: inout any ResponseBodyWriter) async throws {
+            if !behavior.freezes.isEmpty || due > Monotonic.now() {
+                if pending.readableBytes > 0 {
+                    try await writer.write(pending)
+                    pending.clear()
+                }
+                await Self.sleep(until: due)
+                await waitOutFreezes(behavior)
+            }
+            pending.writeString(text)
+        }
+        if !behavior.freezes.isEmpty {
+            try await writer.write(pending)
+            pending.clear()
+        }
         await waitOutFreezes(behavior)
         for index in plan.reasoning.indices {
-            await Self.sleep(until: plan.serviceStart + UInt64(plan.reasoningDue(index) * 1e9))
-            try await writer.write(ByteBuffer(string: plan.reasoningEvent(index)))
+            let due = plan.serviceStart + UInt64(plan.reasoningDue(index) * 1e9)
+            try await send(plan.reasoningEvent(index), due: due, to: &writer)
         }
         var first: UInt64?
         var last: UInt64?
@@ -265,22 +282,27 @@ public final class Simulator: Sendable {
         for index in plan.chunks.indices {
             if (plan.fault == .cut || plan.fault == .cutAbrupt) && index >= behavior.chunksBeforeCut { break }
             if plan.fault == .malformed && index >= 1 {
-                try await writer.write(ByteBuffer(string: "data: {\"choices\": [ {broken\n\n"))
+                pending.writeString("data: {\"choices\": [ {broken\n\n")
                 break
             }
             if plan.fault == .errorEvent && index >= 1 { break }
             let due =
                 plan.serviceStart
                 + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
-            await Self.sleep(until: due)
-            await waitOutFreezes(behavior)
-            try await writer.write(ByteBuffer(string: plan.contentEvent(index)))
+            try await send(plan.contentEvent(index), due: due, to: &writer)
             let now = Monotonic.now()
             if first == nil { first = now }
             last = now
             sent += 1
         }
         log(plan, first: first, last: last, sent: sent)
+        if pending.readableBytes > 0 {
+            // What a cut stream sent before the cut reaches the client before it.
+            if plan.fault == .cut || plan.fault == .cutAbrupt || plan.fault == .malformed {
+                try await writer.write(pending)
+                pending.clear()
+            }
+        }
         switch plan.fault {
         case .cut:
             try await writer.finish(nil)
@@ -289,15 +311,14 @@ public final class Simulator: Sendable {
         case .malformed:
             try await writer.finish(nil)
         case .errorEvent:
-            try await writer.write(
-                ByteBuffer(
-                    string:
-                        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"
-                )
+            pending.writeString(
+                "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"
             )
+            try await writer.write(pending)
             try await writer.finish(nil)
         default:
-            try await writer.write(ByteBuffer(string: plan.closingEvents(sent: sent)))
+            pending.writeString(plan.closingEvents(sent: sent))
+            try await writer.write(pending)
             try await writer.finish(nil)
         }
     }
