@@ -161,7 +161,7 @@ public enum AttackDetector {
 public enum AttackGenerator {
     /// The attack cases for `cases`, and per pack why it produced none (when it did not).
     public static func cases(
-        from cases: [Case],
+        from cases: some Sequence<Case>,
         config: AttackConfig,
         tools: (Case) -> [JSONValue]
     ) -> (cases: [Case], skipped: [AttackPack: String]) {

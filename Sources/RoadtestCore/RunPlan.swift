@@ -34,4 +34,29 @@ public struct RunPlan: Sendable {
         }
         self.trials = trials
     }
+
+    /// How many trials the suite plans, and how many of them are among `completed`, counted without holding the
+    /// plan (a million-case suite's).
+    public static func count(suite: Suite, completed: Set<TrialKey>) -> (total: Int, done: Int) {
+        var total = 0
+        var done = 0
+        let candidates = suite.scoredCandidates
+        for testCase in suite.cases {
+            let variants = suite.variants(for: testCase)
+            let samples = suite.samples(for: testCase)
+            total += candidates.count * variants.count * samples
+            guard !completed.isEmpty else { continue }
+            for candidate in candidates {
+                for variant in variants {
+                    for sample in 0..<samples
+                    where completed.contains(
+                        TrialKey(candidate: candidate.id, caseID: testCase.id, sample: sample, variant: variant)
+                    ) {
+                        done += 1
+                    }
+                }
+            }
+        }
+        return (total, done)
+    }
 }

@@ -45,7 +45,7 @@ public struct Suite: Sendable, Hashable, Codable {
     public var path: String
     public var candidates: [Candidate]
     public var defaults: Settings
-    public var cases: [Case]
+    public var cases: CaseList
     public var bars: [Bar]
     public var samples: Int
     /// Perturbed variants of every case's user input.
@@ -61,7 +61,7 @@ public struct Suite: Sendable, Hashable, Codable {
         path: String,
         candidates: [Candidate],
         defaults: Settings = Settings(),
-        cases: [Case],
+        cases: CaseList,
         bars: [Bar] = [],
         samples: Int = 1,
         robustness: RobustnessConfig? = nil,
@@ -117,7 +117,7 @@ public struct Suite: Sendable, Hashable, Codable {
 
     /// Adds the attack cases of `config` (replacing any derived before).
     public mutating func addAttacks(_ config: AttackConfig) -> [AttackPack: String] {
-        cases.removeAll { $0.attack != nil }
+        cases.removeAttacks()
         let derived = AttackGenerator.cases(from: cases, config: config) { [defaults] in
             defaults.overlaid(with: $0.settings).tools ?? []
         }

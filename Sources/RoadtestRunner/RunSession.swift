@@ -107,9 +107,8 @@ public struct RunSession: Sendable {
         if options.distributed { return try await coordinate(suite) }
         let (runID, completed, casesStored) = try await startOrResume(suite)
         onRunID(runID)
-        let plan = RunPlan(suite: suite)
-        let remaining = plan.trials.filter { !completed.contains($0.key) }
-        progress.start(total: plan.trials.count, alreadyDone: plan.trials.count - remaining.count)
+        let (total, done) = RunPlan.count(suite: suite, completed: completed)
+        progress.start(total: total, alreadyDone: done)
 
         let transport = HTTPTransport()
         let store = self.store
@@ -142,7 +141,7 @@ public struct RunSession: Sendable {
             }
         } catch {
             await transport.shutdown()
-            return try await ending(runID: runID, total: plan.trials.count, after: error)
+            return try await ending(runID: runID, total: total, after: error)
         }
         await transport.shutdown()
         return try await finish(runID: runID)

@@ -45,6 +45,8 @@ public protocol RunStore: OutcomeSink {
     /// Trials of a run that already have an outcome (skipped on resume).
     func completedTrials(runID: String) async throws -> Set<TrialKey>
     func outcomeCount(runID: String) async throws -> Int
+    /// How many cases a run has stored.
+    func caseCount(runID: String) async throws -> Int
     /// Streams every outcome of a run with its attempts, without outputs, in (candidate, case, sample, variant)
     /// order; memory stays constant whatever the run's size.
     func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws
@@ -58,7 +60,7 @@ extension RunStore {
     /// The report of a stored run: its records folded by the scorer into one scorecard per scored candidate.
     public func report(runID: String) async throws -> RunReport? {
         guard let run = try await run(id: runID), let suite = try await suiteHeader(runID: runID) else { return nil }
-        var scorer = Scorer(suite: suite)
+        var scorer = Scorer(suite: suite, expectedCases: try await caseCount(runID: runID))
         try await forEachOutcome(runID: runID) { scorer.add($0) }
         return RunReport(
             runID: run.id,

@@ -163,6 +163,11 @@ public struct SQLRunStore: RunStore {
         return keys
     }
 
+    public func caseCount(runID: String) async throws -> Int {
+        try await database.fetchOne(SQLStatement("SELECT COUNT(*) AS n FROM test_case WHERE run_id = ?", [runID]))?
+            .int("n") ?? 0
+    }
+
     public func outcomeCount(runID: String) async throws -> Int {
         try await database.fetchOne(SQLStatement("SELECT COUNT(*) AS n FROM outcome WHERE run_id = ?", [runID]))?
             .int("n") ?? 0

@@ -43,7 +43,7 @@ extension Context {
     // MARK: Case entries
 
     /// One inline case, or every case of a `file:` entry.
-    mutating func caseEntries(from node: Node, index: Int) -> [Case] {
+    mutating func caseEntries(from node: Node, index: Int) -> CaseList {
         guard case .mapping(let pairs, _) = node else {
             error(
                 node,
@@ -62,6 +62,19 @@ extension Context {
         var raw = rawCase(fromPairs: pairs, node: node)
         if raw.id == nil { raw.id = "case-\(index)" }
         return finalize(raw).map { [$0] } ?? []
+    }
+
+    /// A JSONL file with more case rows than this is held as its bytes, each row read into a case when it is read
+    /// (`CaseRows`): a million-case file is not a million parsed values in memory.
+    static let rowsHeldAsBytes = 200_000
+
+    static func lineCount(_ text: String) -> Int {
+        var text = text
+        return text.withUTF8 { utf8 in
+            var count = 0
+            for byte in utf8 where byte == 0x0A { count += 1 }
+            return count
+        }
     }
 
     mutating func rawCase(fromPairs pairs: [Node.Pair], node: Node) -> RawCase {
@@ -220,9 +233,10 @@ extension Context {
 
     // MARK: Files
 
-    mutating func cases(fromFile relative: String, template: RawCase, at node: Node) -> [Case] {
+    mutating func cases(fromFile relative: String, template: RawCase, at node: Node) -> CaseList {
         let url = relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : directory.appendingPathComponent(relative)
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8)
+        // The file's bytes are let go once they are text (a large file is not held twice).
+        guard let text = FileManager.default.contents(atPath: url.path).flatMap({ String(data: $0, encoding: .utf8) })
         else {
             error(
                 node,
@@ -232,24 +246,38 @@ extension Context {
             return []
         }
         let fileName = relative
-        var fileContext = Context(file: fileName, directory: url.deletingLastPathComponent())
+        let fileDirectory = url.deletingLastPathComponent()
+        var fileContext = Context(file: fileName, directory: fileDirectory)
         var cases: [Case] = []
         var rowCount = 0
+        let stem = URL(fileURLWithPath: relative).deletingPathExtension().lastPathComponent
+        /// A row's case (its keys checked by the caller).
+        @Sendable func testCase(_ row: Node, _ pairs: [Node.Pair], _ fileContext: inout Context) -> Case? {
+            var raw = template.overlaid(with: fileContext.rawCase(fromPairs: pairs, node: row))
+            raw.location = fileContext.location(row)
+            if raw.id == nil { raw.id = "\(stem)-\(row.line)" }
+            return fileContext.finalize(raw)
+        }
+        // A large JSONL file keeps each good row's place instead of its case.
+        let heldAsBytes =
+            ["jsonl", "ndjson"].contains(url.pathExtension.lowercased())
+            && Self.lineCount(text) > Self.rowsHeldAsBytes
+        var places: [(start: Int, length: Int, line: Int)] = []
         // Each row becomes a case as it is read: the file's parse trees are never all held at once.
-        func add(_ row: Node, _ fileContext: inout Context) {
+        func add(_ row: Node, _ fileContext: inout Context, place: Range<Int>? = nil) {
             rowCount += 1
             guard case .mapping(let pairs, _) = row else { return }
             fileContext.checkKeys(pairs, valid: Keys.testCase, in: "a case")
-            var raw = template.overlaid(with: fileContext.rawCase(fromPairs: pairs, node: row))
-            raw.location = fileContext.location(row)
-            if raw.id == nil {
-                raw.id = "\(URL(fileURLWithPath: relative).deletingPathExtension().lastPathComponent)-\(row.line)"
+            guard let made = testCase(row, pairs, &fileContext) else { return }
+            if heldAsBytes, let place {
+                places.append((place.lowerBound, place.count, row.line))
+            } else {
+                cases.append(made)
             }
-            if let testCase = fileContext.finalize(raw) { cases.append(testCase) }
         }
         switch url.pathExtension.lowercased() {
         case "jsonl", "ndjson":
-            fileContext.jsonlRows(text) { row, context in add(row, &context) }
+            fileContext.jsonlRows(text) { row, context, place in add(row, &context, place: place) }
         case "csv":
             for row in fileContext.csvRows(text) { add(row, &fileContext) }
         case "yaml", "yml":
@@ -271,13 +299,30 @@ extension Context {
             error(node, "case file '\(relative)' has no cases")
         }
         diagnostics += fileContext.diagnostics
-        return cases
+        guard heldAsBytes else { return CaseList(cases) }
+        var list = CaseList()
+        list.append(
+            rows: CaseRows(text: text, rows: places) { bytes, line in
+                // The row as the loader read it above: parsed in place, or trimmed of Unicode whitespace first.
+                let value =
+                    JSONValue.parse(utf8: bytes)
+                    ?? JSONValue.parse(
+                        String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    )
+                guard let value else { return nil }
+                let row = Node(json: value, line: line)
+                guard case .mapping(let pairs, _) = row else { return nil }
+                var context = Context(file: fileName, directory: fileDirectory)
+                return testCase(row, pairs, &context)
+            }
+        )
+        return list
     }
 
     /// Each JSON object line of `text`, in order, handed to `body` with this context (for its diagnostics). Lines
     /// are found and parsed on the text's UTF-8 bytes in place (a large file is read at the parser's speed); a line
     /// that does not parse is tried again trimmed of Unicode whitespace before it is reported.
-    mutating func jsonlRows(_ text: String, _ body: (Node, inout Context) -> Void) {
+    mutating func jsonlRows(_ text: String, _ body: (Node, inout Context, Range<Int>) -> Void) {
         var text = text
         text.withUTF8 { utf8 in
             var lineStart = 0
@@ -323,7 +368,7 @@ extension Context {
                     )
                     continue
                 }
-                body(Node(json: value, line: number), &self)
+                body(Node(json: value, line: number), &self, first..<last)
             }
         }
     }

@@ -139,7 +139,7 @@ extension Context {
     }
 
     /// Tool names a case refers to (results, checks, forbidden tools) must be among its tools.
-    mutating func checkToolReferences(_ cases: [Case], defaults: Settings, candidates: [Candidate]) {
+    mutating func checkToolReferences(_ cases: CaseList, defaults: Settings, candidates: [Candidate]) {
         for testCase in cases {
             let settings = defaults.overlaid(with: testCase.settings)
             var names = Set((settings.tools ?? []).compactMap(ToolCalls.name(of:)))

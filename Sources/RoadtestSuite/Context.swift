@@ -89,7 +89,7 @@ struct Context {
             )
         }
 
-        var cases: [Case] = []
+        var cases = CaseList()
         if let node = fields["cases"] {
             if case .sequence(let items, _) = node {
                 for (index, item) in items.enumerated() {
@@ -108,20 +108,28 @@ struct Context {
                 hint: "add at least one case: '- id: ..., prompt: ..., checks: [...]' or '- file: cases.jsonl'"
             )
         }
-        var seenCases: [String: SourceLocation?] = [:]
-        for testCase in cases {
+        // One pass over the cases (a large file's rows are read into cases on each pass): ids, and the cases the
+        // checks below can find something in (every case when the defaults name tools).
+        var seenCases: [String: Int] = [:]
+        var drawing: [Case] = []
+        let allChecked = !cases.hasRows || defaults.tools != nil || defaults.toolResults != nil
+        for (index, testCase) in cases.enumerated() {
             if let first = seenCases[testCase.id] {
+                let location = cases[first].location
                 diagnostics.append(
                     SuiteDiagnostic(
                         testCase.location,
-                        "case id '\(testCase.id)' is used twice (first at \(first.map(\.description) ?? "?"))",
+                        "case id '\(testCase.id)' is used twice (first at \(location.map(\.description) ?? "?"))",
                         hint: "give each case a unique id"
                     )
                 )
             } else {
-                seenCases[testCase.id] = testCase.location
+                seenCases[testCase.id] = index
             }
+            if !allChecked && Self.mayDrawDiagnostics(testCase) { drawing.append(testCase) }
         }
+        seenCases = [:]
+        let checked = allChecked ? cases : CaseList(drawing)
 
         let bars = fields["bars"].map { self.bars(from: $0) } ?? []
         let robustness = fields["robustness"].flatMap { self.robustness(from: $0) }
@@ -154,7 +162,7 @@ struct Context {
                 )
             }
         }
-        for testCase in cases {
+        for testCase in checked {
             for check in testCase.checks {
                 if case .similar(_, _, let named) = check.kind {
                     checkEmbeddings(named, at: testCase.location, what: "case '\(testCase.id)': check 'similar'")
@@ -181,7 +189,7 @@ struct Context {
 
         // Judge checks need a judge.
         let judgeIDs = Set(candidates.filter(\.isJudge).map(\.id))
-        for testCase in cases {
+        for testCase in checked {
             for check in testCase.checks {
                 guard case .judge(_, let named) = check.kind else { continue }
                 if let named, !candidates.contains(where: { $0.id == named }) {
@@ -205,7 +213,7 @@ struct Context {
         }
 
         // Recovery checks confirmed by a judge need one.
-        for testCase in cases {
+        for testCase in checked {
             for check in testCase.checks {
                 switch check.kind {
                 case .clarifies(let confirm?), .refuses(let confirm?), .abstains(let confirm?):
@@ -231,11 +239,11 @@ struct Context {
             }
         }
 
-        checkToolReferences(cases, defaults: defaults, candidates: candidates)
+        checkToolReferences(checked, defaults: defaults, candidates: candidates)
         for candidate in candidates where candidate.strategy != nil {
             let usesTools =
                 !(defaults.overlaid(with: candidate.settings).tools ?? []).isEmpty
-                || cases.contains { !($0.settings.tools ?? []).isEmpty }
+                || checked.contains { !($0.settings.tools ?? []).isEmpty }
             if usesTools {
                 diagnostics.append(
                     SuiteDiagnostic(
@@ -264,5 +272,22 @@ struct Context {
             }
         }
         return suite
+    }
+}
+
+extension Context {
+    /// Whether a case can draw one of the suite-wide diagnostics (embeddings, judges, tool names): a case with
+    /// text checks only cannot.
+    static func mayDrawDiagnostics(_ testCase: Case) -> Bool {
+        if testCase.settings.tools != nil || testCase.settings.toolResults != nil || !testCase.forbiddenTools.isEmpty {
+            return true
+        }
+        return testCase.checks.contains { check in
+            switch check.kind {
+            case .similar, .judge, .callsTool, .toolSequence: true
+            case .clarifies(let confirm), .refuses(let confirm), .abstains(let confirm): confirm != nil
+            default: false
+            }
+        }
     }
 }

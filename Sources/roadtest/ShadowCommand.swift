@@ -43,7 +43,7 @@ struct ShadowReportCommand: AsyncParsableCommand {
             try await storeOptions.with { store in
                 let pairs = try await store.gateway.shadowPairs(route: route, limit: 1_000_000)
                 let cases = try suite.map { try SuiteLoader().load(path: $0).cases } ?? []
-                let report = ShadowReport(pairs: pairs, cases: cases)
+                let report = ShadowReport(pairs: pairs, cases: Array(cases))
                 if let json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -86,3 +86,30 @@ import Testing
         #expect(try testCase.sortedJSON(encoder: encoder) == Array(try encoder.encode(testCase)))
     }
 }
+
+/// A suite's cases as one list: values and a large file's rows, in order.
+@Suite struct CaseListTests {
+    static func testCase(_ id: String) -> Case { Case(id: id, messages: [Message(role: "user", content: id)]) }
+
+    @Test func valuesAndRowsReadInOrder() throws {
+        let text = ["r1", "r2", "r3"].map { #"{"id":"\#($0)"}"# }.joined(separator: "\n")
+        let rows = CaseRows(text: text, rows: [(0, 11, 1), (12, 11, 2), (24, 11, 3)]) { row, _ in
+            guard case .object(let object)? = JSONValue.parse(utf8: row), case .string(let id)? = object["id"]
+            else { return nil }
+            return Self.testCase(id)
+        }
+        var list: CaseList = [Self.testCase("a")]
+        list.append(rows: rows)
+        list += [Self.testCase("b")]
+        #expect(list.hasRows)
+        #expect(list.map(\.id) == ["a", "r1", "r2", "r3", "b"])
+        #expect(list[3].id == "r3" && list.last?.id == "b")
+        var attacked = list
+        var attack = Self.testCase("x")
+        attack.attack = Attack(pack: .promptInjection, baseCase: "a", index: 0, technique: "override", canary: "C")
+        attacked.append(attack)
+        attacked.removeAttacks()
+        #expect(attacked == list)
+        #expect(try JSONDecoder().decode(CaseList.self, from: JSONEncoder().encode(list)) == list)
+    }
+}

@@ -38,6 +38,7 @@ import Testing
             stored.add()
         }
         func createRun(_ run: RunRecord, suite: Suite) async throws { try await base.createRun(run, suite: suite) }
+        func caseCount(runID: String) async throws -> Int { try await base.caseCount(runID: runID) }
         func storeCases(runID: String, suite: Suite) async throws {
             if failStoringCases { throw DiskFull() }
             try await base.storeCases(runID: runID, suite: suite)

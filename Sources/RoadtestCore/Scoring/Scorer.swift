@@ -15,9 +15,13 @@ import Foundation
 public struct Scorer: Sendable {
     public let suite: Suite
     private var tallies: [String: CandidateTally] = [:]
+    /// How many cases the run has, when known: each candidate's per-case table is made that large at once (a
+    /// million-case table that doubles as it fills holds two tables at its peak).
+    private let expectedCases: Int
 
-    public init(suite: Suite) {
+    public init(suite: Suite, expectedCases: Int = 0) {
         self.suite = suite
+        self.expectedCases = expectedCases
     }
 
     /// Adds one outcome record. Records of candidates the suite does not score are ignored.
@@ -25,6 +29,7 @@ public struct Scorer: Sendable {
         let id = record.outcome.key.candidate
         if tallies[id] == nil {
             var tally = CandidateTally()
+            tally.cases.reserveCapacity(expectedCases)
             tally.timesSelection = (suite.candidates.first { $0.id == id }?.strategy?.samples ?? 1) > 1
             tallies[id] = tally
         }
@@ -54,14 +59,108 @@ public struct Scorer: Sendable {
 
 /// Everything counted for one candidate.
 struct CandidateTally: Sendable {
+    /// One case's counts: kept for every case of a run, so kept small (40 bytes; a million-case run's table is
+    /// two million of these and their ids).
     struct CaseTally: Sendable {
-        var trials = 0
-        var passed = 0
+        private var storedTrials: Int32 = 0
+        private var storedPassed: Int32 = 0
         var tags: [String] = []
-        /// Every trial of the case as written and of its perturbed copies passed (worst case).
-        var allRobustPassed = true
         /// Each trial's answer key and verdict, by sample, for majority@k.
-        var votes: [Int: (key: String?, passed: Bool)] = [:]
+        var votes = Votes()
+
+        init(tags: [String]) {
+            self.tags = tags
+        }
+
+        var trials: Int {
+            get { Int(storedTrials) }
+            set { storedTrials = Int32(clamping: newValue) }
+        }
+
+        var passed: Int {
+            get { Int(storedPassed) }
+            set { storedPassed = Int32(clamping: newValue) }
+        }
+
+        mutating func add(sample: Int, key: String?, passed: Bool) {
+            storedTrials += 1
+            if passed { storedPassed += 1 }
+            votes.set(sample: sample, key: key, passed: passed)
+        }
+    }
+
+    /// A case's votes by sample. The first is held inline, its answer key as a number when it is one (16 hex
+    /// digits, as `AnswerSelection.answerKey` writes them): a million single-sample cases cost no allocation each.
+    /// Any other vote, or a key of another form, goes to `more` (copied before it is changed when shared).
+    struct Votes: Sendable {
+        final class More: @unchecked Sendable {
+            var firstKey: String?
+            var votes: [Int: (key: String?, passed: Bool)] = [:]
+
+            func copy() -> More {
+                let copy = More()
+                copy.firstKey = firstKey
+                copy.votes = votes
+                return copy
+            }
+        }
+
+        private var firstHex: UInt64 = 0
+        private var more: More?
+        /// -1 until the first vote.
+        private var firstSample: Int32 = -1
+        private var firstPassed = false
+        /// How the first vote's key is held: 0 none, 1 `firstHex`, 2 `more.firstKey`.
+        private var firstKeyForm: UInt8 = 0
+
+        var count: Int { (firstSample < 0 ? 0 : 1) + (more?.votes.count ?? 0) }
+
+        mutating func set(sample: Int, key: String?, passed: Bool) {
+            if firstSample < 0 || Int(firstSample) == sample {
+                firstSample = Int32(clamping: sample)
+                firstPassed = passed
+                if let key, key.utf8.count == 16,
+                    key.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+                    let value = UInt64(key, radix: 16)
+                {
+                    firstKeyForm = 1
+                    firstHex = value
+                } else if let key {
+                    firstKeyForm = 2
+                    uniqueMore().firstKey = key
+                } else {
+                    firstKeyForm = 0
+                }
+            } else {
+                uniqueMore().votes[sample] = (key, passed)
+            }
+        }
+
+        private mutating func uniqueMore() -> More {
+            if more == nil {
+                more = More()
+            } else if !isKnownUniquelyReferenced(&more!) {
+                more = more!.copy()
+            }
+            return more!
+        }
+
+        private var firstKey: String? {
+            switch firstKeyForm {
+            case 1:
+                let digits = String(firstHex, radix: 16)
+                return String(repeating: "0", count: 16 - digits.count) + digits
+            case 2: return more?.firstKey
+            default: return nil
+            }
+        }
+
+        /// The votes in sample order.
+        var inOrder: [(key: String?, passed: Bool)] {
+            var all = (more?.votes ?? [:]).map { (sample: $0.key, vote: $0.value) }
+            if firstSample >= 0 { all.append((Int(firstSample), (firstKey, firstPassed))) }
+            return all.sorted { $0.sample < $1.sample }.map(\.vote)
+        }
     }
 
     struct Count: Sendable {
@@ -179,12 +278,13 @@ struct CandidateTally: Sendable {
 
         switch variant.kind {
         case .original:
-            var tally = cases[outcome.key.caseID] ?? CaseTally(tags: record.tags)
-            tally.trials += 1
-            if outcome.passed { tally.passed += 1 }
-            tally.votes[outcome.key.sample] = (outcome.answerKey, outcome.passed)
+            // Changed in place (a copy would share its votes and copy them on the next change).
+            cases[outcome.key.caseID, default: CaseTally(tags: record.tags)].add(
+                sample: outcome.key.sample,
+                key: outcome.answerKey,
+                passed: outcome.passed
+            )
             originalCost += outcome.costUSD
-            cases[outcome.key.caseID] = tally
             original.add(outcome.passed)
             if record.kind == .ambiguous {
                 ambiguous += 1
@@ -240,7 +340,7 @@ struct CandidateTally: Sendable {
         let caseCount = cases.count
         let trials = cases.values.reduce(0) { $0 + $1.trials }
         let trialsPassed = cases.values.reduce(0) { $0 + $1.passed }
-        let maxSamples = cases.values.map(\.trials).max() ?? 1
+        let maxSamples = cases.values.reduce(1) { max($0, $1.trials) }
         // Pass rate: pass@1 per case (c/n), averaged over cases.
         let expectedPassed = cases.values.reduce(0.0) { $0 + Double($1.passed) / Double($1.trials) }
         let passRate = caseCount > 0 ? expectedPassed / Double(caseCount) : 0
@@ -354,27 +454,35 @@ struct CandidateTally: Sendable {
     func sampling(maxSamples: Int) -> SamplingSummary {
         var passAtK: [String: Double] = [:]
         var passHatK: [String: Double] = [:]
+        // Folded over the tallies in place: a million cases are not copied per k.
         for k in 1...maxSamples {
-            let eligible = cases.values.filter { $0.trials >= k }
-            guard !eligible.isEmpty else { continue }
-            let count = Double(eligible.count)
-            passAtK[String(k)] =
-                eligible.reduce(0) { $0 + Statistics.passAtK(n: $1.trials, c: $1.passed, k: k) } / count
-            passHatK[String(k)] =
-                eligible.reduce(0) { $0 + Statistics.passHatK(n: $1.trials, c: $1.passed, k: k) } / count
+            var count = 0
+            var passAt = 0.0
+            var passHat = 0.0
+            for tally in cases.values where tally.trials >= k {
+                count += 1
+                passAt += Statistics.passAtK(n: tally.trials, c: tally.passed, k: k)
+                passHat += Statistics.passHatK(n: tally.trials, c: tally.passed, k: k)
+            }
+            guard count > 0 else { continue }
+            passAtK[String(k)] = passAt / Double(count)
+            passHatK[String(k)] = passHat / Double(count)
         }
-        let flaky = cases.filter { $0.value.passed > 0 && $0.value.passed < $0.value.trials }.map(\.key).sorted()
+        let flaky = cases.compactMap { $0.value.passed > 0 && $0.value.passed < $0.value.trials ? $0.key : nil }
+            .sorted()
         var majorityAtK: [String: Double] = [:]
         var curve: [SamplingSummary.CurvePoint] = []
         let originalTrials = cases.values.reduce(0) { $0 + $1.trials }
         let meanCost = originalTrials > 0 ? originalCost / Double(originalTrials) : 0
         for k in 1...maxSamples {
-            let eligible = cases.values.filter { $0.votes.count >= k }
-            guard !eligible.isEmpty, let pass = passAtK[String(k)] else { continue }
-            let majority =
-                eligible.reduce(0.0) { total, tally in
-                    total + Statistics.majorityAtK(votes: tally.votes.sorted { $0.key < $1.key }.map(\.value), k: k)
-                } / Double(eligible.count)
+            var count = 0
+            var total = 0.0
+            for tally in cases.values where tally.votes.count >= k {
+                count += 1
+                total += Statistics.majorityAtK(votes: tally.votes.inOrder, k: k)
+            }
+            guard count > 0, let pass = passAtK[String(k)] else { continue }
+            let majority = total / Double(count)
             majorityAtK[String(k)] = majority
             curve.append(
                 SamplingSummary.CurvePoint(
