@@ -31,6 +31,11 @@ public struct SQLStatement: Sendable {
         self.sql = sql
         self.arguments = arguments.map(\.sqlValue)
     }
+
+    public init(_ sql: String, values: [SQLValue]) {
+        self.sql = sql
+        self.arguments = values
+    }
 }
 
 /// The SQL both backends understand differs in a few places; each statement that differs asks the dialect.

@@ -55,7 +55,17 @@ extension SQLDialect {
                 + "(\(Record.primaryKey.joined(separator: ", "))) DO "
                 + (updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", "))
         }
-        return SQLStatement(sql, records.flatMap { $0.columns.map(\.value) })
+        return SQLStatement(sql, values: Self.values(records, columns: names.count))
+    }
+
+    /// Every record's values in column order, converted once.
+    static func values<Record: SQLRecord>(_ records: [Record], columns: Int) -> [SQLValue] {
+        var values: [SQLValue] = []
+        values.reserveCapacity(records.count * columns)
+        for record in records {
+            for (_, value) in record.columns { values.append(value.sqlValue) }
+        }
+        return values
     }
 
     /// The statement that adds `record` as a new row (a table whose key the database assigns).
@@ -80,6 +90,6 @@ extension SQLDialect {
             sql += self == .postgres ? " ON CONFLICT (\(Record.primaryKey.joined(separator: ", "))) DO NOTHING" : ""
             if self == .sqlite { sql = sql.replacingOccurrences(of: "INSERT INTO", with: "INSERT OR IGNORE INTO") }
         }
-        return SQLStatement(sql, records.flatMap { $0.columns.map(\.value) })
+        return SQLStatement(sql, values: Self.values(records, columns: names.count))
     }
 }

@@ -71,13 +71,14 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     static func arguments(_ statement: SQLStatement) -> StatementArguments {
+        // Straight to GRDB's own value type: no boxing of each value as an existential on the way.
         StatementArguments(
-            statement.arguments.map { value -> (any DatabaseValueConvertible)? in
+            statement.arguments.map { value -> DatabaseValue in
                 switch value {
-                case .null: nil
-                case .int(let int): int
-                case .double(let double): double
-                case .text(let text): text
+                case .null: .null
+                case .int(let int): int.databaseValue
+                case .double(let double): double.databaseValue
+                case .text(let text): text.databaseValue
                 }
             }
         )

@@ -174,10 +174,8 @@ struct OutcomeRow: SQLRecord {
         for (index, outcome) in outcomes.enumerated() { latest[outcome.key] = index }
         let unique = outcomes.indices.filter { latest[outcomes[$0].key] == $0 }.map { outcomes[$0] }
         var statements: [SQLStatement] = []
-        var start = 0
-        while start < unique.count {
-            let chunk = unique[start..<min(unique.count, start + 200)]
-            start += 200
+        for range in fixedChunks(unique.count, largest: 128) {
+            let chunk = unique[range]
             // Old attempts: per trial in SQLite (in process, each an index lookup); one statement in PostgreSQL (a
             // round trip each), its trials as equalities the primary key's index answers.
             switch dialect {
@@ -203,10 +201,8 @@ struct OutcomeRow: SQLRecord {
             let attempts = chunk.flatMap { outcome in
                 outcome.attempts.map { AttemptRow(runID: runID, key: outcome.key, attempt: $0) }
             }
-            var first = 0
-            while first < attempts.count {
-                statements.append(dialect.upsert(Array(attempts[first..<min(attempts.count, first + 500)])))
-                first += 500
+            for range in fixedChunks(attempts.count, largest: 512) {
+                statements.append(dialect.upsert(Array(attempts[range])))
             }
         }
         return statements
@@ -403,4 +399,19 @@ extension Feedback: SQLRecord {
             source: try row.text("source")
         )
     }
+}
+
+/// `count` items cut into chunks of power-of-two sizes, the largest first (at most `largest`, a power of two): a
+/// multi-row statement has one of a few shapes, so the database's cache of prepared statements holds a few of
+/// them instead of one per batch size (a 200-row upsert's prepared program is large).
+func fixedChunks(_ count: Int, largest: Int) -> [Range<Int>] {
+    var chunks: [Range<Int>] = []
+    var start = 0
+    while start < count {
+        var size = largest
+        while size > count - start { size /= 2 }
+        chunks.append(start..<(start + size))
+        start += size
+    }
+    return chunks
 }
