@@ -112,6 +112,10 @@ public struct RunSession: Sendable {
 
         let transport = HTTPTransport()
         let store = self.store
+        // Trials that finish together are committed together (one transaction per batch); a trial's task ends
+        // when its outcome is queued, up to 256 ahead of the writes, and everything queued is committed (`flush`)
+        // before the run is read back or ends.
+        let sink = GroupCommitSink(store, ahead: 256)
         do {
             try await withThrowingTaskGroup { group in
                 // A new run's cases are written while its first trials run (they are read back only by reports).
@@ -126,8 +130,7 @@ public struct RunSession: Sendable {
                     ) { providers in
                         let runner = Runner(
                             suite: suite,
-                            // Trials that finish together are committed together: one transaction per batch.
-                            sink: GroupCommitSink(store),
+                            sink: sink,
                             runID: runID,
                             providers: providers,
                             progress: progress,
@@ -136,10 +139,13 @@ public struct RunSession: Sendable {
                         )
                         try await runner.run(skipping: completed)
                     }
+                    try await sink.flush()
                 }
                 try await group.waitForAll()
             }
         } catch {
+            // What finished is committed before the run's ending is told (a failed write stays the error).
+            try? await sink.flush()
             await transport.shutdown()
             return try await ending(runID: runID, total: total, after: error)
         }
