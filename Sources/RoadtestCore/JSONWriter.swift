@@ -104,3 +104,11 @@ extension JSONValue {
         return writer.bytes
     }
 }
+
+extension UInt64 {
+    /// 16 lowercase hex digits, zero-padded: how answer keys and suite fingerprints are written.
+    var hex16: String {
+        let digits = String(self, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -113,7 +113,6 @@ public enum AnswerSelection {
     /// outcome so majority@k can be computed from a run's samples.
     public static func answerKey(_ text: String) -> String {
         let hash = FaultPlan.hash(Array(normalised(text).utf8))
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return hash.hex16
     }
 }

@@ -125,31 +125,26 @@ extension CheckKind {
     /// Writes the kinds with text or list arguments as the synthesized Codable conformance does (`{"contains":
     /// {"_0":"ok"}}`); false for the others, which the caller encodes with Codable.
     fileprivate func write(to writer: inout JSONWriter) -> Bool {
+        // The case's name as Swift spells it (the synthesized conformance's key), then its unnamed argument.
+        let name: StaticString
         switch self {
-        case .equals(let text):
-            writer.raw("{\"equals\":{\"_0\":")
-            writer.string(text)
-        case .contains(let text):
-            writer.raw("{\"contains\":{\"_0\":")
-            writer.string(text)
-        case .icontains(let text):
-            writer.raw("{\"icontains\":{\"_0\":")
-            writer.string(text)
-        case .startsWith(let text):
-            writer.raw("{\"startsWith\":{\"_0\":")
-            writer.string(text)
-        case .regex(let text):
-            writer.raw("{\"regex\":{\"_0\":")
+        case .equals: name = "{\"equals\":{\"_0\":"
+        case .contains: name = "{\"contains\":{\"_0\":"
+        case .icontains: name = "{\"icontains\":{\"_0\":"
+        case .startsWith: name = "{\"startsWith\":{\"_0\":"
+        case .regex: name = "{\"regex\":{\"_0\":"
+        case .maxLength: name = "{\"maxLength\":{\"_0\":"
+        case .containsAny: name = "{\"containsAny\":{\"_0\":"
+        case .containsAll: name = "{\"containsAll\":{\"_0\":"
+        default: return false
+        }
+        writer.raw(name)
+        switch self {
+        case .equals(let text), .contains(let text), .icontains(let text), .startsWith(let text), .regex(let text):
             writer.string(text)
         case .maxLength(let length):
-            writer.raw("{\"maxLength\":{\"_0\":")
             writer.integer(length)
         case .containsAny(let texts, let caseInsensitive), .containsAll(let texts, let caseInsensitive):
-            if case .containsAny = self {
-                writer.raw("{\"containsAny\":{\"_0\":")
-            } else {
-                writer.raw("{\"containsAll\":{\"_0\":")
-            }
             writer.strings(texts)
             writer.raw(",\"caseInsensitive\":")
             writer.raw(caseInsensitive ? "true" : "false")

@@ -67,7 +67,6 @@ public struct SuiteFingerprint: Sendable {
 
     /// 16 hex digits.
     public var text: String {
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        hash.hex16
     }
 }
