@@ -14,13 +14,17 @@ public enum AttemptClass: String, Sendable, Hashable, Codable, CaseIterable {
     case streamCut = "stream_cut"
     /// A `command` provider's program exited non-zero or could not start.
     case commandFailed = "command_failed"
+    /// The provider's content filter or safety system withheld the answer or refused the prompt (Azure's
+    /// `content_filter`, Gemini's `SAFETY` and blocked prompts, Bedrock's `guardrail_intervened`): an answer about
+    /// the request, so never retried and no reason to fall back.
+    case contentFilter = "content_filter"
 
     /// Failures worth moving to the next candidate of a fallback chain (after the candidate's own retries): every
     /// failure of the endpoint rather than of the request. A 4xx (bad request) would fail anywhere.
     public var warrantsFallback: Bool {
         switch self {
         case .http429, .http5xx, .timeout, .connection, .streamCut, .malformed, .commandFailed: return true
-        case .ok, .http4xx: return false
+        case .ok, .http4xx, .contentFilter: return false
         }
     }
 

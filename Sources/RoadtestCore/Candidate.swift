@@ -10,6 +10,22 @@ public enum ProviderKind: String, Sendable, Hashable, Codable, CaseIterable {
     case command
     /// A model served by a `llama-server` that Roadtest starts and stops.
     case local
+    /// OpenAI's Responses API, `/v1/responses`.
+    case openaiResponses = "openai-responses"
+    /// Azure OpenAI chat completions: a deployment on a resource's endpoint, or the v1 form with `model`.
+    case azure
+
+    /// The endpoint a provider reaches when the suite names none, as its official SDK has it; nil when the
+    /// suite must say.
+    public func defaultBaseURL(environment: [String: String]) -> String? {
+        func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        switch self {
+        case .openai, .openaiResponses: return variable("OPENAI_BASE_URL") ?? "https://api.openai.com/v1"
+        case .anthropic: return variable("ANTHROPIC_BASE_URL") ?? "https://api.anthropic.com"
+        case .azure: return variable("AZURE_OPENAI_ENDPOINT")
+        case .command, .local: return nil
+        }
+    }
 }
 
 /// One configuration being compared: a model behind an endpoint, with its settings and price.
@@ -41,6 +57,12 @@ public struct Candidate: Sendable, Hashable, Codable {
     /// An OpenAI-compatible embeddings endpoint (`embeddings: true`) for `similar` checks and votes by meaning;
     /// not scored. A local one gets its llama-server started with `--embeddings`.
     public var isEmbeddings: Bool = false
+    /// Azure OpenAI: the deployment (`deployment`) and API version (`api_version`; none means the v1 form).
+    public var deployment: String?
+    public var apiVersion: String?
+    /// Name of the environment variable holding a bearer token (Entra ID for Azure, an OAuth token for Vertex AI)
+    /// used instead of an API key. The token itself is never stored.
+    public var tokenEnvironmentVariable: String?
 
     public init(
         id: String,
@@ -77,7 +99,7 @@ public struct Candidate: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, provider, baseURL, model, apiKeyEnvironmentVariable, command, local, gguf, llamaServer
         case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly, strategy,
-            isEmbeddings
+            isEmbeddings, deployment, apiVersion, tokenEnvironmentVariable
     }
 
     public init(from decoder: any Decoder) throws {
@@ -102,6 +124,9 @@ public struct Candidate: Sendable, Hashable, Codable {
         isFallbackOnly = try container.decodeIfPresent(Bool.self, forKey: .isFallbackOnly) ?? false
         strategy = try container.decodeIfPresent(Strategy.self, forKey: .strategy)
         isEmbeddings = try container.decodeIfPresent(Bool.self, forKey: .isEmbeddings) ?? false
+        deployment = try container.decodeIfPresent(String.self, forKey: .deployment)
+        apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
+        tokenEnvironmentVariable = try container.decodeIfPresent(String.self, forKey: .tokenEnvironmentVariable)
     }
 
     /// Scored in a run: neither a judge nor reached only as a fallback.

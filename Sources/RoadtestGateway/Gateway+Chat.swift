@@ -303,7 +303,9 @@ extension Gateway {
         record.outputTokens = result.attempts.reduce(0) { $0 + $1.outputTokens }
         record.endToEnd = Monotonic.seconds(from: arrival, to: Monotonic.now())
         reservation.settle(cost: record.costUSD)
-        guard response.attemptClass == .ok else {
+        // A filtered answer goes to the client as the provider gave it (its finish reason says so).
+        let filteredAnswer = response.attemptClass == .contentFilter && response.finishReason == .contentFilter
+        guard response.attemptClass == .ok || filteredAnswer else {
             return chainFailed(
                 record,
                 route: route,

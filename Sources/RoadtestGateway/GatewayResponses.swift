@@ -68,6 +68,7 @@ extension Gateway {
         case .http429: return (.tooManyRequests, "rate_limit_exceeded")
         case .timeout: return (.gatewayTimeout, "timeout")
         case .http4xx: return (.badRequest, "invalid_request_error")
+        case .contentFilter: return (.badRequest, "content_filter")
         default: return (.badGateway, "api_error")
         }
     }

@@ -334,6 +334,9 @@ public final class HTTPTransport: Sendable {
         case .malformed(let reason):
             sink.add(.failed(.malformed, status: status, message: reason, retryAfter: nil))
             return false
+        case .refused(let reason):
+            sink.add(.failed(.contentFilter, status: status, message: reason, retryAfter: nil))
+            return false
         }
         return true
     }

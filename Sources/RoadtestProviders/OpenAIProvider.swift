@@ -8,15 +8,32 @@ public struct OpenAIProvider: HTTPWireProvider {
     typealias Decoder = OpenAIStreamDecoder
 
     public let url: String
-    public let apiKey: String?
     public let headers: [String: String]
+    /// The credential's header: `Authorization: Bearer KEY`, or Azure's `api-key: KEY`.
+    let credential: (name: String, value: String)?
     let transport: HTTPTransport
 
     public init(baseURL: String, apiKey: String?, headers: [String: String] = [:], transport: HTTPTransport) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        self.url = base.hasSuffix("/chat/completions") ? base : base + "/chat/completions"
-        self.apiKey = apiKey
+        self.init(
+            url: base.hasSuffix("/chat/completions") ? base : base + "/chat/completions",
+            credential: apiKey.map { ("Authorization", "Bearer \($0)") },
+            headers: headers,
+            transport: transport
+        )
+    }
+
+    /// A chat-completions endpoint at exactly `url` (Azure's deployment URLs carry a query), with the credential in
+    /// the named header.
+    public init(
+        url: String,
+        credential: (name: String, value: String)?,
+        headers: [String: String] = [:],
+        transport: HTTPTransport
+    ) {
+        self.url = url
+        self.credential = credential
         self.headers = headers
         self.transport = transport
     }
@@ -64,7 +81,7 @@ public struct OpenAIProvider: HTTPWireProvider {
 
     var requestHeaders: [(String, String)] {
         var headers = self.headers.map { ($0.key, $0.value) }
-        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        if let credential { headers.append((credential.name, credential.value)) }
         return headers
     }
 

@@ -85,11 +85,16 @@ public struct ResponseAccumulator: Sendable {
             return response
         }
         let ok = ended != nil
+        // An answer the provider's filter withheld (in part) is its own class: complete as a response, not usable
+        // as an answer.
+        let filtered = ok && finishReason == .contentFilter
         var response = ProviderResponse(
-            attemptClass: ok ? .ok : .streamCut,
+            attemptClass: filtered ? .contentFilter : ok ? .ok : .streamCut,
             httpStatus: status,
             output: output,
-            message: ok ? nil : "stream ended before its end marker",
+            message: filtered
+                ? "the provider's content filter withheld the answer (finish reason content_filter)"
+                : ok ? nil : "stream ended before its end marker",
             contentEvents: contentEvents
         )
         fill(&response, now: now, isOK: ok)

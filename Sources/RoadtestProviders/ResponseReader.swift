@@ -185,9 +185,12 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
     /// A status that is not a success, with the server's words.
     private func reportStatus(_ status: Int) {
         let text = String(decoding: collected.prefix(500), as: UTF8.self)
+        // A prompt refused by the provider's content filter (Azure answers 400 with the code `content_filter`).
+        let filtered =
+            status == 400 && String(decoding: collected.prefix(4096), as: UTF8.self).contains("content_filter")
         sink.add(
             .failed(
-                attemptClass(forStatus: status),
+                filtered ? .contentFilter : attemptClass(forStatus: status),
                 status: status,
                 message: "HTTP \(status): \(text)",
                 retryAfter: RetryAfter.seconds(retryAfter)

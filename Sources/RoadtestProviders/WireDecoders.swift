@@ -12,6 +12,9 @@ public enum StreamItem: Sendable, Hashable {
     case end
     /// Unusable input from the server: the attempt is `malformed`, with this reason.
     case malformed(String)
+    /// The provider's safety system refused the prompt or withheld the answer: the attempt is `content_filter`,
+    /// with this reason.
+    case refused(String)
 }
 
 /// Turns a wire format's stream events (and whole bodies) into stream items. A pure state machine: no I/O.

@@ -23,7 +23,7 @@ public enum CandidateEndpoints {
         let factory = ProviderFactory(transport: transport, workingDirectory: suite.directory)
         var providers: [String: any ModelProvider] = [:]
         for candidate in suite.candidates where candidate.provider != .local {
-            if let interpose, candidate.provider != .command, let url = candidate.baseURL {
+            if let interpose, candidate.provider != .command, let url = factory.endpoint(for: candidate) {
                 providers[candidate.id] = try factory.makeProvider(
                     for: candidate,
                     baseURL: try await interpose(candidate, url)

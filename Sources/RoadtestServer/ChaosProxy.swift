@@ -187,7 +187,7 @@ public final class ChaosProxy: Sendable {
             window: decision?.window,
             candidate: options.candidate
         )
-        let format: WireFormat = request.uri.path.hasSuffix("/messages") ? .anthropic : .openAI
+        let format = WireFormat(path: request.uri.path)
         let rule = decision?.rule
 
         switch rule?.kind {
@@ -421,6 +421,18 @@ public final class ChaosProxy: Sendable {
         case openAI
         /// Anthropic Messages (`/messages`).
         case anthropic
+        /// OpenAI's Responses API (`/responses`).
+        case responses
+
+        init(path: String) {
+            if path.hasSuffix("/messages") {
+                self = .anthropic
+            } else if path.hasSuffix("/responses") {
+                self = .responses
+            } else {
+                self = .openAI
+            }
+        }
     }
 
     static func error(

@@ -146,9 +146,15 @@ public struct Relay: Sendable {
     }
 
     var errorEvent: String {
-        format == .anthropic
-            ? ServerSentEvent(event: "error", data: errorJSON).encoded
-            : ServerSentEvent(data: errorJSON).encoded
+        switch format {
+        case .anthropic: return ServerSentEvent(event: "error", data: errorJSON).encoded
+        case .responses:
+            var event = OpenAIResponses.StreamEvent(type: "error", sequence: 0)
+            event.code = "server_error"
+            event.message = "error event injected by roadtest chaos"
+            return ServerSentEventEncoder.event(event, name: "error")
+        case .openAI: return ServerSentEvent(data: errorJSON).encoded
+        }
     }
 
     /// The event with its data replaced by broken JSON (its `event:` name kept).

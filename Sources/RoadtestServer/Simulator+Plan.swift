@@ -36,6 +36,7 @@ extension Simulator {
         /// Sent at once: a role-only chunk (OpenAI) or message_start (Anthropic). Never counts as content.
         func openingEvents() -> String {
             switch format {
+            case .responses: return responsesOpening()
             case .openAI:
                 return openAIChunk(.init(role: "assistant", content: ""))
             case .anthropic:
@@ -62,6 +63,7 @@ extension Simulator {
         func reasoningEvent(_ index: Int) -> String {
             let text = reasoning[index]
             switch format {
+            case .responses: return responsesReasoning(index)
             case .openAI:
                 return openAIChunk(.init(reasoning_content: text))
             case .anthropic:
@@ -83,6 +85,7 @@ extension Simulator {
         func contentEvent(_ index: Int) -> String {
             let piece = chunks[index]
             switch format {
+            case .responses: return responsesContent(index)
             case .openAI:
                 guard let name = behavior.toolCall else { return openAIChunk(.init(content: piece)) }
                 let call = OpenAIChat.ToolCall(
@@ -111,6 +114,7 @@ extension Simulator {
         func closingEvents(sent: Int) -> String {
             let stopReason = finishReason.rawValue
             switch format {
+            case .responses: return responsesClosing(sent: sent)
             case .openAI:
                 var text = openAIChunk(.init(), finish: stopReason)
                 if includeUsage && behavior.reportsUsage {
@@ -147,6 +151,16 @@ extension Simulator {
             )
         }
 
+        /// A failure inside the stream, in the format's own words.
+        func errorEvent() -> String {
+            switch format {
+            case .responses: return responsesErrorEvent()
+            case .openAI, .anthropic:
+                return
+                    "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"
+            }
+        }
+
         func anthropic(_ event: AnthropicMessages.StreamEvent) -> String {
             ServerSentEventEncoder.event(event, name: event.type)
         }
@@ -158,6 +172,7 @@ extension Simulator {
             let text = chunks.joined()
             let thinking = reasoning.joined()
             switch format {
+            case .responses: return WireJSON.data(responsesObject(final: true, sent: chunks.count))
             case .openAI:
                 var message = OpenAIChat.Message(role: "assistant", content: isToolCall ? nil : .text(text))
                 if let name = behavior.toolCall {

@@ -23,6 +23,41 @@ public final class Simulator: Sendable {
         var promptCounts: [String: Int] = [:]
         var slots: [String: SlotPool] = [:]
         var log: [ServedRequest] = []
+        var received: [ReceivedRequest] = []
+    }
+
+    /// A request as it arrived (`GET /_sim/received`): how a test checks what a client sent. Credentials are
+    /// redacted: a header that carries one keeps its name, not its value.
+    public struct ReceivedRequest: Sendable, Codable {
+        public var method: String
+        public var path: String
+        public var query: String?
+        /// Header names lowercased, with their values (credentials replaced by `[redacted]`).
+        public var headers: [String: String]
+        public var body: JSONValue
+    }
+
+    public static let credentialHeaders: Set<String> = [
+        "authorization", "api-key", "x-api-key", "x-goog-api-key", "x-amz-security-token",
+    ]
+
+    func record(_ request: Request, body: JSONValue) {
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = Self.credentialHeaders.contains(name) ? "[redacted]" : field.value
+        }
+        let entry = ReceivedRequest(
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: request.uri.query,
+            headers: headers,
+            body: body
+        )
+        state.withLock { state in
+            if state.received.count >= 1_000 { state.received.removeFirst(100) }
+            state.received.append(entry)
+        }
     }
 
     /// What the simulator did for one request, on its own monotonic clock (nanoseconds).
@@ -43,6 +78,11 @@ public final class Simulator: Sendable {
     /// Requests served so far (most recent 100,000).
     public var servedRequests: [ServedRequest] { state.withLock { $0.log } }
 
+    /// Requests as they arrived (most recent 1,000), oldest first.
+    public var receivedRequests: [ReceivedRequest] { state.withLock { $0.received } }
+
+    public func forgetReceivedRequests() { state.withLock { $0.received.removeAll() } }
+
     /// Builds the router: `/v1/chat/completions`, `/v1/messages`, `/v1/models`, `/health`, `/_sim/requests`.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
@@ -56,6 +96,14 @@ public final class Simulator: Sendable {
         router.post("/v1/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
         router.post("/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
         router.post("/v1/messages") { request, _ in try await self.handle(request, format: .anthropic) }
+        router.post("/v1/responses") { request, _ in try await self.handle(request, format: .responses) }
+        router.post("/responses") { request, _ in try await self.handle(request, format: .responses) }
+        // Azure OpenAI: a deployment's chat completions (the deployment is the model when the body names none),
+        // and the v1 form.
+        router.post("/openai/deployments/:deployment/chat/completions") { request, context in
+            try await self.handle(request, format: .openAI, pathModel: context.parameters.get("deployment"))
+        }
+        router.post("/openai/v1/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
         router.get("/_sim/requests") { _, _ -> Response in
             let data = (try? JSONEncoder().encode(self.servedRequests)) ?? Data("[]".utf8)
             return Response(
@@ -63,6 +111,18 @@ public final class Simulator: Sendable {
                 headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: data))
             )
+        }
+        router.get("/_sim/received") { _, _ -> Response in
+            let data = (try? JSONEncoder().encode(self.state.withLock { $0.received })) ?? Data("[]".utf8)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data))
+            )
+        }
+        router.delete("/_sim/received") { _, _ -> HTTPResponse.Status in
+            self.state.withLock { $0.received.removeAll() }
+            return .noContent
         }
         router.delete("/_sim/requests") { _, _ -> HTTPResponse.Status in
             self.state.withLock { $0.log.removeAll() }
@@ -92,6 +152,8 @@ public final class Simulator: Sendable {
     enum WireFormat {
         case openAI
         case anthropic
+        /// OpenAI's Responses API.
+        case responses
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
@@ -111,13 +173,15 @@ public final class Simulator: Sendable {
 
     // MARK: - Handling
 
-    func handle(_ request: Request, format: WireFormat) async throws -> Response {
+    func handle(_ request: Request, format: WireFormat, pathModel: String? = nil) async throws -> Response {
         let receivedAt = Monotonic.now()
         let body = try await request.body.collect(upTo: 16 << 20)
-        guard let json = JSONValue.parse(Data(body.readableBytesView)), case .object(let object) = json else {
+        guard let json = JSONValue.parse(Data(body.readableBytesView)), case .object(let received) = json else {
             return Self.error(.badRequest, "request body is not a JSON object")
         }
-        let model = object["model"]?.stringValue ?? "default"
+        record(request, body: json)
+        let object = format == .responses ? Self.chatObject(fromResponses: received) : received
+        let model = object["model"]?.stringValue ?? pathModel ?? "default"
         var behavior: ModelBehavior
         do {
             behavior = try profile.behavior(for: model)
@@ -149,7 +213,7 @@ public final class Simulator: Sendable {
             + ProviderResponse.estimateTokens(system ?? "")
         let stream = object["stream"] == .bool(true)
         let includeUsage =
-            format == .anthropic || (object["stream_options"]?["include_usage"] == .bool(true))
+            format != .openAI || (object["stream_options"]?["include_usage"] == .bool(true))
             || !stream
         let maxTokens = object["max_tokens"]?.doubleValue.map { Int($0) }
 
@@ -311,9 +375,7 @@ public final class Simulator: Sendable {
         case .malformed:
             try await writer.finish(nil)
         case .errorEvent:
-            pending.writeString(
-                "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"
-            )
+            pending.writeString(plan.errorEvent())
             try await writer.write(pending)
             try await writer.finish(nil)
         default:

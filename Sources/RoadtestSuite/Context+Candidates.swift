@@ -38,7 +38,13 @@ extension Context {
             provider = .openai
         }
         var candidate = Candidate(id: id, provider: provider)
-        candidate.baseURL = fields["base_url"].flatMap { string($0, "base_url") }
+        candidate.baseURL = (fields["base_url"] ?? fields["endpoint"]).flatMap { string($0, "base_url") }
+        if fields["base_url"] != nil, let endpoint = fields["endpoint"] {
+            error(endpoint, "candidate '\(id)' has both 'base_url' and 'endpoint'", hint: "keep one of them")
+        }
+        candidate.deployment = fields["deployment"].flatMap { string($0, "deployment") }
+        candidate.apiVersion = fields["api_version"].flatMap { string($0, "api_version") }
+        candidate.tokenEnvironmentVariable = fields["token_env"].flatMap { string($0, "token_env") }
         candidate.model = fields["model"].flatMap { string($0, "model") }
         candidate.apiKeyEnvironmentVariable = fields["api_key_env"].flatMap { string($0, "api_key_env") }
         if let command = fields["command"] {
@@ -67,21 +73,25 @@ extension Context {
         candidate.settings = settings(fromPairs: pairs)
 
         switch provider {
-        case .openai, .anthropic:
-            if candidate.baseURL == nil {
-                if provider == .anthropic {
-                    candidate.baseURL = "https://api.anthropic.com"
-                } else {
-                    error(
-                        node,
-                        "candidate '\(id)' needs a 'base_url'",
-                        hint: "for example base_url: http://127.0.0.1:8080/v1"
-                    )
-                }
-            }
-            if candidate.model == nil, provider == .anthropic {
+        case .openai, .openaiResponses:
+            // Without a base_url: OPENAI_BASE_URL, else api.openai.com, as the official SDK does.
+            break
+        case .anthropic:
+            if candidate.model == nil {
                 error(node, "candidate '\(id)' needs a 'model'", hint: "name the model the endpoint should run")
             }
+        case .azure:
+            if candidate.deployment == nil && candidate.model == nil {
+                error(
+                    node,
+                    "candidate '\(id)' needs a 'deployment' (with api_version) or a 'model' (the v1 form)",
+                    hint: "for example deployment: gpt-4o-mini and api_version: 2024-10-21"
+                )
+            }
+            if candidate.apiVersion != nil, candidate.deployment == nil {
+                candidate.deployment = candidate.model
+            }
+            if candidate.model == nil { candidate.model = candidate.deployment }
         case .command:
             if candidate.command == nil {
                 error(
@@ -99,13 +109,14 @@ extension Context {
                 )
             }
         }
-        if let env = candidate.apiKeyEnvironmentVariable,
-            env.contains(where: { $0 == " " || $0 == "-" }) || env.hasPrefix("sk-")
-        {
+        for key in ["api_key_env", "token_env"] {
+            guard let value = fields[key], let env = value.string,
+                env.contains(where: { $0 == " " || $0 == "-" || $0 == "." }) || env.hasPrefix("sk-")
+            else { continue }
             error(
-                fields["api_key_env"]!,
-                "'api_key_env' must name an environment variable, not hold a key",
-                hint: "put the key in an environment variable and write its name here"
+                value,
+                "'\(key)' must name an environment variable, not hold a secret",
+                hint: "put the secret in an environment variable and write its name here"
             )
         }
         return candidate

@@ -126,6 +126,43 @@ import Testing
         }
     }
 
+    /// The newer formats through the chaos proxy: a Responses stream (its own error event) and Azure's deployment
+    /// URL (its query kept), each fault counted by the proxy as the client classified it.
+    @Test(arguments: ["openai-responses", "azure"])
+    func theResponsesAndAzureFormatsAreDrilledLikeChatCompletions(provider: String) async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                let azure = provider == "azure"
+                let path = try suite(
+                    azure ? String(baseURL.dropLast("/v1".count)) : baseURL,
+                    cases: 20,
+                    samples: 2,
+                    primary: "    provider: \(provider)\n    retries: 0\n    timeout: 1s"
+                        + (azure ? "\n    deployment: chat\n    api_version: 2024-10-21" : ""),
+                    in: directory
+                )
+                let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path)
+                let report = try await drill(
+                    path,
+                    store,
+                    faults: "429:10%,500:10%,cut:10%@1,malformed:10%,error_event:10%"
+                )
+                let card = try #require(report.candidates.first { $0.scorecard.id == "primary" })
+                let resilience = try #require(card.resilience)
+                #expect(resilience.trials == 40 && resilience.lost == 0 && resilience.requests == 40)
+                let classes = resilience.attemptClasses
+                #expect(classes["http_429", default: 0] == resilience.faults["http_429"])
+                #expect(classes["http_5xx", default: 0] == resilience.faults["http_5xx"])
+                #expect(classes["stream_cut", default: 0] == resilience.faults["stream_cut"])
+                #expect(classes["malformed", default: 0] == resilience.faults["malformed"])
+                let failing = resilience.faults.values.reduce(0, +)
+                #expect(failing > 0)
+                #expect(classes["ok", default: 0] == 40 - failing)
+                #expect(resilience.succeeded == 40 - failing)
+            }
+        }
+    }
+
     @Test func aFallbackChainLosesNothingAndSucceedsOnEveryTrial() async throws {
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in

@@ -7,14 +7,7 @@ import RoadtestTestSupport
 import Testing
 
 /// The Python with the official clients, when `make pyclients` has installed them.
-let pythonClients: String? = {
-    // The venv's python is a symlink: standardise the repository's path, not the interpreter's (which would
-    // resolve it to the base Python, outside the venv).
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
-        .standardizedFileURL
-    let path = root.path + "/.build/pyclients/bin/python"
-    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-}()
+let pythonClients = OfficialSDK.python
 
 /// The official OpenAI Python client (installed by `make test` into .build/pyclients) pointed at the gateway.
 @Suite(

@@ -22,6 +22,38 @@ import Testing
         )
     }
 
+    /// Without a base_url a candidate reaches its provider where the official SDK would: `OPENAI_BASE_URL` or
+    /// api.openai.com, `ANTHROPIC_BASE_URL` or api.anthropic.com, Azure's `AZURE_OPENAI_ENDPOINT`.
+    @Test func candidatesWithoutABaseURLUseTheOfficialSDKsDefaults() async throws {
+        let transport = HTTPTransport()
+        let bare = ProviderFactory(transport: transport, environment: [:])
+        let set = ProviderFactory(
+            transport: transport,
+            environment: [
+                "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+                "AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com",
+            ]
+        )
+        for kind in [ProviderKind.openai, .openaiResponses] {
+            #expect(bare.endpoint(for: Candidate(id: "a", provider: kind)) == "https://api.openai.com/v1")
+            #expect(set.endpoint(for: Candidate(id: "a", provider: kind)) == "http://127.0.0.1:9/v1")
+        }
+        #expect(bare.endpoint(for: Candidate(id: "a", provider: .anthropic)) == "https://api.anthropic.com")
+        #expect(set.endpoint(for: Candidate(id: "a", provider: .anthropic)) == "http://127.0.0.1:9")
+        #expect(bare.endpoint(for: Candidate(id: "a", provider: .azure)) == nil)
+        #expect(set.endpoint(for: Candidate(id: "a", provider: .azure)) == "https://r.openai.azure.com")
+        #expect(
+            (set.endpoint(for: Candidate(id: "a", provider: .openai, baseURL: "http://x/v1"))) == "http://x/v1"
+        )
+        let openAI = try #require(try set.makeProvider(for: Candidate(id: "a", provider: .openai)) as? OpenAIProvider)
+        #expect(openAI.url == "http://127.0.0.1:9/v1/chat/completions")
+        // A missing credential variable is named.
+        var keyed = Candidate(id: "a", provider: .azure, model: "m")
+        keyed.tokenEnvironmentVariable = "AZ_TOKEN"
+        #expect(throws: RoadtestError.self) { try set.makeProvider(for: keyed) }
+        await transport.shutdown()
+    }
+
     @Test func streamingTimingMatchesTheScriptWithinTwoMilliseconds() async throws {
         try await withSimulator { baseURL, _ in
             let transport = HTTPTransport()
