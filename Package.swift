@@ -52,6 +52,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         // Latency histograms
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // SHA-256 and HMAC for AWS Signature V4 (Bedrock); already under postgres-nio and the HTTP client's TLS
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
         .executableTarget(
@@ -98,6 +100,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackageBesideSubprocess,
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -208,6 +211,7 @@ let package = Package(
             name: "RoadtestProvidersTests",
             dependencies: [
                 "RoadtestCore", "RoadtestWire", "RoadtestProviders", "RoadtestServer", "RoadtestTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
