@@ -1,7 +1,7 @@
 # Roadtest: the two commands a newcomer needs.
 #   make demo   builds Roadtest, installs the real local models, runs the quickstart, writes report.html
 #   make test   builds Roadtest (release: timing tests measure optimised code), installs the local models
-#               (reused when present), the OpenAI and Anthropic Python clients (.build/pyclients), Debian's
+#               (reused when present), the official OpenAI, Anthropic, Google and AWS Python clients (.build/pyclients), Debian's
 #               chromium, postgresql and prometheus (apt-get, when missing), runs every test
 # Assumed on the machine: the Swift 6 toolchain and python3 (with venv and pip). Everything else
 # (cmake, ninja, llama.cpp's llama-server, the GGUF models) is installed by `roadtest models install`
@@ -24,7 +24,8 @@ demo: models
 		echo "Wrote report.html and report.json (exit $$status: 0 = every bar met, 100 = a bar is not met)."; \
 	else exit $$status; fi
 
-# The official OpenAI and Anthropic Python clients, for the tests that point them at the gateway. Every package,
+# The official OpenAI, Anthropic, Google (google-genai) and AWS (boto3) Python clients, for the tests that point them
+# at the gateway and hold the providers' requests and the simulator's answers to them. Every package,
 # dependencies included, is pinned by version and sha256 in Tests/python-clients.txt; pip refuses any other file.
 PYCLIENTS := .build/pyclients
 pyclients:
