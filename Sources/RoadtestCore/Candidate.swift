@@ -14,6 +14,8 @@ public enum ProviderKind: String, Sendable, Hashable, Codable, CaseIterable {
     case openaiResponses = "openai-responses"
     /// Azure OpenAI chat completions: a deployment on a resource's endpoint, or the v1 form with `model`.
     case azure
+    /// AWS Bedrock's Converse API, signed with Signature V4.
+    case bedrock
 
     /// The endpoint a provider reaches when the suite names none, as its official SDK has it; nil when the
     /// suite must say.
@@ -23,6 +25,10 @@ public enum ProviderKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .openai, .openaiResponses: return variable("OPENAI_BASE_URL") ?? "https://api.openai.com/v1"
         case .anthropic: return variable("ANTHROPIC_BASE_URL") ?? "https://api.anthropic.com"
         case .azure: return variable("AZURE_OPENAI_ENDPOINT")
+        case .bedrock:
+            return (variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION")).map {
+                "https://bedrock-runtime.\($0).amazonaws.com"
+            }
         case .command, .local: return nil
         }
     }
@@ -63,6 +69,8 @@ public struct Candidate: Sendable, Hashable, Codable {
     /// Name of the environment variable holding a bearer token (Entra ID for Azure, an OAuth token for Vertex AI)
     /// used instead of an API key. The token itself is never stored.
     public var tokenEnvironmentVariable: String?
+    /// AWS Bedrock's region (else `AWS_REGION`, `AWS_DEFAULT_REGION`).
+    public var region: String?
 
     public init(
         id: String,
@@ -99,7 +107,7 @@ public struct Candidate: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, provider, baseURL, model, apiKeyEnvironmentVariable, command, local, gguf, llamaServer
         case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly, strategy,
-            isEmbeddings, deployment, apiVersion, tokenEnvironmentVariable
+            isEmbeddings, deployment, apiVersion, tokenEnvironmentVariable, region
     }
 
     public init(from decoder: any Decoder) throws {
@@ -127,6 +135,7 @@ public struct Candidate: Sendable, Hashable, Codable {
         deployment = try container.decodeIfPresent(String.self, forKey: .deployment)
         apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
         tokenEnvironmentVariable = try container.decodeIfPresent(String.self, forKey: .tokenEnvironmentVariable)
+        region = try container.decodeIfPresent(String.self, forKey: .region)
     }
 
     /// Scored in a run: neither a judge nor reached only as a fallback.

@@ -185,12 +185,14 @@ public final class HTTPTransport: Sendable {
         /// Where a plain-HTTP URL goes on the transport's own connections (parsed once); nil for HTTPS.
         let target: UpstreamTarget?
 
-        /// A JSON POST to `url`, answered as a stream or as one body.
-        init(url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double) {
+        /// A JSON POST to `url`, answered as a stream or as one body. `accepts` is false where the request is
+        /// signed as an official SDK sends it (Bedrock's SDKs send no `Accept`).
+        init(url: String, headers: [(String, String)], body: Data, stream: Bool, timeout: Double, accepts: Bool = true)
+        {
             var fields = HTTPHeaders()
             fields.reserveCapacity(headers.count + 4)
             fields.add(name: "Content-Type", value: "application/json")
-            fields.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
+            if accepts { fields.add(name: "Accept", value: stream ? "text/event-stream" : "application/json") }
             for (name, value) in headers { fields.add(name: name, value: value) }
             self.url = url
             self.headers = fields

@@ -22,7 +22,17 @@ public struct ProviderFactory: Sendable {
     /// default as the official SDK has it (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`...). Nil for commands and local
     /// models, and where the suite must name one.
     public func endpoint(for candidate: Candidate) -> String? {
-        candidate.baseURL ?? candidate.provider.defaultBaseURL(environment: environment)
+        if candidate.baseURL == nil, candidate.provider == .bedrock, let region = candidate.region {
+            return BedrockProvider.defaultBaseURL(region: region)
+        }
+        return candidate.baseURL ?? candidate.provider.defaultBaseURL(environment: environment)
+    }
+
+    /// The region a Bedrock candidate signs for: its own, else `AWS_REGION` or `AWS_DEFAULT_REGION`.
+    func region(for candidate: Candidate) -> String? {
+        candidate.region
+            ?? [environment["AWS_REGION"], environment["AWS_DEFAULT_REGION"]].compactMap { $0 }
+            .first { !$0.isEmpty }
     }
 
     /// The value of the environment variable a candidate names for a secret, or a setup error naming it.
@@ -66,6 +76,13 @@ public struct ProviderFactory: Sendable {
                 headers: candidate.headers,
                 transport: transport
             )
+        case .bedrock:
+            return BedrockProvider(
+                baseURL: try url(),
+                credential: try bedrockCredential(for: candidate),
+                headers: candidate.headers,
+                transport: transport
+            )
         case .anthropic:
             return AnthropicProvider(
                 baseURL: try url(),
@@ -79,6 +96,30 @@ public struct ProviderFactory: Sendable {
             }
             return CommandProvider(arguments: command, workingDirectory: workingDirectory)
         }
+    }
+
+    /// A Bedrock API key (`AWS_BEARER_TOKEN_BEDROCK`, or the variable `token_env` names), else Signature V4 with
+    /// the standard AWS credentials for the candidate's region.
+    func bedrockCredential(for candidate: Candidate) throws -> BedrockProvider.Credential {
+        if let token = try secret(candidate.tokenEnvironmentVariable, of: candidate)
+            ?? environment["AWS_BEARER_TOKEN_BEDROCK"].flatMap({ $0.isEmpty ? nil : $0 })
+        {
+            return .bearer(token)
+        }
+        guard let credentials = AWSCredentials.fromEnvironment(environment) else {
+            throw RoadtestError(
+                .providerSetup,
+                "candidate '\(candidate.id)' signs its requests with AWS credentials: export AWS_ACCESS_KEY_ID and "
+                    + "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or AWS_BEARER_TOKEN_BEDROCK"
+            )
+        }
+        guard let region = region(for: candidate) else {
+            throw RoadtestError(
+                .providerSetup,
+                "candidate '\(candidate.id)' needs a region: add 'region: us-east-1' or export AWS_REGION"
+            )
+        }
+        return .signed(SigV4Signer(credentials: credentials, region: region, service: "bedrock"))
     }
 
     /// Azure OpenAI's chat-completions URL: `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=V`

@@ -35,6 +35,7 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
     private var collected: [UInt8] = []
     private var last: UInt64
     private var parser = ServerSentEventParser()
+    private var frames = EventStreamDecoder()
     private var decoder = Decoder()
     private var done = false
     /// The reader stopped before the response ended (an unusable event, or enough of an error body): the rest is
@@ -98,6 +99,25 @@ final class ResponseReader<Decoder: WireStreamDecoder, Sink: EventSink>: Respons
         guard stream else {
             last = arrival
             collected.append(contentsOf: buffer.readableBytesView)
+            return
+        }
+        if Decoder.framing == .eventStream {
+            let messages: [EventStreamMessage]
+            do {
+                messages = try frames.feed(buffer.readableBytesView)
+            } catch {
+                _ = HTTPTransport.emit(.malformed("\(error)"), at: arrival, status: status, sink: &sink)
+                abandoned = true
+                return finish()
+            }
+            for message in messages {
+                for item in decoder.decode(message)
+                where !HTTPTransport.emit(item, at: arrival, status: status, sink: &sink) {
+                    abandoned = true
+                    return finish()
+                }
+            }
+            sink.add(.flush)
             return
         }
         for event in parser.feed(buffer.readableBytesView) {

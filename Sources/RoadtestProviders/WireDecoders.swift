@@ -17,13 +17,31 @@ public enum StreamItem: Sendable, Hashable {
     case refused(String)
 }
 
+/// How a format's stream is cut into events: server-sent events (text), or AWS's binary event-stream messages.
+public enum StreamFraming: Sendable {
+    case serverSentEvents
+    case eventStream
+}
+
 /// Turns a wire format's stream events (and whole bodies) into stream items. A pure state machine: no I/O.
 public protocol WireStreamDecoder: Sendable {
     init()
+    /// How the stream is framed (server-sent events unless the format says otherwise).
+    static var framing: StreamFraming { get }
     /// The items one stream event carries.
     mutating func decode(_ event: ServerSentEvent) -> [StreamItem]
+    /// The items one event-stream message carries (formats framed as `.eventStream`).
+    mutating func decode(_ message: EventStreamMessage) -> [StreamItem]
     /// The items of a complete (non-streaming) response body.
     static func decodeBody(_ data: Data) -> [StreamItem]
+}
+
+extension WireStreamDecoder {
+    public static var framing: StreamFraming { .serverSentEvents }
+
+    public mutating func decode(_ message: EventStreamMessage) -> [StreamItem] {
+        [.malformed("a binary event-stream message where server-sent events were expected")]
+    }
 }
 
 extension String {

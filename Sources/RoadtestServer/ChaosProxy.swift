@@ -259,7 +259,9 @@ public final class ChaosProxy: Sendable {
             entry.kind = nil
             entry.window = nil
         }
-        let isStream = upstream.headers.first(name: "content-type")?.contains("text/event-stream") ?? false
+        let contentType = upstream.headers.first(name: "content-type") ?? ""
+        let isStream =
+            contentType.contains("text/event-stream") || contentType.contains("application/vnd.amazon.eventstream")
         let factor = bodyRule?.slowFactor ?? 1
         // Slowing down: each piece leaves the proxy at `factor` times the time it took to reach it. The upstream is
         // read as fast as it sends, so pieces are stamped with their true arrival.
@@ -423,9 +425,13 @@ public final class ChaosProxy: Sendable {
         case anthropic
         /// OpenAI's Responses API (`/responses`).
         case responses
+        /// AWS Bedrock's Converse API (`/converse`, `/converse-stream`): streams in event-stream messages.
+        case bedrock
 
         init(path: String) {
-            if path.hasSuffix("/messages") {
+            if path.hasSuffix("/converse") || path.hasSuffix("/converse-stream") {
+                self = .bedrock
+            } else if path.hasSuffix("/messages") {
                 self = .anthropic
             } else if path.hasSuffix("/responses") {
                 self = .responses

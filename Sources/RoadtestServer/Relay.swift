@@ -59,7 +59,7 @@ public struct Relay: Sendable {
         }
         pending.append(contentsOf: buffer.readableBytesView)
         var outputs: [Output] = []
-        while let end = Self.eventEnd(in: pending) {
+        while let end = format == .bedrock ? Self.frameEnd(in: pending) : Self.eventEnd(in: pending) {
             let event = Array(pending[..<end])
             pending.removeFirst(end)
             outputs += handle(event)
@@ -92,7 +92,7 @@ public struct Relay: Sendable {
         case .cut:
             outputs.append(.drop)
         case .errorEvent:
-            outputs.append(.bytes(ByteBuffer(string: errorEvent)))
+            outputs.append(.bytes(ByteBuffer(bytes: errorEvent)))
         default:
             if let held { outputs.append(.bytes(ByteBuffer(bytes: held))) }
             if !pending.isEmpty { outputs.append(.bytes(ByteBuffer(bytes: pending))) }
@@ -107,7 +107,9 @@ public struct Relay: Sendable {
         case .malformed:
             if events == 0 {
                 events += 1
-                return [.bytes(ByteBuffer(bytes: Self.corrupted(event)))]
+                return [
+                    .bytes(ByteBuffer(bytes: format == .bedrock ? Self.corruptedFrame(event) : Self.corrupted(event)))
+                ]
             }
             events += 1
             return [.bytes(ByteBuffer(bytes: event))]
@@ -128,7 +130,7 @@ public struct Relay: Sendable {
             guard let previous else { return [] }
             events += 1
             ended = true
-            return [.bytes(ByteBuffer(bytes: previous)), .bytes(ByteBuffer(string: errorEvent))]
+            return [.bytes(ByteBuffer(bytes: previous)), .bytes(ByteBuffer(bytes: errorEvent))]
         default:
             events += 1
             return [.bytes(ByteBuffer(bytes: event))]
@@ -136,7 +138,8 @@ public struct Relay: Sendable {
     }
 
     var errorJSON: String {
-        format == .anthropic
+        if format == .bedrock { return #"{"message":"error event injected by roadtest chaos"}"# }
+        return format == .anthropic
             ? WireJSON.text(
                 AnthropicMessages.ErrorBody(type: "overloaded_error", message: "error event injected by roadtest chaos")
             )
@@ -145,15 +148,23 @@ public struct Relay: Sendable {
             )
     }
 
-    var errorEvent: String {
+    var errorEvent: [UInt8] {
         switch format {
-        case .anthropic: return ServerSentEvent(event: "error", data: errorJSON).encoded
+        case .anthropic: return Array(ServerSentEvent(event: "error", data: errorJSON).encoded.utf8)
         case .responses:
             var event = OpenAIResponses.StreamEvent(type: "error", sequence: 0)
             event.code = "server_error"
             event.message = "error event injected by roadtest chaos"
-            return ServerSentEventEncoder.event(event, name: "error")
-        case .openAI: return ServerSentEvent(data: errorJSON).encoded
+            return Array(ServerSentEventEncoder.event(event, name: "error").utf8)
+        case .openAI: return Array(ServerSentEvent(data: errorJSON).encoded.utf8)
+        case .bedrock:
+            return EventStreamMessage(
+                headers: [
+                    ":exception-type": .string("modelStreamErrorException"),
+                    ":content-type": .string("application/json"), ":message-type": .string("exception"),
+                ],
+                payload: Array(errorJSON.utf8)
+            ).encoded()
         }
     }
 
@@ -162,6 +173,22 @@ public struct Relay: Sendable {
         let text = String(decoding: event, as: UTF8.self)
         let name = text.split(whereSeparator: \.isNewline).first { $0.hasPrefix("event:") }
         return Array(((name.map { $0 + "\n" } ?? "") + "data: {\"choices\": [ {broken\n\n").utf8)
+    }
+
+    /// An event-stream message whose checksum no longer matches (its last payload byte flipped).
+    static func corruptedFrame(_ frame: [UInt8]) -> [UInt8] {
+        var bytes = frame
+        if bytes.count > 16 { bytes[bytes.count - 5] ^= 0xFF }
+        return bytes
+    }
+
+    /// The index just past the first complete event-stream message in `bytes` (its length is its first four bytes),
+    /// if there is one. A length too small to be a message ends at once, so the client sees the damage.
+    static func frameEnd(in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        let length = bytes.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        if length < 16 { return bytes.count }
+        return bytes.count >= length ? length : nil
     }
 
     /// The index just past the first complete event (its blank line) in `bytes`, if there is one.

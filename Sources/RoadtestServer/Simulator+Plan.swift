@@ -37,6 +37,7 @@ extension Simulator {
         func openingEvents() -> String {
             switch format {
             case .responses: return responsesOpening()
+            case .bedrock: return ""
             case .openAI:
                 return openAIChunk(.init(role: "assistant", content: ""))
             case .anthropic:
@@ -64,6 +65,7 @@ extension Simulator {
             let text = reasoning[index]
             switch format {
             case .responses: return responsesReasoning(index)
+            case .bedrock: return ""
             case .openAI:
                 return openAIChunk(.init(reasoning_content: text))
             case .anthropic:
@@ -86,6 +88,7 @@ extension Simulator {
             let piece = chunks[index]
             switch format {
             case .responses: return responsesContent(index)
+            case .bedrock: return ""
             case .openAI:
                 guard let name = behavior.toolCall else { return openAIChunk(.init(content: piece)) }
                 let call = OpenAIChat.ToolCall(
@@ -115,6 +118,7 @@ extension Simulator {
             let stopReason = finishReason.rawValue
             switch format {
             case .responses: return responsesClosing(sent: sent)
+            case .bedrock: return ""
             case .openAI:
                 var text = openAIChunk(.init(), finish: stopReason)
                 if includeUsage && behavior.reportsUsage {
@@ -151,11 +155,16 @@ extension Simulator {
             )
         }
 
+        /// Bytes of the stream: the format's binary messages (Bedrock), or its server-sent events' text.
+        func wire(_ text: @autoclosure () -> String, binary: @autoclosure () -> [UInt8]) -> [UInt8] {
+            format == .bedrock ? binary() : Array(text().utf8)
+        }
+
         /// A failure inside the stream, in the format's own words.
         func errorEvent() -> String {
             switch format {
             case .responses: return responsesErrorEvent()
-            case .openAI, .anthropic:
+            case .openAI, .anthropic, .bedrock:
                 return
                     "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"
             }
@@ -173,6 +182,7 @@ extension Simulator {
             let thinking = reasoning.joined()
             switch format {
             case .responses: return WireJSON.data(responsesObject(final: true, sent: chunks.count))
+            case .bedrock: return bedrockBody()
             case .openAI:
                 var message = OpenAIChat.Message(role: "assistant", content: isToolCall ? nil : .text(text))
                 if let name = behavior.toolCall {

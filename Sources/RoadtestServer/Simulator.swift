@@ -104,6 +104,13 @@ public final class Simulator: Sendable {
             try await self.handle(request, format: .openAI, pathModel: context.parameters.get("deployment"))
         }
         router.post("/openai/v1/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
+        // AWS Bedrock: the model ID is the path's segment, the stream the path's last word.
+        for (suffix, stream) in [("converse", false), ("converse-stream", true)] {
+            router.post("/model/:model/\(suffix)") { request, context in
+                let model = context.parameters.get("model").map { $0.removingPercentEncoding ?? $0 } ?? "default"
+                return try await self.handle(request, format: .bedrock, pathModel: model, pathStream: stream)
+            }
+        }
         router.get("/_sim/requests") { _, _ -> Response in
             let data = (try? JSONEncoder().encode(self.servedRequests)) ?? Data("[]".utf8)
             return Response(
@@ -154,6 +161,8 @@ public final class Simulator: Sendable {
         case anthropic
         /// OpenAI's Responses API.
         case responses
+        /// AWS Bedrock's Converse API.
+        case bedrock
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
@@ -173,14 +182,25 @@ public final class Simulator: Sendable {
 
     // MARK: - Handling
 
-    func handle(_ request: Request, format: WireFormat, pathModel: String? = nil) async throws -> Response {
+    func handle(
+        _ request: Request,
+        format: WireFormat,
+        pathModel: String? = nil,
+        pathStream: Bool = false
+    ) async throws -> Response {
         let receivedAt = Monotonic.now()
         let body = try await request.body.collect(upTo: 16 << 20)
         guard let json = JSONValue.parse(Data(body.readableBytesView)), case .object(let received) = json else {
             return Self.error(.badRequest, "request body is not a JSON object")
         }
         record(request, body: json)
-        let object = format == .responses ? Self.chatObject(fromResponses: received) : received
+        let object: [String: JSONValue]
+        switch format {
+        case .responses: object = Self.chatObject(fromResponses: received)
+        case .bedrock:
+            object = Self.chatObject(fromConverse: received, model: pathModel ?? "default", stream: pathStream)
+        case .openAI, .anthropic: object = received
+        }
         let model = object["model"]?.stringValue ?? pathModel ?? "default"
         var behavior: ModelBehavior
         do {
@@ -304,7 +324,8 @@ public final class Simulator: Sendable {
             )
         }
 
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        let contentType = format == .bedrock ? "application/vnd.amazon.eventstream" : "text/event-stream"
+        let headers: HTTPFields = [.contentType: contentType, .cacheControl: "no-cache"]
         return Response(
             status: .ok,
             headers: headers,
@@ -319,8 +340,8 @@ public final class Simulator: Sendable {
         let behavior = plan.behavior
         // Events that are due together leave in one write (a zero-latency answer is one write, as a real server
         // that has the whole answer sends it); an event that waits first sends what is pending.
-        var pending = ByteBuffer(string: plan.openingEvents())
-        func send(_ text: String, due: UInt64, to writer: inout any ResponseBodyWriter) async throws {
+        var pending = ByteBuffer(bytes: plan.wire(plan.openingEvents(), binary: plan.bedrockOpening()))
+        func send(_ bytes: [UInt8], due: UInt64, to writer: inout any ResponseBodyWriter) async throws {
             if !behavior.freezes.isEmpty || due > Monotonic.now() {
                 if pending.readableBytes > 0 {
                     try await writer.write(pending)
@@ -329,7 +350,7 @@ public final class Simulator: Sendable {
                 await Self.sleep(until: due)
                 await waitOutFreezes(behavior)
             }
-            pending.writeString(text)
+            pending.writeBytes(bytes)
         }
         if !behavior.freezes.isEmpty {
             try await writer.write(pending)
@@ -338,7 +359,11 @@ public final class Simulator: Sendable {
         await waitOutFreezes(behavior)
         for index in plan.reasoning.indices {
             let due = plan.serviceStart + UInt64(plan.reasoningDue(index) * 1e9)
-            try await send(plan.reasoningEvent(index), due: due, to: &writer)
+            try await send(
+                plan.wire(plan.reasoningEvent(index), binary: plan.bedrockReasoning(index)),
+                due: due,
+                to: &writer
+            )
         }
         var first: UInt64?
         var last: UInt64?
@@ -346,14 +371,18 @@ public final class Simulator: Sendable {
         for index in plan.chunks.indices {
             if (plan.fault == .cut || plan.fault == .cutAbrupt) && index >= behavior.chunksBeforeCut { break }
             if plan.fault == .malformed && index >= 1 {
-                pending.writeString("data: {\"choices\": [ {broken\n\n")
+                pending.writeBytes(plan.wire("data: {\"choices\": [ {broken\n\n", binary: plan.bedrockCorrupted()))
                 break
             }
             if plan.fault == .errorEvent && index >= 1 { break }
             let due =
                 plan.serviceStart
                 + UInt64((behavior.timeToFirstToken + Double(index) * behavior.interTokenLatency) * 1e9)
-            try await send(plan.contentEvent(index), due: due, to: &writer)
+            try await send(
+                plan.wire(plan.contentEvent(index), binary: plan.bedrockContent(index)),
+                due: due,
+                to: &writer
+            )
             let now = Monotonic.now()
             if first == nil { first = now }
             last = now
@@ -375,11 +404,11 @@ public final class Simulator: Sendable {
         case .malformed:
             try await writer.finish(nil)
         case .errorEvent:
-            pending.writeString(plan.errorEvent())
+            pending.writeBytes(plan.wire(plan.errorEvent(), binary: plan.bedrockException()))
             try await writer.write(pending)
             try await writer.finish(nil)
         default:
-            pending.writeString(plan.closingEvents(sent: sent))
+            pending.writeBytes(plan.wire(plan.closingEvents(sent: sent), binary: plan.bedrockClosing(sent: sent)))
             try await writer.write(pending)
             try await writer.finish(nil)
         }

@@ -126,19 +126,26 @@ import Testing
         }
     }
 
-    /// The newer formats through the chaos proxy: a Responses stream (its own error event) and Azure's deployment
-    /// URL (its query kept), each fault counted by the proxy as the client classified it.
-    @Test(arguments: ["openai-responses", "azure"])
-    func theResponsesAndAzureFormatsAreDrilledLikeChatCompletions(provider: String) async throws {
+    /// The newer formats through the chaos proxy: a Responses stream (its own error event), Azure's deployment
+    /// URL (its query kept) and Bedrock's event-stream messages (cut between messages, a checksum broken, an
+    /// exception message), each fault counted by the proxy as the client classified it.
+    @Test(arguments: ["openai-responses", "azure", "bedrock"])
+    func theNewerFormatsAreDrilledLikeChatCompletions(provider: String) async throws {
+        // A Bedrock API key, read from the environment as any credential is.
+        setenv("ROADTEST_DRILL_BEDROCK_TOKEN", "bedrock-api-key", 1)
         try await withSimulator { baseURL, _ in
             try await withTemporaryDirectory { directory in
-                let azure = provider == "azure"
+                let extra =
+                    switch provider {
+                    case "azure": "\n    deployment: chat\n    api_version: 2024-10-21"
+                    case "bedrock": "\n    region: us-east-1\n    token_env: ROADTEST_DRILL_BEDROCK_TOKEN"
+                    default: ""
+                    }
                 let path = try suite(
-                    azure ? String(baseURL.dropLast("/v1".count)) : baseURL,
+                    provider == "openai-responses" ? baseURL : String(baseURL.dropLast("/v1".count)),
                     cases: 20,
                     samples: 2,
-                    primary: "    provider: \(provider)\n    retries: 0\n    timeout: 1s"
-                        + (azure ? "\n    deployment: chat\n    api_version: 2024-10-21" : ""),
+                    primary: "    provider: \(provider)\n    retries: 0\n    timeout: 1s" + extra,
                     in: directory
                 )
                 let store = try Store.sqlite(path: directory.appendingPathComponent("store.db").path)

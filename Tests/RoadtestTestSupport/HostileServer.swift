@@ -13,14 +13,19 @@ public final class HostileServer: Sendable {
         public var status: Int
         public var headers: [(String, String)]
         /// Body pieces, written one by one (flushed separately).
-        public var chunks: [String]
+        public var pieces: [[UInt8]]
         /// Drop the connection after the chunks instead of ending the body.
         public var abort: Bool
 
         public init(status: Int = 200, headers: [(String, String)] = [], chunks: [String], abort: Bool = false) {
+            self.init(status: status, headers: headers, bytes: chunks.map { Array($0.utf8) }, abort: abort)
+        }
+
+        /// A reply of raw bytes (binary framings, broken UTF-8).
+        public init(status: Int = 200, headers: [(String, String)] = [], bytes: [[UInt8]], abort: Bool = false) {
             self.status = status
             self.headers = headers
-            self.chunks = chunks
+            self.pieces = bytes
             self.abort = abort
         }
     }
@@ -59,7 +64,7 @@ public final class HostileServer: Sendable {
                 status: HTTPResponse.Status(code: reply.status),
                 headers: fields,
                 body: ResponseBody { writer in
-                    for chunk in reply.chunks { try await writer.write(ByteBuffer(string: chunk)) }
+                    for piece in reply.pieces { try await writer.write(ByteBuffer(bytes: piece)) }
                     if reply.abort { throw Aborted() }
                     try await writer.finish(nil)
                 }
