@@ -16,6 +16,8 @@ public enum ProviderKind: String, Sendable, Hashable, Codable, CaseIterable {
     case azure
     /// AWS Bedrock's Converse API, signed with Signature V4.
     case bedrock
+    /// Google's Gemini API, or Vertex AI when the candidate names a `project` and `location`.
+    case gemini
 
     /// The endpoint a provider reaches when the suite names none, as its official SDK has it; nil when the
     /// suite must say.
@@ -29,6 +31,9 @@ public enum ProviderKind: String, Sendable, Hashable, Codable, CaseIterable {
             return (variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION")).map {
                 "https://bedrock-runtime.\($0).amazonaws.com"
             }
+        case .gemini:
+            return (variable("GOOGLE_GEMINI_BASE_URL").map { $0.trimmingSuffix("/") + "/v1beta" })
+                ?? "https://generativelanguage.googleapis.com/v1beta"
         case .command, .local: return nil
         }
     }
@@ -71,6 +76,9 @@ public struct Candidate: Sendable, Hashable, Codable {
     public var tokenEnvironmentVariable: String?
     /// AWS Bedrock's region (else `AWS_REGION`, `AWS_DEFAULT_REGION`).
     public var region: String?
+    /// Vertex AI's project and location (a Gemini candidate with a project is reached through Vertex AI).
+    public var project: String?
+    public var location: String?
 
     public init(
         id: String,
@@ -107,7 +115,7 @@ public struct Candidate: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, provider, baseURL, model, apiKeyEnvironmentVariable, command, local, gguf, llamaServer
         case serverArguments, headers, price, settings, isJudge, fallback, cooldown, isFallbackOnly, strategy,
-            isEmbeddings, deployment, apiVersion, tokenEnvironmentVariable, region
+            isEmbeddings, deployment, apiVersion, tokenEnvironmentVariable, region, project, location
     }
 
     public init(from decoder: any Decoder) throws {
@@ -136,6 +144,8 @@ public struct Candidate: Sendable, Hashable, Codable {
         apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
         tokenEnvironmentVariable = try container.decodeIfPresent(String.self, forKey: .tokenEnvironmentVariable)
         region = try container.decodeIfPresent(String.self, forKey: .region)
+        project = try container.decodeIfPresent(String.self, forKey: .project)
+        location = try container.decodeIfPresent(String.self, forKey: .location)
     }
 
     /// Scored in a run: neither a judge nor reached only as a fallback.
@@ -154,5 +164,14 @@ public struct Cooldown: Sendable, Hashable, Codable {
     public init(after: Int, duration: Double) {
         self.after = after
         self.duration = duration
+    }
+}
+
+extension String {
+    /// The text without trailing copies of `suffix`.
+    public func trimmingSuffix(_ suffix: String) -> String {
+        var text = self
+        while !suffix.isEmpty, text.hasSuffix(suffix) { text.removeLast(suffix.count) }
+        return text
     }
 }

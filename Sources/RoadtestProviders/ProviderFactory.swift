@@ -25,7 +25,19 @@ public struct ProviderFactory: Sendable {
         if candidate.baseURL == nil, candidate.provider == .bedrock, let region = candidate.region {
             return BedrockProvider.defaultBaseURL(region: region)
         }
+        if candidate.baseURL == nil, candidate.provider == .gemini, case .vertex = geminiSurface(for: candidate) {
+            if let base = environment["GOOGLE_VERTEX_BASE_URL"], !base.isEmpty {
+                return base.trimmingSuffix("/") + "/v1"
+            }
+            return GeminiProvider.defaultBaseURL(geminiSurface(for: candidate))
+        }
         return candidate.baseURL ?? candidate.provider.defaultBaseURL(environment: environment)
+    }
+
+    /// A Gemini candidate's surface: Vertex AI when it names a project, else the Gemini API.
+    func geminiSurface(for candidate: Candidate) -> GeminiProvider.Surface {
+        guard let project = candidate.project else { return .gemini }
+        return .vertex(project: project, location: candidate.location ?? "global")
     }
 
     /// The region a Bedrock candidate signs for: its own, else `AWS_REGION` or `AWS_DEFAULT_REGION`.
@@ -73,6 +85,14 @@ public struct ProviderFactory: Sendable {
             return OpenAIProvider(
                 url: try Self.azureURL(endpoint: try url(), candidate: candidate),
                 credential: token.map { ("Authorization", "Bearer \($0)") } ?? apiKey.map { ("api-key", $0) },
+                headers: candidate.headers,
+                transport: transport
+            )
+        case .gemini:
+            return GeminiProvider(
+                baseURL: try url(),
+                surface: geminiSurface(for: candidate),
+                credential: token.map { ("Authorization", "Bearer \($0)") } ?? apiKey.map { ("x-goog-api-key", $0) },
                 headers: candidate.headers,
                 transport: transport
             )

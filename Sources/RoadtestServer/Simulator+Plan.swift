@@ -37,7 +37,7 @@ extension Simulator {
         func openingEvents() -> String {
             switch format {
             case .responses: return responsesOpening()
-            case .bedrock: return ""
+            case .bedrock, .gemini: return ""
             case .openAI:
                 return openAIChunk(.init(role: "assistant", content: ""))
             case .anthropic:
@@ -65,6 +65,7 @@ extension Simulator {
             let text = reasoning[index]
             switch format {
             case .responses: return responsesReasoning(index)
+            case .gemini: return geminiReasoning(index)
             case .bedrock: return ""
             case .openAI:
                 return openAIChunk(.init(reasoning_content: text))
@@ -88,6 +89,7 @@ extension Simulator {
             let piece = chunks[index]
             switch format {
             case .responses: return responsesContent(index)
+            case .gemini: return geminiContent(index)
             case .bedrock: return ""
             case .openAI:
                 guard let name = behavior.toolCall else { return openAIChunk(.init(content: piece)) }
@@ -118,6 +120,7 @@ extension Simulator {
             let stopReason = finishReason.rawValue
             switch format {
             case .responses: return responsesClosing(sent: sent)
+            case .gemini: return geminiClosing(sent: sent)
             case .bedrock: return ""
             case .openAI:
                 var text = openAIChunk(.init(), finish: stopReason)
@@ -164,6 +167,9 @@ extension Simulator {
         func errorEvent() -> String {
             switch format {
             case .responses: return responsesErrorEvent()
+            case .gemini:
+                return
+                    "data: {\"error\":{\"code\":500,\"message\":\"simulated stream error\",\"status\":\"INTERNAL\"}}\n\n"
             case .openAI, .anthropic, .bedrock:
                 return
                     "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"simulated stream error\"}}\n\n"
@@ -183,6 +189,7 @@ extension Simulator {
             switch format {
             case .responses: return WireJSON.data(responsesObject(final: true, sent: chunks.count))
             case .bedrock: return bedrockBody()
+            case .gemini: return geminiBody()
             case .openAI:
                 var message = OpenAIChat.Message(role: "assistant", content: isToolCall ? nil : .text(text))
                 if let name = behavior.toolCall {

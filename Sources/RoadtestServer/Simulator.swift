@@ -104,6 +104,29 @@ public final class Simulator: Sendable {
             try await self.handle(request, format: .openAI, pathModel: context.parameters.get("deployment"))
         }
         router.post("/openai/v1/chat/completions") { request, _ in try await self.handle(request, format: .openAI) }
+        // Gemini (and its Vertex AI form): `models/{model}:generateContent` or `:streamGenerateContent`.
+        for path in [
+            "/v1beta/models/:action", "/v1/models/:action",
+            "/v1/projects/:project/locations/:location/publishers/google/models/:action",
+            "/v1beta1/projects/:project/locations/:location/publishers/google/models/:action",
+        ] {
+            router.post(RouterPath(path)) { request, context in
+                let action = context.parameters.get("action").map { $0.removingPercentEncoding ?? $0 } ?? ""
+                guard let colon = action.lastIndex(of: ":") else {
+                    return Self.error(.notFound, "expected models/MODEL:generateContent or :streamGenerateContent")
+                }
+                let method = action[action.index(after: colon)...]
+                guard method == "generateContent" || method == "streamGenerateContent" else {
+                    return Self.error(.notFound, "unknown method '\(method)'")
+                }
+                return try await self.handle(
+                    request,
+                    format: .gemini,
+                    pathModel: String(action[..<colon]),
+                    pathStream: method == "streamGenerateContent"
+                )
+            }
+        }
         // AWS Bedrock: the model ID is the path's segment, the stream the path's last word.
         for (suffix, stream) in [("converse", false), ("converse-stream", true)] {
             router.post("/model/:model/\(suffix)") { request, context in
@@ -163,6 +186,8 @@ public final class Simulator: Sendable {
         case responses
         /// AWS Bedrock's Converse API.
         case bedrock
+        /// Google's Gemini API and Vertex AI.
+        case gemini
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
@@ -199,6 +224,8 @@ public final class Simulator: Sendable {
         case .responses: object = Self.chatObject(fromResponses: received)
         case .bedrock:
             object = Self.chatObject(fromConverse: received, model: pathModel ?? "default", stream: pathStream)
+        case .gemini:
+            object = Self.chatObject(fromGemini: received, model: pathModel ?? "default", stream: pathStream)
         case .openAI, .anthropic: object = received
         }
         let model = object["model"]?.stringValue ?? pathModel ?? "default"

@@ -46,6 +46,8 @@ extension Context {
         candidate.apiVersion = fields["api_version"].flatMap { string($0, "api_version") }
         candidate.tokenEnvironmentVariable = fields["token_env"].flatMap { string($0, "token_env") }
         candidate.region = fields["region"].flatMap { string($0, "region") }
+        candidate.project = fields["project"].flatMap { string($0, "project") }
+        candidate.location = fields["location"].flatMap { string($0, "location") }
         candidate.model = fields["model"].flatMap { string($0, "model") }
         candidate.apiKeyEnvironmentVariable = fields["api_key_env"].flatMap { string($0, "api_key_env") }
         if let command = fields["command"] {
@@ -77,7 +79,7 @@ extension Context {
         case .openai, .openaiResponses:
             // Without a base_url: OPENAI_BASE_URL, else api.openai.com, as the official SDK does.
             break
-        case .anthropic, .bedrock:
+        case .anthropic, .bedrock, .gemini:
             if candidate.model == nil {
                 error(node, "candidate '\(id)' needs a 'model'", hint: "name the model the endpoint should run")
             }

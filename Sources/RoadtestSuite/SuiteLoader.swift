@@ -99,7 +99,7 @@ enum Keys {
         [
             "id", "provider", "base_url", "model", "api_key_env", "command", "local", "gguf", "llama_server",
             "server_args", "headers", "price", "judge", "fallback", "cooldown", "fallback_only", "strategy",
-            "embeddings", "endpoint", "deployment", "api_version", "token_env", "region",
+            "embeddings", "endpoint", "deployment", "api_version", "token_env", "region", "project", "location",
         ] + settings + passThrough
     static let testCase =
         [

@@ -128,8 +128,9 @@ import Testing
 
     /// The newer formats through the chaos proxy: a Responses stream (its own error event), Azure's deployment
     /// URL (its query kept) and Bedrock's event-stream messages (cut between messages, a checksum broken, an
-    /// exception message), each fault counted by the proxy as the client classified it.
-    @Test(arguments: ["openai-responses", "azure", "bedrock"])
+    /// exception message) and Gemini's chunks (no end marker but the finish reason), each fault counted by the proxy
+    /// as the client classified it.
+    @Test(arguments: ["openai-responses", "azure", "bedrock", "gemini"])
     func theNewerFormatsAreDrilledLikeChatCompletions(provider: String) async throws {
         // A Bedrock API key, read from the environment as any credential is.
         setenv("ROADTEST_DRILL_BEDROCK_TOKEN", "bedrock-api-key", 1)
@@ -141,8 +142,9 @@ import Testing
                     case "bedrock": "\n    region: us-east-1\n    token_env: ROADTEST_DRILL_BEDROCK_TOKEN"
                     default: ""
                     }
+                let root = String(baseURL.dropLast("/v1".count))
                 let path = try suite(
-                    provider == "openai-responses" ? baseURL : String(baseURL.dropLast("/v1".count)),
+                    provider == "openai-responses" ? baseURL : provider == "gemini" ? root + "/v1beta" : root,
                     cases: 20,
                     samples: 2,
                     primary: "    provider: \(provider)\n    retries: 0\n    timeout: 1s" + extra,

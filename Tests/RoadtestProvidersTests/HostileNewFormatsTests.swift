@@ -93,6 +93,70 @@ import Testing
         }
     }
 
+    /// A content filter's refusal is its own class in every format that has one: Azure's 400 `content_filter`, a
+    /// `content_filter` finish, Gemini's blocked prompt and `SAFETY` finish, Bedrock's guardrail.
+    @Test func contentFilterRefusalsAreTheirOwnClassNeverRetried() async throws {
+        #expect(!AttemptClass.contentFilter.isRetryable && !AttemptClass.contentFilter.warrantsFallback)
+        let server = HostileServer()
+        try await server.run { baseURL in
+            let transport = HTTPTransport()
+            let azure = OpenAIProvider(url: baseURL + "/chat/completions", credential: nil, transport: transport)
+            let gemini = GeminiProvider(baseURL: baseURL, surface: .gemini, credential: nil, transport: transport)
+            let bedrock = BedrockProvider(baseURL: baseURL, credential: nil, transport: transport)
+            let json = [("Content-Type", "application/json")]
+            let cases: [(String, any ModelProvider, HostileServer.Reply)] = [
+                (
+                    "azure 400", azure,
+                    .init(
+                        status: 400,
+                        headers: json,
+                        chunks: [
+                            #"{"error":{"message":"filtered","code":"content_filter","innererror":{"code":"ResponsibleAIPolicyViolation"}}}"#
+                        ]
+                    )
+                ),
+                (
+                    "azure finish", azure,
+                    .init(
+                        headers: json,
+                        chunks: [
+                            #"{"choices":[{"index":0,"message":{"role":"assistant","content":"I"},"finish_reason":"content_filter"}]}"#
+                        ]
+                    )
+                ),
+                (
+                    "gemini prompt", gemini,
+                    .init(headers: json, chunks: [#"{"promptFeedback":{"blockReason":"SAFETY"}}"#])
+                ),
+                (
+                    "gemini finish", gemini,
+                    .init(
+                        headers: json,
+                        chunks: [#"{"candidates":[{"content":{"role":"model","parts":[]},"finishReason":"SAFETY"}]}"#]
+                    )
+                ),
+                (
+                    "bedrock guardrail", bedrock,
+                    .init(
+                        headers: json,
+                        chunks: [
+                            #"{"output":{"message":{"role":"assistant","content":[{"text":"no"}]}},"stopReason":"guardrail_intervened"}"#
+                        ]
+                    )
+                ),
+            ]
+            for (name, provider, reply) in cases {
+                server.script([reply])
+                let response = await provider.send(request(stream: false))
+                #expect(
+                    response.attemptClass == .contentFilter,
+                    "\(name): \(response.attemptClass) \(response.message ?? "")"
+                )
+            }
+            await transport.shutdown()
+        }
+    }
+
     @Test func aHostileServerNeverCrashesTheNewProviders() async throws {
         var seeded = EventStreamFuzzRandom(state: 20_261_205)
         func pick<T>(_ items: [T]) -> T { items[Int(seeded.next() % UInt64(items.count))] }
