@@ -92,7 +92,10 @@ let package = Package(
         ),
         .target(
             name: "RoadtestSuite",
-            dependencies: ["RoadtestCore", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "RoadtestCore", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -171,6 +174,7 @@ let package = Package(
             name: "RoadtestServer",
             dependencies: [
                 "RoadtestCore", "RoadtestWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -204,7 +208,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RoadtestSuiteTests",
-            dependencies: ["RoadtestCore", "RoadtestSuite", "RoadtestTestSupport"],
+            dependencies: [
+                "RoadtestCore", "RoadtestSuite", "RoadtestTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

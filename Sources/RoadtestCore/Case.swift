@@ -21,12 +21,21 @@ public struct Message: Sendable, Hashable, Codable {
     public var toolCalls: [ToolCall]?
     /// The call a `tool` message answers.
     public var toolCallID: String?
+    /// Images and documents sent with a user message.
+    public var attachments: [Attachment]?
 
-    public init(role: String, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil) {
+    public init(
+        role: String,
+        content: String,
+        toolCalls: [ToolCall]? = nil,
+        toolCallID: String? = nil,
+        attachments: [Attachment]? = nil
+    ) {
         self.role = role
         self.content = content
         self.toolCalls = toolCalls
         self.toolCallID = toolCallID
+        self.attachments = attachments
     }
 }
 

@@ -59,7 +59,9 @@ public struct BedrockProvider: ModelProvider {
                 }
                 continue
             }
-            var blocks: [BedrockConverse.ContentBlock] = message.content.isEmpty ? [] : [.init(text: message.content)]
+            // Attached files first, then the text.
+            var blocks: [BedrockConverse.ContentBlock] = (message.attachments ?? []).map { .attachment($0) }
+            if !message.content.isEmpty { blocks.append(.init(text: message.content)) }
             for call in message.toolCalls ?? [] {
                 let input = JSONValue.parse(call.arguments) ?? .object([:])
                 blocks.append(.init(toolUse: .init(toolUseId: call.id, name: call.name, input: input)))

@@ -21,7 +21,16 @@ public struct CommandProvider: ModelProvider {
         if let model = request.model { object["model"] = .string(model) }
         if let system = request.system { object["system"] = .string(system) }
         object["messages"] = .array(
-            request.messagesWithSystem.map { .object(["role": .string($0.role), "content": .string($0.content)]) }
+            request.messagesWithSystem.map { message in
+                var fields: [String: JSONValue] = ["role": .string(message.role), "content": .string(message.content)]
+                // A program gets the files' paths and types, and reads them itself.
+                if let attachments = message.attachments, !attachments.isEmpty {
+                    fields["attachments"] = .array(
+                        attachments.map { .object(["file": .string($0.file), "media_type": .string($0.mediaType)]) }
+                    )
+                }
+                return .object(fields)
+            }
         )
         if let temperature = request.temperature { object["temperature"] = .number(temperature) }
         if let maxTokens = request.maxTokens { object["max_tokens"] = .number(Double(maxTokens)) }

@@ -84,7 +84,8 @@ public struct GeminiProvider: ModelProvider {
                 }
                 continue
             }
-            var parts: [GeminiGenerate.Part] = message.content.isEmpty ? [] : [.init(text: message.content)]
+            var parts: [GeminiGenerate.Part] = (message.attachments ?? []).map { .attachment($0) }
+            if !message.content.isEmpty { parts.append(.init(text: message.content)) }
             for call in message.toolCalls ?? [] {
                 callNames[call.id] = call.name
                 parts.append(

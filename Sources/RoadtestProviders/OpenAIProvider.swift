@@ -41,9 +41,18 @@ public struct OpenAIProvider: HTTPWireProvider {
     /// The wire request for a chat request.
     public static func wireRequest(for request: ChatRequest) -> OpenAIChat.Request {
         let messages = request.messagesWithSystem.map { message in
-            OpenAIChat.Message(
+            var content: OpenAIChat.Content? =
+                message.toolCalls != nil && message.content.isEmpty ? nil : .text(message.content)
+            if let attachments = message.attachments, !attachments.isEmpty {
+                // The text first, then each file as an `image_url` or `file` part.
+                content = .parts(
+                    (message.content.isEmpty ? [] : [OpenAIChat.ContentPart(text: message.content)])
+                        + attachments.map(OpenAIChat.ContentPart.attachment)
+                )
+            }
+            return OpenAIChat.Message(
                 role: message.role,
-                content: message.toolCalls != nil && message.content.isEmpty ? nil : .text(message.content),
+                content: content,
                 tool_calls: message.toolCalls?.map {
                     OpenAIChat.ToolCall(id: $0.id, function: .init(name: $0.name, arguments: $0.arguments))
                 },
@@ -130,7 +139,9 @@ public struct AnthropicProvider: HTTPWireProvider {
                 }
                 continue
             }
-            var blocks: [AnthropicMessages.ContentBlock] = message.content.isEmpty ? [] : [.text(message.content)]
+            // Attached files first, then the text, as Anthropic recommends.
+            var blocks: [AnthropicMessages.ContentBlock] = (message.attachments ?? []).map { .attachment($0) }
+            if !message.content.isEmpty { blocks.append(.text(message.content)) }
             for call in message.toolCalls ?? [] {
                 blocks.append(
                     .toolUse(id: call.id, name: call.name, input: JSONValue.parse(call.arguments) ?? .object([:]))

@@ -30,7 +30,9 @@ public struct OpenAIResponsesProvider: HTTPWireProvider {
             case "tool":
                 input.append(.functionCallOutput(callID: message.toolCallID ?? "", output: message.content))
             default:
-                if !message.content.isEmpty || message.toolCalls == nil {
+                if let attachments = message.attachments, !attachments.isEmpty {
+                    input.append(.init(role: message.role, content: .array(Self.parts(message.content, attachments))))
+                } else if !message.content.isEmpty || message.toolCalls == nil {
                     input.append(.message(role: message.role, text: message.content))
                 }
                 for call in message.toolCalls ?? [] {
@@ -68,6 +70,25 @@ public struct OpenAIResponsesProvider: HTTPWireProvider {
             stream: request.stream,
             extra: extra
         )
+    }
+
+    /// A message's text and files as `input_text`, `input_image` and `input_file` parts.
+    static func parts(_ text: String, _ attachments: [Attachment]) -> [JSONValue] {
+        var parts: [JSONValue] = text.isEmpty ? [] : [.object(["type": .string("input_text"), "text": .string(text)])]
+        for attachment in attachments {
+            switch attachment.kind {
+            case .image:
+                parts.append(.object(["type": .string("input_image"), "image_url": .string(attachment.dataURL)]))
+            case .document:
+                parts.append(
+                    .object([
+                        "type": .string("input_file"), "filename": .string(attachment.name),
+                        "file_data": .string(attachment.dataURL),
+                    ])
+                )
+            }
+        }
+        return parts
     }
 
     public static func body(for request: ChatRequest) -> Data {

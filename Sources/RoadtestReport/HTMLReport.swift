@@ -177,7 +177,7 @@ public enum HTMLReport {
         var html =
             "<table class=\"scorecard\"><thead><tr><th></th>"
             + cards.map {
-                "<th>\(Escape.html($0.id))<div class=\"note\">\(Escape.html($0.model ?? $0.provider))</div></th>"
+                "<th>\(Escape.html($0.id))<div class=\"note\">\(Escape.html($0.provider + ($0.model.map { " · " + $0 } ?? "")))</div></th>"
             }.joined() + "</tr></thead><tbody>"
         for (label, values, classes) in rows {
             html += "<tr><th>\(Escape.html(label))</th>"

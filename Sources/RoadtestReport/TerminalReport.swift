@@ -23,6 +23,8 @@ public struct TerminalReport: Sendable {
         let cards = report.candidates
         var rows: [(String, [String])] = []
         func row(_ label: String, _ values: (Scorecard) -> String) { rows.append((label, cards.map(values))) }
+        // The same model through two providers is two candidates: each names both.
+        row("provider · model") { "\($0.provider) · \(Escape.terminal($0.model ?? "–"))" }
         row("cases") { "\($0.cases)" + ($0.trials != $0.cases ? " (\($0.trials) trials)" : "") }
         row("passed") { Format.number($0.passed) }
         row("pass rate [95% CI]") {

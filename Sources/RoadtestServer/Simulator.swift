@@ -35,6 +35,8 @@ public final class Simulator: Sendable {
         /// Header names lowercased, with their values (credentials replaced by `[redacted]`).
         public var headers: [String: String]
         public var body: JSONValue
+        /// The images and documents the body carried, decoded.
+        public var attachments: [ReceivedAttachment]
     }
 
     public static let credentialHeaders: Set<String> = [
@@ -52,7 +54,8 @@ public final class Simulator: Sendable {
             path: request.uri.path,
             query: request.uri.query,
             headers: headers,
-            body: body
+            body: body,
+            attachments: Self.attachments(in: body)
         )
         state.withLock { state in
             if state.received.count >= 1_000 { state.received.removeFirst(100) }

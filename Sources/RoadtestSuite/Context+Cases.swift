@@ -16,6 +16,7 @@ struct RawCase {
     var isPrivate: Bool?
     var forbiddenTools: [String]?
     var sessionUser: String?
+    var attachments: [Attachment]?
     var settings = Settings()
     var location: SourceLocation
 
@@ -34,6 +35,7 @@ struct RawCase {
         result.isPrivate = row.isPrivate ?? isPrivate
         result.forbiddenTools = row.forbiddenTools ?? forbiddenTools
         result.sessionUser = row.sessionUser ?? sessionUser
+        result.attachments = row.attachments ?? attachments
         result.settings = settings.overlaid(with: row.settings)
         return result
     }
@@ -117,6 +119,7 @@ extension Context {
             case "private": raw.isPrivate = bool(value, key)
             case "forbidden_tools": raw.forbiddenTools = stringList(value, key)
             case "session_user": raw.sessionUser = value.string ?? value.json.displayText
+            case "attachments": raw.attachments = attachments(from: value)
             default: break
             }
         }
@@ -198,6 +201,14 @@ extension Context {
             )
             return nil
         }
+        if let attachments = raw.attachments, !attachments.isEmpty {
+            // The files go with the case's input: its last user message.
+            guard let last = messages.lastIndex(where: { $0.role == "user" }) else {
+                diagnostics.append(SuiteDiagnostic(raw.location, "case '\(id)' has attachments but no user message"))
+                return nil
+            }
+            messages[last].attachments = attachments
+        }
         settings.system = settings.system.map(render)
         let checks = raw.checks.map { check -> Check in
             var check = check
@@ -256,7 +267,7 @@ extension Context {
             ["id", "prompt", "description", "kind", "threshold", "samples", "private"]
             + Keys.settings.filter { $0 != "params" }
             + Keys.passThrough
-        let listKeys = ["tags", "contains-any", "contains-all", "icontains-any", "icontains-all"]
+        let listKeys = ["tags", "contains-any", "contains-all", "icontains-any", "icontains-all", "attachments"]
         let checkNames = CheckKind.names + CheckKind.names.map { "not-" + $0 }
         for column in columns
         where !(knownScalars + listKeys + checkNames).contains(column) && !column.hasPrefix("vars.") {
@@ -302,7 +313,7 @@ extension Context {
                     },
                     line: record.line
                 )
-                if column == "tags" {
+                if column == "tags" || column == "attachments" {
                     pairs.append((column, split, record.line))
                 } else if checkNames.contains(column) {
                     let bare = column.hasPrefix("not-") ? String(column.dropFirst(4)) : column

@@ -112,6 +112,9 @@ struct Context {
         // checks below can find something in (every case when the defaults name tools).
         var seenCases: [String: Int] = [:]
         var drawing: [Case] = []
+        // Candidates that cannot take an image or a document: the first case that attaches one says so.
+        let textOnly = candidates.filter { $0.provider == .local && $0.isScored }
+        var attachmentChecked = textOnly.isEmpty
         let allChecked = !cases.hasRows || defaults.tools != nil || defaults.toolResults != nil
         for (index, testCase) in cases.enumerated() {
             if let first = seenCases[testCase.id] {
@@ -127,6 +130,17 @@ struct Context {
                 seenCases[testCase.id] = index
             }
             if !allChecked && Self.mayDrawDiagnostics(testCase) { drawing.append(testCase) }
+            if !attachmentChecked, testCase.messages.contains(where: { $0.attachments?.isEmpty == false }) {
+                attachmentChecked = true
+                diagnostics.append(
+                    SuiteDiagnostic(
+                        testCase.location,
+                        "case '\(testCase.id)' attaches files, which candidate '\(textOnly[0].id)' cannot take: the "
+                            + "llama-server models Roadtest starts read text only",
+                        hint: "leave the attachments out of this suite, or compare models that take images and PDFs"
+                    )
+                )
+            }
         }
         seenCases = [:]
         let checked = allChecked ? cases : CaseList(drawing)

@@ -104,7 +104,7 @@ enum Keys {
     static let testCase =
         [
             "id", "prompt", "messages", "vars", "tags", "kind", "checks", "threshold", "samples", "description",
-            "private", "forbidden_tools", "session_user",
+            "private", "forbidden_tools", "session_user", "attachments",
         ]
         + settings
         + passThrough

@@ -116,9 +116,21 @@ public enum AnthropicMessages {
         /// A tool result's content (a string or blocks).
         public var content: JSONValue?
         public var is_error: Bool?
+        /// An `image` or `document` block's `{"type": "base64", "media_type", "data"}`.
+        public var source: JSONValue?
 
         public init(type: String) {
             self.type = type
+        }
+
+        /// An attached image or PDF as a base64 `image` or `document` block.
+        public static func attachment(_ attachment: Attachment) -> ContentBlock {
+            var block = ContentBlock(type: attachment.kind == .image ? "image" : "document")
+            block.source = .object([
+                "type": .string("base64"), "media_type": .string(attachment.mediaType),
+                "data": .string(attachment.base64),
+            ])
+            return block
         }
 
         public static func text(_ text: String) -> ContentBlock {

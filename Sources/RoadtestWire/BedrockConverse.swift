@@ -99,17 +99,46 @@ public enum BedrockConverse {
         public var toolUse: ToolUse?
         public var toolResult: ToolResult?
         public var reasoningContent: ReasoningContent?
+        /// `{"format": "png", "source": {"bytes": BASE64}}`.
+        public var image: JSONValue?
+        /// `{"format": "pdf", "name", "source": {"bytes": BASE64}}`.
+        public var document: JSONValue?
 
         public init(
             text: String? = nil,
             toolUse: ToolUse? = nil,
             toolResult: ToolResult? = nil,
-            reasoningContent: ReasoningContent? = nil
+            reasoningContent: ReasoningContent? = nil,
+            image: JSONValue? = nil,
+            document: JSONValue? = nil
         ) {
             self.text = text
             self.toolUse = toolUse
             self.toolResult = toolResult
             self.reasoningContent = reasoningContent
+            self.image = image
+            self.document = document
+        }
+
+        /// An attached image or document as an `image` or `document` block (a document's name may hold only
+        /// letters, digits, spaces, hyphens, parentheses and brackets, so the file's name is cleaned).
+        public static func attachment(_ attachment: Attachment) -> ContentBlock {
+            let source = JSONValue.object(["bytes": .string(attachment.base64)])
+            switch attachment.kind {
+            case .image:
+                return ContentBlock(image: .object(["format": .string(attachment.format), "source": source]))
+            case .document:
+                let stem = (attachment.name as NSString).deletingPathExtension
+                let name = String(
+                    stem.map { $0.isLetter || $0.isNumber || " -()[]".contains($0) ? $0 : "-" }
+                )
+                return ContentBlock(
+                    document: .object([
+                        "format": .string(attachment.format), "name": .string(name.isEmpty ? "document" : name),
+                        "source": source,
+                    ])
+                )
+            }
         }
     }
 

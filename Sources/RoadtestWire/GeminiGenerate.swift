@@ -77,17 +77,26 @@ public enum GeminiGenerate {
         public var thought: Bool?
         public var functionCall: FunctionCall?
         public var functionResponse: FunctionResponse?
+        /// Bytes sent inline: `{"mimeType", "data"}` (base64).
+        public var inlineData: JSONValue?
 
         public init(
             text: String? = nil,
             thought: Bool? = nil,
             functionCall: FunctionCall? = nil,
-            functionResponse: FunctionResponse? = nil
+            functionResponse: FunctionResponse? = nil,
+            inlineData: JSONValue? = nil
         ) {
             self.text = text
             self.thought = thought
             self.functionCall = functionCall
             self.functionResponse = functionResponse
+            self.inlineData = inlineData
+        }
+
+        /// An attached image or PDF as inline data.
+        public static func attachment(_ attachment: Attachment) -> Part {
+            Part(inlineData: .object(["mimeType": .string(attachment.mediaType), "data": .string(attachment.base64)]))
         }
     }
 

@@ -149,10 +149,34 @@ public enum OpenAIChat {
     public struct ContentPart: Codable, Sendable, Hashable {
         public var type: String
         public var text: String?
+        /// An `image_url` part's `{"url": ...}` (a `data:` URL for an attached image).
+        public var image_url: JSONValue?
+        /// A `file` part's `{"filename", "file_data"}` (a PDF as a `data:` URL).
+        public var file: JSONValue?
 
-        public init(type: String = "text", text: String?) {
+        public init(type: String = "text", text: String?, image_url: JSONValue? = nil, file: JSONValue? = nil) {
             self.type = type
             self.text = text
+            self.image_url = image_url
+            self.file = file
+        }
+
+        /// An attached image or document as chat completions take it.
+        public static func attachment(_ attachment: Attachment) -> ContentPart {
+            switch attachment.kind {
+            case .image:
+                return ContentPart(
+                    type: "image_url",
+                    text: nil,
+                    image_url: .object(["url": .string(attachment.dataURL)])
+                )
+            case .document:
+                return ContentPart(
+                    type: "file",
+                    text: nil,
+                    file: .object(["filename": .string(attachment.name), "file_data": .string(attachment.dataURL)])
+                )
+            }
         }
     }
 

@@ -139,7 +139,9 @@ extension OpenAIChat.Message {
                 try FastField.array(members["content"]) {
                     OpenAIChat.ContentPart(
                         type: try FastField.required($0["type"]),
-                        text: try FastField.string($0["text"])
+                        text: try FastField.string($0["text"]),
+                        image_url: $0["image_url"].flatMap { $0 == .null ? nil : $0 },
+                        file: $0["file"].flatMap { $0 == .null ? nil : $0 }
                     )
                 } ?? []
             )
@@ -166,6 +168,8 @@ extension OpenAIChat.Message {
                     var written = FastObject()
                     written["type"] = .string(part.type)
                     written["text"] = part.text.json
+                    written["image_url"] = part.image_url
+                    written["file"] = part.file
                     return written.value
                 }
             )

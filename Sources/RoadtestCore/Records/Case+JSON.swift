@@ -70,7 +70,7 @@ extension Case {
 }
 
 extension Message {
-    fileprivate var isPlainText: Bool { toolCalls == nil && toolCallID == nil }
+    fileprivate var isPlainText: Bool { toolCalls == nil && toolCallID == nil && attachments == nil }
 }
 
 extension Settings {
