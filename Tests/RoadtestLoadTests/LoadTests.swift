@@ -68,6 +68,40 @@ import Testing
         }
     }
 
+    /// Every newer format under load: each request of a Bedrock load signed when sent, and the scripted timing read
+    /// through each format's decoder (Responses events, Gemini chunks, Bedrock event-stream messages).
+    @Test(arguments: ["openai-responses", "azure", "gemini", "bedrock"])
+    func theNewerFormatsKeepTheScriptedTimingUnderLoad(format: String) async throws {
+        try await withSimulator { baseURL, _ in
+            let root = String(baseURL.dropLast("/v1".count))
+            let transport = HTTPTransport()
+            var candidate = Candidate(id: "c", provider: try #require(ProviderKind(rawValue: format)), model: "m")
+            candidate.baseURL = format == "openai-responses" ? baseURL : format == "gemini" ? root + "/v1beta" : root
+            candidate.region = "us-east-1"
+            let factory = ProviderFactory(
+                transport: transport,
+                environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"]
+            )
+            let model = "timed;ttft=60ms;itl=10ms;reply=one two three four"
+            let requests = (1...4).map {
+                ChatRequest(model: model, messages: [Message(role: "user", content: "prompt \($0)")], timeout: 30)
+            }
+            let load = LoadGenerator(
+                provider: try factory.makeProvider(for: candidate),
+                source: RequestSource(requests: requests),
+                slo: nil,
+                executors: transport.executors
+            )
+            let level = await load.run(LoadLevel(mode: .concurrency(8), requests: 48, warmup: 0))
+            await transport.shutdown()
+            #expect(level.completed == 48 && level.errored == 0, "\(format): \(level.errors)")
+            let ttft = try #require(level.ttft.p50)
+            let e2e = try #require(level.e2e.p50)
+            #expect(abs(ttft - 60) < 3, "\(format): TTFT p50 \(ttft) ms")
+            #expect(abs(e2e - 90) < 3, "\(format): E2E p50 \(e2e) ms")
+        }
+    }
+
     @Test func aServerFreezeShowsInTheCorrectedP99() async throws {
         var frozen = ModelBehavior()
         frozen.timeToFirstToken = 0.01
