@@ -47,6 +47,30 @@ import Testing
         )
         let openAI = try #require(try set.makeProvider(for: Candidate(id: "a", provider: .openai)) as? OpenAIProvider)
         #expect(openAI.url == "http://127.0.0.1:9/v1/chat/completions")
+        // Gemini, Vertex AI and Bedrock: their SDKs' endpoints.
+        #expect(
+            bare.endpoint(for: Candidate(id: "a", provider: .gemini))
+                == "https://generativelanguage.googleapis.com/v1beta"
+        )
+        var vertex = Candidate(id: "a", provider: .gemini, model: "m")
+        vertex.project = "p"
+        vertex.location = "europe-west4"
+        #expect(bare.endpoint(for: vertex) == "https://europe-west4-aiplatform.googleapis.com/v1")
+        var bedrock = Candidate(id: "b", provider: .bedrock, model: "m")
+        #expect(bare.endpoint(for: bedrock) == nil)
+        #expect(
+            ProviderFactory(transport: transport, environment: ["AWS_REGION": "eu-west-1"]).endpoint(for: bedrock)
+                == "https://bedrock-runtime.eu-west-1.amazonaws.com"
+        )
+        bedrock.region = "us-east-2"
+        #expect(bare.endpoint(for: bedrock) == "https://bedrock-runtime.us-east-2.amazonaws.com")
+        // Bedrock without AWS credentials says which variables to export.
+        do {
+            _ = try bare.makeProvider(for: bedrock)
+            Issue.record("a Bedrock candidate without credentials was made")
+        } catch let error as RoadtestError {
+            #expect(error.message.contains("AWS_ACCESS_KEY_ID"), "\(error.message)")
+        }
         // A missing credential variable is named.
         var keyed = Candidate(id: "a", provider: .azure, model: "m")
         keyed.tokenEnvironmentVariable = "AZ_TOKEN"
