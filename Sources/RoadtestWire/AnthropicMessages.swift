@@ -56,16 +56,12 @@ public enum AnthropicMessages {
             stream = try container.decodeIfPresent(Bool.self, forKey: AnyKey("stream"))
             tools = try container.decodeIfPresent([Tool].self, forKey: AnyKey("tools"))
             tool_choice = try container.decodeIfPresent(JSONValue.self, forKey: AnyKey("tool_choice"))
-            for key in container.allKeys where !Self.fields.contains(key.stringValue) {
-                extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
-            }
+            extra = try container.extraMembers(known: Self.fields)
         }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in extra where !Self.fields.contains(key) {
-                try container.encode(value, forKey: AnyKey(key))
-            }
+            try container.encodeExtra(extra) { Self.fields.contains($0) }
             try container.encode(model, forKey: AnyKey("model"))
             try container.encodeIfPresent(system, forKey: AnyKey("system"))
             try container.encode(messages, forKey: AnyKey("messages"))

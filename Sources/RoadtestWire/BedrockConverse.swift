@@ -38,17 +38,12 @@ public enum BedrockConverse {
             system = try container.decodeIfPresent([ContentBlock].self, forKey: AnyKey("system"))
             inferenceConfig = try container.decodeIfPresent(InferenceConfig.self, forKey: AnyKey("inferenceConfig"))
             toolConfig = try container.decodeIfPresent(ToolConfig.self, forKey: AnyKey("toolConfig"))
-            let known = Set(Field.allCases.map(\.rawValue))
-            for key in container.allKeys where !known.contains(key.stringValue) {
-                extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
-            }
+            extra = try container.extraMembers(known: Set(Field.allCases.map(\.rawValue)))
         }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in extra where Field(rawValue: key) == nil {
-                try container.encode(value, forKey: AnyKey(key))
-            }
+            try container.encodeExtra(extra) { Field(rawValue: $0) != nil }
             try container.encode(messages, forKey: AnyKey("messages"))
             try container.encodeIfPresent(system, forKey: AnyKey("system"))
             try container.encodeIfPresent(inferenceConfig, forKey: AnyKey("inferenceConfig"))

@@ -41,17 +41,12 @@ public enum GeminiGenerate {
             generationConfig = try container.decodeIfPresent(GenerationConfig.self, forKey: AnyKey("generationConfig"))
             tools = try container.decodeIfPresent([Tool].self, forKey: AnyKey("tools"))
             toolConfig = try container.decodeIfPresent(JSONValue.self, forKey: AnyKey("toolConfig"))
-            let known = Set(Field.allCases.map(\.rawValue))
-            for key in container.allKeys where !known.contains(key.stringValue) {
-                extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
-            }
+            extra = try container.extraMembers(known: Set(Field.allCases.map(\.rawValue)))
         }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in extra where Field(rawValue: key) == nil {
-                try container.encode(value, forKey: AnyKey(key))
-            }
+            try container.encodeExtra(extra) { Field(rawValue: $0) != nil }
             try container.encode(contents, forKey: AnyKey("contents"))
             try container.encodeIfPresent(systemInstruction, forKey: AnyKey("systemInstruction"))
             try container.encodeIfPresent(generationConfig, forKey: AnyKey("generationConfig"))

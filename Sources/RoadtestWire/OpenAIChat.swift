@@ -58,17 +58,12 @@ public enum OpenAIChat {
             stream_options = try container.decodeIfPresent(StreamOptions.self, forKey: AnyKey("stream_options"))
             tools = try container.decodeIfPresent([Tool].self, forKey: AnyKey("tools"))
             tool_choice = try container.decodeIfPresent(JSONValue.self, forKey: AnyKey("tool_choice"))
-            let known = Set(Field.allCases.map(\.rawValue))
-            for key in container.allKeys where !known.contains(key.stringValue) {
-                extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
-            }
+            extra = try container.extraMembers(known: Set(Field.allCases.map(\.rawValue)))
         }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in extra where Field(rawValue: key) == nil {
-                try container.encode(value, forKey: AnyKey(key))
-            }
+            try container.encodeExtra(extra) { Field(rawValue: $0) != nil }
             try container.encodeIfPresent(model, forKey: AnyKey("model"))
             try container.encode(messages, forKey: AnyKey("messages"))
             try container.encodeIfPresent(temperature, forKey: AnyKey("temperature"))
@@ -360,6 +355,24 @@ public enum OpenAIChat {
 }
 
 /// A coding key for any name (pass-through parameters).
+/// Wire bodies pass parameters Roadtest does not model through unchanged: every member but the known ones is read
+/// into `extra`, and `extra` is written back beside them (never over them).
+extension KeyedDecodingContainer where Key == AnyKey {
+    func extraMembers(known: Set<String>) throws -> [String: JSONValue] {
+        var extra: [String: JSONValue] = [:]
+        for key in allKeys where !known.contains(key.stringValue) {
+            extra[key.stringValue] = try decode(JSONValue.self, forKey: key)
+        }
+        return extra
+    }
+}
+
+extension KeyedEncodingContainer where Key == AnyKey {
+    mutating func encodeExtra(_ extra: [String: JSONValue], known: (String) -> Bool) throws {
+        for (key, value) in extra where !known(key) { try encode(value, forKey: AnyKey(key)) }
+    }
+}
+
 struct AnyKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }

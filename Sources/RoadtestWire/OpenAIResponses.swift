@@ -61,17 +61,12 @@ public enum OpenAIResponses {
             tools = try container.decodeIfPresent([Tool].self, forKey: AnyKey("tools"))
             tool_choice = try container.decodeIfPresent(JSONValue.self, forKey: AnyKey("tool_choice"))
             stream = try container.decodeIfPresent(Bool.self, forKey: AnyKey("stream"))
-            let known = Set(Field.allCases.map(\.rawValue))
-            for key in container.allKeys where !known.contains(key.stringValue) {
-                extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
-            }
+            extra = try container.extraMembers(known: Set(Field.allCases.map(\.rawValue)))
         }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in extra where Field(rawValue: key) == nil {
-                try container.encode(value, forKey: AnyKey(key))
-            }
+            try container.encodeExtra(extra) { Field(rawValue: $0) != nil }
             try container.encodeIfPresent(model, forKey: AnyKey("model"))
             try container.encodeIfPresent(instructions, forKey: AnyKey("instructions"))
             try container.encode(input, forKey: AnyKey("input"))
