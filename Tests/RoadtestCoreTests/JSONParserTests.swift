@@ -21,6 +21,8 @@ import Testing
         for text in [
             "", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "-", "tru", "nul", "\"\u{01}\"", "\"\\x\"", "[1] 2",
             "{'a': 1}", "{\"a\" 1}", "NaN", "\"unterminated", "[\"\\u12\"]",
+            // Too large for a Double: it could not be written back as JSON (the libFuzzer target `json` found it).
+            "1E+89073340", "[0,-1e999]", "{\"x\": 1e309}",
         ] {
             #expect(JSONValue.parse(text) == nil, "\(text)")
         }
