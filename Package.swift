@@ -19,7 +19,12 @@ let package = Package(
     // macOS 15: the Synchronization module (Mutex, Atomic) the gateway and runner use.
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "roadtest", targets: ["roadtest"])
+        .executable(name: "roadtest", targets: ["roadtest"]),
+        // The decoders and loaders the fuzz targets exercise (Fuzz/, a package of its own built with the fuzzer).
+        .library(
+            name: "RoadtestDecoders",
+            targets: ["RoadtestCore", "RoadtestWire", "RoadtestSuite", "RoadtestProviders"]
+        ),
     ],
     dependencies: [
         // CLI
