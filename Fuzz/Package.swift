@@ -1,8 +1,9 @@
 // swift-tools-version:6.1
 // libFuzzer targets for Roadtest's decoders: a package of its own, so that `swift build` at the root (and `make test`)
 // never links them without the fuzzer. Built and run by Benchmarks/fuzz.sh:
-//   swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address
-// The sanitizers apply to every module built, the root's included, so coverage reaches the code under test.
+//   swift build --package-path Fuzz -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address
+// The sanitizers apply to every module built, the root's included, so coverage and ASan reach the code under test.
+// (Not `--sanitize fuzzer --sanitize address`: swiftc then keeps only one of the two, a different one from run to run.)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -34,5 +35,6 @@ let package = Package(
         fuzzTarget("FuzzAnthropic"),
         fuzzTarget("FuzzResponses"),
         fuzzTarget("FuzzBedrock"),
+        fuzzTarget("FuzzGemini"),
     ]
 )

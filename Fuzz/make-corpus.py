@@ -6,7 +6,7 @@
 Deterministic: running it again rewrites the same files. Seeds are small and realistic: streams and bodies as the
 providers send them (formats as in Sources/RoadtestWire and the simulator), event-stream frames valid and corrupted,
 JSON documents, CSV case files, and the suites under examples/. A file's name says what it is; in the decoder
-directories (openai, anthropic, responses, bedrock) `stream-*` is a stream for that decoder, `body-*` a whole
+directories (openai, anthropic, responses, bedrock, gemini) `stream-*` is a stream for that decoder, `body-*` a whole
 response body for its `decodeBody`, and (bedrock) `script-*` a message script the bedrock target frames itself.
 """
 import json
@@ -279,10 +279,41 @@ RESPONSES_FAILED = sse(
     ("error", {"type": "error", "code": "rate_limit_exceeded", "message": "slow down"}),
 )
 
+GEMINI_TEXT = sse(
+    (None, {"candidates": [{"content": {"role": "model", "parts": [{"text": "Paris is"}]}, "index": 0}],
+            "modelVersion": "gemini-2.5-flash"}),
+    (None, {"candidates": [{"content": {"role": "model", "parts": [{"text": " the capital of France."}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 8, "totalTokenCount": 20,
+                              "cachedContentTokenCount": 4}}),
+)
+GEMINI_TOOL = sse(
+    (None, {"candidates": [{"content": {"role": "model", "parts": [
+        {"text": "Need the weather.", "thought": True},
+        {"functionCall": {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}}}]},
+        "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 12, "thoughtsTokenCount": 20}}),
+)
+GEMINI_BLOCKED = sse(
+    (None, {"promptFeedback": {"blockReason": "SAFETY", "safetyRatings": [
+        {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH"}]}}),
+)
+GEMINI_LENGTH_SAFETY = sse(
+    (None, {"candidates": [{"content": {"parts": [{"text": "A long"}]}}]}),
+    (None, {"candidates": [{"content": {"parts": [{"text": " answer"}]}, "finishReason": "MAX_TOKENS"}],
+            "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 16}}),
+    (None, {"candidates": [{"finishReason": "SAFETY"}]}),
+    (None, {"candidates": [{"finishReason": "MALFORMED_FUNCTION_CALL"}]}),
+)
+GEMINI_ERROR = sse(
+    (None, {"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED"}}),
+)
+
 SSE = {
     "openai-chat.sse": OPENAI_TEXT,
     "anthropic-messages.sse": ANTHROPIC_TEXT,
     "openai-responses.sse": RESPONSES_TEXT,
+    "gemini.sse": GEMINI_TEXT,
     "crlf-comments-multiline.sse": ("event: a\r\ndata: {\"x\": \"\u00e9:1\"}\r\n\r\n: note\rdata\rdata: two\n\n"
                                     "data:  lead\r\rid: 7\nretry: 3000\n\ndata: first\ndata: second\n\n"
                                     "event: only-a-name\n\n"),
@@ -343,6 +374,18 @@ BODIES = {
                        {"type": "message", "content": [{"type": "refusal", "refusal": "No."}]}],
             "usage": {"input_tokens": 30, "output_tokens": 15}},
         "body-failed.json": {"status": "failed", "error": {"code": "server_error", "message": "boom"}},
+    },
+    "gemini": {
+        "body-generate.json": {
+            "candidates": [{"content": {"role": "model", "parts": [{"text": "Paris is the capital of France."}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 8, "totalTokenCount": 20},
+            "modelVersion": "gemini-2.5-flash", "responseId": "r1"},
+        "body-function-call.json": {
+            "candidates": [{"content": {"role": "model", "parts": [
+                {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 12, "thoughtsTokenCount": 7}},
+        "body-blocked.json": {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}},
     },
     "bedrock": {
         "body-converse.json": {
@@ -470,6 +513,9 @@ def main():
                       "stream-error.sse": ANTHROPIC_ERROR},
         "responses": {"stream-text.sse": RESPONSES_TEXT, "stream-reasoning-function-call.sse": RESPONSES_TOOL,
                       "stream-incomplete.sse": RESPONSES_INCOMPLETE, "stream-failed.sse": RESPONSES_FAILED},
+        "gemini": {"stream-text.sse": GEMINI_TEXT, "stream-thought-function-call.sse": GEMINI_TOOL,
+                   "stream-blocked.sse": GEMINI_BLOCKED, "stream-length-safety.sse": GEMINI_LENGTH_SAFETY,
+                   "stream-error.sse": GEMINI_ERROR},
         "bedrock": {"stream-text.bin": BEDROCK_TEXT, "stream-tool-use.bin": BEDROCK_TOOL,
                     "stream-exception.bin": BEDROCK_EXCEPTION, "stream-guardrail.bin": BEDROCK_GUARDRAIL},
     }

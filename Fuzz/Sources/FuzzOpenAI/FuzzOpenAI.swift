@@ -30,16 +30,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// The name the fast-path check goes by for this text: two known differences have names of their own, so that fuzzing
-/// can go on past them (FUZZ_SKIP_ORACLES): bytes that are not UTF-8 (`openai.fastpath-utf8`: the one-pass parser
-/// repairs them, the Codable decoder refuses them) and a key named twice in an object
-/// (`openai.fastpath-duplicate-keys`: the one-pass parser keeps the last value, the Codable decoder the first).
+/// The name the fast-path check goes by for this text: three known differences have names of their own, so that
+/// fuzzing can go on past them (FUZZ_SKIP_ORACLES): bytes that are not UTF-8 (`openai.fastpath-utf8`) and a `\u`
+/// escape of a lone surrogate (`openai.fastpath-surrogates`), which the one-pass parser replaces with U+FFFD and the
+/// Codable decoder refuses; and a key named twice in an object (`openai.fastpath-duplicate-keys`: the one-pass parser
+/// keeps the last value, the Codable decoder the first).
 private func fastPathOracle(_ text: some Collection<UInt8>) -> String {
     if String(validating: text, as: UTF8.self) == nil { return "openai.fastpath-utf8" }
-    // Only scanned when the check is on and the text parses: the scan is not free.
-    if Oracle.isOn("openai.fastpath"), JSONValue.parse(Data(text)) != nil, hasDuplicateKeys(text) {
-        return "openai.fastpath-duplicate-keys"
-    }
+    // Only scanned when the check is on and the text parses: the scans are not free.
+    guard Oracle.isOn("openai.fastpath"), JSONValue.parse(Data(text)) != nil else { return "openai.fastpath" }
+    if hasLoneSurrogateEscape(text) { return "openai.fastpath-surrogates" }
+    if hasDuplicateKeys(text) { return "openai.fastpath-duplicate-keys" }
     return "openai.fastpath"
 }
 

@@ -34,3 +34,34 @@ public func hasDuplicateKeys(_ bytes: some Collection<UInt8>) -> Bool {
     }
     return false
 }
+
+/// Whether a JSON text escapes a lone surrogate (`\ud800` not followed by a low surrogate's `\udc00`...`\udfff`, or
+/// a low surrogate alone): a code point that is no Unicode scalar. A scan of text the parser already accepted.
+public func hasLoneSurrogateEscape(_ bytes: some Collection<UInt8>) -> Bool {
+    let bytes = Array(bytes)
+    func escapedUnit(at index: Int) -> UInt32? {
+        guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+        else { return nil }
+        return UInt32(String(decoding: bytes[index + 2..<index + 6], as: UTF8.self), radix: 16)
+    }
+    var index = 0
+    while index < bytes.count {
+        guard bytes[index] == UInt8(ascii: "\\") else {
+            index += 1
+            continue
+        }
+        guard let unit = escapedUnit(at: index) else {
+            index += 2  // another escape (`\\`, `\"`...): its second byte is not the start of one
+            continue
+        }
+        if (0xD800..<0xDC00).contains(unit) {
+            guard let low = escapedUnit(at: index + 6), (0xDC00..<0xE000).contains(low) else { return true }
+            index += 12
+        } else if (0xDC00..<0xE000).contains(unit) {
+            return true
+        } else {
+            index += 6
+        }
+    }
+    return false
+}
