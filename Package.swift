@@ -59,6 +59,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
         // SHA-256 and HMAC for AWS Signature V4 (Bedrock); already under postgres-nio and the HTTP client's TLS
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        // Traces over OTLP/HTTP (protobuf): the tracing API the runner, providers and gateway write spans to, and
+        // swift-otel's exporter behind it, with only its OTLPHTTP trait (no gRPC stack in the build)
+        .package(url: "https://github.com/apple/swift-distributed-tracing", exact: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel", exact: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .executableTarget(
@@ -67,6 +71,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner",
                 "RoadtestStore",
                 "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestDrill", "RoadtestGateway",
+                "RoadtestTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -92,6 +97,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,6 +120,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestTelemetry",
+            dependencies: [
+                "RoadtestCore",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -146,6 +164,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -175,3 +175,19 @@ extension String {
         return text
     }
 }
+
+extension Candidate {
+    /// The OpenTelemetry GenAI `gen_ai.provider.name` of this candidate's endpoint (semantic conventions 1.37+: the
+    /// well-known values where one fits, otherwise the provider's own name).
+    public var genAIProviderName: String {
+        switch provider {
+        case .openai, .openaiResponses: return "openai"
+        case .anthropic: return "anthropic"
+        case .azure: return "azure.ai.openai"
+        case .bedrock: return "aws.bedrock"
+        case .gemini: return project == nil ? "gcp.gemini" : "gcp.vertex_ai"
+        case .local: return "llama.cpp"
+        case .command: return "roadtest.command"
+        }
+    }
+}

@@ -215,7 +215,8 @@ extension Gateway {
                 request: request,
                 price: candidate.effectivePrice,
                 retryPolicy: RetryPolicy(settings: settings),
-                cooldown: candidate.cooldown
+                cooldown: candidate.cooldown,
+                providerName: candidate.genAIProviderName
             )
         }
     }

@@ -87,6 +87,9 @@ public final class Gateway: Sendable {
 
     public func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        // A server span per request (W3C traceparent honoured), its upstream attempts client spans beneath it; the
+        // no-op tracer unless an OTLP endpoint is set.
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: GuardMiddleware(gateway: self))
         router.post("/v1/chat/completions") { request, context in await self.chat(request, context, format: .openAI) }

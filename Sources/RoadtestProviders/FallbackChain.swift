@@ -11,6 +11,8 @@ public struct ChainLink: Sendable {
     public var price: Price
     public var retryPolicy: RetryPolicy
     public var cooldown: Cooldown?
+    /// The provider's OpenTelemetry name (`gen_ai.provider.name` on each attempt's span).
+    public var providerName: String
 
     public init(
         id: String,
@@ -18,8 +20,10 @@ public struct ChainLink: Sendable {
         request: ChatRequest,
         price: Price,
         retryPolicy: RetryPolicy,
-        cooldown: Cooldown? = nil
+        cooldown: Cooldown? = nil,
+        providerName: String = "openai"
     ) {
+        self.providerName = providerName
         self.id = id
         self.provider = provider
         self.request = request
@@ -182,7 +186,9 @@ public struct FallbackChain: Sendable {
         var number = 1
         while true {
             try Task.checkCancellation()
-            let response = await link.provider.send(link.request)
+            let response = await GenAISpan.attempt(link, role: role, number: attempts.count + 1) {
+                await link.provider.send(link.request)
+            }
             try Task.checkCancellation()
             let cost = link.price.cost(
                 inputTokens: response.inputTokens,
@@ -226,10 +232,15 @@ public final class ProviderEventCursor: @unchecked Sendable {
     var iterator: AsyncStream<[ProviderEvent]>.AsyncIterator
     var batch: [ProviderEvent] = []
     var position = 0
+    /// The attempt's client span: it sees every event read and ends with the stream (or when the cursor goes).
+    let span: StreamedAttemptSpan?
 
-    init(_ stream: AsyncStream<[ProviderEvent]>) {
+    init(_ stream: AsyncStream<[ProviderEvent]>, span: StreamedAttemptSpan? = nil) {
         iterator = stream.makeAsyncIterator()
+        self.span = span
     }
+
+    deinit { span?.end() }
 
     /// The events that already arrived and were not read yet (no waiting).
     public func drainBuffered() -> [ProviderEvent] {
@@ -237,16 +248,22 @@ public final class ProviderEventCursor: @unchecked Sendable {
             batch = []
             position = 0
         }
-        return Array(batch[position...])
+        let events = Array(batch[position...])
+        if let span { for event in events { span.observe(event) } }
+        return events
     }
 
     public func next() async -> ProviderEvent? {
         while position == batch.count {
-            guard let next = await iterator.next() else { return nil }
+            guard let next = await iterator.next() else {
+                span?.end()
+                return nil
+            }
             batch = next
             position = 0
         }
         position += 1
+        span?.observe(batch[position - 1])
         return batch[position - 1]
     }
 }
@@ -280,7 +297,10 @@ extension FallbackChain {
                     return .failed(.timeout, message: "cancelled", retryAfter: nil, attempts: attempts, cost: cost)
                 }
                 attempts += 1
-                let cursor = ProviderEventCursor(link.provider.eventBatches(for: link.request))
+                let cursor = ProviderEventCursor(
+                    link.provider.eventBatches(for: link.request),
+                    span: StreamedAttemptSpan(link, number: number)
+                )
                 var buffered: [ProviderEvent] = []
                 var failure: (AttemptClass, String, Double?)?
                 reading: while let event = await cursor.next() {
@@ -305,6 +325,7 @@ extension FallbackChain {
                 }
                 let (attemptClass, message, retryAfter) =
                     failure ?? (.streamCut, "the stream ended before any content", nil)
+                cursor.span?.fail(attemptClass, message: message)
                 last = (attemptClass, "\(link.id): \(message)", retryAfter)
                 let opened = breakers.record(link.id, failed: attemptClass.warrantsFallback, cooldown: link.cooldown)
                 if !opened,

@@ -4,6 +4,7 @@ import RoadtestLocal
 import RoadtestProviders
 import RoadtestStore
 import RoadtestSuite
+import Tracing
 
 /// One `roadtest run`, start to end: loads the suite, applies the command line's overrides, creates or resumes the
 /// stored run, starts the candidates' endpoints (managed local servers included), runs every trial not yet stored,
@@ -104,8 +105,19 @@ public struct RunSession: Sendable {
     /// Runs the session; see the type's documentation for how it ends.
     public func execute() async throws -> Ending {
         let suite = try Self.applyOverrides(options, to: try SuiteLoader().load(path: options.suitePath))
+        // The run's span: each trial's span is its child, each attempt's a grandchild.
+        return try await withSpan("run \(suite.name)") { span in
+            span.attributes["roadtest.suite"] = suite.name
+            let ending = try await execute(suite, span: span)
+            RunSpan.finish(ending, span: span)
+            return ending
+        }
+    }
+
+    func execute(_ suite: Suite, span: any Span) async throws -> Ending {
         if options.distributed { return try await coordinate(suite) }
         let (runID, completed, casesStored) = try await startOrResume(suite)
+        span.attributes["roadtest.run_id"] = runID
         onRunID(runID)
         let (total, done) = RunPlan.count(suite: suite, completed: completed)
         progress.start(total: total, alreadyDone: done)

@@ -3,6 +3,7 @@ import Logging
 import RoadtestCore
 import RoadtestProviders
 import RoadtestStore
+import Tracing
 
 /// Executes a suite's trials (case x candidate x sample) against their providers, grades each, and streams
 /// every outcome into the store as it finishes. Cancelling the task stops promptly; finished outcomes stay stored.
@@ -149,106 +150,18 @@ public struct Runner: Sendable {
         try Task.checkCancellation()
         progress?.started()
         do {
-            let settings = suite.settings(for: candidate, case: testCase)
-            let (messages, system) = suite.apply(
-                variant,
-                to: testCase,
-                system: Self.planted(testCase.attack, in: settings.system)
-            )
-            var links: [ChainLink] = []
-            for member in suite.fallbackChain(of: candidate) {
-                guard let memberProvider = member.id == candidate.id ? provider : providers[member.id] else { continue }
-                let memberSettings = suite.settings(for: member, case: testCase)
-                // A fallback gets the same conversation; its own system prompt only when the case names none.
-                let memberSystem =
-                    member.id == candidate.id
-                    ? system
-                    : suite.apply(
-                        variant,
-                        to: testCase,
-                        system: Self.planted(testCase.attack, in: memberSettings.system)
-                    ).1
-                links.append(
-                    ChainLink(
-                        id: member.id,
-                        provider: memberProvider,
-                        request: Self.request(
-                            model: member.model,
-                            system: memberSystem,
-                            messages: messages,
-                            settings: memberSettings
-                        ),
-                        price: member.effectivePrice,
-                        retryPolicy: Self.retryPolicy(memberSettings),
-                        cooldown: member.cooldown
-                    )
+            let outcome = try await withSpan("trial \(key.caseID)") { span in
+                TrialSpan.start(key, runID: runID, span: span)
+                let outcome = try await trialOutcome(
+                    key: key,
+                    testCase: testCase,
+                    variant: variant,
+                    candidate: candidate,
+                    provider: provider
                 )
+                TrialSpan.finish(outcome, span: span)
+                return outcome
             }
-            let request = links[0].request
-            let input = request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input
-            let result: Sampled
-            var conversation: (trace: ToolTrace, transcript: [Message])?
-            if !(settings.tools ?? []).isEmpty {
-                let talked = try await converse(links: links, testCase: testCase, key: key, settings: settings)
-                result = talked.sampled
-                conversation = (talked.trace, talked.transcript)
-            } else if let strategy = candidate.strategy {
-                result = try await sample(strategy, links: links, key: key, testCase: testCase, input: input)
-            } else {
-                let sent = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
-                result = Sampled(
-                    response: sent.response,
-                    attempts: sent.attempts,
-                    servedBy: sent.servedBy,
-                    startedAt: sent.startedAt,
-                    elapsed: sent.elapsed
-                )
-            }
-            let (response, attempts) = (result.response, result.attempts)
-            var outcome = try await grade(
-                key: key,
-                testCase: testCase,
-                input: input,
-                response: response,
-                attempts: attempts,
-                toolCalls: conversation?.trace.calls ?? response.toolCalls
-            )
-            outcome.system = system
-            if let conversation {
-                outcome.tools = conversation.trace
-                outcome.transcript =
-                    (system.map { [Message(role: "system", content: $0)] } ?? []) + conversation.transcript
-            }
-            if let attack = testCase.attack {
-                let verdict = AttackDetector.verdict(
-                    attack,
-                    output: response.attemptClass == .ok ? response.output : "",
-                    calls: conversation?.trace.calls ?? response.toolCalls
-                )
-                outcome.attackPack = attack.pack
-                outcome.attackVerdict = verdict
-                outcome.passed = !verdict.succeeded
-                outcome.score = verdict.succeeded ? 0 : 1
-                outcome.checks.insert(
-                    CheckResult(
-                        check: "attack:\(attack.pack.rawValue)",
-                        passed: !verdict.succeeded,
-                        score: verdict.succeeded ? 0 : 1,
-                        weight: 1,
-                        reason: verdict.evidence
-                    ),
-                    at: 0
-                )
-                if outcome.transcript == nil {
-                    outcome.transcript =
-                        (system.map { [Message(role: "system", content: $0)] } ?? []) + messages
-                        + (response.attemptClass == .ok ? [Message(role: "assistant", content: response.output)] : [])
-                }
-            }
-            outcome.servedBy = result.servedBy == candidate.id ? nil : result.servedBy
-            outcome.startedAt = result.startedAt
-            outcome.elapsed = result.elapsed
-            outcome.answerKey = outcome.finalClass == .ok ? AnswerSelection.answerKey(outcome.output) : nil
             try Task.checkCancellation()
             try await sink.record(outcome, runID: runID)
             progress?.finished(
@@ -259,6 +172,117 @@ public struct Runner: Sendable {
             progress?.abandoned()
             throw error
         }
+    }
+
+    /// One trial, sent (down its fallback chain, sampled or in a tool-calling conversation) and graded.
+    func trialOutcome(
+        key: TrialKey,
+        testCase: Case,
+        variant: Variant,
+        candidate: Candidate,
+        provider: any ModelProvider
+    ) async throws -> Outcome {
+        let settings = suite.settings(for: candidate, case: testCase)
+        let (messages, system) = suite.apply(
+            variant,
+            to: testCase,
+            system: Self.planted(testCase.attack, in: settings.system)
+        )
+        var links: [ChainLink] = []
+        for member in suite.fallbackChain(of: candidate) {
+            guard let memberProvider = member.id == candidate.id ? provider : providers[member.id] else { continue }
+            let memberSettings = suite.settings(for: member, case: testCase)
+            // A fallback gets the same conversation; its own system prompt only when the case names none.
+            let memberSystem =
+                member.id == candidate.id
+                ? system
+                : suite.apply(
+                    variant,
+                    to: testCase,
+                    system: Self.planted(testCase.attack, in: memberSettings.system)
+                ).1
+            links.append(
+                ChainLink(
+                    id: member.id,
+                    provider: memberProvider,
+                    request: Self.request(
+                        model: member.model,
+                        system: memberSystem,
+                        messages: messages,
+                        settings: memberSettings
+                    ),
+                    price: member.effectivePrice,
+                    retryPolicy: Self.retryPolicy(memberSettings),
+                    cooldown: member.cooldown
+                )
+            )
+        }
+        let request = links[0].request
+        let input = request.messages.last(where: { $0.role == "user" })?.content ?? testCase.input
+        let result: Sampled
+        var conversation: (trace: ToolTrace, transcript: [Message])?
+        if !(settings.tools ?? []).isEmpty {
+            let talked = try await converse(links: links, testCase: testCase, key: key, settings: settings)
+            result = talked.sampled
+            conversation = (talked.trace, talked.transcript)
+        } else if let strategy = candidate.strategy {
+            result = try await sample(strategy, links: links, key: key, testCase: testCase, input: input)
+        } else {
+            let sent = try await FallbackChain(links: links, breakers: breakers).send(role: .task)
+            result = Sampled(
+                response: sent.response,
+                attempts: sent.attempts,
+                servedBy: sent.servedBy,
+                startedAt: sent.startedAt,
+                elapsed: sent.elapsed
+            )
+        }
+        let (response, attempts) = (result.response, result.attempts)
+        var outcome = try await grade(
+            key: key,
+            testCase: testCase,
+            input: input,
+            response: response,
+            attempts: attempts,
+            toolCalls: conversation?.trace.calls ?? response.toolCalls
+        )
+        outcome.system = system
+        if let conversation {
+            outcome.tools = conversation.trace
+            outcome.transcript =
+                (system.map { [Message(role: "system", content: $0)] } ?? []) + conversation.transcript
+        }
+        if let attack = testCase.attack {
+            let verdict = AttackDetector.verdict(
+                attack,
+                output: response.attemptClass == .ok ? response.output : "",
+                calls: conversation?.trace.calls ?? response.toolCalls
+            )
+            outcome.attackPack = attack.pack
+            outcome.attackVerdict = verdict
+            outcome.passed = !verdict.succeeded
+            outcome.score = verdict.succeeded ? 0 : 1
+            outcome.checks.insert(
+                CheckResult(
+                    check: "attack:\(attack.pack.rawValue)",
+                    passed: !verdict.succeeded,
+                    score: verdict.succeeded ? 0 : 1,
+                    weight: 1,
+                    reason: verdict.evidence
+                ),
+                at: 0
+            )
+            if outcome.transcript == nil {
+                outcome.transcript =
+                    (system.map { [Message(role: "system", content: $0)] } ?? []) + messages
+                    + (response.attemptClass == .ok ? [Message(role: "assistant", content: response.output)] : [])
+            }
+        }
+        outcome.servedBy = result.servedBy == candidate.id ? nil : result.servedBy
+        outcome.startedAt = result.startedAt
+        outcome.elapsed = result.elapsed
+        outcome.answerKey = outcome.finalClass == .ok ? AnswerSelection.answerKey(outcome.output) : nil
+        return outcome
     }
 
     /// The system prompt with what an attack planted in it (a secret, a retrieved document).

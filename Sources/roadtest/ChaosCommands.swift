@@ -172,8 +172,10 @@ struct DrillCommand: AsyncParsableCommand {
     var noProgress = false
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func run() async throws {
+        telemetry.apply()
         let code = try await withUserFacingErrors { () -> Int32 in
             let (spec, windows) = try faultOptions.load()
             return try await storeOptions.with { store in

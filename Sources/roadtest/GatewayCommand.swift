@@ -149,8 +149,10 @@ struct GatewayServeCommand: AsyncParsableCommand {
     var metricsListen: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func run() async throws {
+        telemetry.apply()
         let code = try await withUserFacingErrors { () -> Int32 in
             guard let graceSeconds = DurationText.seconds(grace), graceSeconds >= 0 else {
                 throw RoadtestError(.invalidArgument, "--grace \(grace): use a duration like 10s or 500ms")

@@ -73,8 +73,10 @@ struct LoadCommand: AsyncParsableCommand {
     var html: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func run() async throws {
+        telemetry.apply()
         try await withUserFacingErrors {
             let interactive = isInteractive(STDERR_FILENO)
             let report = try await storeOptions.with { store in

@@ -57,3 +57,15 @@ struct StoreOptions: ParsableArguments {
         try await StoreLocation.with(store, body)
     }
 }
+
+/// `--otel-content`: traces (exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set) may carry prompts, outputs and
+/// judges' explanations. Off by default.
+struct TelemetryOptions: ParsableArguments {
+    @Flag(
+        name: .customLong("otel-content"),
+        help: "Put prompts, outputs and judges' explanations on exported traces (off: only names, numbers, verdicts)."
+    )
+    var content = false
+
+    func apply() { if content { TelemetryContent.enable() } }
+}

@@ -55,8 +55,10 @@ struct RedteamCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func run() async throws {
+        telemetry.apply()
         let code = try await withUserFacingErrors { () -> Int32 in
             guard perCase > 0 else { throw RoadtestError(.invalidArgument, "--per-case must be above 0") }
             return try await storeOptions.with { store in

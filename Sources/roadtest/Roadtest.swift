@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import RoadtestCore
+import RoadtestTelemetry
 
 /// `roadtest`: road-tests AI models on a team's own workload.
 @main
@@ -50,9 +51,10 @@ enum ExitStatus {
 }
 
 /// Runs a command body; any error becomes a clear message on standard error and exit status 1.
+/// Traces are exported around the body when the environment names an OTLP endpoint (`Telemetry`).
 func withUserFacingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
-        return try await body()
+        return try await Telemetry.with(environment: ProcessInfo.processInfo.environment, body)
     } catch let exit as ExitCode {
         throw exit
     } catch is RoadtestInterrupted {

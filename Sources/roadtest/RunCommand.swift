@@ -50,8 +50,10 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var comparison: ComparisonOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func run() async throws {
+        telemetry.apply()
         let code = try await withUserFacingErrors { () -> Int32 in
             try await storeOptions.with { store in
                 // `latest` means the latest run before this one.

@@ -42,8 +42,10 @@ struct WorkerCommand: AsyncParsableCommand {
     var noProgress = false
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var telemetry: TelemetryOptions
 
     func run() async throws {
+        telemetry.apply()
         let code = try await withUserFacingErrors { () -> Int32 in
             guard StoreLocation.isPostgres(storeOptions.store) else {
                 throw RoadtestError(
