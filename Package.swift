@@ -55,6 +55,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
         // Gateway metrics in Prometheus text format (its swift-metrics dependency is pinned by Package.resolved)
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        // The metrics API the gateway's families are mirrored through to OTLP (already under swift-prometheus)
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         // Latency histograms
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
         // SHA-256 and HMAC for AWS Signature V4 (Bedrock); already under postgres-nio and the HTTP client's TLS
@@ -98,6 +100,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,6 +133,7 @@ let package = Package(
             dependencies: [
                 "RoadtestCore",
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

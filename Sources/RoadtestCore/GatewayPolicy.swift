@@ -166,6 +166,8 @@ public struct GatewayPolicy: Sendable, Hashable {
     /// `redactions` (regular expressions) replaced what they match with `[redacted]`.
     public var bodySample: Double = 0
     public var redactions: [String] = []
+    /// `otel: {content: true}`: exported traces may carry prompts and outputs (as `--otel-content`).
+    public var otelContent = false
 
     /// Text with every redaction applied.
     public func redacted(_ text: String) -> String {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
@@ -27,7 +28,7 @@ public final class Gateway: Sendable {
     let allowances: Allowances
     let breakers = CircuitBreakers()
     public let recorder: GatewayRecorder
-    public let metrics = GatewayMetrics()
+    public let metrics: GatewayMetrics
     /// Connections the gateway's servers closed on slow, idle or too many clients.
     public let connections = ConnectionTally()
     let store: (any GatewayStore)?
@@ -48,9 +49,11 @@ public final class Gateway: Sendable {
         feedback: (any FeedbackStore)? = nil,
         ledger: (any GatewayLedger)? = nil,
         spentToday: [String: Double] = [:],
+        metricsExport: (any MetricsFactory)? = nil,
         logger: Logger = Logger(label: "roadtest.gateway")
     ) throws {
         self.policy = policy
+        metrics = GatewayMetrics(otlp: metricsExport)
         self.providers = providers
         if let variable = policy.tokensEnvironmentVariable {
             let authenticator = TokenAuthenticator(list: tokens ?? "")

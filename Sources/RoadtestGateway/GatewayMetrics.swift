@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Prometheus
 import RoadtestCore
@@ -12,15 +13,17 @@ public final class GatewayMetrics: Sendable {
 
     /// The handles of one (route, candidate) pair.
     final class Served: Sendable {
-        let ttft: DurationHistogram
-        let e2e: DurationHistogram
-        let inputTokens: Counter
-        let outputTokens: Counter
-        let cost: Counter
-        let fallbacks: Counter
+        let ttft: Prometheus.DurationHistogram
+        let e2e: Prometheus.DurationHistogram
+        let inputTokens: Prometheus.Counter
+        let outputTokens: Prometheus.Counter
+        let cost: Prometheus.Counter
+        let fallbacks: Prometheus.Counter
+        let mirror: OTLPMirror.Served?
 
-        init(_ registry: PrometheusCollectorRegistry, route: String, candidate: String) {
+        init(_ registry: PrometheusCollectorRegistry, route: String, candidate: String, otlp: (any MetricsFactory)?) {
             let labels = [("route", route), ("candidate", candidate)]
+            mirror = otlp.map { OTLPMirror.Served($0, labels: labels) }
             ttft = registry.makeDurationHistogram(
                 descriptor: GatewayMetrics.family(
                     "ttft",
@@ -81,14 +84,18 @@ public final class GatewayMetrics: Sendable {
     }
 
     struct Handles {
-        var requests: [RequestKey: Counter] = [:]
+        var requests: [RequestKey: Prometheus.Counter] = [:]
+        var mirroredRequests: [RequestKey: CoreMetrics.Counter] = [:]
         var served: [String: [String: Served]] = [:]
-        var shadowDropped: [String: Counter] = [:]
-        var rollbacks: [String: Counter] = [:]
+        var shadowDropped: [String: Prometheus.Counter] = [:]
+        var rollbacks: [String: Prometheus.Counter] = [:]
     }
 
     let handles = Mutex(Handles())
-    let dropped: Counter
+    let dropped: Prometheus.Counter
+    /// The OTLP metrics factory the families are mirrored into (same names, same labels), when exported.
+    let otlp: (any MetricsFactory)?
+    let mirroredDropped: CoreMetrics.Counter?
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
@@ -106,7 +113,10 @@ public final class GatewayMetrics: Sendable {
         )
     }
 
-    public init() {
+    /// `otlp`: also record every family through this factory (OpenTelemetry's, `Telemetry.metricsFactory`).
+    public init(otlp: (any MetricsFactory)? = nil) {
+        self.otlp = otlp
+        mirroredDropped = otlp.map { OTLPMirror.counter($0, "records_dropped", []) }
         dropped = registry.makeCounter(
             descriptor: Self.family(
                 "records_dropped",
@@ -121,7 +131,20 @@ public final class GatewayMetrics: Sendable {
         let route = record.route ?? "none"
         let candidate = record.servedBy ?? "none"
         let key = RequestKey(route: route, candidate: candidate, outcome: record.outcome.rawValue)
-        let (requests, served) = handles.withLock { handles -> (Counter, Served?) in
+        let (requests, mirrored, served) = handles.withLock {
+            handles -> (Prometheus.Counter, CoreMetrics.Counter?, Served?) in
+            let mirrored = otlp.map { otlp in
+                handles.mirroredRequests[key]
+                    ?? {
+                        let counter = OTLPMirror.counter(
+                            otlp,
+                            "requests",
+                            [("route", route), ("candidate", candidate), ("outcome", key.outcome)]
+                        )
+                        handles.mirroredRequests[key] = counter
+                        return counter
+                    }()
+            }
             let requests =
                 handles.requests[key]
                 ?? {
@@ -136,14 +159,16 @@ public final class GatewayMetrics: Sendable {
                     handles.requests[key] = counter
                     return counter
                 }()
-            guard record.route != nil else { return (requests, nil) }
-            if let served = handles.served[route]?[candidate] { return (requests, served) }
-            let served = Served(registry, route: route, candidate: candidate)
+            guard record.route != nil else { return (requests, mirrored, nil) }
+            if let served = handles.served[route]?[candidate] { return (requests, mirrored, served) }
+            let served = Served(registry, route: route, candidate: candidate, otlp: otlp)
             handles.served[route, default: [:]][candidate] = served
-            return (requests, served)
+            return (requests, mirrored, served)
         }
         requests.increment()
+        mirrored?.increment()
         guard let served else { return }
+        served.mirror?.record(record)
         if let ttft = record.timeToFirstToken, record.outcome.isAnswered {
             served.ttft.recordNanoseconds(Int64(ttft * 1e9))
         }
@@ -155,7 +180,10 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Records the recorder could not queue (the store fell behind).
-    func recordDropped() { dropped.increment() }
+    func recordDropped() {
+        dropped.increment()
+        mirroredDropped?.increment()
+    }
 
     /// Shadow copies dropped because the shadow queue was full.
     func recordShadowDropped(route: String) {
@@ -166,6 +194,7 @@ public final class GatewayMetrics: Sendable {
             "Shadow copies dropped because the shadow queue was full."
         )
         .increment()
+        if let otlp { OTLPMirror.counter(otlp, "shadow_dropped", [("route", route)]).increment() }
     }
 
     /// A route switched to its rollback candidate.
@@ -177,14 +206,15 @@ public final class GatewayMetrics: Sendable {
             "Times a route switched to its rollback candidate (SLO breached)."
         )
         .increment()
+        if let otlp { OTLPMirror.counter(otlp, "rollbacks", [("route", route)]).increment() }
     }
 
     func counter(
-        _ path: WritableKeyPath<Handles, [String: Counter]>,
+        _ path: WritableKeyPath<Handles, [String: Prometheus.Counter]>,
         route: String,
         _ name: String,
         _ help: String
-    ) -> Counter {
+    ) -> Prometheus.Counter {
         handles.withLock { handles in
             if let counter = handles[keyPath: path][route] { return counter }
             let counter = registry.makeCounter(

@@ -35,6 +35,12 @@ public enum GenAISpan {
         if let temperature = link.request.temperature { span.attributes["gen_ai.request.temperature"] = temperature }
         span.attributes["gen_ai.request.stream"] = link.request.stream
         if !link.id.isEmpty { span.attributes["roadtest.candidate"] = link.id }
+        if TelemetryContent.isEnabled {
+            if let system = link.request.system {
+                span.attributes["gen_ai.system_instructions"] = GenAIContent.system(system)
+            }
+            span.attributes["gen_ai.input.messages"] = GenAIContent.input(link.request.messages)
+        }
     }
 
     /// What the attempt came to.
@@ -53,6 +59,12 @@ public enum GenAISpan {
             if response.isTokenCountEstimated { span.attributes["roadtest.usage.estimated"] = true }
         }
         if let reason = response.finishReason { span.attributes["gen_ai.response.finish_reasons"] = [reason.rawValue] }
+        if TelemetryContent.isEnabled, response.attemptClass == .ok {
+            span.attributes["gen_ai.output.messages"] = GenAIContent.output(
+                response.output,
+                finishReason: response.finishReason?.rawValue
+            )
+        }
         if let ttft = response.timeToFirstToken { span.attributes["gen_ai.response.time_to_first_chunk"] = ttft }
         if let e2e = response.endToEnd { span.attributes["roadtest.e2e_seconds"] = e2e }
         if response.attemptClass != .ok {
@@ -74,10 +86,13 @@ public final class StreamedAttemptSpan: @unchecked Sendable {
     var finish: FinishReason?
     var failure: (AttemptClass, String)?
     var ended = false
+    /// The answer's text, kept only when content goes on spans.
+    var text: String?
 
     init(_ link: ChainLink, number: Int) {
         span = startSpan("chat \(link.request.model ?? link.id)", ofKind: .client)
         GenAISpan.request(link, span: span)
+        if TelemetryContent.isEnabled { text = "" }
         span.attributes["roadtest.attempt.role"] = Attempt.Role.task.rawValue
         span.attributes["roadtest.attempt.number"] = number
     }
@@ -86,7 +101,10 @@ public final class StreamedAttemptSpan: @unchecked Sendable {
         switch event {
         case .sent(let at): sent = at
         case .head(let code): status = code
-        case .text(_, let at), .toolCall(_, let at):
+        case .text(let delta, let at):
+            if firstContent == nil { firstContent = at }
+            text? += delta
+        case .toolCall(_, let at):
             if firstContent == nil { firstContent = at }
         case .usage(let reported):
             usage.input = reported.input ?? usage.input
@@ -129,6 +147,9 @@ public final class StreamedAttemptSpan: @unchecked Sendable {
             span.attributes["gen_ai.usage.reasoning.output_tokens"] = reasoning
         }
         if let finish { span.attributes["gen_ai.response.finish_reasons"] = [finish.rawValue] }
+        if let text, failure == nil {
+            span.attributes["gen_ai.output.messages"] = GenAIContent.output(text, finishReason: finish?.rawValue)
+        }
         if let sent, let firstContent {
             span.attributes["gen_ai.response.time_to_first_chunk"] = Monotonic.seconds(from: sent, to: firstContent)
         }

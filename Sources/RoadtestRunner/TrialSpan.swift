@@ -31,9 +31,13 @@ enum TrialSpan {
         }
         let content = TelemetryContent.isEnabled
         if content {
-            if let system = outcome.system { span.attributes["gen_ai.system_instructions"] = system }
-            if let input = outcome.input { span.attributes["gen_ai.input.messages"] = input }
-            span.attributes["gen_ai.output.messages"] = outcome.output
+            if let system = outcome.system {
+                span.attributes["gen_ai.system_instructions"] = GenAIContent.system(system)
+            }
+            if let input = outcome.input {
+                span.attributes["gen_ai.input.messages"] = GenAIContent.input([Message(role: "user", content: input)])
+            }
+            span.attributes["gen_ai.output.messages"] = GenAIContent.output(outcome.output)
         }
         for check in outcome.checks {
             var attributes: SpanAttributes = [:]

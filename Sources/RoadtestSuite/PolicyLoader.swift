@@ -96,7 +96,7 @@ extension Context {
         }
         checkKeys(
             pairs,
-            valid: ["candidates", "routes", "defaults", "auth", "limits", "name", "bodies"],
+            valid: ["candidates", "routes", "defaults", "auth", "limits", "name", "bodies", "otel"],
             in: "the policy"
         )
         let fields = Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -238,6 +238,16 @@ extension Context {
                 }
             } else {
                 error(node, "'bodies' must be a mapping like {sample: 10%, redact: ['\\b\\d{16}\\b']}")
+            }
+        }
+        if let node = fields["otel"] {
+            if case .mapping(let otelPairs, _) = node {
+                checkKeys(otelPairs, valid: ["content"], in: "otel")
+                for (key, value, _) in otelPairs where key == "content" {
+                    policy.otelContent = bool(value, key) ?? false
+                }
+            } else {
+                error(node, "'otel' must be a mapping like {content: true}")
             }
         }
         if let node = fields["limits"] {

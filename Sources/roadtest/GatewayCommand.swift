@@ -12,6 +12,7 @@ import RoadtestRunner
 import RoadtestServer
 import RoadtestStore
 import RoadtestSuite
+import RoadtestTelemetry
 import ServiceLifecycle
 
 struct GatewayCommand: AsyncParsableCommand {
@@ -153,7 +154,7 @@ struct GatewayServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         telemetry.apply()
-        let code = try await withUserFacingErrors { () -> Int32 in
+        let code = try await withUserFacingErrors(metrics: true) { () -> Int32 in
             guard let graceSeconds = DurationText.seconds(grace), graceSeconds >= 0 else {
                 throw RoadtestError(.invalidArgument, "--grace \(grace): use a duration like 10s or 500ms")
             }
@@ -164,6 +165,7 @@ struct GatewayServeCommand: AsyncParsableCommand {
                 )
             }
             let loaded = try PolicyLoader().load(path: policy)
+            if loaded.otelContent { TelemetryContent.enable() }
             let (host, port) = try ChaosCommand.address(listen)
             let metricsAddress = try metricsListen.map { try ChaosCommand.address($0, option: "--metrics-listen") }
             // Checked before anything starts; the gateway enforces it again when it builds its server.
@@ -192,6 +194,7 @@ struct GatewayServeCommand: AsyncParsableCommand {
                             feedback: store.feedback,
                             ledger: store.ledger,
                             spentToday: spent,
+                            metricsExport: Telemetry.metricsFactory,
                             logger: logger
                         )
                         let routes = loaded.routes.map(\.name).joined(separator: ", ")

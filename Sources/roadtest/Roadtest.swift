@@ -52,9 +52,10 @@ enum ExitStatus {
 
 /// Runs a command body; any error becomes a clear message on standard error and exit status 1.
 /// Traces are exported around the body when the environment names an OTLP endpoint (`Telemetry`).
-func withUserFacingErrors<T>(_ body: () async throws -> T) async throws -> T {
+/// `metrics`: OTLP metrics are exported too (the gateway's).
+func withUserFacingErrors<T>(metrics: Bool = false, _ body: () async throws -> T) async throws -> T {
     do {
-        return try await Telemetry.with(environment: ProcessInfo.processInfo.environment, body)
+        return try await Telemetry.with(environment: ProcessInfo.processInfo.environment, metrics: metrics, body)
     } catch let exit as ExitCode {
         throw exit
     } catch is RoadtestInterrupted {

@@ -36,6 +36,17 @@ struct TelemetryTests {
         var resources: [[String: JSONValue]] = []
         var headers: [[String: String]] = []
         var errors: [String] = []
+        /// Each exported metric data point: metric name, attributes, and its value (a sum's, or a histogram's count).
+        var points: [(metric: String, attributes: [String: JSONValue], value: Double)] = []
+
+        /// The latest exported value of `metric` at the point whose attributes include `attributes`.
+        func latest(_ metric: String, _ attributes: [String: String]) -> Double? {
+            points.last {
+                point in
+                point.metric == metric
+                    && attributes.allSatisfy { name, value in point.attributes[name] == .string(value) }
+            }?.value
+        }
 
         /// A span's children, in the order they started.
         func children(of span: Span) -> [Span] {
@@ -75,7 +86,23 @@ struct TelemetryTests {
             var headers: [String: String] = [:]
             for (name, value) in entry["headers"]?.objectValue ?? [:] { headers[name] = value.stringValue }
             received.headers.append(headers)
-            for resourceSpans in entry["request"]?["resourceSpans"]?.arrayValue ?? [] {
+            for resourceMetrics in entry["metrics"]?["resourceMetrics"]?.arrayValue ?? [] {
+                for scope in resourceMetrics["scopeMetrics"]?.arrayValue ?? [] {
+                    for metric in scope["metrics"]?.arrayValue ?? [] {
+                        let name = metric["name"]?.stringValue ?? ""
+                        for point in metric["sum"]?["dataPoints"]?.arrayValue ?? [] {
+                            let value =
+                                point["asDouble"]?.doubleValue ?? point["asInt"]?.stringValue.flatMap(Double.init)
+                            received.points.append((name, attributes(point["attributes"]), value ?? .nan))
+                        }
+                        for point in metric["histogram"]?["dataPoints"]?.arrayValue ?? [] {
+                            let count = point["count"]?.stringValue.flatMap(Double.init) ?? .nan
+                            received.points.append((name, attributes(point["attributes"]), count))
+                        }
+                    }
+                }
+            }
+            for resourceSpans in entry["traces"]?["resourceSpans"]?.arrayValue ?? [] {
                 received.resources.append(attributes(resourceSpans["resource"]?["attributes"]))
                 for scope in resourceSpans["scopeSpans"]?.arrayValue ?? [] {
                     for span in scope["spans"]?.arrayValue ?? [] {
@@ -276,8 +303,25 @@ struct TelemetryTests {
                     #expect(run.status == 0, "\(run.errors)")
                     let received = try Self.read(file)
                     let paris = try #require(received.named("trial paris").first)
-                    #expect(paris.attributes["gen_ai.input.messages"]?.stringValue?.contains("Say Paris") == true)
-                    #expect(paris.attributes["gen_ai.output.messages"]?.stringValue?.contains("Say Paris") == true)
+                    // The conventions' shapes: JSON messages of role and parts.
+                    let input = try #require(
+                        paris.attributes["gen_ai.input.messages"]?.stringValue.flatMap {
+                            JSONValue.parse(Data($0.utf8))
+                        }
+                    )
+                    #expect(input.arrayValue?.first?["role"] == .string("user"))
+                    #expect(input.arrayValue?.first?["parts"]?.arrayValue?.first?["content"] == .string("Say Paris"))
+                    let output = try #require(
+                        paris.attributes["gen_ai.output.messages"]?.stringValue.flatMap {
+                            JSONValue.parse(Data($0.utf8))
+                        }
+                    )
+                    #expect(output.arrayValue?.first?["role"] == .string("assistant"))
+                    #expect(output.arrayValue?.first?["parts"]?.arrayValue?.first?["content"] == .string("Say Paris"))
+                    // The attempt carries what was sent and what came back.
+                    let attempt = try #require(received.children(of: paris).first)
+                    #expect(attempt.attributes["gen_ai.input.messages"]?.stringValue?.contains("Say Paris") == true)
+                    #expect(attempt.attributes["gen_ai.output.messages"]?.stringValue?.contains("Say Paris") == true)
                 }
             }
         }
@@ -325,7 +369,7 @@ struct TelemetryTests {
                     let status = try await GatewayDrainTests.withGateway(
                         ["--policy", "policy.yaml", "--store", "gw.db"],
                         in: directory,
-                        environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": endpoint]
+                        environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_METRIC_EXPORT_INTERVAL": "500"]
                     ) { port, gateway in
                         for stream in [false, true] {
                             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
@@ -366,6 +410,14 @@ struct TelemetryTests {
                         #expect(attempts[1].attributes["gen_ai.usage.output_tokens"]?.doubleValue ?? 0 > 0)
                         #expect(attempts[1].attributes["error.type"] == nil)
                     }
+
+                    // The gateway's Prometheus families arrive over OTLP under the same names (counters without the
+                    // `_total` a Prometheus exporter adds back) and labels.
+                    let served = ["route": "default", "candidate": "spare"]
+                    #expect(received.latest("roadtest_gateway_requests", served.merging(["outcome": "ok"]) { $1 }) == 2)
+                    #expect(received.latest("roadtest_gateway_fallbacks", served) == 2)
+                    #expect(received.latest("roadtest_gateway_e2e_seconds", served) == 2)
+                    #expect(received.latest("roadtest_gateway_output_tokens", served) ?? 0 > 0)
                 }
             }
         }

@@ -1,6 +1,7 @@
-"""An OTLP/HTTP trace receiver for the tests: decodes each POST /v1/traces body with the official
-opentelemetry-proto package (ExportTraceServiceRequest, protobuf; gzip when the exporter says so) and appends it,
-as the protobuf JSON mapping (MessageToDict), one request per line to the file named by --out. Prints
+"""An OTLP/HTTP receiver for the tests: decodes each POST /v1/traces and /v1/metrics body with the official
+opentelemetry-proto package (ExportTraceServiceRequest, ExportMetricsServiceRequest; protobuf, gzip when the exporter
+says so) and appends it, as the protobuf JSON mapping (MessageToDict) under "traces" or "metrics", one request per
+line to the file named by --out. Prints
 "listening PORT" once it accepts connections. Any other path or a body that does not decode is answered 400 and
 recorded as {"error": ...} so a test sees it.
 
@@ -14,10 +15,19 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+SIGNALS = {
+    "/v1/traces": ("traces", ExportTraceServiceRequest, ExportTraceServiceResponse),
+    "/v1/metrics": ("metrics", ExportMetricsServiceRequest, ExportMetricsServiceResponse),
+}
 
 lock = threading.Lock()
 
@@ -38,20 +48,21 @@ def main():
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             try:
-                if self.path != "/v1/traces":
+                if self.path not in SIGNALS:
                     raise ValueError(f"unexpected path {self.path}")
                 if self.headers.get("Content-Type") != "application/x-protobuf":
                     raise ValueError(f"unexpected content type {self.headers.get('Content-Type')}")
-                request = ExportTraceServiceRequest()
+                signal, request_type, response_type = SIGNALS[self.path]
+                request = request_type()
                 request.ParseFromString(body)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                record({"headers": headers, "request": MessageToDict(request)})
+                record({"headers": headers, signal: MessageToDict(request)})
             except Exception as error:  # noqa: BLE001 - any failure is the test's to see
                 record({"error": str(error)})
                 self.send_response(400)
                 self.end_headers()
                 return
-            reply = ExportTraceServiceResponse().SerializeToString()
+            reply = response_type().SerializeToString()
             self.send_response(200)
             self.send_header("Content-Type", "application/x-protobuf")
             self.send_header("Content-Length", str(len(reply)))
