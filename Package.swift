@@ -73,7 +73,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner",
                 "RoadtestStore",
                 "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestDrill", "RoadtestGateway",
-                "RoadtestTelemetry",
+                "RoadtestTelemetry", "RoadtestView",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,6 +125,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestView",
+            dependencies: [
+                "RoadtestCore", "RoadtestStore", "RoadtestReport", "RoadtestServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -57,3 +57,22 @@ public struct Variant: Sendable, Hashable, Codable, Comparable, CustomStringConv
 
     public static func < (lhs: Variant, rhs: Variant) -> Bool { lhs.name < rhs.name }
 }
+
+extension Variant {
+    /// The variant a name or description stands for (`""` or `original`, `prompt#2`, `typos#1`); nil for none.
+    public init?(name: String) {
+        if name.isEmpty || name == "original" {
+            self = .original
+            return
+        }
+        let parts = name.split(separator: "#", maxSplits: 1)
+        guard parts.count == 2, let index = Int(parts[1]) else { return nil }
+        if parts[0] == "prompt" {
+            self = .prompt(index)
+        } else if let perturbation = Perturbation(rawValue: String(parts[0])) {
+            self = .perturbed(perturbation, index)
+        } else {
+            return nil
+        }
+    }
+}

@@ -17,12 +17,12 @@ import RoadtestStore
 /// post labels. A label the store could not save is reported to the person, not redirected as if saved.
 public final class ReviewServer: Sendable {
     let store: any FeedbackStore
-    /// The token every form carries (random per server start).
-    let formToken: String
+    /// The token every form carries, and the check of each post.
+    let guardian = FormGuard()
+    var formToken: String { guardian.token }
 
     public init(store: any FeedbackStore) {
         self.store = store
-        formToken = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined()
     }
 
     public func makeRouter() -> Router<BasicRequestContext> {
@@ -146,24 +146,6 @@ public final class ReviewServer: Sendable {
         )
     }
 
-    /// Whether a form post comes from this page: not from another site (`Origin`, `Sec-Fetch-Site`), and with the
-    /// page's token.
-    func isFromThisPage(_ request: Request, form: [String: String]) -> Bool {
-        if let site = request.headers[HTTPField.Name("sec-fetch-site")!], site != "same-origin", site != "none" {
-            return false
-        }
-        if let origin = request.headers[.origin], origin != "null" {
-            guard let host = URLComponents(string: origin)?.host, HTTPServer.isLoopback(host),
-                let authority = request.head.authority, origin.hasSuffix("://" + authority)
-            else { return false }
-        } else if request.headers[.origin] == "null" {
-            return false
-        }
-        guard let token = form["token"], token.utf8.count == formToken.utf8.count else { return false }
-        // Constant time: compare every byte.
-        return zip(token.utf8, formToken.utf8).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-
     static func page(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(
             status: status,
@@ -182,8 +164,8 @@ public final class ReviewServer: Sendable {
         guard let body = try? await request.body.collect(upTo: 1 << 20) else {
             return Response(status: .contentTooLarge)
         }
-        let form = Self.form(String(decoding: body.readableBytesView, as: UTF8.self))
-        guard isFromThisPage(request, form: form) else {
+        let form = FormGuard.fields(String(decoding: body.readableBytesView, as: UTF8.self))
+        guard guardian.accepts(request, form: form) else {
             return Self.page(
                 .forbidden,
                 "Not saved: labels are taken only from the review page itself. Reload it and try again."
@@ -221,18 +203,5 @@ public final class ReviewServer: Sendable {
         var query = ""
         if let index = request.uri.description.firstIndex(of: "?") { query = String(request.uri.description[index...]) }
         return Response(status: .seeOther, headers: [.location: "/" + query])
-    }
-
-    /// `application/x-www-form-urlencoded` fields.
-    static func form(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            func decode(_ value: String) -> String {
-                value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
-            }
-            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
     }
 }

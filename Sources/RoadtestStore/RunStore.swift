@@ -52,6 +52,9 @@ public protocol RunStore: OutcomeSink {
     func forEachOutcome(runID: String, _ body: (OutcomeRecord) throws -> Void) async throws
     /// Trials for reports (with outputs), failures first when `failuresOnly`; `limit` bounds memory.
     func trialRows(runID: String, failuresOnly: Bool, limit: Int) async throws -> [TrialRow]
+    /// One page of the run's trials that match `filter`, in the order reports list them, and the count of all that
+    /// match (the database filters and pages: a page of a 100,000-trial run reads one page).
+    func trialPage(runID: String, filter: TrialFilter, offset: Int, limit: Int) async throws -> TrialPage
     /// Stored attempts of one trial, task attempts first, in order.
     func attempts(runID: String, key: TrialKey) async throws -> [Attempt]
 }

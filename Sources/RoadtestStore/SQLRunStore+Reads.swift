@@ -90,19 +90,83 @@ extension SQLRunStore {
     }
 
     public func trialRows(runID: String, failuresOnly: Bool, limit: Int) async throws -> [TrialRow] {
-        let filter = failuresOnly ? "AND o.passed = 0" : ""
+        try await trialPage(
+            runID: runID,
+            filter: TrialFilter(passed: failuresOnly ? false : nil),
+            offset: 0,
+            limit: limit,
+            counting: false
+        ).rows
+    }
+
+    public func trialPage(runID: String, filter: TrialFilter, offset: Int, limit: Int) async throws -> TrialPage {
+        try await trialPage(runID: runID, filter: filter, offset: offset, limit: limit, counting: true)
+    }
+
+    func trialPage(
+        runID: String,
+        filter: TrialFilter,
+        offset: Int,
+        limit: Int,
+        counting: Bool
+    ) async throws -> TrialPage {
+        var conditions = ["o.run_id = ?"]
+        var values: [any SQLBindable] = [runID]
+        if let candidate = filter.candidate {
+            conditions.append("o.candidate_id = ?")
+            values.append(candidate)
+        }
+        if let caseID = filter.caseID {
+            conditions.append("o.case_id = ?")
+            values.append(caseID)
+        }
+        if let passed = filter.passed {
+            conditions.append("o.passed = ?")
+            values.append(passed ? 1 : 0)
+        }
+        if let outcomeClass = filter.outcomeClass {
+            conditions.append("o.final_class = ?")
+            values.append(outcomeClass.rawValue)
+        }
+        if let tag = filter.tag {
+            // Tags are stored as a JSON array of strings.
+            conditions.append("c.tags LIKE ? ESCAPE '\\'")
+            values.append("%" + Self.likeEscaped(JSONValue.string(tag).jsonText) + "%")
+        }
+        if let check = filter.failedCheck {
+            // Check results are stored as JSON with sorted keys: check, isConstraint, passed, ...
+            conditions.append("(o.checks LIKE ? ESCAPE '\\' OR o.checks LIKE ? ESCAPE '\\')")
+            for constraint in ["false", "true"] {
+                values.append(
+                    "%" + Self.likeEscaped(#""check":"# + JSONValue.string(check).jsonText)
+                        + #","isConstraint":\#(constraint),"passed":false%"#
+                )
+            }
+        }
+        if let text = filter.text, !text.isEmpty {
+            conditions.append(
+                "(LOWER(o.output) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(o.input, c.input, '')) LIKE ? ESCAPE '\\')"
+            )
+            let pattern = "%" + Self.likeEscaped(text.lowercased()) + "%"
+            values += [pattern, pattern]
+        }
+        let from = """
+            FROM outcome o LEFT JOIN test_case c ON c.run_id = o.run_id AND c.case_id = o.case_id
+            WHERE \(conditions.joined(separator: " AND "))
+            """
+        let total =
+            counting
+            ? try await database.fetchOne(SQLStatement("SELECT COUNT(*) AS n " + from, values))?.int("n") ?? 0 : 0
         let decoder = JSONDecoder()
-        return try await database.fetchAll(
+        let rows = try await database.fetchAll(
             SQLStatement(
                 """
                 SELECT o.*, c.tags AS tags, COALESCE(o.input, c.input) AS effective_input,
-                    COALESCE(c.private, 0) AS is_private FROM outcome o
-                LEFT JOIN test_case c ON c.run_id = o.run_id AND c.case_id = o.case_id
-                WHERE o.run_id = ? \(filter)
+                    COALESCE(c.private, 0) AS is_private \(from)
                 ORDER BY \(dialect.bytewise("o.candidate_id")), \(dialect.bytewise("o.case_id")),
-                    \(dialect.bytewise("o.variant")), o.sample LIMIT ?
+                    \(dialect.bytewise("o.variant")), o.sample LIMIT ? OFFSET ?
                 """,
-                [runID, limit]
+                values + [limit, offset]
             )
         ).map { row in
             var trial = TrialRow(
@@ -130,5 +194,16 @@ extension SQLRunStore {
             }
             return try row.bool("is_private") ? trial.redacted() : trial
         }
+        return TrialPage(rows: rows, total: counting ? total : rows.count)
+    }
+
+    /// `text` for a LIKE pattern with `\` as its escape: `%`, `_` and `\` match only themselves.
+    static func likeEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        return out
     }
 }

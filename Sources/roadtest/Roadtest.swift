@@ -26,7 +26,8 @@ struct Roadtest: AsyncParsableCommand {
             RunsCommand.self,
             ValidateCommand.self,
             PickCommand.self, ModelsCommand.self, SimulateCommand.self, ChaosCommand.self, DrillCommand.self,
-            RedteamCommand.self, GatewayCommand.self, ShadowCommand.self, ReviewCommand.self, StoreCommand.self,
+            RedteamCommand.self, GatewayCommand.self, ShadowCommand.self, ReviewCommand.self, ViewCommand.self,
+            StoreCommand.self,
         ]
     )
 

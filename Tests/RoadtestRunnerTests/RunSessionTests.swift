@@ -66,6 +66,9 @@ import Testing
         func trialRows(runID: String, failuresOnly: Bool, limit: Int) async throws -> [TrialRow] {
             try await base.trialRows(runID: runID, failuresOnly: failuresOnly, limit: limit)
         }
+        func trialPage(runID: String, filter: TrialFilter, offset: Int, limit: Int) async throws -> TrialPage {
+            try await base.trialPage(runID: runID, filter: filter, offset: offset, limit: limit)
+        }
         func attempts(runID: String, key: TrialKey) async throws -> [Attempt] {
             try await base.attempts(runID: runID, key: key)
         }

@@ -1,0 +1,208 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RoadtestCore
+import RoadtestProviders
+import RoadtestStore
+import RoadtestTestSupport
+import Testing
+
+/// `roadtest view`, as a person uses it: the built CLI serves a store holding two runs, and headless Chromium
+/// (driven over the DevTools protocol) opens a run, filters to failed trials, opens one, labels it with the keyboard
+/// and a correction, and compares the two runs. The label is then read back from the store.
+/// Debian's chromium, when installed.
+let viewChromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
+
+@Suite(
+    .serialized,
+    .enabled(
+        if: (OfficialSDK.python != nil && TestEnvironment.binary != nil && viewChromium != nil)
+            || TestEnvironment.isCI,
+        "build roadtest, run `make pyclients` and install Debian's chromium first"
+    )
+)
+struct ViewTests {
+    static var chromium: String? { viewChromium }
+
+    static let browser = """
+        import json, re, subprocess, sys, tempfile, time, urllib.request
+        import websocket
+        base, correction, chromium = sys.argv[1:4]
+        profile = tempfile.mkdtemp()
+        proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
+                                 "--user-data-dir=" + profile, "about:blank"], stderr=subprocess.PIPE, text=True)
+        try:
+            port = None
+            deadline = time.time() + 60
+            while port is None and time.time() < deadline:
+                match = re.search(r"DevTools listening on ws://127.0.0.1:(\\d+)/", proc.stderr.readline())
+                if match: port = match.group(1)
+            page = next(t for t in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page")
+            ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
+            counter = [0]
+            def call(method, **params):
+                counter[0] += 1
+                ws.send(json.dumps({"id": counter[0], "method": method, "params": params}))
+                while True:
+                    message = json.loads(ws.recv())
+                    if message.get("id") == counter[0]:
+                        return message.get("result", {})
+            def evaluate(expression):
+                try:
+                    return call("Runtime.evaluate", expression=expression, returnByValue=True).get("result", {}).get("value")
+                except Exception:
+                    return None
+            def wait_for(expression):
+                deadline = time.time() + 30
+                while time.time() < deadline:
+                    if evaluate("document.readyState === 'complete' && (" + expression + ")"): return True
+                    time.sleep(0.1)
+                return False
+            def key(text):
+                call("Input.dispatchKeyEvent", type="keyDown", key=text, text=text)
+                call("Input.dispatchKeyEvent", type="keyUp", key=text)
+            result = {}
+            call("Page.enable")
+            call("Page.navigate", url=base + "/")
+            result["runs"] = wait_for("document.querySelectorAll('a.run').length === 2") and evaluate("document.querySelectorAll('a.run').length")
+            # Open the latest run, filter to failed trials.
+            evaluate("document.querySelector('a.run').click()")
+            result["run_opened"] = wait_for("!!document.getElementById('scorecards')")
+            result["all_count"] = evaluate("document.getElementById('count').textContent")
+            evaluate("document.querySelector('select[name=passed]').value = 'no'; document.getElementById('filters').submit()")
+            result["filtered"] = wait_for("location.search.includes('passed=no')")
+            result["failed_count"] = evaluate("document.getElementById('count').textContent")
+            result["failed_rows"] = evaluate("document.querySelectorAll('tr.trial').length")
+            # Open the failed trial, label it with the keyboard and a correction.
+            evaluate("document.querySelector('a.open').click()")
+            result["trial_opened"] = wait_for("!!document.getElementById('output')")
+            result["verdict"] = evaluate("document.getElementById('verdict').textContent")
+            result["output"] = evaluate("document.getElementById('output').textContent")
+            result["scripts"] = evaluate("document.querySelectorAll('script').length")
+            key("g")
+            result["good_checked"] = evaluate("document.getElementById('good').checked")
+            evaluate("document.getElementById('correction').value = %s" % json.dumps(correction))
+            evaluate("document.getElementById('save').click()")
+            result["saved"] = wait_for("!!document.getElementById('saved')")
+            result["label"] = evaluate("(document.querySelector('p.label') || {}).textContent")
+            # Compare the two runs.
+            call("Page.navigate", url=base + "/")
+            wait_for("document.querySelectorAll('input[name=base]').length === 2")
+            evaluate("document.querySelectorAll('input[name=base]')[1].checked = true;"
+                     " document.querySelectorAll('input[name=head]')[0].checked = true;"
+                     " document.getElementById('compare').submit()")
+            result["compared"] = wait_for("location.pathname === '/compare' && document.body.textContent.includes('Roadtest compare')")
+            result["compare_text"] = evaluate("document.body.textContent.slice(0, 2000)")
+            print(json.dumps(result))
+        finally:
+            proc.kill()
+        """
+
+    @Test func openARunFilterToFailuresLabelOneAndCompareTwoRuns() async throws {
+        let python = try #require(OfficialSDK.python, "CI installs the Python clients (make pyclients)")
+        let chromium = try #require(Self.chromium, "CI installs Debian's chromium")
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(
+                    [
+                        "suite.yaml": """
+                        name: view-demo
+                        candidates:
+                          - {id: sim, base_url: "\(baseURL)", model: echo}
+                        cases:
+                          - {id: paris, prompt: "Say Paris", checks: [{contains: Paris}]}
+                          - {id: berlin, prompt: "Say Berlin <b>bold</b>", checks: [{contains: Madrid}]}
+                          - {id: rome, prompt: "Say Rome", checks: [{contains: Rome}]}
+                        """
+                    ],
+                    in: directory
+                )
+                for _ in 0..<2 {
+                    let run = try await runRoadtest(["run", "suite.yaml", "--store", "runs.db"], in: directory)
+                    #expect(run.status == 0, "\(run.errors)")
+                }
+                let binary = try #require(TestEnvironment.binary)
+                let port = await TestEnvironment.unusedPort()
+                let base = "http://127.0.0.1:\(port)"
+                try await TestProcess.run(
+                    [binary.path, "view", "--store", "runs.db", "--listen", "127.0.0.1:\(port)"],
+                    in: directory,
+                    errorLog: directory.appendingPathComponent("view.log")
+                ) { viewer in
+                    defer { try? viewer.send(SIGTERM) }
+                    let up = try await eventually(timeout: .seconds(30)) {
+                        (try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/"), timeout: .seconds(1)))
+                            != nil
+                    }
+                    try #require(up, "the viewer did not start")
+                    let result = try await OfficialSDK.run(Self.browser, [base, "Madrid is not Berlin", chromium])
+                    #expect(result["runs"] == .number(2))
+                    #expect(result["run_opened"] == .bool(true))
+                    #expect(result["all_count"]?.stringValue?.hasPrefix("3 trials match") == true, "\(result)")
+                    #expect(result["filtered"] == .bool(true))
+                    #expect(result["failed_count"]?.stringValue?.hasPrefix("1 trials match") == true, "\(result)")
+                    #expect(result["failed_rows"] == .number(1))
+                    #expect(result["trial_opened"] == .bool(true))
+                    #expect(result["verdict"] == .string("fail"))
+                    // The model's text is shown as text, never as markup.
+                    #expect(result["output"]?.stringValue?.contains("<b>bold</b>") == true, "\(result)")
+                    #expect(result["scripts"] == .number(1), "only the page's own keyboard script")
+                    #expect(result["good_checked"] == .bool(true))
+                    #expect(result["saved"] == .bool(true), "\(result)")
+                    #expect(result["label"]?.stringValue?.contains("Madrid is not Berlin") == true, "\(result)")
+                    #expect(result["compared"] == .bool(true), "\(result)")
+                    #expect(result["compare_text"]?.stringValue?.contains("sim") == true)
+                }
+                // The label is in the store, as a review label on the trial.
+                let store = try Store.sqlite(path: directory.appendingPathComponent("runs.db").path)
+                let labels = try await store.withRunning { try await store.feedback.allFeedback() }
+                try #require(labels.count == 1)
+                #expect(labels[0].isGood)
+                #expect(labels[0].correction == "Madrid is not Berlin")
+                #expect(labels[0].source == "review")
+                #expect(labels[0].subject.hasPrefix("trial:") && labels[0].subject.contains("/sim/berlin/0/"))
+            }
+        }
+    }
+
+    @Test func aPostFromAnotherSiteOrWithoutTheTokenIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let binary = try #require(TestEnvironment.binary)
+            let port = await TestEnvironment.unusedPort()
+            let base = "http://127.0.0.1:\(port)"
+            try await TestProcess.run(
+                [binary.path, "view", "--store", "runs.db", "--listen", "127.0.0.1:\(port)"],
+                in: directory,
+                errorLog: directory.appendingPathComponent("view.log")
+            ) { viewer in
+                defer { try? viewer.send(SIGTERM) }
+                let up = try await eventually(timeout: .seconds(30)) {
+                    (try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/"), timeout: .seconds(1)))
+                        != nil
+                }
+                try #require(up)
+                var request = HTTPClientRequest(url: base + "/label")
+                request.method = .POST
+                request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
+                request.headers.add(name: "origin", value: "https://evil.example")
+                request.body = .bytes(ByteBuffer(string: "subject=trial%3Aa%2Fb%2Fc%2F0%2F&rating=up&token=guess"))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+                #expect(response.status == .forbidden)
+            }
+            // Beyond loopback without a token, the viewer does not start.
+            let refused = try await runRoadtest(
+                ["view", "--store", "runs.db", "--listen", "0.0.0.0:\(port)"],
+                in: directory,
+                timeout: 30
+            )
+            #expect(refused.status == 1)
+            #expect(
+                refused.errors.contains("ROADTEST_VIEW_TOKEN") || refused.errors.contains("auth"),
+                "\(refused.errors)"
+            )
+        }
+    }
+}
