@@ -67,6 +67,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner",
                 "RoadtestStore",
                 "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestDrill", "RoadtestGateway",
+                "RoadtestImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -101,6 +102,11 @@ let package = Package(
                 "RoadtestCore", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestImport",
+            dependencies: ["RoadtestCore", "RoadtestSuite", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -217,6 +223,12 @@ let package = Package(
                 "RoadtestCore", "RoadtestSuite", "RoadtestTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestImportTests",
+            dependencies: ["RoadtestCore", "RoadtestImport", "RoadtestServer", "RoadtestSuite", "RoadtestTestSupport"],
+            exclude: ["Fixtures"],  // the source files each importer reads, read by path
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,134 @@
+import Foundation
+import RoadtestCore
+import RoadtestServer
+import RoadtestTestSupport
+import Testing
+
+/// `roadtest import` as a user runs it: the suite written, the summary, `roadtest validate` on the result, and a
+/// run of the imported suite against the simulator (OpenAI-format candidates reach it through `OPENAI_BASE_URL`,
+/// as the official SDK would).
+@Suite(.serialized, .enabled(if: TestEnvironment.binary != nil, "build the roadtest executable first (swift build)"))
+struct ImportCLITests {
+    /// The fixtures copied into `directory` so the command names them by relative paths, as a user types them.
+    func copyFixtures(to directory: URL) throws {
+        for name in ["promptfoo", "openai-evals", "inspect"] {
+            try FileManager.default.copyItem(
+                at: ImporterTests.fixtures.appendingPathComponent(name),
+                to: directory.appendingPathComponent(name)
+            )
+        }
+    }
+
+    @Test func promptfooImportWritesASuiteThatValidatesAndSaysWhatItLeftOut() async throws {
+        try await withTemporaryDirectory { directory in
+            try copyFixtures(to: directory)
+            let config = "promptfoo/promptfooconfig.yaml"
+            let imported = try await runRoadtest(["import", "promptfoo", config, "--out", "suite.yaml"], in: directory)
+            // Uncarried assertions are warnings: the suite is written and the exit status is 0.
+            #expect(imported.status == 0, "\(imported.errors)")
+            let javascript = try ImporterTests.line(
+                of: "type: javascript",
+                in: directory.appendingPathComponent(config).path
+            )
+            #expect(
+                imported.output.contains("Wrote suite.yaml: 10 cases, 5 candidates and 1 judge"),
+                "\(imported.output)"
+            )
+            #expect(imported.output.contains("Checks carried: "), "\(imported.output)")
+            #expect(imported.output.contains("icontains 12, icontains-any 2, is-json 4, judge 6"), "\(imported.output)")
+            #expect(imported.output.contains("warning: \(config):\(javascript): javascript: "), "\(imported.output)")
+            #expect(imported.output.contains("warning: promptfoo/tests.csv:3: javascript: "), "\(imported.output)")
+            #expect(imported.output.contains("Not carried: 6 (javascript 2, provider http 1, "), "\(imported.output)")
+            let text = try String(contentsOf: directory.appendingPathComponent("suite.yaml"), encoding: .utf8)
+            #expect(text.hasPrefix("# Imported by `roadtest import` from promptfoo config \(config)."))
+
+            let validated = try await runRoadtest(["validate", "suite.yaml"], in: directory)
+            #expect(validated.status == 0, "\(validated.errors)")
+            #expect(validated.output.contains("5 candidate(s), 10 case(s)"), "\(validated.output)")
+        }
+    }
+
+    @Test func unreadableInputExitsOneWithFileAndLine() async throws {
+        try await withTemporaryDirectory { directory in
+            try writeFiles(
+                [
+                    "dataset.jsonl": "{\"input\": \"fine\", \"target\": \"x\"}\n{\"input\": \"broken\", \n",
+                    "promptfooconfig.yaml": "prompts: [file://missing.txt]\ntests: [{vars: {a: 1}}]\n",
+                ],
+                in: directory
+            )
+            let inspect = try await runRoadtest(
+                ["import", "inspect", "dataset.jsonl", "--out", "s.yaml"],
+                in: directory
+            )
+            #expect(inspect.status == 1)
+            #expect(
+                inspect.errors.hasPrefix("roadtest: dataset.jsonl:2: cannot parse dataset.jsonl"),
+                "\(inspect.errors)"
+            )
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.yaml").path))
+            let promptfoo = try await runRoadtest(
+                ["import", "promptfoo", "promptfooconfig.yaml", "--out", "s.yaml"],
+                in: directory
+            )
+            #expect(promptfoo.status == 1)
+            #expect(
+                promptfoo.errors.hasPrefix("roadtest: promptfooconfig.yaml:1: cannot read missing.txt"),
+                "\(promptfoo.errors)"
+            )
+        }
+    }
+
+    @Test func importedSuitesRunAgainstTheSimulator() async throws {
+        try await withSimulator { baseURL, simulator in
+            try await withTemporaryDirectory { directory in
+                try copyFixtures(to: directory)
+                let environment = [
+                    "OPENAI_BASE_URL": baseURL, "OPENAI_API_KEY": "sk-test",
+                    "ANTHROPIC_BASE_URL": String(baseURL.dropLast(3)), "ANTHROPIC_API_KEY": "test",
+                ]
+                let imports: [(arguments: [String], candidates: [String], cases: Int)] = [
+                    (
+                        ["promptfoo", "promptfoo/promptfooconfig.yaml"],
+                        ["gpt-4o-mini", "claude-3-5-haiku-latest"], 10
+                    ),
+                    (
+                        ["openai-evals", "openai-evals/eval.json", "--data", "openai-evals/items.jsonl"],
+                        ["model"], 3
+                    ),
+                    (["inspect", "inspect/dataset.jsonl"], ["model"], 4),
+                    (["inspect", "inspect/dataset.csv"], ["model"], 2),
+                ]
+                for (index, source) in imports.enumerated() {
+                    let suite = "suite-\(index).yaml"
+                    let imported = try await runRoadtest(
+                        ["import"] + source.arguments + ["--out", suite],
+                        in: directory
+                    )
+                    #expect(imported.status == 0, "\(imported.errors)")
+                    simulator.forgetReceivedRequests()
+                    let run = try await runRoadtest(
+                        ["run", suite, "--json", "run-\(index).json", "--quiet"]
+                            + source.candidates.flatMap { ["--candidate", $0] },
+                        in: directory,
+                        environment: environment
+                    )
+                    // The run finishes (no bars: 0); every scored candidate got answers from the simulator.
+                    #expect(run.status == 0, "\(source.arguments): \(run.errors)")
+                    let report = try #require(
+                        JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("run-\(index).json")))
+                    )
+                    let cards = report["candidates"]?.arrayValue ?? []
+                    #expect(cards.compactMap { $0["id"]?.stringValue }.sorted() == source.candidates.sorted())
+                    let chats = simulator.receivedRequests.filter {
+                        $0.path.hasSuffix("/chat/completions") || $0.path.hasSuffix("/messages")
+                    }
+                    #expect(chats.count >= source.cases * source.candidates.count, "\(source.arguments)")
+                }
+                // The promptfoo prompt reached the model rendered, and the OpenAI eval's system prompt too.
+                let run0 = try String(contentsOf: directory.appendingPathComponent("suite-0.yaml"), encoding: .utf8)
+                #expect(run0.contains("- id: refund-request-reply"))
+            }
+        }
+    }
+}
