@@ -43,7 +43,11 @@ extension PromptfooConversion {
                 model = parts[2]
             } else {
                 guard let name = modelName(["chat"]) else {
-                    notCarried("provider \(providerID)", node, "only OpenAI chat and responses models are carried")
+                    notCarried(
+                        "provider \(family)",
+                        node,
+                        "\(providerID): only OpenAI chat and responses models are carried"
+                    )
                     return nil
                 }
                 entries.append(YAMLEntry("provider", .string("openai")))
@@ -58,7 +62,7 @@ extension PromptfooConversion {
             }
         case "anthropic":
             guard let name = modelName(["messages"]) else {
-                notCarried("provider \(providerID)", node, "only Anthropic messages models are carried")
+                notCarried("provider \(family)", node, "\(providerID): only Anthropic messages models are carried")
                 return nil
             }
             model = name
@@ -69,7 +73,7 @@ extension PromptfooConversion {
             if let base = config?["apiBaseUrl"]?.string { entries.append(YAMLEntry("base_url", .string(base))) }
         case "ollama":
             guard let name = modelName(["chat"]) else {
-                notCarried("provider \(providerID)", node, "only Ollama chat models are carried")
+                notCarried("provider \(family)", node, "\(providerID): only Ollama chat models are carried")
                 return nil
             }
             model = name

@@ -124,10 +124,34 @@ struct ImportCLITests {
                         $0.path.hasSuffix("/chat/completions") || $0.path.hasSuffix("/messages")
                     }
                     #expect(chats.count >= source.cases * source.candidates.count, "\(source.arguments)")
+                    // Every case and candidate was answered: trials, not errors.
+                    for card in cards {
+                        #expect(card["trials"] == .number(Double(source.cases)), "\(source.arguments)")
+                        #expect(card["errors"]?["connection"] == .number(0), "\(source.arguments)")
+                    }
+                    let bodies = chats.map(\.body.jsonText)
+                    switch index {
+                    case 0:
+                        // The prompt file rendered with the test's and defaultTest's vars; Anthropic reached through
+                        // ANTHROPIC_BASE_URL; the judge (no base_url) through OPENAI_BASE_URL.
+                        #expect(
+                            bodies.contains { $0.contains("You are a support agent for Acme. Answer the customer") }
+                        )
+                        #expect(bodies.contains { $0.contains("Customer: I was charged twice, can I get a refund?") })
+                        #expect(chats.contains { $0.path == "/v1/messages" })
+                        #expect(bodies.contains { $0.contains(#""model":"gpt-4.1""#) })
+                    case 1:
+                        // The run's template: the developer message as the system prompt, the item as the user turn.
+                        #expect(
+                            bodies.contains { $0.contains("Categorize the ticket as Hardware, Software or Other.") }
+                        )
+                        #expect(bodies.contains { $0.contains("I'm in vim and I can't quit!") })
+                        #expect(bodies.contains { $0.contains(#""model":"gpt-4.1-mini""#) })
+                        #expect(bodies.contains { $0.contains(#""model":"o3-mini""#) })
+                    default:
+                        #expect(bodies.contains { $0.contains("A) ") && $0.contains("ANSWER: $LETTER") })
+                    }
                 }
-                // The promptfoo prompt reached the model rendered, and the OpenAI eval's system prompt too.
-                let run0 = try String(contentsOf: directory.appendingPathComponent("suite-0.yaml"), encoding: .utf8)
-                #expect(run0.contains("- id: refund-request-reply"))
             }
         }
     }

@@ -161,6 +161,68 @@ import Testing
         }
     }
 
+    @Test func promptfooEdgeCasesAreCarriedOrListed() throws {
+        try withTemporaryFiles([
+            "promptfooconfig.yaml": """
+            prompts:
+              - 'Summarise: {{text}}'
+              - 'Shout: {{ text | upper }}'
+            providers:
+              - id: http
+                label: gateway
+                config:
+                  url: http://localhost:8080/v1/chat/completions
+                  body: {model: local-llm, messages: '{{prompt}}'}
+                  headers: {Authorization: Bearer xyz, X-Team: evals}
+              - id: openai:completion:davinci-002
+            defaultTest:
+              options:
+                provider: anthropic:messages:claude-3-5-sonnet-latest
+                transform: output.trim()
+            tests: file://tests.csv
+            """,
+            "tests.csv": """
+            text,__expected,__description
+            The quick brown fox,"grade: Is a one-line summary",fox
+            Lorem ipsum,"similar(0.6): A placeholder text",lorem
+            Hello,"levenshtein(3): Hullo",hello
+            """,
+        ]) { directory in
+            let config = directory + "/promptfooconfig.yaml"
+            let imported = try PromptfooImporter().convert(configAt: config)
+            // The second prompt uses a Nunjucks filter: its cases are left out and listed, once per case.
+            #expect(imported.cases.map(\.id) == ["fox-prompt-1", "lorem-prompt-1", "hello-prompt-1"])
+            #expect(imported.findings(.notCarried).filter { $0.type == "nunjucks" }.count == 3)
+            // An OpenAI-compatible HTTP provider is a candidate at its base URL; its credential header is not written.
+            let gateway = try #require(Self.candidate(imported, "gateway"))
+            #expect(gateway["base_url"] == .string("http://localhost:8080/v1"))
+            #expect(gateway["model"] == .string("local-llm"))
+            #expect(gateway["headers"] == .map([YAMLEntry("X-Team", .string("evals"))]))
+            // The grader named in defaultTest.options.provider is the judge.
+            let judge = try #require(Self.candidate(imported, "judge"))
+            #expect(judge["provider"] == .string("anthropic") && judge["judge"] == .bool(true))
+            #expect(imported.cases[0].checks == [ImportedCheck("judge", .string("Is a one-line summary"))])
+            #expect(
+                imported.cases[1].checks == [
+                    ImportedCheck(
+                        "similar",
+                        .string("A placeholder text"),
+                        options: [YAMLEntry("threshold", .number(0.6))]
+                    )
+                ]
+            )
+            #expect(imported.cases[2].checks.isEmpty)
+            let types = Set(imported.findings(.notCarried).map(\.type))
+            #expect(
+                types.isSuperset(of: ["levenshtein", "provider openai", "option transform", "provider option headers"])
+            )
+            #expect(imported.findings(.approximated).map(\.type) == ["provider http"])
+            let (text, suite) = try Self.reload(imported)
+            #expect(suite.cases[0].messages[0].content == "Summarise: The quick brown fox")
+            #expect(!text.contains("xyz"))
+        }
+    }
+
     @Test func unreadablePromptfooInputNamesFileAndLine() throws {
         try withTemporaryFiles([
             "broken.yaml": "prompts: ['Hi {{x}}']\nproviders: [openai:gpt-4o-mini]\ntests:\n  - vars: {x: [unclosed\n",
