@@ -86,7 +86,15 @@ struct PromptfooConversion {
     }
 
     mutating func run(_ root: SourceNode) throws -> ImportedSuite {
-        if let description = root["description"]?.string { suite.description = description }
+        // The suite's name keys its history in the store: every promptfoo project's file is promptfooconfig.yaml,
+        // so the config's description names it, else its folder.
+        let folder = ((file as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        if let description = root["description"]?.string {
+            suite.description = description
+            suite.name = Identifier.slug(description, fallback: suite.name)
+        } else if !folder.isEmpty, folder != ".", folder != "/" {
+            suite.name = Identifier.slug(folder, fallback: suite.name)
+        }
         let known = [
             "description", "prompts", "providers", "targets", "tests", "defaultTest", "scenarios", "outputPath",
             "sharing", "evaluateOptions", "commandLineOptions", "env", "nunjucksFilters", "derivedMetrics",

@@ -106,6 +106,16 @@ struct ImportCLITests {
                         in: directory
                     )
                     #expect(imported.status == 0, "\(imported.errors)")
+                    // The written suite is a contract: the golden file changes only on purpose.
+                    let written = try String(contentsOf: directory.appendingPathComponent(suite), encoding: .utf8)
+                    let golden = Golden(
+                        directory: ImporterTests.fixtures.appendingPathComponent("golden"),
+                        literals: []
+                    )
+                    let goldenName = ["promptfoo", "openai-evals", "inspect-jsonl", "inspect-csv"][index] + ".yaml"
+                    if let difference = try golden.check(text: written, named: goldenName) {
+                        Issue.record("\(difference)")
+                    }
                     simulator.forgetReceivedRequests()
                     let run = try await runRoadtest(
                         ["run", suite, "--json", "run-\(index).json", "--quiet"]
