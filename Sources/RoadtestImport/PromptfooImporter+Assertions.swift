@@ -50,7 +50,10 @@ extension PromptfooConversion {
             return skip(written, "its 'transform' is code; the check would grade another text")
         }
         var options: [YAMLEntry] = []
-        if let weight = node["weight"]?.double, weight != 1 { options.append(YAMLEntry("weight", .number(weight))) }
+        if let weight = node["weight"]?.double, weight != 1 {
+            guard weight >= 0 else { return skip(written, "its weight \(SuiteWriter.format(weight)) is below 0") }
+            options.append(YAMLEntry("weight", .number(weight)))
+        }
         func check(_ name: String, _ argument: YAMLValue) -> ImportedCheck {
             ImportedCheck((isNegated ? "not-" : "") + name, argument, options: options)
         }

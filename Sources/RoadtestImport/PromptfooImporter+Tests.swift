@@ -57,9 +57,9 @@ extension PromptfooConversion {
             if column.hasPrefix("__expected") {
                 if !text.isEmpty { asserts.append(assertion(fromText: text, line: line)) }
             } else if column == "__description" {
-                pairs.append(("description", cell))
+                if !text.isEmpty { pairs.append(("description", cell)) }
             } else if column == "__threshold" {
-                pairs.append(("threshold", .scalar(text, isQuoted: false, line: line)))
+                if !text.isEmpty { pairs.append(("threshold", .scalar(text, isQuoted: false, line: line))) }
             } else if column == "__prefix" || column == "__suffix" {
                 pairs.append((String(column.dropFirst(2)), cell))
             } else if column.hasPrefix("__") {
@@ -125,7 +125,13 @@ extension PromptfooConversion {
             }
         }
         test.asserts = node["assert"]?.items ?? []
-        test.threshold = node["threshold"]?.double
+        if let threshold = node["threshold"] {
+            if let value = threshold.double, (0...1).contains(value) {
+                test.threshold = value
+            } else {
+                notCarried("test threshold", threshold, in: testFile, "a case's threshold is a score from 0 to 1")
+            }
+        }
         for (key, value) in node["metadata"]?.pairs ?? [] {
             if let text = value.string { test.tags.append("\(key):\(text)") }
         }

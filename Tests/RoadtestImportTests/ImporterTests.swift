@@ -182,10 +182,10 @@ import Testing
             tests: file://tests.csv
             """,
             "tests.csv": """
-            text,__expected,__description
-            The quick brown fox,"grade: Is a one-line summary",fox
-            Lorem ipsum,"similar(0.6): A placeholder text",lorem
-            Hello,"levenshtein(3): Hullo",hello
+            text,__expected,__description,__threshold
+            The quick brown fox,"grade: Is a one-line summary",fox,0.5
+            Lorem ipsum,"similar(0.6): A placeholder text",lorem,
+            Hello,"levenshtein(3): Hullo",hello,2
             """,
         ]) { directory in
             let config = directory + "/promptfooconfig.yaml"
@@ -212,6 +212,14 @@ import Testing
                 ]
             )
             #expect(imported.cases[2].checks.isEmpty)
+            // A CSV __threshold is the case's; one outside 0...1 is listed at its row, an empty cell is no threshold.
+            #expect(imported.cases.map(\.threshold) == [0.5, nil, nil])
+            #expect(
+                imported.findings(.notCarried).contains {
+                    $0.type == "test threshold"
+                        && $0.location == SourceLocation(file: directory + "/tests.csv", line: 4)
+                }
+            )
             let types = Set(imported.findings(.notCarried).map(\.type))
             #expect(
                 types.isSuperset(of: ["levenshtein", "provider openai", "option transform", "provider option headers"])
