@@ -111,6 +111,10 @@ public struct InspectImporter: Sendable {
             } else if targets.count > 1 {
                 testCase.checks.append(ImportedCheck("icontains-any", .list(targets.map(YAMLValue.string))))
             }
+            guard messages.contains(where: { $0.role == "user" }) else {
+                skip("input", "no user message to send; the sample is left out")
+                continue
+            }
             if messages.count == 1, messages[0].role == "user" {
                 testCase.prompt = messages[0].content
             } else {

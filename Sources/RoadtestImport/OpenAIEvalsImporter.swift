@@ -87,6 +87,15 @@ public struct OpenAIEvalsImporter: Sendable {
             messages = [("user", "{{\(EvalTemplate.itemPath(reference))}}")]
         }
 
+        if !messages.isEmpty, !messages.contains(where: { $0.role == "user" }) {
+            throw RoadtestError(
+                .invalidArgument,
+                "the run's input_messages template has no user message",
+                hint: "a Roadtest case sends a user turn; add one to the template or pass --prompt",
+                location: SourceLocation(file: path, line: dataSource?["input_messages"]?.line ?? root.line)
+            )
+        }
+
         // The graders.
         var converter = EvalCriteria(file: path)
         for criterion in criteria {

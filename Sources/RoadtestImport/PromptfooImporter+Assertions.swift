@@ -135,10 +135,14 @@ extension PromptfooConversion {
             }
             return .carried(carried, note: nil)
         case "latency":
-            guard let milliseconds = node["threshold"]?.double else { return skip(written, "it needs a 'threshold'") }
+            guard let milliseconds = node["threshold"]?.double, milliseconds >= 0 else {
+                return skip(written, "it needs a 'threshold' in milliseconds")
+            }
             return .carried(check("latency", .string("\(SuiteWriter.format(milliseconds))ms")), note: nil)
         case "cost":
-            guard let dollars = node["threshold"]?.double else { return skip(written, "it needs a 'threshold'") }
+            guard let dollars = node["threshold"]?.double, dollars >= 0 else {
+                return skip(written, "it needs a 'threshold' in dollars")
+            }
             return .carried(check("cost", .number(dollars)), note: nil)
         case "assert-set":
             return skip(written, "assertion sets (\(node["assert"]?.items?.count ?? 0) assertions) are not carried")

@@ -147,7 +147,14 @@ extension PromptfooConversion {
             "max_completion_tokens": "max_tokens",
         ]
         for (key, value) in pairs.sorted(by: { $0.key < $1.key }) where !handled.contains(key) {
+            let numeric: Set<String> = [
+                "temperature", "max_tokens", "top_p", "seed", "top_k", "presence_penalty", "frequency_penalty",
+            ]
             if let name = mapped[key] {
+                if numeric.contains(name), value.double == nil {
+                    notCarried("provider option \(key)", value, "'\(key)' is not a number")
+                    continue
+                }
                 entries.append(YAMLEntry(name, YAMLValue(json: value.json)))
             } else if key == "apiKey" {
                 notCarried("provider option apiKey", value, "a key is never written into a suite; use api_key_env")

@@ -194,7 +194,14 @@ struct PromptfooConversion {
             if let text = node.string { entries.append((text, nil, node)) }
         }
         for entry in entries {
-            let loaded = try promptTexts(entry.text, at: entry.node)
+            let loaded = try promptTexts(entry.text, at: entry.node).filter { prompt in
+                // A Roadtest case needs a user turn to send.
+                guard let messages = prompt.messages, !messages.contains(where: { $0.role == "user" }) else {
+                    return true
+                }
+                notCarried("prompt", entry.node, "a chat prompt without a user message")
+                return false
+            }
             for (index, prompt) in loaded.enumerated() {
                 var prompt = prompt
                 prompt.label = entry.label.map { loaded.count > 1 ? "\($0)-\(index + 1)" : $0 } ?? prompt.label

@@ -381,6 +381,29 @@ import Testing
         #expect(try Self.reload(imported).suite.cases.count == 2)
     }
 
+    @Test func inspectSamplesWithoutAUserTurnAreListedNotWritten() throws {
+        try withTemporaryFiles([
+            "samples.jsonl": """
+            {"id": 7, "input": [{"role": "system", "content": "Only instructions."}], "target": "x"}
+            {"id": 8, "input": [{"role": "user", "content": [{"type": "text", "text": "Describe"}, {"type": "image", "image": "a.png"}]}, {"role": "tool", "content": "42"}], "target": "cat"}
+            {"input": "What is {{name}}?", "target": "a name"}
+            """
+        ]) { directory in
+            let path = directory + "/samples.jsonl"
+            let imported = try InspectImporter().convert(datasetAt: path)
+            #expect(imported.cases.map(\.id) == ["8", "sample-3"])
+            #expect(
+                imported.findings(.notCarried).map { "\($0.type) \($0.location.line)" } == [
+                    "input 1", "content 2", "message tool 2",
+                ]
+            )
+            #expect(imported.cases[0].prompt == "Describe")
+            // Braces in an input are sent as written.
+            #expect(try Self.reload(imported).suite.cases[1].messages[0].content == "What is {{name}}?")
+            #expect(imported.findings(.approximated).map(\.type) == ["braces"])
+        }
+    }
+
     // MARK: - Writing
 
     @Test(arguments: [
