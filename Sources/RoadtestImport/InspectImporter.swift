@@ -142,9 +142,9 @@ public struct InspectImporter: Sendable {
                 testCase.notes.append("no target: the case has no checks")
             }
             // A template-like input is sent as written: vars would fill {{name}} in it.
-            let referenced = ([testCase.prompt ?? ""] + (testCase.messages ?? []).map(\.content)).flatMap(
-                Templates.references
-            )
+            let referenced =
+                ([testCase.prompt ?? ""] + (testCase.messages ?? []).map(\.content)).flatMap(Templates.references)
+                + testCase.checks.flatMap(\.argument.templateReferences)
             if !referenced.isEmpty {
                 suite.findings.append(
                     ImportFinding(

@@ -272,7 +272,8 @@ extension YAMLValue {
     /// The `{{name}}` references in this value's text.
     var templateReferences: [String] {
         switch self {
-        case .string(let text): return Templates.references(in: text).filter(Templates.isPlainName)
+        // Every reference, plain or not: Roadtest fills `{{ anything }}` in a check's text from the vars.
+        case .string(let text): return Templates.references(in: text)
         case .list(let items): return items.flatMap(\.templateReferences)
         case .map(let entries): return entries.flatMap(\.value.templateReferences)
         default: return []

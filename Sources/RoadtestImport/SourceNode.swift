@@ -149,6 +149,7 @@ struct SourceReader: Sendable {
     }
 
     static func parse(_ text: String, file: String, line: Int = 1) throws -> SourceNode {
+        let text = Self.escapingYAMLLineBreaks(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw RoadtestError(
@@ -175,6 +176,27 @@ struct SourceReader: Sendable {
                 location: SourceLocation(file: file, line: line)
             )
         }
+    }
+
+    /// JSON text (it starts with `{` or `[`) with NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR and BOM written as
+    /// `\u` escapes: JSON allows them raw inside strings, where they can only be, but YAML reads the first three as
+    /// line breaks (folded to a space in a quoted scalar) and drops the BOM.
+    static func escapingYAMLLineBreaks(_ text: String) -> String {
+        guard let first = text.first(where: { !$0.isWhitespace }), first == "{" || first == "[" else { return text }
+        let escaped: [Unicode.Scalar: String] = [
+            "\u{85}": "\\u0085", "\u{2028}": "\\u2028", "\u{2029}": "\\u2029", "\u{FEFF}": "\\uFEFF",
+        ]
+        guard text.unicodeScalars.contains(where: { escaped[$0] != nil }) else { return text }
+        var result = ""
+        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            if let replacement = escaped[scalar] {
+                result += replacement
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 
     /// One node per non-empty line of a JSONL file, each with its line number.
