@@ -22,8 +22,14 @@ struct ImportOutputOptions: ParsableArguments {
     @Option(name: .long, help: "The suite file to write (- for standard output).")
     var out: String
 
-    /// Writes the suite and prints the summary (to standard error when the suite goes to standard output).
-    func write(_ suite: ImportedSuite) throws {
+    /// Writes the suite and prints the summary (to standard error when the suite goes to standard output). The
+    /// source itself is never overwritten.
+    func write(_ suite: ImportedSuite, from source: String) throws {
+        let resolve = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        if out != "-", resolve(out) == resolve(source) {
+            throw ValidationError("--out \(out) is the file being imported; write the suite to another file")
+        }
         let text = try SuiteWriter().checkedYAML(for: suite, path: out == "-" ? "imported.yaml" : out)
         try ReportFile.write(Data(text.utf8), to: out)
         let summary = suite.summary(writtenTo: out == "-" ? "standard output" : out)
@@ -44,7 +50,7 @@ struct ImportPromptfooCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withUserFacingErrors {
-            try output.write(try PromptfooImporter().convert(configAt: config))
+            try output.write(try PromptfooImporter().convert(configAt: config), from: config)
         }
     }
 }
@@ -72,7 +78,7 @@ struct ImportOpenAIEvalsCommand: AsyncParsableCommand {
     func run() async throws {
         try await withUserFacingErrors {
             let importer = OpenAIEvalsImporter(dataPath: data, prompt: prompt, model: model)
-            try output.write(try importer.convert(evalAt: eval))
+            try output.write(try importer.convert(evalAt: eval), from: eval)
         }
     }
 }
@@ -93,7 +99,7 @@ struct ImportInspectCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withUserFacingErrors {
-            try output.write(try InspectImporter(model: model).convert(datasetAt: dataset))
+            try output.write(try InspectImporter(model: model).convert(datasetAt: dataset), from: dataset)
         }
     }
 }

@@ -67,6 +67,18 @@ struct ImportCLITests {
                 "\(inspect.errors)"
             )
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.yaml").path))
+            // The source is never overwritten.
+            try writeFiles(["good.jsonl": "{\"input\": \"fine\", \"target\": \"x\"}\n"], in: directory)
+            let overwrite = try await runRoadtest(
+                ["import", "inspect", "good.jsonl", "--out", "./good.jsonl"],
+                in: directory
+            )
+            #expect(overwrite.status == 1)
+            #expect(overwrite.errors.contains("is the file being imported"), "\(overwrite.errors)")
+            #expect(
+                try String(contentsOf: directory.appendingPathComponent("good.jsonl"), encoding: .utf8)
+                    == "{\"input\": \"fine\", \"target\": \"x\"}\n"
+            )
             let promptfoo = try await runRoadtest(
                 ["import", "promptfoo", "promptfooconfig.yaml", "--out", "s.yaml"],
                 in: directory
