@@ -110,8 +110,10 @@ extension PromptfooConversion {
                 )
             }
             return .carried(check("is-json", schema), note: nil)
-        case "similar":
-            guard let expected = value?.string else { return skip(written, "it needs the expected text") }
+        case "similar", "similar:cosine":
+            guard let expected = value?.string else {
+                return skip(written, "it needs one expected text (Roadtest's 'similar' has no any-of list)")
+            }
             let threshold = node["threshold"]?.double ?? 0.75
             needsEmbeddings = true
             var similar = check("similar", .string(expected))
@@ -164,9 +166,11 @@ extension PromptfooConversion {
         } else {
             entries = [
                 YAMLEntry("id", .string("judge")), YAMLEntry("provider", .string("openai")),
-                YAMLEntry("model", .string("gpt-4.1")), YAMLEntry("api_key_env", .string("OPENAI_API_KEY")),
+                YAMLEntry("model", .string("gpt-5")), YAMLEntry("api_key_env", .string("OPENAI_API_KEY")),
             ]
-            suite.candidateNotes.append("'judge' grades llm-rubric and model-graded-closedqa: an OpenAI grader.")
+            suite.candidateNotes.append(
+                "'judge' grades llm-rubric and model-graded-closedqa: promptfoo's default grader with an OpenAI key."
+            )
         }
         let base = judges.isEmpty ? "judge" : "judge-\(judges.count + 1)"
         let id = Identifier.unique(base, in: &takenCandidateIDs)

@@ -161,7 +161,7 @@ struct ImportCLITests {
                         )
                         #expect(bodies.contains { $0.contains("Customer: I was charged twice, can I get a refund?") })
                         #expect(chats.contains { $0.path == "/v1/messages" })
-                        #expect(bodies.contains { $0.contains(#""model":"gpt-4.1""#) })
+                        #expect(bodies.contains { $0.contains(#""model":"gpt-5""#) })
                     case 1:
                         // The run's template: the developer message as the system prompt, the item as the user turn.
                         #expect(
