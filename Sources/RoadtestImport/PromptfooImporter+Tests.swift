@@ -15,9 +15,16 @@ extension PromptfooConversion {
                     notCarried("test", entry, "a test must be a mapping or a file:// path")
                     continue
                 }
-                let path = SourceReader.resolve(String(text.dropFirst(7)), from: file)
-                for row in try testRows(path, referencedAt: location(entry)) {
-                    result.append((try test(from: row, in: path), path))
+                let written = String(text.dropFirst(7))
+                let paths = written.contains("*") ? SourceReader.glob(written, from: file) : [written]
+                if paths.isEmpty {
+                    throw RoadtestError(.notFound, "no file matches \(written)", location: location(entry))
+                }
+                for relative in paths {
+                    let path = SourceReader.resolve(relative, from: file)
+                    for row in try testRows(path, referencedAt: location(entry)) {
+                        result.append((try test(from: row, in: path), path))
+                    }
                 }
             } else {
                 result.append((try test(from: entry, in: file), file))

@@ -234,6 +234,15 @@ struct PromptfooConversion {
         if let colon = path.lastIndex(of: ":"), path[colon...].count > 1, !path[colon...].contains("/") {
             path = String(path[..<colon])  // file://prompts.py:function_name
         }
+        if path.contains("*") {
+            let matches = SourceReader.glob(path, from: file)
+            guard !matches.isEmpty else {
+                throw RoadtestError(.notFound, "no file matches \(path)", hint: "check the pattern", location: here)
+            }
+            var prompts: [PromptfooPrompt] = []
+            for match in matches { prompts += try promptTexts("file://" + match, at: node) }
+            return prompts
+        }
         let resolved = SourceReader.resolve(path, from: file)
         let ext = (path as NSString).pathExtension.lowercased()
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension

@@ -252,6 +252,22 @@ struct SourceReader: Sendable {
         return rows
     }
 
+    /// The files a `*` pattern in a path's last component names (`prompts/*.txt`), sorted, written as the pattern is
+    /// (relative to the file that names it).
+    static func glob(_ pattern: String, from file: String) -> [String] {
+        let directoryPart = (pattern as NSString).deletingLastPathComponent
+        let namePattern = (pattern as NSString).lastPathComponent
+        let directory = resolve(directoryPart.isEmpty ? "." : directoryPart, from: file)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        let expression =
+            "^"
+            + NSRegularExpression.escapedPattern(for: namePattern).replacingOccurrences(of: "\\*", with: ".*")
+            .replacingOccurrences(of: "\\?", with: ".") + "$"
+        return names.filter { $0.range(of: expression, options: .regularExpression) != nil }.sorted().map {
+            directoryPart.isEmpty ? $0 : directoryPart + "/" + $0
+        }
+    }
+
     /// `path` resolved against the folder of the file that names it.
     static func resolve(_ path: String, from file: String) -> String {
         if path.hasPrefix("/") { return path }

@@ -265,7 +265,9 @@ func withTemporaryFiles(_ files: [String: String], _ body: (String) throws -> Vo
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     for (name, contents) in files {
-        try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try contents.write(to: url, atomically: true, encoding: .utf8)
     }
     try body(directory.path)
 }

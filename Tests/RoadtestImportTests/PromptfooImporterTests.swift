@@ -134,6 +134,25 @@ extension ImporterTests {
         }
     }
 
+    @Test func promptfooGlobsNamePromptAndTestFiles() throws {
+        try withTemporaryFiles([
+            "promptfooconfig.yaml": "prompts: [file://prompts/*.txt]\ntests: file://tests/*.yaml\n",
+            "prompts/formal.txt": "Dear customer, {{topic}}",
+            "prompts/casual.txt": "Hey! {{topic}}",
+            "prompts/notes.md": "not a match",
+            "tests/b.yaml": "- vars: {topic: billing}\n",
+            "tests/a.yaml": "- vars: {topic: shipping}\n  assert: [{type: contains, value: ship}]\n",
+        ]) { directory in
+            let imported = try PromptfooImporter().convert(configAt: directory + "/promptfooconfig.yaml")
+            // Matches in name order: casual before formal, a.yaml before b.yaml.
+            #expect(imported.cases.map(\.id) == ["test-1-casual", "test-1-formal", "test-2-casual", "test-2-formal"])
+            #expect(imported.cases.map { $0.vars["topic"] } == ["shipping", "shipping", "billing", "billing"])
+            #expect(imported.cases[0].checks == [ImportedCheck("contains", .string("ship"))])
+            let suite = try Self.reload(imported).suite
+            #expect(suite.cases[1].messages[0].content == "Dear customer, shipping")
+        }
+    }
+
     @Test func promptfooEdgeCasesAreCarriedOrListed() throws {
         try withTemporaryFiles([
             "promptfooconfig.yaml": """
