@@ -180,7 +180,9 @@ extension PromptfooConversion {
         }
         var expansions: [[String: String]] = [[:]]
         for (key, value) in merged {
-            let values = try (value.items ?? [value]).map { try varValue($0, in: testFile) }
+            // An empty list is written as the text `[]`, not expanded into no case at all.
+            let items = value.items.flatMap { $0.isEmpty ? nil : $0 } ?? [value]
+            let values = try items.map { try varValue($0, in: testFile) }
             var next: [[String: String]] = []
             for expansion in expansions {
                 for flat in values {

@@ -113,12 +113,13 @@ extension ImporterTests {
             "tests.jsonl": """
             {"vars": {"text": "Hello", "language": ["French", "German"]}, "assert": [{"type": "not-equals", "value": "Hello"}]}
             {"vars": {"text": "Thanks"}, "assert": [{"type": "webhook", "value": "https://example.com/grade"}]}
+            {"vars": {"text": "Bye", "language": []}}
             """,
         ]) { directory in
             let imported = try PromptfooImporter().convert(configAt: directory + "/promptfooconfig.yaml")
             // A list var makes one test per value, as promptfoo does; an undefined var is rendered empty.
-            #expect(imported.cases.map(\.id) == ["test-1-1", "test-1-2", "test-2"])
-            #expect(imported.cases.map { $0.vars["language"] } == ["French", "German", ""])
+            #expect(imported.cases.map(\.id) == ["test-1-1", "test-1-2", "test-2", "test-3"])
+            #expect(imported.cases.map { $0.vars["language"] } == ["French", "German", "", "[]"])
             #expect(imported.cases[0].checks == [ImportedCheck("not-equals", .string("Hello"))])
             #expect(
                 imported.findings(.notCarried).map(\.description) == [
@@ -129,6 +130,7 @@ extension ImporterTests {
             #expect(
                 suite.cases.map { $0.messages[0].content } == [
                     "Translate to French: Hello", "Translate to German: Hello", "Translate to : Thanks",
+                    "Translate to []: Bye",
                 ]
             )
         }
