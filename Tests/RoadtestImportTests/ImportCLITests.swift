@@ -92,7 +92,16 @@ struct ImportCLITests {
     }
 
     @Test func importedSuitesRunAgainstTheSimulator() async throws {
-        try await withSimulator { baseURL, simulator in
+        // Models that answer right: the eval's categories, and Inspect's letters in its answer format.
+        var categorizer = ModelBehavior()
+        categorizer.rules = [("monitor", "Hardware"), ("vim", "Software"), ("restaurants", "Other")]
+        var student = ModelBehavior()
+        student.rules = [
+            ("capital of France", "Paris.\nANSWER: B"), ("12 * 12", "It is 144."), ("primary colour", "Blue"),
+            ("files in /tmp", "README"), ("red planet", "ANSWER: C"), ("H2O", "Water."),
+        ]
+        let profile = SimulatorProfile(models: ["gpt-4.1-mini": categorizer, "gpt-4o-mini": student])
+        try await withSimulator(profile: profile) { baseURL, simulator in
             try await withTemporaryDirectory { directory in
                 try copyFixtures(to: directory)
                 let environment = [
@@ -150,6 +159,23 @@ struct ImportCLITests {
                     for card in cards {
                         #expect(card["trials"] == .number(Double(source.cases)), "\(source.arguments)")
                         #expect(card["errors"]?["connection"] == .number(0), "\(source.arguments)")
+                    }
+                    // The carried checks grade right answers as passing (judges and `similar` aside: the simulator
+                    // is no grader and serves no embeddings).
+                    let failures = cards.first?["failures_by_check"]
+                    switch index {
+                    case 1:
+                        #expect(
+                            failures?["equals"] == nil && failures?["icontains"] == nil,
+                            "\(String(describing: failures))"
+                        )
+                        #expect(failures?["judge"] != nil)
+                    case 2, 3:
+                        #expect(
+                            cards.first?["passed"] == .number(Double(source.cases)),
+                            "\(String(describing: failures))"
+                        )
+                    default: break
                     }
                     let bodies = chats.map(\.body.jsonText)
                     switch index {
