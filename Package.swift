@@ -73,7 +73,7 @@ let package = Package(
                 "RoadtestCore", "RoadtestSuite", "RoadtestProviders", "RoadtestLocal", "RoadtestRunner",
                 "RoadtestStore",
                 "RoadtestReport", "RoadtestServer", "RoadtestLoad", "RoadtestDrill", "RoadtestGateway",
-                "RoadtestTelemetry", "RoadtestView",
+                "RoadtestTelemetry", "RoadtestView", "RoadtestImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -110,6 +110,11 @@ let package = Package(
                 "RoadtestCore", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RoadtestImport",
+            dependencies: ["RoadtestCore", "RoadtestSuite", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -249,6 +254,12 @@ let package = Package(
                 "RoadtestCore", "RoadtestSuite", "RoadtestTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoadtestImportTests",
+            dependencies: ["RoadtestCore", "RoadtestImport", "RoadtestServer", "RoadtestSuite", "RoadtestTestSupport"],
+            exclude: ["Fixtures"],  // the source files each importer reads, read by path
             swiftSettings: swiftSettings
         ),
         .testTarget(

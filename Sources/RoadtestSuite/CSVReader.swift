@@ -1,13 +1,15 @@
 import Foundation
 
 /// RFC 4180 CSV reading that remembers the line each record starts on (for file:line errors).
-enum CSVReader {
-    struct Failure: Error {
-        var line: Int
-        var message: String
+public enum CSVReader {
+    /// A record that cannot be read: where it starts and why.
+    public struct Failure: Error, Sendable {
+        public var line: Int
+        public var message: String
     }
 
-    static func records(_ text: String) throws -> [(line: Int, fields: [String])] {
+    /// Every record of `text` with the line it starts on; a malformed record throws `Failure`.
+    public static func records(_ text: String) throws -> [(line: Int, fields: [String])] {
         var records: [(line: Int, fields: [String])] = []
         var fields: [String] = []
         var field = ""

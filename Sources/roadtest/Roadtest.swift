@@ -24,7 +24,7 @@ struct Roadtest: AsyncParsableCommand {
             LoadCommand.self,
             ReportCommand.self,
             RunsCommand.self,
-            ValidateCommand.self,
+            ValidateCommand.self, ImportCommand.self,
             PickCommand.self, ModelsCommand.self, SimulateCommand.self, ChaosCommand.self, DrillCommand.self,
             RedteamCommand.self, GatewayCommand.self, ShadowCommand.self, ReviewCommand.self, ViewCommand.self,
             StoreCommand.self,

@@ -246,13 +246,18 @@ public struct CommandOutcome: Sendable {
 }
 
 /// Runs the built `roadtest` executable in `directory` as a user would (`NO_COLOR=1`).
-public func runRoadtest(_ arguments: [String], in directory: URL, timeout: Double = 300) async throws -> CommandOutcome
-{
+public func runRoadtest(
+    _ arguments: [String],
+    in directory: URL,
+    timeout: Double = 300,
+    environment extra: [String: String] = [:]
+) async throws -> CommandOutcome {
     guard let binary = TestEnvironment.binary else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "build the roadtest executable first"])
     }
     var environment = ProcessInfo.processInfo.environment
     environment["NO_COLOR"] = "1"
+    environment.merge(extra) { _, new in new }
     let result = try await ProcessRunner.run(
         ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, binary.path] + arguments,
         timeout: timeout,
