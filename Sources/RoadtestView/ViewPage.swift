@@ -14,7 +14,9 @@ enum ViewPage {
         .bar>span{display:block;height:8px;background:#12b76a}
         """
 
-    static let navigation = "<nav><a href=\"/\">runs</a><a href=\"/compare\">compare</a></nav>"
+    static let navigation =
+        "<nav><a href=\"/\">runs</a><a href=\"/compare\">compare</a><a href=\"/gateway\">gateway</a>"
+        + "<a href=\"/shadow\">shadow</a></nav>"
 
     static func shell(_ title: String, _ body: String, script: String = "") -> String {
         """

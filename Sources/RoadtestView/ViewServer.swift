@@ -20,6 +20,7 @@ import Synchronization
 public final class ViewServer: Sendable {
     let runs: any RunStore
     let feedback: any FeedbackStore
+    let gateway: (any GatewayStore)?
     /// The token every form carries, and the check of each post.
     let guardian = FormGuard()
     /// The access token beyond loopback (nil: loopback only).
@@ -29,9 +30,15 @@ public final class ViewServer: Sendable {
     /// The scorecards of finished runs, folded once (a finished run's outcomes do not change): the last few opened.
     let reports = Mutex<[(id: String, report: RunReport)]>([])
 
-    public init(runs: any RunStore, feedback: any FeedbackStore, accessToken: String? = nil) {
+    public init(
+        runs: any RunStore,
+        feedback: any FeedbackStore,
+        gateway: (any GatewayStore)? = nil,
+        accessToken: String? = nil
+    ) {
         self.runs = runs
         self.feedback = feedback
+        self.gateway = gateway
         self.accessToken = accessToken
     }
 
@@ -47,6 +54,8 @@ public final class ViewServer: Sendable {
         }
         router.get("/compare") { request, _ in await self.respond { try await self.comparePage(request) } }
         router.get("/history") { request, _ in await self.respond { try await self.historyPage(request) } }
+        router.get("/gateway") { request, _ in await self.respond { try await self.gatewayPage(request) } }
+        router.get("/shadow") { request, _ in await self.respond { try await self.shadowPage(request) } }
         router.post("/label") { request, _ in await self.label(request) }
         return router
     }

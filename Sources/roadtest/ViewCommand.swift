@@ -36,7 +36,12 @@ struct ViewCommand: AsyncParsableCommand {
                 )
             }
             return try await storeOptions.with { store in
-                let server = ViewServer(runs: store.runs, feedback: store.feedback, accessToken: token)
+                let server = ViewServer(
+                    runs: store.runs,
+                    feedback: store.feedback,
+                    gateway: store.gateway,
+                    accessToken: token
+                )
                 let app = try server.makeApplication(host: host, port: port) { port in
                     printError("roadtest view: http://\(host):\(port)/")
                 }

@@ -205,4 +205,80 @@ struct ViewTests {
             )
         }
     }
+
+    @Test func gatewayTrafficAndShadowPairsAreListed() async throws {
+        try await withSimulator { baseURL, _ in
+            try await withTemporaryDirectory { directory in
+                try writeFiles(
+                    [
+                        "policy.yaml": """
+                        candidates:
+                          - {id: main, base_url: \(baseURL), model: "main;reply=<i>live</i>"}
+                          - {id: next, base_url: \(baseURL), model: "next;reply=shadow answer"}
+                        routes:
+                          - {name: default, candidate: main, shadow: {candidates: [next], sample: 100%}}
+                        """
+                    ],
+                    in: directory
+                )
+                let status = try await GatewayDrainTests.withGateway(
+                    ["--policy", "policy.yaml", "--store", "gw.db"],
+                    in: directory
+                ) { port, gateway in
+                    for _ in 0..<2 {
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                        request.method = .POST
+                        request.headers.add(name: "content-type", value: "application/json")
+                        request.body = .bytes(
+                            ByteBuffer(
+                                string: #"{"model": "default", "messages": [{"role": "user", "content": "hi"}]}"#
+                            )
+                        )
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        #expect(response.status == .ok)
+                    }
+                    try gateway.send(SIGTERM)
+                }
+                #expect(status == 0)
+                let binary = try #require(TestEnvironment.binary)
+                let port = await TestEnvironment.unusedPort()
+                try await TestProcess.run(
+                    [binary.path, "view", "--store", "gw.db", "--listen", "127.0.0.1:\(port)"],
+                    in: directory,
+                    errorLog: directory.appendingPathComponent("view.log")
+                ) { viewer in
+                    defer { try? viewer.send(SIGTERM) }
+                    func page(_ path: String) async throws -> String? {
+                        guard
+                            let response = try? await HTTPClient.shared.execute(
+                                HTTPClientRequest(url: "http://127.0.0.1:\(port)" + path),
+                                timeout: .seconds(5)
+                            ), response.status == .ok
+                        else { return nil }
+                        return String(buffer: try await response.body.collect(upTo: 1 << 22))
+                    }
+                    var traffic: String?
+                    _ = try await eventually(timeout: .seconds(30)) {
+                        traffic = try await page("/gateway")
+                        return traffic != nil
+                    }
+                    let text = try #require(traffic)
+                    #expect(text.contains("2 of the latest 2 requests"), "\(text)")
+                    #expect(text.components(separatedBy: "<tr class=\"request\">").count == 3)
+                    var shadow: String?
+                    // Shadow copies are stored off the client's path: wait until both are.
+                    _ = try await eventually(timeout: .seconds(10)) {
+                        shadow = try await page("/shadow")
+                        return shadow?.contains("2 pairs") == true
+                    }
+                    let pairs = try #require(shadow)
+                    #expect(pairs.contains("2 pairs"), "\(pairs)")
+                    #expect(pairs.contains("shadow answer"))
+                    // The live answer's markup is shown as text.
+                    #expect(pairs.contains("&lt;i&gt;live&lt;/i&gt;") && !pairs.contains("<i>live</i>"))
+                }
+            }
+        }
+    }
 }
