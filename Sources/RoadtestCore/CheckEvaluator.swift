@@ -58,7 +58,7 @@ public enum CheckEvaluator {
                 actual.hasPrefix(prefix) ? "starts with \(quoted(prefix))" : "does not start with \(quoted(prefix))"
             )
         case .regex(let pattern):
-            guard let regex = try? NSRegularExpression(pattern: pattern) else {
+            guard let regex = RegexCache.regex(pattern) else {
                 return verdict(false, "invalid regular expression \(quoted(pattern))")
             }
             let range = NSRange(output.startIndex..., in: output)
@@ -212,7 +212,7 @@ public enum CheckEvaluator {
 
     /// The first number written in text (`-12`, `3.5`, `1,234.5`).
     public static func firstNumber(in text: String) -> Double? {
-        guard let regex = try? NSRegularExpression(pattern: #"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?"#),
+        guard let regex = RegexCache.regex(#"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?"#),
             let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
             let range = Range(match.range, in: text)
         else { return nil }

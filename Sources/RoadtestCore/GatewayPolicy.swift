@@ -173,7 +173,7 @@ public struct GatewayPolicy: Sendable, Hashable {
     public func redacted(_ text: String) -> String {
         var result = text
         for pattern in redactions {
-            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+            guard let regex = RegexCache.regex(pattern) else { continue }
             result = regex.stringByReplacingMatches(
                 in: result,
                 range: NSRange(result.startIndex..., in: result),

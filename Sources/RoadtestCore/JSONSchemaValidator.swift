@@ -58,7 +58,7 @@ public enum JSONSchemaValidator {
             if let maximum = rules["maxLength"]?.doubleValue, Double(text.unicodeScalars.count) > maximum {
                 problems.append("\(path) should be at most \(Int(maximum)) characters")
             }
-            if let pattern = rules["pattern"]?.stringValue, let regex = try? NSRegularExpression(pattern: pattern),
+            if let pattern = rules["pattern"]?.stringValue, let regex = RegexCache.regex(pattern),
                 regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
             {
                 problems.append("\(path) should match /\(pattern)/")
