@@ -27,79 +27,76 @@ let viewChromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].f
 struct ViewTests {
     static var chromium: String? { viewChromium }
 
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../scripts").standardizedFileURL.path
+
     static let browser = """
-        import json, re, subprocess, sys, tempfile, time, urllib.request
-        import websocket
+        import json, sys
+        sys.path.insert(0, \(String(reflecting: scripts)))
+        from devtools import page_in_chromium
         base, correction, chromium = sys.argv[1:4]
-        profile = tempfile.mkdtemp()
-        proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
-                                 "--user-data-dir=" + profile, "about:blank"], stderr=subprocess.PIPE, text=True)
-        try:
-            port = None
-            deadline = time.time() + 60
-            while port is None and time.time() < deadline:
-                match = re.search(r"DevTools listening on ws://127.0.0.1:(\\d+)/", proc.stderr.readline())
-                if match: port = match.group(1)
-            page = next(t for t in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page")
-            ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
-            counter = [0]
-            def call(method, **params):
-                counter[0] += 1
-                ws.send(json.dumps({"id": counter[0], "method": method, "params": params}))
-                while True:
-                    message = json.loads(ws.recv())
-                    if message.get("id") == counter[0]:
-                        return message.get("result", {})
-            def evaluate(expression):
-                try:
-                    return call("Runtime.evaluate", expression=expression, returnByValue=True).get("result", {}).get("value")
-                except Exception:
-                    return None
-            def wait_for(expression):
-                deadline = time.time() + 30
-                while time.time() < deadline:
-                    if evaluate("document.readyState === 'complete' && (" + expression + ")"): return True
-                    time.sleep(0.1)
-                return False
-            def key(text):
-                call("Input.dispatchKeyEvent", type="keyDown", key=text, text=text)
-                call("Input.dispatchKeyEvent", type="keyUp", key=text)
+        with page_in_chromium(chromium) as page:
+            def ready(expression):
+                return page.wait_for("document.readyState === 'complete' && (" + expression + ")")
             result = {}
-            call("Page.enable")
-            call("Page.navigate", url=base + "/")
-            result["runs"] = wait_for("document.querySelectorAll('a.run').length === 2") and evaluate("document.querySelectorAll('a.run').length")
+            page.navigate(base + "/")
+            result["runs"] = ready("document.querySelectorAll('a.run').length === 2") and page.evaluate("document.querySelectorAll('a.run').length")
             # Open the latest run, filter to failed trials.
-            evaluate("document.querySelector('a.run').click()")
-            result["run_opened"] = wait_for("!!document.getElementById('scorecards')")
-            result["all_count"] = evaluate("document.getElementById('count').textContent")
-            evaluate("document.querySelector('select[name=passed]').value = 'no'; document.getElementById('filters').submit()")
-            result["filtered"] = wait_for("location.search.includes('passed=no')")
-            result["failed_count"] = evaluate("document.getElementById('count').textContent")
-            result["failed_rows"] = evaluate("document.querySelectorAll('tr.trial').length")
+            page.evaluate("document.querySelector('a.run').click()")
+            result["run_opened"] = ready("!!document.getElementById('scorecards')")
+            result["all_count"] = page.evaluate("document.getElementById('count').textContent")
+            page.evaluate("document.querySelector('select[name=passed]').value = 'no'; document.getElementById('filters').submit()")
+            result["filtered"] = ready("location.search.includes('passed=no')")
+            result["failed_count"] = page.evaluate("document.getElementById('count').textContent")
+            result["failed_rows"] = page.evaluate("document.querySelectorAll('tr.trial').length")
             # Open the failed trial, label it with the keyboard and a correction.
-            evaluate("document.querySelector('a.open').click()")
-            result["trial_opened"] = wait_for("!!document.getElementById('output')")
-            result["verdict"] = evaluate("document.getElementById('verdict').textContent")
-            result["output"] = evaluate("document.getElementById('output').textContent")
-            result["scripts"] = evaluate("document.querySelectorAll('script').length")
-            key("g")
-            result["good_checked"] = evaluate("document.getElementById('good').checked")
-            evaluate("document.getElementById('correction').value = %s" % json.dumps(correction))
-            evaluate("document.getElementById('save').click()")
-            result["saved"] = wait_for("!!document.getElementById('saved')")
-            result["label"] = evaluate("(document.querySelector('p.label') || {}).textContent")
+            page.evaluate("document.querySelector('a.open').click()")
+            result["trial_opened"] = ready("!!document.getElementById('output')")
+            result["verdict"] = page.evaluate("document.getElementById('verdict').textContent")
+            result["output"] = page.evaluate("document.getElementById('output').textContent")
+            result["scripts"] = page.evaluate("document.querySelectorAll('script').length")
+            page.key("g")
+            result["good_checked"] = page.evaluate("document.getElementById('good').checked")
+            page.evaluate("document.getElementById('correction').value = %s" % json.dumps(correction))
+            page.evaluate("document.getElementById('save').click()")
+            result["saved"] = ready("!!document.getElementById('saved')")
+            result["label"] = page.evaluate("(document.querySelector('p.label') || {}).textContent")
             # Compare the two runs.
-            call("Page.navigate", url=base + "/")
-            wait_for("document.querySelectorAll('input[name=base]').length === 2")
-            evaluate("document.querySelectorAll('input[name=base]')[1].checked = true;"
-                     " document.querySelectorAll('input[name=head]')[0].checked = true;"
-                     " document.getElementById('compare').submit()")
-            result["compared"] = wait_for("location.pathname === '/compare' && document.body.textContent.includes('Roadtest compare')")
-            result["compare_text"] = evaluate("document.body.textContent.slice(0, 2000)")
+            page.navigate(base + "/")
+            ready("document.querySelectorAll('input[name=base]').length === 2")
+            page.evaluate("document.querySelectorAll('input[name=base]')[1].checked = true;"
+                          " document.querySelectorAll('input[name=head]')[0].checked = true;"
+                          " document.getElementById('compare').submit()")
+            result["compared"] = ready("location.pathname === '/compare' && document.body.textContent.includes('Roadtest compare')")
+            result["compare_text"] = page.evaluate("document.body.textContent.slice(0, 2000)")
             print(json.dumps(result))
-        finally:
-            proc.kill()
         """
+
+    /// Runs `roadtest view` on `store` in `directory` for `body`, which gets its base URL once it answers.
+    static func withViewer(
+        store: String,
+        in directory: URL,
+        port: Int? = nil,
+        _ body: (String) async throws -> Void
+    ) async throws {
+        let binary = try #require(TestEnvironment.binary)
+        var chosen = port
+        if chosen == nil { chosen = await TestEnvironment.unusedPort() }
+        let port = chosen ?? 0
+        let base = "http://127.0.0.1:\(port)"
+        try await TestProcess.run(
+            [binary.path, "view", "--store", store, "--listen", "127.0.0.1:\(port)"],
+            in: directory,
+            errorLog: directory.appendingPathComponent("view.log")
+        ) { viewer in
+            defer { try? viewer.send(SIGTERM) }
+            let up = try await eventually(timeout: .seconds(30)) {
+                (try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/"), timeout: .seconds(1))) != nil
+            }
+            try #require(up, "the viewer did not start")
+            try await body(base)
+        }
+    }
 
     @Test func openARunFilterToFailuresLabelOneAndCompareTwoRuns() async throws {
         let python = try #require(OfficialSDK.python, "CI installs the Python clients (make pyclients)")
@@ -124,20 +121,7 @@ struct ViewTests {
                     let run = try await runRoadtest(["run", "suite.yaml", "--store", "runs.db"], in: directory)
                     #expect(run.status == 0, "\(run.errors)")
                 }
-                let binary = try #require(TestEnvironment.binary)
-                let port = await TestEnvironment.unusedPort()
-                let base = "http://127.0.0.1:\(port)"
-                try await TestProcess.run(
-                    [binary.path, "view", "--store", "runs.db", "--listen", "127.0.0.1:\(port)"],
-                    in: directory,
-                    errorLog: directory.appendingPathComponent("view.log")
-                ) { viewer in
-                    defer { try? viewer.send(SIGTERM) }
-                    let up = try await eventually(timeout: .seconds(30)) {
-                        (try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/"), timeout: .seconds(1)))
-                            != nil
-                    }
-                    try #require(up, "the viewer did not start")
+                try await Self.withViewer(store: "runs.db", in: directory) { base in
                     let result = try await OfficialSDK.run(Self.browser, [base, "Madrid is not Berlin", chromium])
                     #expect(result["runs"] == .number(2))
                     #expect(result["run_opened"] == .bool(true))
@@ -170,20 +154,8 @@ struct ViewTests {
 
     @Test func aPostFromAnotherSiteOrWithoutTheTokenIsRefused() async throws {
         try await withTemporaryDirectory { directory in
-            let binary = try #require(TestEnvironment.binary)
             let port = await TestEnvironment.unusedPort()
-            let base = "http://127.0.0.1:\(port)"
-            try await TestProcess.run(
-                [binary.path, "view", "--store", "runs.db", "--listen", "127.0.0.1:\(port)"],
-                in: directory,
-                errorLog: directory.appendingPathComponent("view.log")
-            ) { viewer in
-                defer { try? viewer.send(SIGTERM) }
-                let up = try await eventually(timeout: .seconds(30)) {
-                    (try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/"), timeout: .seconds(1)))
-                        != nil
-                }
-                try #require(up)
+            try await Self.withViewer(store: "runs.db", in: directory, port: port) { base in
                 var request = HTTPClientRequest(url: base + "/label")
                 request.method = .POST
                 request.headers.add(name: "content-type", value: "application/x-www-form-urlencoded")
@@ -241,18 +213,11 @@ struct ViewTests {
                     try gateway.send(SIGTERM)
                 }
                 #expect(status == 0)
-                let binary = try #require(TestEnvironment.binary)
-                let port = await TestEnvironment.unusedPort()
-                try await TestProcess.run(
-                    [binary.path, "view", "--store", "gw.db", "--listen", "127.0.0.1:\(port)"],
-                    in: directory,
-                    errorLog: directory.appendingPathComponent("view.log")
-                ) { viewer in
-                    defer { try? viewer.send(SIGTERM) }
+                try await Self.withViewer(store: "gw.db", in: directory) { base in
                     func page(_ path: String) async throws -> String? {
                         guard
                             let response = try? await HTTPClient.shared.execute(
-                                HTTPClientRequest(url: "http://127.0.0.1:\(port)" + path),
+                                HTTPClientRequest(url: base + path),
                                 timeout: .seconds(5)
                             ), response.status == .ok
                         else { return nil }

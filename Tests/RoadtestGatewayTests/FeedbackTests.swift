@@ -24,58 +24,30 @@ let chromiumBinary: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
 )
 struct FeedbackTests {
     static var chromium: String? { chromiumBinary }
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../scripts").standardizedFileURL.path
 
     static let browser = """
-        import json, re, subprocess, sys, tempfile, time, urllib.request
-        import websocket
+        import json, sys, time
+        sys.path.insert(0, \(String(reflecting: scripts)))
+        from devtools import page_in_chromium
         url, subject, correction, chromium = sys.argv[1:5]
-        profile = tempfile.mkdtemp()
-        proc = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
-                                 "--user-data-dir=" + profile, "about:blank"], stderr=subprocess.PIPE, text=True)
-        try:
-            port = None
-            deadline = time.time() + 60
-            while port is None and time.time() < deadline:
-                match = re.search(r"DevTools listening on ws://127.0.0.1:(\\d+)/", proc.stderr.readline())
-                if match: port = match.group(1)
-            page = next(t for t in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page")
-            ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
-            counter = [0]
-            def call(method, **params):
-                counter[0] += 1
-                ws.send(json.dumps({"id": counter[0], "method": method, "params": params}))
-                while True:
-                    message = json.loads(ws.recv())
-                    if message.get("id") == counter[0]:
-                        return message.get("result", {})
-            def evaluate(expression):
-                try:
-                    return call("Runtime.evaluate", expression=expression, returnByValue=True).get("result", {}).get("value")
-                except Exception:
-                    return None
-            def wait_for(expression):
-                deadline = time.time() + 30
-                while time.time() < deadline:
-                    if evaluate(expression): return True
-                    time.sleep(0.1)
-                return False
+        with page_in_chromium(chromium) as page:
             item = "[...document.querySelectorAll('.item')].find(i => i.dataset.subject === %s)" % json.dumps(subject)
-            call("Page.enable")
-            call("Page.navigate", url=url)
-            result = {"loaded": wait_for("document.readyState === 'complete' && !!" + item)}
-            result["items"] = evaluate("document.querySelectorAll('.item').length")
-            evaluate("(() => { const it = %s; it.querySelector('input[value=up]').checked = true;"
-                     " it.querySelector('textarea').value = %s; it.querySelector('button').click(); return true })()"
-                     % (item, json.dumps(correction)))
-            result["saved"] = wait_for("document.readyState === 'complete' && !!%s && %s.textContent.includes('rated up')" % (item, item))
-            call("Page.navigate", url=url + "?rating=up")
-            wait_for("document.readyState === 'complete' && location.search.includes('rating=up')")
+            page.navigate(url)
+            result = {"loaded": page.wait_for("document.readyState === 'complete' && !!" + item)}
+            result["items"] = page.evaluate("document.querySelectorAll('.item').length")
+            page.evaluate("(() => { const it = %s; it.querySelector('input[value=up]').checked = true;"
+                          " it.querySelector('textarea').value = %s; it.querySelector('button').click(); return true })()"
+                          % (item, json.dumps(correction)))
+            result["saved"] = page.wait_for("document.readyState === 'complete' && !!%s && %s.textContent.includes('rated up')"
+                                            % (item, item))
+            page.navigate(url + "?rating=up")
+            page.wait_for("document.readyState === 'complete' && location.search.includes('rating=up')")
             time.sleep(0.3)
-            result["good_items"] = evaluate("document.querySelectorAll('.item').length")
-            result["escaped"] = evaluate("document.querySelectorAll('script').length") == 0
+            result["good_items"] = page.evaluate("document.querySelectorAll('.item').length")
+            result["escaped"] = page.evaluate("document.querySelectorAll('script').length") == 0
             print(json.dumps(result))
-        finally:
-            proc.kill()
         """
 
     @Test func feedbackFromTheAPIAndTheReviewPageBecomesCases() async throws {
