@@ -9,3 +9,13 @@ public enum TelemetryContent {
 
     public static func enable(_ on: Bool = true) { enabled.store(on, ordering: .relaxed) }
 }
+
+/// Whether a tracer is exporting spans (`Telemetry.with` found an OTLP endpoint). Spans are built only then: without
+/// it a trial, an attempt or a stream pays nothing for tracing (not even a no-op span and its attributes).
+public enum TelemetryTracing {
+    private static let enabled = Atomic<Bool>(false)
+
+    public static var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+
+    public static func enable() { enabled.store(true, ordering: .relaxed) }
+}

@@ -325,7 +325,7 @@ extension FallbackChain {
                 }
                 let (attemptClass, message, retryAfter) =
                     failure ?? (.streamCut, "the stream ended before any content", nil)
-                cursor.span?.fail(attemptClass, message: message)
+                cursor.span?.end()
                 last = (attemptClass, "\(link.id): \(message)", retryAfter)
                 let opened = breakers.record(link.id, failed: attemptClass.warrantsFallback, cooldown: link.cooldown)
                 if !opened,

@@ -15,6 +15,7 @@ public enum GenAISpan {
         number: Int,
         _ send: () async -> ProviderResponse
     ) async -> ProviderResponse {
+        guard TelemetryTracing.isEnabled else { return await send() }
         let model = link.request.model ?? link.id
         return await withSpan("chat \(model)", ofKind: .client) { span in
             request(link, span: span)
@@ -75,88 +76,34 @@ public enum GenAISpan {
 }
 
 /// The client span of a streamed attempt (the gateway's streaming path): started when the request goes out, fed
-/// every event as it is read (usage, finish reason, the first content's arrival, a failure), ended once, when the
-/// stream ends or is dropped. Read by one task at a time, as its cursor is.
+/// every event as it is read into the same `ResponseAccumulator` a buffered attempt folds its events with, and ended
+/// once, when the stream ends or is dropped, with `GenAISpan.response` of what it came to. Read by one task at a
+/// time, as its cursor is. Made only while tracing (`TelemetryTracing`).
 public final class StreamedAttemptSpan: @unchecked Sendable {
     let span: any Span
-    var firstContent: UInt64?
-    var sent: UInt64?
-    var status: Int?
-    var usage = TokenUsage()
-    var finish: FinishReason?
-    var failure: (AttemptClass, String)?
+    var accumulator = ResponseAccumulator()
     var ended = false
-    /// The answer's text, kept only when content goes on spans.
-    var text: String?
 
-    init(_ link: ChainLink, number: Int) {
+    init?(_ link: ChainLink, number: Int) {
+        guard TelemetryTracing.isEnabled else { return nil }
         span = startSpan("chat \(link.request.model ?? link.id)", ofKind: .client)
         GenAISpan.request(link, span: span)
-        if TelemetryContent.isEnabled { text = "" }
         span.attributes["roadtest.attempt.role"] = Attempt.Role.task.rawValue
         span.attributes["roadtest.attempt.number"] = number
     }
 
     func observe(_ event: ProviderEvent) {
+        accumulator.add(event)
         switch event {
-        case .sent(let at): sent = at
-        case .head(let code): status = code
-        case .text(let delta, let at):
-            if firstContent == nil { firstContent = at }
-            text? += delta
-        case .toolCall(_, let at):
-            if firstContent == nil { firstContent = at }
-        case .usage(let reported):
-            usage.input = reported.input ?? usage.input
-            usage.output = reported.output ?? usage.output
-            usage.cacheRead = reported.cacheRead ?? usage.cacheRead
-            usage.cacheWrite = reported.cacheWrite ?? usage.cacheWrite
-            usage.reasoning = reported.reasoning ?? usage.reasoning
-        case .finish(let reason): finish = reason
-        case .failed(let attemptClass, let code, let message, _):
-            failure = (attemptClass, message)
-            status = code ?? status
-            // A failure after content ends the stream; one before it is the chain's to record (`fail`).
-            if firstContent != nil { end() }
-        case .end:
-            end()
+        case .end, .failed: end()
         default: break
         }
-    }
-
-    func fail(_ attemptClass: AttemptClass, message: String) {
-        if failure == nil { failure = (attemptClass, message) }
-        end()
     }
 
     func end() {
         guard !ended else { return }
         ended = true
-        let attemptClass = failure?.0 ?? .ok
-        span.attributes["roadtest.attempt.class"] = attemptClass.rawValue
-        if let status { span.attributes["http.response.status_code"] = status }
-        if let input = usage.input { span.attributes["gen_ai.usage.input_tokens"] = input }
-        if let output = usage.output { span.attributes["gen_ai.usage.output_tokens"] = output }
-        if let cached = usage.cacheRead, cached > 0 {
-            span.attributes["gen_ai.usage.cache_read.input_tokens"] = cached
-        }
-        if let written = usage.cacheWrite, written > 0 {
-            span.attributes["gen_ai.usage.cache_creation.input_tokens"] = written
-        }
-        if let reasoning = usage.reasoning, reasoning > 0 {
-            span.attributes["gen_ai.usage.reasoning.output_tokens"] = reasoning
-        }
-        if let finish { span.attributes["gen_ai.response.finish_reasons"] = [finish.rawValue] }
-        if let text, failure == nil {
-            span.attributes["gen_ai.output.messages"] = GenAIContent.output(text, finishReason: finish?.rawValue)
-        }
-        if let sent, let firstContent {
-            span.attributes["gen_ai.response.time_to_first_chunk"] = Monotonic.seconds(from: sent, to: firstContent)
-        }
-        if let (attemptClass, message) = failure {
-            span.attributes["error.type"] = attemptClass.rawValue
-            span.setStatus(SpanStatus(code: .error, message: message))
-        }
+        GenAISpan.response(accumulator.response(), span: span)
         span.end()
     }
 }

@@ -105,6 +105,7 @@ public struct RunSession: Sendable {
     /// Runs the session; see the type's documentation for how it ends.
     public func execute() async throws -> Ending {
         let suite = try Self.applyOverrides(options, to: try SuiteLoader().load(path: options.suitePath))
+        guard TelemetryTracing.isEnabled else { return try await execute(suite, span: nil) }
         // The run's span: each trial's span is its child, each attempt's a grandchild.
         return try await withSpan("run \(suite.name)") { span in
             span.attributes["roadtest.suite"] = suite.name
@@ -114,10 +115,10 @@ public struct RunSession: Sendable {
         }
     }
 
-    func execute(_ suite: Suite, span: any Span) async throws -> Ending {
+    func execute(_ suite: Suite, span: (any Span)?) async throws -> Ending {
         if options.distributed { return try await coordinate(suite) }
         let (runID, completed, casesStored) = try await startOrResume(suite)
-        span.attributes["roadtest.run_id"] = runID
+        span?.attributes["roadtest.run_id"] = runID
         onRunID(runID)
         let (total, done) = RunPlan.count(suite: suite, completed: completed)
         progress.start(total: total, alreadyDone: done)

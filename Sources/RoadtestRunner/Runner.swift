@@ -150,18 +150,23 @@ public struct Runner: Sendable {
         try Task.checkCancellation()
         progress?.started()
         do {
-            let outcome = try await withSpan("trial \(key.caseID)") { span in
-                TrialSpan.start(key, runID: runID, span: span)
-                let outcome = try await trialOutcome(
+            func outcome() async throws -> Outcome {
+                try await trialOutcome(
                     key: key,
                     testCase: testCase,
                     variant: variant,
                     candidate: candidate,
                     provider: provider
                 )
-                TrialSpan.finish(outcome, span: span)
-                return outcome
             }
+            let outcome =
+                TelemetryTracing.isEnabled
+                ? try await withSpan("trial \(key.caseID)") { span in
+                    TrialSpan.start(key, runID: runID, span: span)
+                    let outcome = try await outcome()
+                    TrialSpan.finish(outcome, span: span)
+                    return outcome
+                } : try await outcome()
             try Task.checkCancellation()
             try await sink.record(outcome, runID: runID)
             progress?.finished(

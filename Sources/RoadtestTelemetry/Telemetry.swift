@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import OTel
+import RoadtestCore
 import ServiceLifecycle
 import Synchronization
 import Tracing
@@ -138,6 +139,7 @@ public enum Telemetry {
         bootstrapped.withLock { done in
             guard !done else { return }
             InstrumentationSystem.bootstrap(tracer)
+            TelemetryTracing.enable()
             done = true
         }
     }
